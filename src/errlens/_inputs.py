@@ -1,0 +1,171 @@
+"""Turn user inputs (pandas / polars / pyarrow / numpy) into validated pandas and numpy objects.
+
+Every check raises ``ValueError`` or ``TypeError`` with a message that names the argument, the
+column and the counts, so a user can fix the input without reading errlens' source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import narwhals.stable.v1 as nw
+import numpy as np
+import pandas as pd
+
+#: Rows of ``proba`` must sum to 1 within this absolute tolerance.
+PROBA_SUM_TOLERANCE = 1e-3
+
+
+def to_pandas_frame(data: Any, feature_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return ``data`` as a pandas DataFrame with a fresh RangeIndex.
+
+    >>> to_pandas_frame({"a": [1, 2]}).shape
+    (2, 1)
+    """
+    if data is None:
+        raise TypeError("data is None: pass a DataFrame (pandas, polars, pyarrow) or a 2-D array")
+    if isinstance(data, pd.DataFrame):
+        frame = data
+    elif isinstance(data, dict):
+        frame = pd.DataFrame(data)
+    elif isinstance(data, np.ndarray):
+        if data.ndim != 2:
+            raise ValueError(f"data is a {data.ndim}-D array: pass a 2-D array (rows × features)")
+        names = list(feature_names) if feature_names is not None else [
+            f"x{i}" for i in range(data.shape[1])
+        ]
+        if len(names) != data.shape[1]:
+            raise ValueError(
+                f"features names {len(names)} columns but data has {data.shape[1]} columns"
+            )
+        frame = pd.DataFrame(data, columns=names)
+    else:
+        try:
+            frame = nw.from_native(data, eager_only=True).to_pandas()
+        except TypeError as exc:
+            raise TypeError(
+                f"data of type {type(data).__name__} is not supported: pass a pandas, polars or "
+                "pyarrow table, a dict of columns or a 2-D numpy array"
+            ) from exc
+    frame = frame.reset_index(drop=True)
+    if len(frame) == 0:
+        raise ValueError("data is empty: an analysis needs at least one row")
+    return frame
+
+
+def resolve_column(
+    frame: pd.DataFrame, value: Any, *, arg: str, n: int
+) -> tuple[pd.Series, str | None]:
+    """Resolve ``value`` (a column name or an array-like) into a Series of length ``n``.
+
+    Returns the series and the column name it came from (None for arrays).
+    """
+    if isinstance(value, str):
+        if value not in frame.columns:
+            raise KeyError(
+                f"{arg}={value!r} is not a column of data; columns are: {_preview(frame.columns)}"
+            )
+        return frame[value].reset_index(drop=True), value
+    series = _as_series(value, arg=arg)
+    if len(series) != n:
+        raise ValueError(f"{arg} has {len(series)} rows but data has {n} rows")
+    return series, None
+
+
+def _as_series(value: Any, *, arg: str) -> pd.Series:
+    if isinstance(value, pd.Series):
+        return value.reset_index(drop=True)
+    try:
+        native = nw.from_native(value, series_only=True)
+        return native.to_pandas().reset_index(drop=True)
+    except TypeError:
+        pass
+    array = np.asarray(value, dtype=object if _looks_ragged(value) else None)
+    if array.ndim != 1:
+        raise ValueError(f"{arg} must be one-dimensional, got shape {array.shape}")
+    return pd.Series(array)
+
+
+def _looks_ragged(value: Any) -> bool:
+    return isinstance(value, list) and any(isinstance(v, (list, dict, set)) for v in value[:50])
+
+
+def check_no_missing(series: pd.Series, *, arg: str) -> None:
+    """Raise when ``series`` holds missing values, naming how many and the first positions."""
+    missing = series.isna().to_numpy()
+    if missing.any():
+        where = np.flatnonzero(missing)[:5].tolist()
+        raise ValueError(
+            f"{arg} has {int(missing.sum())} missing values (first at rows {where}); "
+            "drop or fill those rows first"
+        )
+
+
+def resolve_ids(frame: pd.DataFrame, id: Any, n: int) -> pd.Index:
+    """Unique, hashable sample ids: the user's column / array, or ``0..n-1`` when absent."""
+    if id is None:
+        return pd.Index(np.arange(n), name="id")
+    series, _ = resolve_column(frame, id, arg="id", n=n)
+    check_no_missing(series, arg="id")
+    bad = [v for v in series.iloc[: min(n, 10_000)] if not isinstance(v, Hashable)]
+    if bad:
+        raise TypeError(f"id values must be hashable; found {type(bad[0]).__name__} values")
+    index = pd.Index(series.to_numpy(), name="id")
+    if not index.is_unique:
+        dupes = index[index.duplicated()].unique()
+        raise ValueError(
+            f"id has {int(index.duplicated().sum())} duplicated values "
+            f"(e.g. {_preview(dupes)}); sample ids must be unique"
+        )
+    return index
+
+
+def resolve_proba(frame: pd.DataFrame, proba: Any, n: int) -> tuple[np.ndarray, list[str] | None]:
+    """Validate predicted probabilities as an (n, k) float array; return it and its column names."""
+    names: list[str] | None = None
+    if isinstance(proba, (list, tuple)) and proba and all(isinstance(p, str) for p in proba):
+        unknown = [p for p in proba if p not in frame.columns]
+        if unknown:
+            raise KeyError(f"proba columns {unknown} are not columns of data")
+        names = list(proba)
+        values = frame[names]
+    elif isinstance(proba, str):
+        raise TypeError("proba must be an (n, k) array or a list of column names, not one name")
+    else:
+        values = proba
+    try:
+        array = np.asarray(
+            values.to_numpy() if hasattr(values, "to_numpy") else values, dtype=np.float64
+        )
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"proba must be numeric: {exc}") from exc
+    if array.ndim != 2:
+        raise ValueError(f"proba must be 2-D (rows × classes), got shape {array.shape}")
+    if array.shape[0] != n:
+        raise ValueError(f"proba has {array.shape[0]} rows but data has {n} rows")
+    if array.shape[1] < 2:
+        raise ValueError(f"proba has {array.shape[1]} column; it needs one column per class (≥ 2)")
+    if not np.isfinite(array).all():
+        bad = np.flatnonzero(~np.isfinite(array).all(axis=1))
+        raise ValueError(f"proba has {bad.size} rows with NaN or infinite values (first {bad[:5]})")
+    if (array < 0).any() or (array > 1).any():
+        bad = np.flatnonzero(((array < 0) | (array > 1)).any(axis=1))
+        raise ValueError(
+            f"proba has {bad.size} rows with values outside [0, 1] (first at rows {bad[:5]})"
+        )
+    sums = array.sum(axis=1)
+    off = np.abs(sums - 1) > PROBA_SUM_TOLERANCE
+    if off.any():
+        first = int(np.flatnonzero(off)[0])
+        raise ValueError(
+            f"proba rows must sum to 1 (tolerance {PROBA_SUM_TOLERANCE}); {int(off.sum())} rows "
+            f"do not, e.g. row {first} sums to {sums[first]:.4f}"
+        )
+    return array, names
+
+
+def _preview(values: Any, k: int = 8) -> str:
+    items = list(values)[:k]
+    more = "" if len(values) <= k else f", … ({len(values)} in all)"
+    return ", ".join(repr(v) for v in items) + more

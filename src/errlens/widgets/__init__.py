@@ -1,0 +1,1 @@
+"""Thin anywidget views over the errlens core."""

@@ -1,0 +1,32 @@
+"""A card with an analysis' headline figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import traitlets
+
+from errlens.analysis import Analysis
+from errlens.widgets._base import ErrlensWidget, bundle
+
+_JS, _CSS = bundle("summary")
+
+
+class SummaryWidget(ErrlensWidget):
+    """Rows, errors, error rate with its 95 % interval, and errors by given label.
+
+    >>> import errlens as el
+    >>> ev = el.Analysis.from_predictions({"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0])
+    >>> el.SummaryWidget(ev).summary["errors"]
+    1
+    """
+
+    _esm = _JS
+    _css = _CSS
+    summary = traitlets.Dict(help="Analysis.summary() of the analysis shown.").tag(sync=True)
+    title = traitlets.Unicode("", help="Heading of the card.").tag(sync=True)
+
+    def __init__(self, analysis: Analysis, **kwargs: Any) -> None:
+        if not isinstance(analysis, Analysis):
+            raise TypeError(f"SummaryWidget needs an errlens.Analysis, got {type(analysis).__name__}")
+        super().__init__(summary=analysis.summary(), **kwargs)
