@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import type_of_target
 from errlens import _inputs
 from errlens._oof import out_of_fold_predictions
 from errlens.slicing.api import SliceMethods
+from errlens.slicing.discover_api import DiscoverMethods
 from errlens.stats import wilson_interval
 from errlens.suspects.api import SuspectMethods
 
@@ -23,7 +24,7 @@ TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 
 
 @dataclass(eq=False, repr=False)
-class Analysis(SliceMethods, SuspectMethods):
+class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
     """Features, given labels, predictions and probabilities of one evaluation set.
 
     Build it with :meth:`from_predictions` or :meth:`from_estimator`; never by hand.
