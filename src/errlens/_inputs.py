@@ -81,7 +81,11 @@ def _as_series(value: Any, *, arg: str) -> pd.Series:
         return native.to_pandas().reset_index(drop=True)
     except TypeError:
         pass
-    array = np.asarray(value, dtype=object if _looks_ragged(value) else None)
+    if _looks_ragged(value):
+        array = np.empty(len(value), dtype=object)
+        array[:] = value
+    else:
+        array = np.asarray(value)
     if array.ndim != 1:
         raise ValueError(f"{arg} must be one-dimensional, got shape {array.shape}")
     return pd.Series(array)
@@ -168,4 +172,5 @@ def resolve_proba(frame: pd.DataFrame, proba: Any, n: int) -> tuple[np.ndarray, 
 def _preview(values: Any, k: int = 8) -> str:
     items = list(values)[:k]
     more = "" if len(values) <= k else f", … ({len(values)} in all)"
-    return ", ".join(repr(v) for v in items) + more
+    shown = (v.item() if isinstance(v, np.generic) else v for v in items)
+    return ", ".join(repr(v) for v in shown) + more

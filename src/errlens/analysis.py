@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn.base import is_regressor
 from sklearn.utils.multiclass import type_of_target
 
 from errlens import _inputs
@@ -73,7 +74,8 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         labels). ``y_pred`` is derived from ``proba`` when absent. Set ``proba_out_of_fold=True``
         when the probabilities come from cross-validation, so suspect detection trusts them.
 
-        >>> ev = Analysis.from_predictions({"age": [20, 40]}, y_true=[0, 1], proba=[[.9, .1], [.6, .4]])
+        >>> ev = Analysis.from_predictions(
+        ...     {"age": [20, 40]}, y_true=[0, 1], proba=[[.9, .1], [.6, .4]])
         >>> ev.y_pred.tolist()
         [0, 0]
         """
@@ -138,8 +140,8 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         >>> from sklearn.linear_model import LogisticRegression
         >>> from errlens.datasets import load_adult
         >>> adult = load_adult().sample(2000, random_state=0)
-        >>> ev = Analysis.from_estimator(LogisticRegression(max_iter=500), adult[["age", "hours_per_week"]],
-        ...                              adult["income"], cv=3, progress=False)
+        >>> ev = Analysis.from_estimator(LogisticRegression(max_iter=500),
+        ...     adult[["age", "hours_per_week"]], adult["income"], cv=3, progress=False)
         >>> ev.proba_source
         'out_of_fold'
         """
@@ -152,7 +154,8 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         feature_frame = (
             frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
         )
-        resolved_task = _infer_task(y_series, None, classes, task)
+        resolved_task = task or ("regression" if is_regressor(estimator) else None)
+        resolved_task = resolved_task or _infer_task(y_series, None, classes, task)
         if resolved_task == "regression":
             if not pd.api.types.is_numeric_dtype(y_series):
                 raise TypeError(f"regression targets must be numeric, y has dtype {y_series.dtype}")
@@ -174,8 +177,9 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         counts = y_series.value_counts()
         if int(counts.min()) < cv:
             raise ValueError(
-                f"cv={cv} is larger than the smallest class: {counts.idxmin()!r} has only "
-                f"{int(counts.min())} rows; use cv ≤ {int(counts.min())}"
+                f"cv={cv} is larger than the smallest class: "
+                f"{_jsonable(counts.idxmin())!r} has only {int(counts.min())} rows; "
+                f"use cv ≤ {int(counts.min())}"
             )
         _, proba = out_of_fold_predictions(
             estimator, feature_frame, y_series, cv=cv, regression=False, classes=class_list,
@@ -201,7 +205,7 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         error_threshold: float | None,
         proba_source: ProbaSource,
     ) -> Analysis:
-        resolved = _infer_task(y_true, proba, classes, task)
+        resolved = _infer_task(y_true, proba, classes, task, y_pred)
         features = features.set_axis(ids, axis=0)
         if resolved == "regression":
             if proba is not None:
@@ -266,29 +270,34 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         """Boolean row mask for ``cohort``: None (all rows), a boolean array / Series, a list of
         sample ids, or any object with a ``mask(analysis)`` method (such as a Cohort).
 
-        >>> ev = Analysis.from_predictions({"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0], id=["a", "b"])
+        >>> ev = Analysis.from_predictions(
+        ...     {"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0], id=["a", "b"])
         >>> ev.mask(["b"]).tolist()
         [False, True]
         """
         if cohort is None:
             return np.ones(self.n, dtype=bool)
-        if hasattr(cohort, "mask") and callable(cohort.mask):
-            result = np.asarray(cohort.mask(self), dtype=bool)
-        elif isinstance(cohort, pd.Series) and cohort.dtype == bool:
+        if isinstance(cohort, pd.Series) and cohort.dtype == bool:
             result = cohort.reindex(self.ids, fill_value=False).to_numpy()
+        elif not isinstance(cohort, (pd.Series, np.ndarray)) and callable(
+            getattr(cohort, "mask", None)
+        ):
+            result = np.asarray(cohort.mask(self), dtype=bool)
         else:
             array = np.asarray(cohort)
             if array.dtype == bool:
                 result = array
             else:
-                positions = self.ids.get_indexer(list(cohort))
+                positions = self.ids.get_indexer(pd.Index(list(cohort)))
                 if (positions < 0).any():
-                    unknown = [c for c, p in zip(cohort, positions) if p < 0]
+                    unknown = [c for c, p in zip(cohort, positions, strict=True) if p < 0]
                     raise KeyError(f"{len(unknown)} unknown sample ids, e.g. {unknown[:5]}")
                 result = np.zeros(self.n, dtype=bool)
                 result[positions] = True
         if result.shape != (self.n,):
-            raise ValueError(f"cohort mask has shape {result.shape} but the analysis has {self.n} rows")
+            raise ValueError(
+                f"cohort mask has shape {result.shape} but the analysis has {self.n} rows"
+            )
         return result
 
     def frame(self, cohort: Any = None) -> pd.DataFrame:
@@ -378,7 +387,11 @@ def _select_features(
 
 
 def _infer_task(
-    y_true: pd.Series, proba: np.ndarray | None, classes: Sequence[Any] | None, task: str | None
+    y_true: pd.Series,
+    proba: np.ndarray | None,
+    classes: Sequence[Any] | None,
+    task: str | None,
+    y_pred: pd.Series | None = None,
 ) -> Task:
     if task is not None:
         if task not in TASKS:
@@ -389,7 +402,9 @@ def _infer_task(
     if classes is not None:
         return "binary" if len(classes) == 2 else "multiclass"
     kind = type_of_target(y_true.to_numpy())
-    if kind == "continuous":
+    if kind == "continuous" or (
+        y_pred is not None and type_of_target(y_pred.to_numpy()) == "continuous"
+    ):
         return "regression"
     if kind == "binary":
         return "binary"
@@ -426,7 +441,7 @@ def _resolve_classes(
 
 
 def _codes(labels: pd.Series, classes: Sequence[Any], arg: str) -> np.ndarray:
-    codes = pd.Categorical(labels.to_numpy(), categories=list(classes)).codes
+    codes = pd.Index(list(classes)).get_indexer(labels.to_numpy())
     if (codes < 0).any():
         bad = pd.unique(labels.to_numpy()[codes < 0])
         raise ValueError(

@@ -28,5 +28,7 @@ class SummaryWidget(ErrlensWidget):
 
     def __init__(self, analysis: Analysis, **kwargs: Any) -> None:
         if not isinstance(analysis, Analysis):
-            raise TypeError(f"SummaryWidget needs an errlens.Analysis, got {type(analysis).__name__}")
+            raise TypeError(
+                f"SummaryWidget needs an errlens.Analysis, got {type(analysis).__name__}"
+            )
         super().__init__(summary=analysis.summary(), **kwargs)

