@@ -1,0 +1,350 @@
+"""Cohort: the one selection model, a JSON-serialisable predicate tree over an Analysis.
+
+Leaves select rows by a feature comparison, a segment, a list of sample ids or a confusion cell;
+``&``, ``|`` and ``~`` combine them. Missing values: ordering comparisons (``<``, ``between``…) and
+``==`` / ``in`` are false on them, while ``!=`` / ``not in`` are their exact negations (so they
+include missing rows); select missing rows with ``"is missing"``.
+
+>>> c = Cohort.where("age", ">=", 52) & Cohort.where("education", "==", "Masters")
+>>> c.describe()
+'age ≥ 52 and education = Masters'
+>>> Cohort.from_json(c.to_json()) == c
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from errlens.analysis import Analysis
+
+OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "is missing", "between")
+KINDS = ("all", "where", "segment", "ids", "confusion_cell", "and", "or", "not")
+_SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
+class Cohort:
+    """A selection of rows, built with the class methods below and combined with ``& | ~``."""
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: dict[str, Any]) -> None:
+        _validate(node)
+        self._node = node
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def all(cls) -> Cohort:
+        """Every row."""
+        return cls({"kind": "all"})
+
+    @classmethod
+    def where(cls, feature: str, op: str, value: Any = None) -> Cohort:
+        """Rows whose ``feature`` satisfies ``op value``; ``between`` takes ``[low, high]``
+        (both inclusive), ``in`` / ``not in`` a list, ``is missing`` no value.
+
+        >>> Cohort.where("age", "between", [25, 40]).describe()
+        '25 ≤ age ≤ 40'
+        """
+        return cls({"kind": "where", "feature": feature, "op": op, "value": _jsonable(value)})
+
+    @classmethod
+    def segment(
+        cls, feature: str, label: str | Sequence[str], *, bins: int = 5, top_k: int = 10
+    ) -> Cohort:
+        """Rows in the segment(s) named ``label`` of ``feature`` (as in ``analysis.segments``,
+        or ``analysis.segment(bins=..., top_k=...)`` for other settings).
+
+        >>> Cohort.segment("workclass", "(missing)").describe()
+        'workclass is missing'
+        """
+        labels = [label] if isinstance(label, str) else list(label)
+        return cls({"kind": "segment", "feature": feature, "labels": labels,
+                    "bins": bins, "top_k": top_k})
+
+    @classmethod
+    def ids(cls, ids: Sequence[Any]) -> Cohort:
+        """Rows with these sample ids."""
+        return cls({"kind": "ids", "ids": [_jsonable(i) for i in ids]})
+
+    @classmethod
+    def confusion_cell(cls, true_label: Any, predicted_label: Any) -> Cohort:
+        """Rows whose given label is ``true_label`` and predicted label is ``predicted_label``."""
+        return cls({"kind": "confusion_cell", "true": _jsonable(true_label),
+                    "predicted": _jsonable(predicted_label)})
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], *, analysis: Analysis | None = None) -> Cohort:
+        """Rebuild a cohort from :meth:`to_json`; with ``analysis``, also check its features."""
+        cohort = cls(copy.deepcopy(data))
+        if analysis is not None:
+            cohort.validate(analysis)
+        return cohort
+
+    # ------------------------------------------------------------------ combinators
+    def __and__(self, other: object) -> Cohort:
+        if not isinstance(other, Cohort):
+            return NotImplemented
+        return Cohort({"kind": "and", "args": _flatten("and", self, other)})
+
+    def __or__(self, other: object) -> Cohort:
+        if not isinstance(other, Cohort):
+            return NotImplemented
+        return Cohort({"kind": "or", "args": _flatten("or", self, other)})
+
+    def __invert__(self) -> Cohort:
+        if self._node["kind"] == "not":
+            return Cohort(copy.deepcopy(self._node["arg"]))
+        return Cohort({"kind": "not", "arg": self.to_json()})
+
+    # ------------------------------------------------------------------ outputs
+    def to_json(self) -> dict[str, Any]:
+        """The predicate tree as plain JSON data (a deep copy)."""
+        return copy.deepcopy(self._node)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cohort) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Cohort({self.describe()!r})"
+
+    def _key(self) -> str:
+        return json.dumps(self._node, sort_keys=True, ensure_ascii=False)
+
+    def describe(self) -> str:
+        """Readable text, e.g. ``"age ≥ 52 and education = Masters"``."""
+        return _describe(self._node, top=True)
+
+    def validate(self, analysis: Analysis) -> None:
+        """Raise a KeyError naming the first feature this cohort uses that ``analysis`` lacks."""
+        for node in _leaves(self._node):
+            feature = node.get("feature")
+            if feature is not None and feature not in analysis.features.columns:
+                raise KeyError(
+                    f"cohort uses unknown feature {feature!r}; features are: "
+                    f"{list(analysis.features.columns)}"
+                )
+
+    def mask(self, analysis: Analysis) -> np.ndarray:
+        """Boolean mask over the rows of ``analysis``."""
+        self.validate(analysis)
+        return _mask(self._node, analysis)
+
+    def frame(self, analysis: Analysis) -> pd.DataFrame:
+        """The rows of this cohort as a DataFrame (see ``Analysis.frame``)."""
+        return analysis.frame(self)
+
+
+# ---------------------------------------------------------------------------- validation
+def _validate(node: Any) -> None:
+    if not isinstance(node, dict) or node.get("kind") not in KINDS:
+        kind = node.get("kind") if isinstance(node, dict) else type(node).__name__
+        raise ValueError(f"unknown cohort node kind {kind!r}; expected one of {KINDS}")
+    kind = node["kind"]
+    if kind in ("and", "or"):
+        if not isinstance(node.get("args"), list) or len(node["args"]) < 2:
+            raise ValueError(f"an {kind!r} node needs a list of at least two cohorts in 'args'")
+        for arg in node["args"]:
+            _validate(arg)
+    elif kind == "not":
+        _validate(node.get("arg"))
+    elif kind == "where":
+        _validate_where(node)
+    elif kind == "segment":
+        labels = node.get("labels")
+        if not isinstance(node.get("feature"), str) or not labels or not all(
+            isinstance(x, str) for x in labels
+        ):
+            raise ValueError("a segment node needs a 'feature' name and a list of 'labels'")
+    elif kind == "ids" and not isinstance(node.get("ids"), list):
+        raise ValueError("an ids node needs a list of sample ids in 'ids'")
+    elif kind == "confusion_cell" and not {"true", "predicted"} <= node.keys():
+        raise ValueError("a confusion_cell node needs 'true' and 'predicted' labels")
+
+
+def _validate_where(node: dict[str, Any]) -> None:
+    op, value = node.get("op"), node.get("value")
+    if not isinstance(node.get("feature"), str):
+        raise ValueError(f"a where node needs a feature name, got {node.get('feature')!r}")
+    if op not in OPS:
+        raise ValueError(f"unknown cohort op {op!r}; expected one of {OPS}")
+    if op == "is missing":
+        if value is not None:
+            raise ValueError("'is missing' takes no value")
+    elif op in ("in", "not in"):
+        if not isinstance(value, list):
+            raise ValueError(f"{op!r} needs a list of values, got {value!r}")
+    elif op == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise ValueError(f"'between' needs [low, high], got {value!r}")
+    elif value is None or (isinstance(value, float) and math.isnan(value)):
+        raise ValueError(f"{op!r} needs a value; select missing values with 'is missing'")
+
+
+def _flatten(kind: str, *cohorts: Cohort) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for c in cohorts:
+        node = c.to_json()
+        out.extend(node["args"] if node["kind"] == kind else [node])
+    return out
+
+
+def _leaves(node: dict[str, Any]) -> list[dict[str, Any]]:
+    if node["kind"] in ("and", "or"):
+        return [leaf for arg in node["args"] for leaf in _leaves(arg)]
+    if node["kind"] == "not":
+        return _leaves(node["arg"])
+    return [node]
+
+
+# ---------------------------------------------------------------------------- masks
+def _mask(node: dict[str, Any], analysis: Analysis) -> np.ndarray:
+    kind = node["kind"]
+    if kind == "all":
+        return np.ones(analysis.n, dtype=bool)
+    if kind == "and":
+        out = _mask(node["args"][0], analysis)
+        for arg in node["args"][1:]:
+            out &= _mask(arg, analysis)
+        return out
+    if kind == "or":
+        out = _mask(node["args"][0], analysis)
+        for arg in node["args"][1:]:
+            out |= _mask(arg, analysis)
+        return out
+    if kind == "not":
+        return ~_mask(node["arg"], analysis)
+    if kind == "ids":
+        return analysis.mask(node["ids"])
+    if kind == "confusion_cell":
+        return _confusion_mask(node, analysis)
+    if kind == "segment":
+        from errlens.slicing.api import feature_segments
+
+        segments = feature_segments(analysis, node["feature"], node["bins"], node["top_k"])
+        wanted = [segments.code(node["feature"], label) for label in node["labels"]]
+        return np.isin(segments.codes[:, segments.index(node["feature"])], wanted)
+    return _where_mask(node, analysis.features[node["feature"]])
+
+
+def _confusion_mask(node: dict[str, Any], analysis: Analysis) -> np.ndarray:
+    if analysis.task == "regression":
+        raise ValueError("confusion cells need a classifier; this analysis is a regression")
+    positions = []
+    for key in ("true", "predicted"):
+        matches = [i for i, c in enumerate(analysis.classes) if _jsonable(c) == node[key]]
+        if not matches:
+            raise KeyError(f"{node[key]!r} is not a class; classes are {analysis.classes}")
+        positions.append(matches[0])
+    return (analysis.y_true_codes == positions[0]) & (analysis.y_pred_codes == positions[1])
+
+
+def _where_mask(node: dict[str, Any], column: pd.Series) -> np.ndarray:
+    op, value = node["op"], node["value"]
+    missing = column.isna().to_numpy()
+    if op == "is missing":
+        return missing
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        value = _to_timestamps(value, column)
+    if op in ("in", "not in"):
+        inside = column.isin(value).to_numpy() & ~missing
+        return inside if op == "in" else ~inside
+    if op in ("==", "!="):
+        equal = (column == value).to_numpy(dtype=bool, na_value=False) & ~missing
+        return equal if op == "==" else ~equal
+    try:
+        if op == "between":
+            result = (column >= value[0]) & (column <= value[1])
+        else:
+            result = {"<": column.__lt__, "<=": column.__le__, ">": column.__gt__,
+                      ">=": column.__ge__}[op](value)
+    except TypeError as exc:
+        raise TypeError(
+            f"cannot compare {node['feature']!r} (dtype {column.dtype}) with {value!r} using "
+            f"{op!r}: use '==' / 'in' for unordered categories, or a value of the column's type"
+        ) from exc
+    return result.to_numpy(dtype=bool, na_value=False) & ~missing
+
+
+def _to_timestamps(value: Any, column: pd.Series) -> Any:
+    tz = getattr(column.dt, "tz", None)
+
+    def convert(v: Any) -> pd.Timestamp:
+        ts = pd.Timestamp(v)
+        if tz is not None and ts.tz is None:
+            return ts.tz_localize("UTC").tz_convert(tz)
+        return ts
+
+    return [convert(v) for v in value] if isinstance(value, list) else convert(value)
+
+
+# ---------------------------------------------------------------------------- text
+def _describe(node: dict[str, Any], *, top: bool = False) -> str:
+    kind = node["kind"]
+    if kind in ("and", "or"):
+        text = f" {kind} ".join(_describe(arg) for arg in node["args"])
+        return text if top else f"({text})"
+    if kind == "not":
+        return f"not {_describe(node['arg'])}"
+    if kind == "all":
+        return "all rows"
+    if kind == "ids":
+        ids = node["ids"]
+        return f"id in {{{', '.join(map(str, ids))}}}" if len(ids) <= 3 else f"{len(ids)} ids"
+    if kind == "confusion_cell":
+        return f"true = {node['true']} and predicted = {node['predicted']}"
+    if kind == "segment":
+        labels = node["labels"]
+        if len(labels) > 1 and all(map(_is_value_label, labels)):
+            return f"{node['feature']} in {{{', '.join(labels)}}}"
+        text = " or ".join(_describe_segment(node["feature"], label) for label in labels)
+        return text if top or len(labels) == 1 else f"({text})"
+    feature, op, value = node["feature"], node["op"], node["value"]
+    if op == "is missing":
+        return f"{feature} is missing"
+    if op == "between":
+        return f"{_text(value[0])} ≤ {feature} ≤ {_text(value[1])}"
+    if op in ("in", "not in"):
+        return f"{feature} {op} {{{', '.join(_text(v) for v in value)}}}"
+    return f"{feature} {_SYMBOLS[op]} {_text(value)}"
+
+
+def _is_value_label(label: str) -> bool:
+    """A category's own name, not an interval, a single number or the missing segment."""
+    return label != "(missing)" and not label.startswith(("[", "< ", "≥ ", "= "))
+
+
+def _describe_segment(feature: str, label: str) -> str:
+    if label == "(missing)":
+        return f"{feature} is missing"
+    if label.startswith("["):
+        return f"{feature} in {label}"
+    if not _is_value_label(label):
+        return f"{feature} {label}"
+    return f"{feature} = {label}"
+
+
+def _text(value: Any) -> str:
+    return format(value, "g") if isinstance(value, float) else str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(value).isoformat()
+    if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Index)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    return value

@@ -1,0 +1,287 @@
+"""Encode every feature once into small integer segment codes.
+
+Numbers get exact quantile bins (``numpy.quantile(method="inverted_cdf")``, the same edges as
+DuckDB's ``quantile_disc``), booleans their two values, datetimes calendar periods, and
+categories their ``top_k`` most frequent values plus ``"other"``. Missing values always get their
+own segment, ``"(missing)"``: no row is ever dropped. The definition (edges, vocabularies) is kept
+as plain JSON data so another engine can recompute identical codes with :func:`encode_frame`.
+
+>>> import pandas as pd
+>>> from errlens.slicing.segments import encode_frame, define
+>>> frame = pd.DataFrame({"age": [20, 30, 40, 50, None], "job": ["a", "b", "a", "c", "a"]})
+>>> definition = define(frame, bins=2, top_k=1)
+>>> encode_frame(frame, definition).tolist()
+[[0, 0], [1, 1], [1, 0], [1, 1], [2, 0]]
+>>> [d["labels"] for d in definition]
+[['< 30', '≥ 30', '(missing)'], ['a', 'other']]
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from errlens.analysis import Analysis
+    from errlens.slicing.cohort import Cohort
+
+MISSING = "(missing)"
+# Calendar periods tried from finest to coarsest: (name, pandas period code, label format).
+_PERIODS = (("day", "D", "%Y-%m-%d"), ("month", "M", "%Y-%m"), ("quarter", "Q", None),
+            ("year", "Y", "%Y"))
+
+
+@dataclass(frozen=True, eq=False)
+class Segments:
+    """Segment codes of an analysis: ``codes[:, j]`` indexes ``labels[j]`` of ``features[j]``.
+
+    ``codes`` is Fortran-ordered (each feature's column is contiguous, for fast ``bincount``).
+
+    >>> from errlens.datasets import load_adult
+    >>> import errlens as el
+    >>> adult = load_adult().head(1000)
+    >>> ev = el.Analysis.from_predictions(adult, y_true="income", y_pred=["<=50K"] * 1000, id="id",
+    ...                                   features=["age", "workclass"])
+    >>> seg = ev.segments
+    >>> seg.labels[seg.features.index("workclass")][-1]
+    '(missing)'
+    """
+
+    features: list[str]
+    codes: np.ndarray
+    labels: list[list[str]]
+    definition: list[dict[str, Any]]
+    bins: int
+    top_k: int
+
+    def index(self, feature: str) -> int:
+        """Column of ``feature`` in :attr:`codes`; a clear KeyError when it is not segmented."""
+        try:
+            return self.features.index(feature)
+        except ValueError:
+            raise KeyError(
+                f"{feature!r} is not a segmented feature; features are: {self.features}"
+            ) from None
+
+    def code(self, feature: str, label: str) -> int:
+        """Code of the segment named ``label`` of ``feature``."""
+        labels = self.labels[self.index(feature)]
+        if label not in labels:
+            raise KeyError(f"{feature!r} has no segment {label!r}; its segments are {labels}")
+        return labels.index(label)
+
+    def cohort(self, feature: str, code: int) -> Cohort:
+        """The rows of one segment as a :class:`~errlens.slicing.cohort.Cohort`."""
+        from errlens.slicing.cohort import Cohort
+
+        labels = self.labels[self.index(feature)]
+        if not 0 <= int(code) < len(labels):
+            raise IndexError(f"{feature!r} has segment codes 0..{len(labels) - 1}, got {code}")
+        return Cohort.segment(feature, labels[int(code)], bins=self.bins, top_k=self.top_k)
+
+
+def encode(
+    analysis: Analysis, *, bins: int = 5, top_k: int = 10, features: Sequence[str] | None = None
+) -> Segments:
+    """Segment the features of ``analysis`` (all of them unless ``features`` is given).
+
+    Numbers with at most ``bins`` distinct values get one segment per value (``"= 3"``); when
+    the minimum alone holds at least ``1/bins`` of the rows it becomes its own segment and the
+    other ``bins - 1`` bins are quantiles of the remaining values. A constant feature gets one
+    segment (plus ``"(missing)"`` if it has missing values); an all-missing feature gets only
+    ``"(missing)"``.
+    """
+    frame = analysis.features
+    names = list(frame.columns) if features is None else list(features)
+    unknown = [f for f in names if f not in frame.columns]
+    if unknown:
+        raise KeyError(f"unknown features {unknown}; features are: {list(frame.columns)}")
+    definition = define(frame[names], bins=bins, top_k=top_k)
+    return Segments(
+        features=names,
+        codes=encode_frame(frame[names], definition),
+        labels=[d["labels"] for d in definition],
+        definition=definition,
+        bins=bins,
+        top_k=top_k,
+    )
+
+
+def define(frame: pd.DataFrame, *, bins: int = 5, top_k: int = 10) -> list[dict[str, Any]]:
+    """The JSON-able segment definition of every column of ``frame``."""
+    if int(bins) != bins or bins < 2:
+        raise ValueError(f"bins must be an integer ≥ 2, got {bins!r}")
+    if int(top_k) != top_k or top_k < 1:
+        raise ValueError(f"top_k must be an integer ≥ 1, got {top_k!r}")
+    return [_define_column(str(name), frame[name], int(bins), int(top_k)) for name in frame.columns]
+
+
+def encode_frame(frame: pd.DataFrame, definition: list[dict[str, Any]]) -> np.ndarray:
+    """Codes of ``frame`` under ``definition`` (one column per entry), Fortran-ordered.
+
+    Raises when a column has missing values but its definition has no ``"(missing)"`` segment.
+    """
+    size = max((len(d["labels"]) for d in definition), default=1)
+    dtype = np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.uint32
+    out = np.empty((len(frame), len(definition)), dtype=dtype, order="F")
+    for j, d in enumerate(definition):
+        column = frame[d["feature"]]
+        codes, missing = _encode_column(column, d)
+        if missing.any():
+            if not d["missing"]:
+                raise ValueError(
+                    f"{d['feature']!r} has missing values but its segment definition has no "
+                    "'(missing)' segment; rebuild the definition on data that includes them"
+                )
+            codes[missing] = len(d["labels"]) - 1
+        out[:, j] = codes
+    return out
+
+
+# ---------------------------------------------------------------------------- definitions
+def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[str, Any]:
+    missing = column.isna().to_numpy()
+    has_missing = bool(missing.any())
+    out: dict[str, Any] = {"feature": name, "missing": has_missing}
+    if missing.all():
+        return {**out, "kind": "empty", "labels": [MISSING]}
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        out.update(kind="boolean", vocabulary=[False, True], other=False, labels=["False", "True"])
+    elif pd.api.types.is_datetime64_any_dtype(dtype):
+        out.update(_define_datetime(_as_naive_utc(column)[~missing], bins, top_k))
+    elif pd.api.types.is_numeric_dtype(dtype):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)[~missing]
+        out.update(_define_numeric(values, bins, integer=pd.api.types.is_integer_dtype(dtype)))
+    else:
+        out.update(_define_categorical(column, top_k))
+    if has_missing:
+        out["labels"] = [*out["labels"], MISSING]
+    return out
+
+
+def _define_numeric(values: np.ndarray, bins: int, *, integer: bool) -> dict[str, Any]:
+    distinct = np.unique(values)
+    if len(distinct) <= bins:  # few values: each value is its own segment
+        fmt = _number_formatter(integer)
+        edges = distinct[1:]
+        labels = [f"= {fmt(v)}" for v in distinct]
+        return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
+    low = distinct[0]
+    edges = np.unique(np.quantile(values, np.arange(1, bins) / bins, method="inverted_cdf"))
+    spike = edges[0] == low  # the minimum holds ≥ 1/bins of the rows (e.g. capital gain = 0)
+    if spike:
+        rest = values[values > low]
+        start = distinct[1]
+        more = np.quantile(rest, np.arange(1, bins - 1) / (bins - 1), method="inverted_cdf")
+        edges = np.concatenate([[start], np.unique(more[more > start])])
+    fmt = _number_formatter(integer)
+    texts = [fmt(e) for e in edges]
+    if len(set(texts)) < len(texts):  # 6 digits cannot tell two edges apart
+        fmt = _number_formatter(integer, exact=True)
+        texts = [fmt(e) for e in edges]
+    labels = _interval_labels(texts)
+    if spike:
+        labels[0] = f"= {fmt(low)}"
+    return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
+
+
+def _interval_labels(edges: list[str]) -> list[str]:
+    inner = [f"[{a}, {b})" for a, b in itertools.pairwise(edges)]
+    return [f"< {edges[0]}", *inner, f"≥ {edges[-1]}"]
+
+
+def _define_categorical(column: pd.Series, top_k: int) -> dict[str, Any]:
+    counts = column.value_counts(sort=False, dropna=True)
+    counts = counts[counts > 0]
+    kept = list(counts.sort_values(ascending=False, kind="stable").index[:top_k])
+    if isinstance(column.dtype, pd.CategoricalDtype) and column.dtype.ordered:
+        kept = [c for c in column.dtype.categories if c in set(kept)]  # keep the user's order
+    vocabulary = [_plain(v, False) for v in kept]
+    labels = [str(v) for v in vocabulary]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{column.name!r} has values that print the same: {labels}")
+    other = len(counts) > len(kept)
+    if other:
+        labels.append("other" if "other" not in labels else "(other)")
+    return {"kind": "categorical", "vocabulary": vocabulary, "other": other, "labels": labels}
+
+
+def _define_datetime(values: pd.Series, bins: int, top_k: int) -> dict[str, Any]:
+    for name, code, fmt in _PERIODS:  # noqa: B007 (the chosen period is used below)
+        periods = pd.PeriodIndex(values.dt.to_period(code).unique()).sort_values()
+        if len(periods) <= top_k or name == "year":
+            break
+    if len(periods) > top_k:  # too many years: quantile bins over whole years
+        years = values.dt.year.to_numpy()
+        starts = np.unique(np.quantile(years, np.arange(1, bins) / bins, method="inverted_cdf"))
+        starts = starts[starts > years.min()]
+        edges = [pd.Timestamp(year=int(y), month=1, day=1) for y in starts]
+        labels = _interval_labels([str(int(y)) for y in starts])
+    else:
+        edges = [p.start_time for p in periods[1:]]
+        labels = [str(p) if fmt is None else p.start_time.strftime(fmt) for p in periods]
+    return {"kind": "datetime", "period": name, "edges": [e.isoformat() for e in edges],
+            "labels": labels}
+
+
+# ---------------------------------------------------------------------------- encoding
+def _encode_column(column: pd.Series, d: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    missing = column.isna().to_numpy()
+    kind = d["kind"]
+    if kind == "empty":
+        return np.zeros(len(column), dtype=np.int64), missing
+    if kind == "numeric":
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        edges = np.asarray(d["edges"], dtype=np.float64)
+        return np.searchsorted(edges, values, side="right"), missing
+    if kind == "datetime":
+        values = _as_naive_utc(column).to_numpy(dtype="datetime64[ns]")
+        edges = np.array([np.datetime64(e, "ns") for e in d["edges"]], dtype="datetime64[ns]")
+        return np.searchsorted(edges, values, side="right"), missing
+    vocabulary = d["vocabulary"]
+    other_code = len(vocabulary)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        lookup = np.full(len(column.dtype.categories) + 1, other_code, dtype=np.int64)
+        positions = column.dtype.categories.get_indexer(vocabulary)
+        lookup[positions[positions >= 0]] = np.flatnonzero(positions >= 0)
+        codes = lookup[np.asarray(column.cat.codes)]  # code -1 (missing) reads the last slot
+    else:
+        codes = pd.Index(vocabulary).get_indexer(column.to_numpy())
+        codes[codes < 0] = other_code
+    if not d["other"] and (codes[~missing] == other_code).any():
+        unseen = pd.unique(column.to_numpy()[(codes == other_code) & ~missing])[:5]
+        raise ValueError(
+            f"{d['feature']!r} has values outside its segment vocabulary, e.g. {list(unseen)}"
+        )
+    return codes, missing
+
+
+def _as_naive_utc(column: pd.Series) -> pd.Series:
+    if getattr(column.dt, "tz", None) is not None:
+        return column.dt.tz_convert("UTC").dt.tz_localize(None)
+    return column
+
+
+def _number_formatter(integer: bool, *, exact: bool = False) -> Any:
+    if integer:
+        return lambda v: str(int(v))
+    if exact:
+        return lambda v: repr(float(v))
+    return lambda v: format(float(v), ".6g")
+
+
+def _plain(value: Any, integer: bool) -> Any:
+    """A JSON-native scalar: int / float / str / bool."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if integer and isinstance(value, float):
+        return int(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
