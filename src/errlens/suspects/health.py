@@ -1,0 +1,79 @@
+"""Class-level label health from confident learning's estimated joint of (given, true) labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from errlens.suspects.confident import ConfidentLearning
+
+
+@dataclass(frozen=True)
+class LabelHealth:
+    """Per-class estimated noise and the likely confusions (given → probable true label).
+
+    ``classes``: per given class, ``support``, ``estimated_noise_rate`` (share of the class whose
+    true label is probably another one), ``estimated_mislabeled`` (count), ``likely_true`` (the
+    most likely other true class) and ``likely_true_rate``. ``confusions``: every off-diagonal
+    cell with a non-zero estimate, largest first. ``joint``: the estimated joint distribution
+    (rows = given, columns = true), as in ``cleanlab.count.estimate_joint``.
+    """
+
+    classes: pd.DataFrame
+    confusions: pd.DataFrame
+    joint: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        return self.classes.to_html() + self.confusions.head(10).to_html()
+
+
+def label_health(cl: ConfidentLearning, class_values: list[Any]) -> LabelHealth:
+    """Summarise the calibrated confident joint of ``cl`` per class.
+
+    >>> P = np.array([[.9, .1], [.8, .2], [.7, .3], [.2, .8], [.1, .9], [.85, .15]])
+    >>> h = label_health(ConfidentLearning(np.array([0, 0, 0, 1, 1, 1]), P), ["a", "b"])
+    >>> h.classes["estimated_noise_rate"].round(3).tolist()
+    [0.0, 0.333]
+    """
+    counts = cl.confident_joint.astype(np.float64)
+    joint = counts / np.clip(counts.sum(), a_min=1e-100, a_max=None)
+    per_given = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = counts / per_given[:, None]
+    off = rates.copy()
+    np.fill_diagonal(off, -1.0)
+    likely = off.argmax(axis=1)
+    classes = pd.DataFrame(
+        {
+            "support": cl.label_counts,
+            "estimated_noise_rate": 1 - np.diagonal(rates),
+            "estimated_mislabeled": (per_given - np.diagonal(counts)).astype(np.int64),
+            "likely_true": pd.Series(
+                [class_values[j] if off[i, j] > 0 else None for i, j in enumerate(likely)],
+                dtype=object,
+            ).to_numpy(),
+            "likely_true_rate": off[np.arange(cl.k), likely].clip(min=0),
+        },
+        index=pd.Index(class_values, name="given"),
+    )
+    given, true = np.nonzero(~np.eye(cl.k, dtype=bool) & (counts > 0))
+    order = np.argsort(-counts[given, true], kind="stable")
+    given, true = given[order], true[order]
+    confusions = pd.DataFrame(
+        {
+            "given": [class_values[g] for g in given],
+            "probable_true": [class_values[t] for t in true],
+            "estimated_count": counts[given, true].astype(np.int64),
+            "share_of_given": rates[given, true],
+            "joint": joint[given, true],
+        }
+    )
+    joint_frame = pd.DataFrame(
+        joint,
+        index=pd.Index(class_values, name="given"),
+        columns=pd.Index(class_values, name="true"),
+    )
+    return LabelHealth(classes, confusions, joint_frame)
