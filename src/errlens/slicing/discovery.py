@@ -1,0 +1,333 @@
+"""Exact SliceLine search (Sagadeeva & Boehm, SIGMOD 2021) over integer segment codes.
+
+A slice is a conjunction of at most ``max_level`` predicates ``feature == code``, at most one per
+feature. Its score is ``alpha * (se / |S| / ē - 1) - (1 - alpha) * (n / |S| - 1)`` where ``se`` is
+the sum of the per-row errors in the slice, ``|S|`` its size and ``ē`` the mean error. The search
+returns the top-k slices with ``|S| >= min_support``, ``se > 0`` and a positive score, exactly.
+
+The lattice is walked level by level as in the paper: a level-l candidate needs all its l parents
+to be valid (evaluated, large enough, with errors) and a score upper bound, computed from the
+smallest parent statistics, at least the current k-th score. Instead of sparse matrix products,
+each feature set is counted at once with ``np.bincount`` over a combined integer key (one
+multiply-add per row on top of a cached prefix key), and feature sets without any candidate are
+never counted. Memory is O(n) plus dense per-cell statistics of one level.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import NamedTuple
+
+import numpy as np
+
+from errlens.slicing.discovery_lattice import Cells, candidate_cells, score, score_upper_bound
+
+__all__ = ["FoundSlice", "Progress", "SliceSearch", "find_slices", "score", "slice_mask"]
+
+MAX_CELLS = 1 << 25
+"""Largest number of cells (product of cardinalities) counted for one feature set."""
+
+
+class Progress(NamedTuple):
+    """Where a running search is: ``done`` of ``total`` feature sets of ``level`` examined."""
+
+    level: int
+    max_level: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class FoundSlice:
+    """One slice: ``predicates`` are ``(feature index, code)`` pairs in feature order."""
+
+    predicates: tuple[tuple[int, int], ...]
+    size: int
+    errors: float
+    score: float
+
+    @property
+    def level(self) -> int:
+        """Number of predicates."""
+        return len(self.predicates)
+
+
+@dataclass(frozen=True)
+class SliceSearch:
+    """Result of :func:`find_slices`: the ranked slices and what the search did."""
+
+    slices: list[FoundSlice]
+    n: int
+    average_error: float
+    min_support: int
+    alpha: float
+    evaluated: list[int] = field(default_factory=list)
+    """Feature sets counted per level (level 1 first)."""
+    candidates: list[int] = field(default_factory=list)
+    """Candidate slices per level after size and score pruning."""
+
+
+def find_slices(
+    codes: np.ndarray,
+    errors: np.ndarray,
+    *,
+    k: int = 10,
+    max_level: int = 3,
+    min_support: int | float | None = None,
+    alpha: float = 0.95,
+    cardinalities: list[int] | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> SliceSearch:
+    """Exact top-``k`` SliceLine slices of an ``(n, f)`` matrix of non-negative integer codes.
+
+    ``errors`` holds one non-negative error per row (0/1 or any float, summed as in SliceLine).
+    ``min_support`` is a row count, a fraction of rows in (0, 1) (floored, as in ``sliceline``)
+    or None for 1% of the rows but at least 32. Ties are ranked by fewer predicates, then
+    feature and code order.
+
+    >>> codes = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 25)
+    >>> errors = np.array([1.0, 0, 0, 0] * 25)
+    >>> top = find_slices(codes, errors, k=1, min_support=10).slices[0]
+    >>> top.predicates, top.size, top.errors
+    (((0, 0), (1, 0)), 25, 25.0)
+    """
+    codes, errors, cards = _check_inputs(codes, errors, cardinalities)
+    k, max_level, alpha = _check_params(k, max_level, alpha)
+    n, n_features = codes.shape
+    support = _min_support(min_support, n)
+    average = float(errors.mean())
+    search = _Search(codes, errors, cards, k=k, alpha=alpha, support=support, average=average)
+    evaluated: list[int] = []
+    found: list[int] = []
+    if average > 0:
+        for level in range(1, min(max_level, n_features) + 1):
+            sets = list(combinations(range(n_features), level))
+            counted, n_candidates = search.run_level(level, sets, max_level, progress)
+            evaluated.append(counted)
+            found.append(n_candidates)
+            if not search.previous:
+                break
+    return SliceSearch(
+        slices=search.ranked(), n=n, average_error=average, min_support=support, alpha=alpha,
+        evaluated=evaluated, candidates=found,
+    )
+
+
+def slice_mask(codes: np.ndarray, predicates: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Rows of ``codes`` inside the slice ``predicates``.
+
+    >>> slice_mask(np.array([[0, 1], [0, 0]]), ((0, 0), (1, 1))).tolist()
+    [True, False]
+    """
+    mask = np.ones(len(codes), dtype=bool)
+    for feature, code in predicates:
+        mask &= codes[:, feature] == code
+    return mask
+
+
+class _Search:
+    """Level-wise state: per-column codes, the cached prefix key and the running top-k."""
+
+    def __init__(
+        self, codes: np.ndarray, errors: np.ndarray, cards: list[int], *, k: int, alpha: float,
+        support: int, average: float,
+    ) -> None:
+        dtype = np.int16 if max(cards) <= np.iinfo(np.int16).max else np.int32
+        self.cols: list[np.ndarray] = [
+            np.ascontiguousarray(codes[:, j], dtype=dtype) for j in range(len(cards))
+        ]
+        hit = np.flatnonzero(errors > 0)
+        self.err_cols: list[np.ndarray] = [c[hit] for c in self.cols]
+        binary = bool(np.all(errors[hit] == 1))
+        self.err_weights = None if binary else errors[hit]
+        self.err_max = errors[hit].max(initial=0.0)
+        self.cards, self.k, self.alpha = cards, k, alpha
+        self.support, self.average, self.n = support, average, len(errors)
+        self.previous: dict[tuple[int, ...], Cells] = {}
+        self.sets: list[tuple[int, ...]] = []
+        # running top-k: score, index into self.sets, flat cell, size, error sum
+        self.top: tuple[np.ndarray, ...] = (
+            np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
+            np.empty(0),
+        )
+        self._prefix: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+
+    def threshold(self) -> float:
+        """Score a candidate's upper bound must reach: the k-th score once k slices are known."""
+        scores = self.top[0]
+        return float(scores[-1]) if len(scores) == self.k else 0.0
+
+    def run_level(
+        self, level: int, sets: list[tuple[int, ...]], max_level: int,
+        progress: Callable[[Progress], None] | None,
+    ) -> tuple[int, int]:
+        current: dict[tuple[int, ...], Cells] = {}
+        counted = n_candidates = 0
+        for done, features in enumerate(sets, 1):
+            shape = tuple(self.cards[f] for f in features)
+            if level == 1:
+                candidate = np.ones(shape[0], dtype=bool)
+                bound = None
+            else:
+                parents = candidate_cells(features, shape, self.previous)
+                if parents is None:
+                    continue
+                ub = score_upper_bound(
+                    parents, support=self.support, alpha=self.alpha, n=self.n,
+                    average=self.average,
+                )
+                candidate = parents.valid & (ub > 0) & (ub >= _with_tolerance(self.threshold()))
+                if not candidate.any():
+                    continue
+                bound = parents.max_error
+            cells = self._count(features, shape)
+            counted += 1
+            if bound is not None:
+                cells.max_error = np.minimum(cells.max_error, bound)
+            cells.valid = candidate & (cells.size >= self.support) & (cells.errors > 0)
+            n_candidates += int(candidate.sum())
+            if cells.valid.any():
+                current[features] = cells
+                self._push(features, cells)
+            if progress is not None:
+                progress(Progress(level, max_level, done, len(sets)))
+        self.previous = current
+        return counted, n_candidates
+
+    def _count(self, features: tuple[int, ...], shape: tuple[int, ...]) -> Cells:
+        n_cells = math.prod(shape)
+        if n_cells > MAX_CELLS:
+            raise ValueError(
+                f"features {list(features)} span {n_cells:,} combinations of codes, more than "
+                f"{MAX_CELLS:,}: lower max_level or group rare categories into fewer segments"
+            )
+        key, err_key = self._keys(features)
+        size = np.bincount(key, minlength=n_cells)
+        errors = np.bincount(err_key, weights=self.err_weights, minlength=n_cells)
+        if len(features) == 1:
+            max_error = np.zeros(n_cells)
+            if self.err_weights is None:
+                max_error[errors > 0] = 1.0
+            else:
+                np.maximum.at(max_error, err_key, self.err_weights)
+        else:
+            max_error = np.full(n_cells, self.err_max)
+        return Cells(
+            size=size, errors=errors.astype(np.float64), max_error=max_error,
+            valid=np.zeros(n_cells, dtype=bool),
+        )
+
+    def _keys(self, features: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Combined C-order cell keys of all rows and of the rows with errors."""
+        last = features[-1]
+        if len(features) == 1:
+            return self.cols[last].astype(np.intp), self.err_cols[last].astype(np.intp)
+        prefix = features[:-1]
+        if self._prefix is None or self._prefix[0] != prefix:
+            key, err_key = self.cols[prefix[0]].astype(np.intp), self.err_cols[prefix[0]].astype(
+                np.intp
+            )
+            for f in prefix[1:]:
+                key = key * self.cards[f] + self.cols[f]
+                err_key = err_key * self.cards[f] + self.err_cols[f]
+            self._prefix = (prefix, key, err_key)
+        _, key, err_key = self._prefix
+        return key * self.cards[last] + self.cols[last], err_key * self.cards[last] + (
+            self.err_cols[last]
+        )
+
+    def _push(self, features: tuple[int, ...], cells: Cells) -> None:
+        flat = np.flatnonzero(cells.valid)
+        scores = score(
+            cells.size[flat], cells.errors[flat], n=self.n, average=self.average, alpha=self.alpha
+        )
+        keep = scores > 0
+        if not keep.any():
+            return
+        self.sets.append(features)
+        flat = flat[keep]
+        new = (
+            scores[keep], np.full(len(flat), len(self.sets) - 1, dtype=np.int64), flat,
+            cells.size[flat], cells.errors[flat],
+        )
+        merged = [np.concatenate([old, add]) for old, add in zip(self.top, new, strict=True)]
+        # sets are numbered in (level, lexicographic) order, so this is the documented tie order
+        order = np.lexsort((merged[2], merged[1], -merged[0]))[: self.k]
+        self.top = tuple(column[order] for column in merged)
+
+    def ranked(self) -> list[FoundSlice]:
+        result = []
+        for value, set_index, cell, size, errors in zip(*self.top, strict=True):
+            features = self.sets[set_index]
+            codes = np.unravel_index(int(cell), tuple(self.cards[f] for f in features))
+            result.append(
+                FoundSlice(
+                    predicates=tuple(
+                        (int(f), int(c)) for f, c in zip(features, codes, strict=True)
+                    ),
+                    size=int(size), errors=float(errors),
+                    score=float(value),
+                )
+            )
+        return result
+
+
+def _with_tolerance(threshold: float) -> float:
+    # keep candidates whose bound ties the k-th score up to rounding, so ties stay exact
+    return threshold - 1e-9 * max(1.0, abs(threshold))
+
+
+def _min_support(min_support: int | float | None, n: int) -> int:
+    if min_support is None:
+        return max(32, math.ceil(0.01 * n))
+    if isinstance(min_support, bool) or not isinstance(min_support, (int, float, np.number)):
+        raise TypeError(f"min_support must be a row count or a fraction, got {min_support!r}")
+    if isinstance(min_support, (float, np.floating)) and 0 < min_support < 1:
+        return max(1, int(min_support * n))
+    if min_support < 0 or min_support != int(min_support):
+        raise ValueError(
+            f"min_support must be a row count >= 0 or a fraction in (0, 1), got {min_support}"
+        )
+    return max(1, int(min_support))
+
+
+def _check_params(k: int, max_level: int, alpha: float) -> tuple[int, int, float]:
+    for name, value in (("k", k), ("max_level", max_level)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    if not isinstance(alpha, (int, float, np.number)) or not 0 < alpha <= 1:
+        raise ValueError(
+            f"alpha must be in (0, 1] (weight of the error term against the size term), "
+            f"got {alpha!r}"
+        )
+    return int(k), int(max_level), float(alpha)
+
+
+def _check_inputs(
+    codes: np.ndarray, errors: np.ndarray, cardinalities: list[int] | None
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    codes = np.asarray(codes)
+    errors = np.asarray(errors, dtype=np.float64)
+    if codes.ndim != 2 or codes.shape[0] == 0 or codes.shape[1] == 0:
+        raise ValueError(f"codes must be a non-empty (rows, features) matrix, got {codes.shape}")
+    if not np.issubdtype(codes.dtype, np.integer):
+        raise TypeError(f"codes must hold integer segment codes, got dtype {codes.dtype}")
+    if errors.shape != (codes.shape[0],):
+        raise ValueError(f"errors has shape {errors.shape} but codes has {codes.shape[0]} rows")
+    if not np.isfinite(errors).all() or (errors < 0).any():
+        raise ValueError("errors must be finite and >= 0 (one error per row, summed per slice)")
+    low, high = codes.min(axis=0), codes.max(axis=0)
+    if (low < 0).any():
+        raise ValueError(f"codes must be >= 0, feature {int(np.argmax(low < 0))} has {low.min()}")
+    if cardinalities is None:
+        return codes, errors, [int(h) + 1 for h in high]
+    cards = [int(c) for c in cardinalities]
+    if len(cards) != codes.shape[1] or any(h >= c for h, c in zip(high, cards, strict=True)):
+        raise ValueError(
+            f"cardinalities {cards} must give, for each of the {codes.shape[1]} features, more "
+            f"than its largest code {high.tolist()}"
+        )
+    return codes, errors, cards
