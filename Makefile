@@ -46,7 +46,7 @@ test-python: setup
 	$(PYTEST) tests -m "not browser" -q
 
 test-notebooks: setup
-	$(PYTEST) --nbmake notebooks -q -p no:randomly
+	$(PYTEST) --nbmake notebooks -q
 
 test-browser: setup
 	$(PYTEST) tests -m browser -q
