@@ -54,7 +54,7 @@ test-browser: setup
 # The wheel must carry the built front-end (static/ is git-ignored and built by the hook).
 check-wheel: setup
 	rm -rf dist && $(UV) build --wheel -q -o dist .
-	$(PY) -c "import sys, zipfile, glob; names = zipfile.ZipFile(glob.glob('dist/*.whl')[0]).namelist(); missing = [f for f in ('errlens/static/summary.js', 'errlens/static/summary.css') if f not in names]; sys.exit(f'wheel lacks {missing}' if missing else 0)"
+	$(PY) tests/check_wheel.py dist
 	@echo "wheel contains the widget bundle"
 
 bench: setup
