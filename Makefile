@@ -35,7 +35,7 @@ test: setup lint test-js test-python test-notebooks test-browser check-wheel
 	@echo "make test: all layers passed"
 
 lint: setup
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	cd js && npx tsc -p jsconfig.json
 
