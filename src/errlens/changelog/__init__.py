@@ -1,0 +1,46 @@
+"""The versioned label changelog: every edit kept, crash-safe and tamper-evident.
+
+>>> import pandas as pd, tempfile, os
+>>> from errlens.changelog import LabelStore
+>>> store = LabelStore(pd.Series(["cat", "dog"], index=["a", "b"]),
+...                    os.path.join(tempfile.mkdtemp(), "labels.jsonl"), author="ana")
+>>> _ = store.relabel("b", "cat", note="it meows")
+>>> store.verify().ok
+True
+"""
+
+from __future__ import annotations
+
+from errlens.changelog.errors import (
+    ChangelogError,
+    ChangelogWarning,
+    CorruptLogError,
+    DatasetMismatchError,
+)
+from errlens.changelog.events import OPS, ROLES, SCHEMA_VERSION, Event
+from errlens.changelog.merge import MergeReport, merge_logs, read_log
+from errlens.changelog.schema import LabelSchema
+from errlens.changelog.store import LabelStore
+from errlens.changelog.verify import Problem, VerifyReport, verify_file
+
+Changelog = LabelStore
+
+__all__ = [
+    "OPS",
+    "ROLES",
+    "SCHEMA_VERSION",
+    "Changelog",
+    "ChangelogError",
+    "ChangelogWarning",
+    "CorruptLogError",
+    "DatasetMismatchError",
+    "Event",
+    "LabelSchema",
+    "LabelStore",
+    "MergeReport",
+    "Problem",
+    "VerifyReport",
+    "merge_logs",
+    "read_log",
+    "verify_file",
+]

@@ -1,0 +1,103 @@
+"""The dataset a log belongs to: original labels by sample id, classes and a fingerprint.
+
+>>> import pandas as pd
+>>> ds = Dataset.from_source(pd.Series(["a", "b"], index=[10, 11]))
+>>> ds.classes, ds.fingerprint[:7]
+(['a', 'b'], 'sha256:')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from errlens.changelog.errors import ChangelogError
+from errlens.changelog.events import is_label_value
+
+
+def to_plain(value: Any) -> Any:
+    """NumPy / pandas scalars as plain Python values (what JSON stores)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass
+class Dataset:
+    """Original labels (Series indexed by sample id), their classes and fingerprint."""
+
+    original: pd.Series
+    classes: list[Any]
+    fingerprint: str
+
+    @classmethod
+    def from_source(cls, source: Any, classes: list[Any] | None = None) -> Dataset:
+        """From an errlens Analysis or a Series of original labels indexed by sample id."""
+        if hasattr(source, "y_true") and hasattr(source, "ids"):
+            if getattr(source, "task", None) == "regression":
+                raise ChangelogError("a label changelog needs class labels; this Analysis is a "
+                                     "regression task")
+            series = pd.Series(source.y_true.to_numpy(), index=source.ids)
+            classes = list(source.classes) if classes is None else classes
+        elif isinstance(source, pd.Series):
+            series = source
+        else:
+            raise ChangelogError(f"LabelStore needs an errlens Analysis or a pandas Series of "
+                                 f"original labels indexed by sample id, got "
+                                 f"{type(source).__name__}")
+        if not series.index.is_unique:
+            dup = series.index[series.index.duplicated()][:3].tolist()
+            raise ChangelogError(f"sample ids must be unique; repeated: {dup}")
+        ids = [to_plain(i) for i in series.index]
+        bad_ids = [i for i in ids if not isinstance(i, (str, int)) or isinstance(i, bool)]
+        if bad_ids:
+            raise ChangelogError(f"sample ids must be integers or text, got {bad_ids[:3]}; "
+                                 f"convert the id column, e.g. df['id'].astype(str)")
+        labels = [to_plain(v) for v in series.to_numpy()]
+        bad = [v for v in labels if not is_label_value(v)]
+        if bad:
+            raise ChangelogError(f"original labels must be class values, got {bad[:3]}; fill "
+                                 f"or drop missing labels before opening a LabelStore")
+        if classes is None:
+            classes = sorted(set(labels), key=lambda v: (type(v).__name__, v))
+        classes = [to_plain(c) for c in classes]
+        outside = sorted({repr(v) for v in labels} - {repr(c) for c in classes})
+        if outside:
+            raise ChangelogError(f"original labels {outside[:5]} are not in classes {classes}")
+        original = pd.Series(labels, index=pd.Index(ids, name=series.index.name or "id"),
+                             name="label", dtype=object)
+        return cls(original, classes, fingerprint(ids, labels))
+
+    def has(self, sample_id: Any) -> bool:
+        """True if the sample id is part of the dataset."""
+        return sample_id in self._ids
+
+    @property
+    def _ids(self) -> set[Any]:
+        cached = self.__dict__.get("_id_set")
+        if cached is None:
+            cached = self.__dict__["_id_set"] = set(self.original.index)
+        return cached
+
+    def label(self, sample_id: Any) -> Any:
+        """Original label of one sample."""
+        return self._originals[sample_id]
+
+    @property
+    def _originals(self) -> dict[Any, Any]:
+        cached = self.__dict__.get("_orig_map")
+        if cached is None:
+            cached = self.__dict__["_orig_map"] = dict(zip(self.original.index,
+                                                           self.original.tolist(), strict=True))
+        return cached
+
+
+def fingerprint(ids: list[Any], labels: list[Any]) -> str:
+    """``sha256:`` of the sorted ``[id, label]`` JSON pairs (independent of row order)."""
+    pairs = sorted(json.dumps([i, v], ensure_ascii=False) for i, v in zip(ids, labels, strict=True))
+    return "sha256:" + hashlib.sha256("\n".join(pairs).encode()).hexdigest()

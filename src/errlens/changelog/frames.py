@@ -1,0 +1,199 @@
+"""Read-only views of a LabelStore as pandas tables: labels by version, events, history,
+versions, row-level diffs, conflicts. Mixed into :class:`~errlens.changelog.LabelStore`.
+
+>>> import pandas as pd, tempfile, os
+>>> from errlens.changelog import LabelStore
+>>> s = LabelStore(pd.Series(["a", "b"], index=[1, 2]), os.path.join(tempfile.mkdtemp(), "l.jsonl"),
+...                author="ana")
+>>> _ = s.tag("v1"); _ = s.relabel(1, "b", note="typo"); _ = s.tag("v2")
+>>> s.diff("v1", "v2")[["sample_id", "from", "to", "author", "note"]].to_dict("records")
+[{'sample_id': 1, 'from': 'a', 'to': 'b', 'author': 'ana', 'note': 'typo'}]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from errlens.changelog.errors import ChangelogError
+from errlens.changelog.events import Event
+from errlens.changelog.replay import Replay, replay
+from errlens.changelog.schema import LabelSchema
+from errlens.changelog.timeutil import parse_utc
+
+if TYPE_CHECKING:
+    from errlens.changelog.dataset import Dataset
+    from errlens.changelog.logfile import LogFile
+    from errlens.changelog.verify import VerifyReport
+
+EVENT_COLUMNS = ["event_id", "seq", "op", "sample_id", "old_label", "new_label", "author",
+                 "role", "round", "timestamp", "note", "confidence", "time_spent", "cause",
+                 "parents", "refs", "version", "reverted", "origin"]
+CURRENT, ORIGINAL = "current", "original"
+
+
+def describe_problems(path: str, problems: list[tuple[int, str]], limit: int = 5) -> str:
+    """A readable message for hash-chain / parse problems, with line numbers."""
+    shown = "; ".join(f"line {n}: {msg}" for n, msg in problems[:limit])
+    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
+    return (f"{path} is damaged: {shown}{more}. Nothing was changed. Run `errlens changelog "
+            f"verify {path}` for the full report and restore the file from a backup or git")
+
+
+class ViewsMixin:
+    """Table views over the replay state (``self._state``) and dataset (``self.dataset``)."""
+
+    _state: Replay
+    _base_schema: LabelSchema
+    dataset: Dataset
+    _log: LogFile
+    _lines: int
+
+    # ---------------------------------------------------------------- basics
+    @property
+    def schema(self) -> LabelSchema:
+        """The current label schema (a copy): classes and their guidelines."""
+        return self._state.schema.copy()
+
+    @property
+    def classes(self) -> list[Any]:
+        """Current classes."""
+        return list(self._state.schema.classes)
+
+    @property
+    def original(self) -> pd.Series:
+        """Original labels indexed by sample id."""
+        return self.dataset.original.copy()
+
+    def _state_at(self, version: str | None) -> Replay | None:
+        if version is None or version == CURRENT:
+            return self._state
+        if version == ORIGINAL:
+            return None
+        if version not in self._state.tags:
+            known = ", ".join(self._state.tags) or "none yet (create one with store.tag('v1'))"
+            raise ChangelogError(f"unknown version {version!r}; versions: {known}, "
+                                 f"'{ORIGINAL}', '{CURRENT}'")
+        tag = self._state.events[self._state.tags[version]]
+        clock = tag.clock or {}
+        base = self._base_schema
+        covered = [e for e in self._state.events if e.oseq <= clock.get(e.origin, 0)]
+        return replay(base, covered, check=False)
+
+    def labels(self, version: str | None = None) -> pd.Series:
+        """Labels at a version (a tag name, 'original' or None for the current labels).
+
+        Samples in an unresolved conflict keep the label all sides had seen; see
+        :meth:`conflicts`.
+        """
+        out = self.dataset.original.copy()
+        state = self._state_at(version)
+        if state is None:
+            return out
+        originals = self.dataset._originals
+        changed = {s: state.label(s, originals[s]) for s in state.heads}
+        if changed:
+            out.loc[list(changed)] = list(changed.values())
+        renames = state.schema.renames
+        if renames:
+            out = out.map(state.schema.resolve)
+        return out.rename("label")
+
+    # ---------------------------------------------------------------- events
+    def events(self) -> pd.DataFrame:
+        """One row per event, in file order (timestamps tz-aware UTC)."""
+        evs = self._state.events
+        version = _version_of(self._state)
+        rows = [{"event_id": e.event_id, "seq": i + 1, "op": e.op, "sample_id": e.sample_id,
+                 "old_label": e.old_label, "new_label": e.new_label, "author": e.author,
+                 "role": e.role, "round": e.round, "timestamp": e.timestamp, "note": e.note,
+                 "confidence": e.confidence, "time_spent": e.time_spent, "cause": e.cause,
+                 "parents": list(e.parents), "refs": list(e.refs),
+                 "version": version.get(e.event_id),
+                 "reverted": self._state.is_reverted(e.event_id), "origin": e.origin}
+                for i, e in enumerate(evs)]
+        frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+        frame["timestamp"] = parse_utc(frame["timestamp"].tolist())
+        for col in ("old_label", "new_label", "sample_id", "note", "cause"):
+            frame[col] = frame[col].astype(object)
+        return frame
+
+    def history(self, id: Any) -> pd.DataFrame:
+        """Every event on one sample, oldest first."""
+        frame = self.events()
+        return frame[frame["sample_id"] == id].reset_index(drop=True)
+
+    def versions(self) -> pd.DataFrame:
+        """One row per version tag: name, who, when, note, events covered, samples changed."""
+        rows = []
+        original = self.dataset.original
+        for name, pos in self._state.tags.items():
+            tag: Event = self._state.events[pos]
+            labels = self.labels(name)
+            rows.append({"version": name, "event_id": tag.event_id, "author": tag.author,
+                         "timestamp": tag.timestamp, "note": tag.note,
+                         "n_events": sum((tag.clock or {}).values()),
+                         "n_changed": int((labels != original).sum())})
+        frame = pd.DataFrame(rows, columns=["version", "event_id", "author", "timestamp", "note",
+                                            "n_events", "n_changed"])
+        frame["timestamp"] = parse_utc(frame["timestamp"].tolist())
+        return frame
+
+    def diff(self, a: str | None = ORIGINAL, b: str | None = None) -> pd.DataFrame:
+        """Samples whose label differs between versions ``a`` and ``b`` (default: now).
+
+        Columns: sample_id, from, to, author, note, cause, event_id (the edit that set ``to``).
+        """
+        left, right = self.labels(a), self.labels(b)
+        changed = left.index[(left != right).to_numpy()]
+        state = self._state_at(b)
+        rows = []
+        for sample in changed:
+            heads = state.heads.get(sample, []) if state is not None else []
+            edits = [state.get(h.event_id) for h in heads] if state is not None else []
+            rows.append({"sample_id": sample, "from": left[sample], "to": right[sample],
+                         "author": ", ".join(sorted({e.author for e in edits})) or None,
+                         "note": "; ".join(e.note for e in edits if e.note) or None,
+                         "cause": edits[-1].cause if edits else None,
+                         "event_id": edits[-1].event_id if edits else None})
+        return pd.DataFrame(rows, columns=["sample_id", "from", "to", "author", "note", "cause",
+                                           "event_id"])
+
+    def conflicts(self) -> pd.DataFrame:
+        """Samples where concurrent edits disagree (one row each); never resolved silently."""
+        originals = self.dataset._originals
+        rows = []
+        for sample in self._state.conflicted():
+            heads = self._state.heads[sample]
+            edits = [self._state.get(h.event_id) for h in heads]
+            rows.append({"sample_id": sample, "original": originals[sample],
+                         "current": self._state.label(sample, originals[sample]),
+                         "labels": [h.label for h in heads],
+                         "event_ids": [h.event_id for h in heads],
+                         "authors": [e.author for e in edits], "roles": [e.role for e in edits]})
+        return pd.DataFrame(rows, columns=["sample_id", "original", "current", "labels",
+                                           "event_ids", "authors", "roles"])
+
+    def verify(self) -> VerifyReport:
+        """Re-read the file and check every hash link, line and event (see VerifyReport)."""
+        from errlens.changelog.verify import Problem, verify_file
+
+        report = verify_file(self._log.path, dataset=self.dataset)
+        if report.n_lines < self._lines:
+            report.problems.append(Problem(0, f"the file has {report.n_lines} complete lines but "
+                                              f"this store wrote or read {self._lines}: lines were "
+                                              f"removed from the end"))
+        return report
+
+
+def _version_of(state: Replay) -> dict[str, str]:
+    """Event id -> first version tag that includes it."""
+    out: dict[str, str] = {}
+    for name, pos in state.tags.items():
+        clock = state.events[pos].clock or {}
+        for e in state.events[: pos + 1]:
+            if e.event_id not in out and (e.oseq <= clock.get(e.origin, 0) or (e.op == "tag"
+                                          and e.tag == name)):
+                out[e.event_id] = name
+    return out

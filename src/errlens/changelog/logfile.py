@@ -1,0 +1,172 @@
+"""The changelog file on disk: create, scan, append durably under a lock, repair a torn tail.
+
+Every append is one ``write`` of whole lines followed by ``fsync``, done while holding a
+``filelock`` lock, so several processes can append to one file without losing or
+interleaving lines. A crash can only leave an incomplete *last* line (never acknowledged);
+it is detected by the missing newline and cut off.
+
+>>> import tempfile, os
+>>> p = os.path.join(tempfile.mkdtemp(), "x.jsonl")
+>>> log = LogFile(p)
+>>> _ = log.create({"type": "header", "schema_version": 1})
+>>> scan(open(p, "rb").read(), prev="").problems
+[]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from errlens.changelog.errors import ChangelogError
+from errlens.changelog.events import canonical, chain_hash, seal, split_line
+
+LOCK_TIMEOUT_S = 30.0
+
+
+@dataclass
+class Line:
+    """One sealed line: 1-based line number, parsed JSON object, its hash."""
+
+    lineno: int
+    obj: Any
+    hash: str
+
+
+@dataclass
+class Scan:
+    """Result of reading bytes of a log: good lines, problems, torn tail, bytes consumed."""
+
+    lines: list[Line] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    torn: bytes = b""
+    consumed: int = 0
+    last_hash: str = ""
+
+
+def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
+    """Check the hash chain of complete lines in ``data``, starting after hash ``prev``.
+
+    A broken link is reported at its line and the stored hash is trusted from there on, so
+    one edited line yields one problem and the rest of the file is still checked.
+    """
+    out = Scan(last_hash=prev)
+    end = data.rfind(b"\n") + 1
+    out.torn, out.consumed = data[end:], end
+    lineno = first_lineno - 1
+    for raw in data[:end].split(b"\n")[:-1]:
+        lineno += 1
+        parts = split_line(raw)
+        if parts is None:
+            out.problems.append((lineno, "the line has no hash at its end: it was edited by "
+                                         "hand or written by another program"))
+            continue
+        body, digest = parts
+        hash_text = digest.decode("ascii", "replace")
+        if chain_hash(prev, body) != hash_text:
+            out.problems.append((lineno, "the hash chain is broken here: this line was edited, "
+                                         "or a line just before it was deleted, inserted or "
+                                         "moved"))
+        prev = hash_text
+        try:
+            obj = json.loads(body)
+        except ValueError as exc:
+            out.problems.append((lineno, f"not valid JSON ({exc})"))
+            continue
+        out.lines.append(Line(lineno, obj, hash_text))
+    out.last_hash = prev
+    return out
+
+
+def fsync_dir(path: str) -> None:
+    """Make a new directory entry durable (POSIX; a no-op where directories can't be opened)."""
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(path)) or ".", os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LogFile:
+    """Low-level access to one changelog file (see :func:`scan` and :meth:`append`)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        self._lock = FileLock(self.path + ".lock", timeout=LOCK_TIMEOUT_S)
+
+    def exists(self) -> bool:
+        """True if the file exists (an empty file counts: it is reported as damaged)."""
+        return os.path.exists(self.path)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the writer lock (re-entrant within this object)."""
+        try:
+            with self._lock:
+                yield
+        except Timeout:
+            raise ChangelogError(
+                f"{self.path} is locked by another process for more than {LOCK_TIMEOUT_S:.0f} s; "
+                f"close the other program writing it (or delete {self.path}.lock if none is "
+                f"running)") from None
+
+    def create(self, header: dict[str, Any]) -> str:
+        """Write the header as the first line of a new file; returns the header hash."""
+        line, digest = seal(canonical(header), prev="")
+        with self.locked():
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                raise ChangelogError(f"{self.path} already exists") from None
+            try:
+                os.write(fd, (line + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            fsync_dir(self.path)
+        return digest
+
+    def read(self, offset: int = 0) -> bytes:
+        """Bytes of the file from ``offset`` to its current end."""
+        with open(self.path, "rb") as fh:
+            fh.seek(offset)
+            return fh.read()
+
+    def size(self) -> int:
+        """Current file size in bytes."""
+        return os.path.getsize(self.path)
+
+    def truncate(self, size: int) -> None:
+        """Cut the file at ``size`` (only ever used to drop a torn, unacknowledged tail)."""
+        with self.locked():
+            fd = os.open(self.path, os.O_WRONLY)
+            try:
+                os.ftruncate(fd, size)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def append(self, lines: list[str]) -> int:
+        """Append whole lines in one write and fsync; call while holding :meth:`locked`.
+
+        Returns the new file size. Raises (without acknowledging) if the disk write fails.
+        """
+        data = "".join(line + "\n" for line in lines).encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        try:
+            written = 0
+            while written < len(data):
+                written += os.write(fd, data[written:])
+            os.fsync(fd)
+            return os.fstat(fd).st_size
+        finally:
+            os.close(fd)

@@ -1,0 +1,230 @@
+"""Merging logs of several annotators (a union of events) and resolving conflicts by policy.
+
+The merged file holds every event of every input once, in a canonical order (parents before
+children, then by timestamp and id), so merging is commutative, associative and idempotent:
+the same inputs in any order or grouping give a byte-identical file. Concurrent edits that
+disagree become conflicts (``store.conflicts()``); they are never settled silently.
+
+>>> # merge_logs(["ana.jsonl", "ben.jsonl"], "merged.jsonl").n_events
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
+from errlens.changelog.events import Event, canonical, event_from_dict, seal
+from errlens.changelog.frames import describe_problems
+from errlens.changelog.logfile import fsync_dir, scan
+from errlens.changelog.replay import replay
+from errlens.changelog.schema import LabelSchema
+
+if TYPE_CHECKING:
+    from errlens.changelog.store import LabelStore
+
+POLICIES = ("majority", "role", "reviewer")
+ROLE_RANK = {"adjudicator": 3, "reviewer": 2, "annotator": 1}
+
+
+@dataclass
+class MergeReport:
+    """What :func:`merge_logs` wrote."""
+
+    path: str
+    n_events: int
+    n_inputs: int
+    conflicts: list[Any] = field(default_factory=list)
+
+
+def read_log(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Event]]:
+    """Header and events of a log, refusing any damage (a torn last line is skipped)."""
+    path = os.fspath(path)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if not data:
+        raise CorruptLogError(f"{path} is empty (0 bytes), so it is not a changelog")
+    result = scan(data, prev="")
+    if result.problems:
+        raise CorruptLogError(describe_problems(path, result.problems))
+    if result.torn:
+        warnings.warn(f"{path}: ignoring an incomplete last line (interrupted write)",
+                      ChangelogWarning, stacklevel=2)
+    if not result.lines or not isinstance(result.lines[0].obj, dict) or \
+            result.lines[0].obj.get("type") != "header":
+        raise CorruptLogError(f"{path} line 1 is not an errlens changelog header")
+    events = []
+    for line in result.lines[1:]:
+        try:
+            events.append(event_from_dict(line.obj))
+        except ChangelogError as exc:
+            raise CorruptLogError(f"{path} line {line.lineno}: {exc}") from None
+    return result.lines[0].obj, events
+
+
+def _same_start(headers: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    (first_path, first), *rest = headers
+    for path, h in rest:
+        if (h.get("dataset") or {}).get("fingerprint") != (first.get("dataset") or {}).get(
+                "fingerprint"):
+            raise ChangelogError(f"{path} and {first_path} belong to different datasets "
+                                 f"(their fingerprints differ); only logs of one dataset merge")
+        if canonical(h.get("classes")) != canonical(first.get("classes")):
+            raise ChangelogError(f"{path} and {first_path} start from different label schemas; "
+                                 f"record schema changes as events in one log, then copy it")
+
+
+def union(sources: Iterable[tuple[str, list[Event]]]) -> list[Event]:
+    """All distinct events (same id must mean same content), in canonical causal order."""
+    by_id: dict[str, Event] = {}
+    where: dict[str, str] = {}
+    for path, events in sources:
+        for ev in events:
+            seen = by_id.get(ev.event_id)
+            if seen is None:
+                by_id[ev.event_id], where[ev.event_id] = ev, path
+            elif seen.body() != ev.body():
+                raise ChangelogError(f"event {ev.event_id} differs between {where[ev.event_id]} "
+                                     f"and {path}; one of the files was edited. Run verify")
+    return canonical_order(list(by_id.values()))
+
+
+def canonical_order(events: list[Event]) -> list[Event]:
+    """Topological order (parents, refs, earlier events of the same origin first), ties broken
+    by (timestamp, event id): a function of the set of events only."""
+    ids = {e.event_id for e in events}
+    by_origin: dict[str, list[Event]] = {}
+    for e in events:
+        by_origin.setdefault(e.origin, []).append(e)
+    deps: dict[str, set[str]] = {e.event_id: {p for p in (*e.parents, *e.refs) if p in ids}
+                                 for e in events}
+    for chain in by_origin.values():
+        chain.sort(key=lambda e: e.oseq)
+        for before, after in itertools.pairwise(chain):
+            deps[after.event_id].add(before.event_id)
+    children: dict[str, list[str]] = {}
+    for eid, ds in deps.items():
+        for d in ds:
+            children.setdefault(d, []).append(eid)
+    by_id = {e.event_id: e for e in events}
+    waiting = {eid: len(ds) for eid, ds in deps.items()}
+    heap = [(by_id[eid].timestamp, eid) for eid, n in waiting.items() if n == 0]
+    heapq.heapify(heap)
+    out: list[Event] = []
+    while heap:
+        _, eid = heapq.heappop(heap)
+        out.append(by_id[eid])
+        for child in children.get(eid, ()):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(heap, (by_id[child].timestamp, child))
+    if len(out) != len(events):
+        raise ChangelogError("the events' parents form a cycle; a file was edited by hand")
+    return out
+
+
+def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str], *,
+               overwrite: bool = False) -> MergeReport:
+    """Write the union of several logs of one dataset to ``out_path`` (atomically)."""
+    if not paths_or_stores:
+        raise ChangelogError("give at least one log to merge")
+    out_path = os.fspath(out_path)
+    if os.path.exists(out_path) and not overwrite:
+        raise ChangelogError(f"{out_path} already exists; choose a new output file or pass "
+                             f"overwrite=True (--force on the command line)")
+    loaded = []
+    for item in paths_or_stores:
+        path = item.path if hasattr(item, "path") else os.fspath(item)
+        loaded.append((path, *read_log(path)))
+    _same_start([(p, h) for p, h, _ in loaded])
+    events = union((p, evs) for p, _, evs in loaded)
+    header = dict(loaded[0][1])
+    header.pop("hash", None)
+    header["created"] = min(h.get("created", "") for _, h, _ in loaded)
+    state = replay(LabelSchema.from_json(header["classes"]), events)
+    line, digest = seal(canonical(header), "")
+    lines = [line]
+    for ev in events:
+        line, digest = seal(ev.body(), digest)
+        lines.append(line)
+    tmp = f"{out_path}.tmp-{os.getpid()}"
+    with open(tmp, "wb") as fh:
+        fh.write("".join(x + "\n" for x in lines).encode())
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, out_path)
+    fsync_dir(out_path)
+    return MergeReport(out_path, len(events), len(loaded), state.conflicted())
+
+
+def merge_into(store: LabelStore, other: Any) -> int:
+    """Append the events of ``other`` (a path or store) missing from ``store``; returns count."""
+    path = other.path if hasattr(other, "path") else os.fspath(other)
+    header, events = read_log(path)
+    with open(store.path, "rb") as fh:
+        own = scan(fh.readline(), prev="")
+    _same_start([(store.path, own.lines[0].obj), (path, header)])
+    return store._append_foreign(events)
+
+
+def _opinions(store: LabelStore, sample: Any) -> list[Event]:
+    """Each author's latest label event on the sample that is not undone."""
+    latest: dict[str, Event] = {}
+    for ev in store._state.events:
+        if ev.sample_id == sample and ev.new_label is not None and \
+                not store._state.is_reverted(ev.event_id):
+            latest[ev.author] = ev
+    return list(latest.values())
+
+
+def resolve(store: LabelStore, policy: str, reviewer: str | None = None) -> pd.DataFrame:
+    """Settle conflicts by a named policy, writing adjudicate events; ties stay open."""
+    if policy not in POLICIES:
+        raise ChangelogError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+    if policy == "reviewer" and not reviewer:
+        raise ChangelogError("policy='reviewer' needs reviewer='<author name>'")
+    rows, specs = [], []
+    for sample in store._state.conflicted():
+        heads = store._state.heads[sample]
+        label, reason = None, ""
+        if policy == "majority":
+            votes = pd.Series([store._state.schema.resolve(e.new_label)
+                               for e in _opinions(store, sample)]).value_counts()
+            if len(votes) == 1 or votes.iloc[0] > votes.iloc[1]:
+                label, reason = votes.index[0], f"{votes.iloc[0]} of {votes.sum()} votes"
+            else:
+                reason = "tie between " + ", ".join(map(repr, votes.index[votes == votes.iloc[0]]))
+        elif policy == "role":
+            edits = [store._state.get(h.event_id) for h in heads]
+            top = max(ROLE_RANK[e.role] for e in edits)
+            winners = {h.label for h, e in zip(heads, edits, strict=True)
+                       if ROLE_RANK[e.role] == top}
+            if len(winners) == 1:
+                role = next(r for r, k in ROLE_RANK.items() if k == top)
+                label, reason = winners.pop(), f"the {role} edits agree"
+            else:
+                reason = "edits of the same highest role disagree"
+        else:
+            mine = [e for e in _opinions(store, sample) if e.author == reviewer]
+            if mine:
+                label = store._state.schema.resolve(mine[0].new_label)
+                reason = f"{reviewer}'s label"
+            else:
+                reason = f"{reviewer} has no label on this sample"
+        rows.append({"sample_id": sample, "label": label, "reason": reason})
+        if label is not None:
+            ids = [h.event_id for h in heads]
+            specs.append({"op": "adjudicate", "id": sample, "label": label, "refs": ids,
+                          "parents": ids, "role": "adjudicator",
+                          "note": f"resolved by policy '{policy}': {reason}",
+                          "cause": {"policy": policy, **({"reviewer": reviewer}
+                                                         if reviewer else {})}})
+    store.record_many(specs)
+    return pd.DataFrame(rows, columns=["sample_id", "label", "reason"])

@@ -1,0 +1,454 @@
+"""LabelStore: the original labels replayed with an append-only, hash-chained event log.
+
+>>> import pandas as pd, tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "labels.jsonl")
+>>> store = LabelStore(pd.Series(["cat", "dog"], index=["a", "b"]), path, author="ana")
+>>> _ = store.relabel("a", "dog", note="whiskers are a dog's")
+>>> store.labels().tolist()
+['dog', 'dog']
+>>> _ = store.undo(); store.labels().tolist()
+['cat', 'dog']
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from errlens.changelog import frames
+from errlens.changelog.dataset import Dataset, to_plain
+from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
+from errlens.changelog.events import (
+    SCHEMA_VERSION,
+    Event,
+    canonical,
+    event_from_dict,
+    new_event_id,
+    seal,
+    utc_now,
+    validate,
+)
+from errlens.changelog.logfile import LogFile, scan
+from errlens.changelog.replay import Replay
+from errlens.changelog.schema import LabelSchema, make_guideline
+from errlens.changelog.timeutil import to_utc_text
+
+FORMAT = "errlens-changelog"
+_SPEC_KEYS = {"op", "id", "sample_id", "label", "author", "role", "note", "cause", "confidence",
+              "time_spent", "timestamp", "round", "parents", "refs", "event_id"}
+
+
+class LabelStore(frames.ViewsMixin):
+    """Labels of one dataset with every edit kept in a crash-safe, tamper-evident log.
+
+    ``source`` is an errlens Analysis or a Series of original labels indexed by sample id;
+    ``path`` is the JSON Lines log (created if missing, replayed if present).
+    """
+
+    def __init__(self, source: Any, path: str | os.PathLike[str], *, author: str,
+                 role: str = "annotator", classes: list[Any] | None = None) -> None:
+        self.dataset = Dataset.from_source(source, classes)
+        self.author, self.role, self.round = author, role, 1
+        validate(Event("check", "comment", author, utc_now(), "check", 1, sample_id=0,
+                       role=role, note="x"))
+        self._log = LogFile(path)
+        self._origin = os.urandom(6).hex()
+        self._oseq = 0
+        if self._log.exists():
+            self._open()
+        else:
+            self._create()
+
+    # ------------------------------------------------------------------ opening
+    @property
+    def path(self) -> str:
+        """Path of the log file."""
+        return self._log.path
+
+    def _header(self) -> dict[str, Any]:
+        return {"type": "header", "format": FORMAT, "schema_version": SCHEMA_VERSION,
+                "created": utc_now(),
+                "dataset": {"fingerprint": self.dataset.fingerprint,
+                            "n_samples": len(self.dataset.original), "label_field": "label"},
+                "classes": LabelSchema.from_classes(self.dataset.classes).to_json()}
+
+    def _create(self) -> None:
+        self._hash = self._log.create(self._header())
+        self._offset, self._lines = self._log.size(), 1
+        self._base_schema = LabelSchema.from_classes(self.dataset.classes)
+        self._state = Replay(self._base_schema.copy())
+
+    def _open(self) -> None:
+        data = self._log.read()
+        if not data:
+            raise CorruptLogError(f"{self.path} is empty (0 bytes), so it is not a changelog: "
+                                  f"delete it to start a new log, or open the right file")
+        result = scan(data, prev="")
+        if result.problems:
+            raise CorruptLogError(frames.describe_problems(self.path, result.problems))
+        if not result.lines:
+            raise CorruptLogError(f"{self.path} has no complete line; it is not a changelog")
+        self._base_schema = self._read_header(result.lines[0].obj)
+        self._state = Replay(self._base_schema.copy())
+        self._hash, self._offset, self._lines = result.last_hash, result.consumed, 1
+        self._ingest(result.lines[1:])
+        if result.torn:
+            self._repair_tail(result.consumed)
+
+    def _read_header(self, obj: Any) -> LabelSchema:
+        where = f"{self.path} line 1"
+        if not isinstance(obj, dict) or obj.get("type") != "header" or obj.get("format") != FORMAT:
+            raise CorruptLogError(f"{where} is not an errlens changelog header")
+        if obj.get("schema_version") != SCHEMA_VERSION:
+            raise CorruptLogError(f"{where}: schema version {obj.get('schema_version')!r} is not "
+                                  f"supported (this errlens reads {SCHEMA_VERSION}); "
+                                  f"upgrade errlens")
+        ds = obj.get("dataset") or {}
+        if ds.get("fingerprint") != self.dataset.fingerprint:
+            from errlens.changelog.errors import DatasetMismatchError
+            raise DatasetMismatchError(
+                f"{self.path} was written for another dataset ({ds.get('n_samples')} samples, "
+                f"fingerprint {str(ds.get('fingerprint'))[:19]}...) but the labels given have "
+                f"{len(self.dataset.original)} samples (fingerprint "
+                f"{self.dataset.fingerprint[:19]}...). Open it with the same original labels "
+                f"and ids, or choose a new path for this dataset")
+        try:
+            return LabelSchema.from_json(obj.get("classes"))
+        except ChangelogError as exc:
+            raise CorruptLogError(f"{where}: {exc}") from None
+
+    def _ingest(self, lines: list[Any]) -> None:
+        for line in lines:
+            try:
+                ev = event_from_dict(line.obj)
+                self._check_sample(ev)
+                self._state.apply(ev)
+            except ChangelogError as exc:
+                raise CorruptLogError(f"{self.path} line {line.lineno}: {exc}") from None
+        self._lines += len(lines)
+
+    def _repair_tail(self, good_size: int) -> None:
+        with self._log.locked():
+            size = self._log.size()
+            tail = self._log.read(good_size)
+            if size > good_size and b"\n" not in tail:
+                self._log.truncate(good_size)
+                warnings.warn(f"{self.path}: removed an incomplete last line ({len(tail)} bytes) "
+                              f"left by an interrupted write; it was never acknowledged, and "
+                              f"every earlier event is intact", ChangelogWarning, stacklevel=3)
+
+    def _catch_up(self) -> None:
+        """Read lines other processes appended since we last looked (call under the lock)."""
+        size = self._log.size()
+        if size == self._offset:
+            return
+        if size < self._offset:
+            raise CorruptLogError(f"{self.path} shrank while open: another program truncated "
+                                  f"or replaced it; reopen the store and run verify")
+        data = self._log.read(self._offset)
+        result = scan(data, prev=self._hash, first_lineno=self._lines + 1)
+        if result.problems:
+            raise CorruptLogError(frames.describe_problems(self.path, result.problems))
+        self._ingest(result.lines)
+        self._hash, self._offset = result.last_hash, self._offset + result.consumed
+        if result.torn:
+            self._log.truncate(self._offset)
+            warnings.warn(f"{self.path}: removed an incomplete last line left by a crashed "
+                          f"writer; no acknowledged event was touched", ChangelogWarning,
+                          stacklevel=4)
+
+    def _check_sample(self, ev: Event) -> None:
+        if ev.sample_id is not None and not self.dataset.has(ev.sample_id):
+            raise ChangelogError(f"sample id {ev.sample_id!r} is not in this dataset; the log "
+                                 f"belongs to another dataset or the id is mistyped")
+
+    # ------------------------------------------------------------------ writing
+    def record(self, op: str, id: Any = None, label: Any = None, *, author: str | None = None,
+               role: str | None = None, note: str | None = None,
+               cause: Mapping[str, Any] | None = None, confidence: float | None = None,
+               time_spent: float | None = None, timestamp: Any = None, round: int | None = None,
+               parents: Iterable[str] | None = None, refs: Iterable[str] | None = None) -> Event:
+        """Append one event of any operation; returns it once it is on disk.
+
+        >>> # store.record("set", "id-17", "dog", author="ben", cause={"format": "csv"})
+        """
+        spec = {"op": op, "id": id, "label": label, "author": author, "role": role,
+                "note": note, "cause": cause, "confidence": confidence,
+                "time_spent": time_spent, "timestamp": timestamp, "round": round,
+                "parents": parents, "refs": refs}
+        return self.record_many([spec])[0]
+
+    def record_many(self, specs: Iterable[Mapping[str, Any]]) -> list[Event]:
+        """Append several events atomically: all are validated first, then one write + fsync.
+
+        Each dict takes the keyword names of :meth:`record` (``id`` or ``sample_id``).
+        Entries on one sample by different authors are concurrent (a conflict if they
+        disagree); by the same author, later ones supersede earlier ones.
+        """
+        specs = list(specs)
+        if not specs:
+            return []
+        with self._log.locked():
+            self._catch_up()
+            events = self._build(specs)
+            lines, digest = [], self._hash
+            for ev in events:
+                line, digest = seal(ev.body(), digest)
+                lines.append(line)
+            self._offset = self._log.append(lines)
+            self._hash, self._lines = digest, self._lines + len(lines)
+            self._oseq += len(events)
+            for ev in events:
+                self._state.apply(ev, check=False)
+        return events
+
+    def _build(self, specs: list[Mapping[str, Any]]) -> list[Event]:
+        events: list[Event] = []
+        ids: set[str] = set()
+        batch_last: dict[tuple[Any, str], Event] = {}
+        for i, spec in enumerate(specs):
+            try:
+                ev = self._make(spec, self._oseq + i + 1, batch_last)
+                if len(specs) > 1 and ev.op in ("tag", "schema"):
+                    raise ChangelogError(f"{ev.op} events are written on their own")
+                if ev.event_id in ids:
+                    raise ChangelogError(f"duplicate event id {ev.event_id!r} in the batch")
+                self._state.check(ev, pending=ids)
+            except ChangelogError as exc:
+                where = f"entry {i} of the batch: " if len(specs) > 1 else ""
+                raise ChangelogError(f"{where}{exc}; nothing was written") from None
+            ids.add(ev.event_id)
+            events.append(ev)
+            if ev.sample_id is not None:
+                batch_last[(ev.sample_id, ev.author)] = ev
+        return events
+
+    def _make(self, spec: Mapping[str, Any], oseq: int,
+              batch_last: dict[tuple[Any, str], Event]) -> Event:
+        if not isinstance(spec, Mapping):
+            raise ChangelogError(f"each entry must be a dict, got {type(spec).__name__}")
+        unknown = set(spec) - _SPEC_KEYS
+        if unknown:
+            raise ChangelogError(f"unknown key(s) {sorted(unknown)}")
+        op = spec.get("op")
+        sample = to_plain(spec.get("id", spec.get("sample_id")))
+        author = spec.get("author") or self.author
+        label = to_plain(spec.get("label"))
+        refs = tuple(spec.get("refs") or ())
+        if sample is not None:
+            self._check_sample(validate(Event("x", "skip", "x", utc_now(), "x", 1,
+                                              sample_id=sample)))
+        if op in ("tag", "schema"):
+            raise ChangelogError(f"write {op} events with store.tag(name) or the schema methods "
+                                 f"(add_class, rename_class, merge_classes, set_guideline)")
+        prev = batch_last.get((sample, author))
+        current = prev.new_label if prev is not None and prev.new_label is not None else (
+            self._current(sample) if sample is not None else None)
+        if prev is not None and prev.new_label is not None:
+            parents: tuple[str, ...] = (prev.event_id,)
+        else:
+            parents = self._state.head_ids(sample) if sample is not None else ()
+        if spec.get("parents") is not None:
+            parents = tuple(spec["parents"])
+        new_label = label
+        if op in ("set", "adjudicate", "confirm") and label is not None:
+            self._state.schema.check_label(label)
+        if op == "confirm":
+            new_label = current if label is None else label
+            if new_label != current:
+                raise ChangelogError(f"cannot confirm {label!r}: sample {sample!r} is labeled "
+                                     f"{current!r}; use relabel to change it")
+        elif op == "revert":
+            refs = refs or (self._last_undoable(author, sample),)
+            target = self._state.get(refs[0]) if refs[0] in self._state.by_id else None
+            if target is None:
+                raise ChangelogError(f"cannot undo: event {refs[0]!r} is not in this log")
+            if self._state.is_reverted(target.event_id):
+                raise ChangelogError(f"event {target.event_id} is already undone")
+            sample = target.sample_id
+            new_label = target.old_label if target.new_label is not None else None
+            current = self._current(sample) if sample is not None else None
+            parents = self._state.head_ids(sample) if new_label is not None else ()
+        elif op in ("skip", "comment", "tag", "schema") and label is not None:
+            raise ChangelogError(f"a {op} event takes no label")
+        ts = to_utc_text(spec.get("timestamp")) if spec.get("timestamp") is not None else utc_now()
+        cause = spec.get("cause")
+        cause_value = None if cause is None else (dict(cause) if isinstance(cause, Mapping)
+                                                  else cause)
+        if cause_value is not None:
+            canonical(cause_value)  # must be JSON
+        ev = Event(
+            event_id=spec.get("event_id") or new_event_id(), op=op, author=author,  # type: ignore[arg-type]
+            timestamp=ts, origin=self._origin, oseq=oseq, sample_id=sample,
+            old_label=current, new_label=new_label,
+            role=spec.get("role") or self.role, round=spec.get("round") or self.round,
+            note=spec.get("note"), confidence=_num(spec.get("confidence")),
+            time_spent=_num(spec.get("time_spent")), cause=cause_value, parents=parents,
+            refs=refs)
+        return validate(ev)
+
+    def _current(self, sample: Any) -> Any:
+        return self._state.label(sample, self.dataset.label(sample))
+
+    def _last_undoable(self, author: str, sample: Any = None) -> str:
+        for ev in reversed(self._state.events):
+            if (ev.author == author and ev.op in ("set", "confirm", "skip", "adjudicate",
+                                                   "comment")
+                    and (sample is None or ev.sample_id == sample)
+                    and not self._state.is_reverted(ev.event_id)):
+                return ev.event_id
+        raise ChangelogError(f"nothing to undo: {author} has no event left to revert")
+
+    def _write_special(self, op: str, **fields: Any) -> Event:
+        with self._log.locked():
+            self._catch_up()
+            ev = Event(event_id=new_event_id(), op=op, author=self.author, timestamp=utc_now(),
+                       origin=self._origin, oseq=self._oseq + 1, role=self.role,
+                       round=self.round, **fields)
+            try:
+                self._state.check(validate(ev))
+            except ChangelogError as exc:
+                raise ChangelogError(f"{exc}; nothing was written") from None
+            line, digest = seal(ev.body(), self._hash)
+            self._offset = self._log.append([line])
+            self._hash, self._lines, self._oseq = digest, self._lines + 1, self._oseq + 1
+            self._state.apply(ev, check=False)
+        return ev
+
+    # ------------------------------------------------------------------ verbs
+    def relabel(self, id: Any, label: Any, *, note: str | None = None,
+                cause: Mapping[str, Any] | None = None, confidence: float | None = None,
+                time_spent: float | None = None) -> Event:
+        """Set a new label for one sample."""
+        return self.record("set", id, label, note=note, cause=cause, confidence=confidence,
+                           time_spent=time_spent)
+
+    def relabel_many(self, ids: Iterable[Any], label: Any, *, note: str | None = None,
+                     cause: Mapping[str, Any] | None = None, confidence: float | None = None,
+                     time_spent: float | None = None) -> list[Event]:
+        """Set one label for many samples in one durable write (all or nothing)."""
+        return self.record_many([{"op": "set", "id": i, "label": label, "note": note,
+                                  "cause": cause, "confidence": confidence,
+                                  "time_spent": time_spent} for i in ids])
+
+    def confirm(self, id: Any, *, note: str | None = None,
+                cause: Mapping[str, Any] | None = None, confidence: float | None = None,
+                time_spent: float | None = None) -> Event:
+        """Record that the current label of ``id`` is correct."""
+        return self.record("confirm", id, note=note, cause=cause, confidence=confidence,
+                           time_spent=time_spent)
+
+    def skip(self, id: Any, *, note: str | None = None, cause: Mapping[str, Any] | None = None,
+             time_spent: float | None = None) -> Event:
+        """Mark ``id`` as unsure / skipped (the label does not change)."""
+        return self.record("skip", id, note=note, cause=cause, time_spent=time_spent)
+
+    def comment(self, id: Any, text: str) -> Event:
+        """Attach a comment to a sample."""
+        return self.record("comment", id, note=text)
+
+    def undo(self, event_id: str | None = None) -> Event:
+        """Revert ``event_id``, or this author's last event not yet undone."""
+        target = event_id or self._last_undoable(self.author)
+        return self.record("revert", refs=[target])
+
+    def adjudicate(self, id: Any, label: Any, *, resolves: Iterable[str] | None = None,
+                   note: str | None = None, cause: Mapping[str, Any] | None = None) -> Event:
+        """Settle a sample's label; supersedes every current head (resolves its conflict)."""
+        heads = self._state.head_ids(to_plain(id))
+        refs = tuple(resolves) if resolves is not None else heads
+        on_sample = {e.event_id for e in self._state.events if e.sample_id == to_plain(id)}
+        foreign = [r for r in refs if r not in on_sample]
+        if foreign:
+            raise ChangelogError(f"events {foreign} are not edits of sample {id!r}; nothing "
+                                 f"was written")
+        return self.record("adjudicate", id, label, note=note, cause=cause, refs=refs,
+                           parents=heads)
+
+    def tag(self, name: str, *, note: str | None = None) -> Event:
+        """Name the current state as a version (``labels(version=name)`` replays it)."""
+        return self._write_special("tag", tag=name, note=note, clock=dict(self._state.clock))
+
+    def _schema_event(self, change: dict[str, Any], note: str | None) -> Event:
+        return self._write_special("schema", change=change, note=note)
+
+    def add_class(self, name: Any, *, definition: str = "", example: str = "",
+                  edge_cases: Iterable[str] = (), note: str | None = None) -> Event:
+        """Extend the schema with a new class (an explicit, logged event)."""
+        return self._schema_event({"action": "add_class", "class": to_plain(name),
+                                   "guideline": make_guideline(definition, example,
+                                                               tuple(edge_cases))}, note)
+
+    def rename_class(self, old: Any, new: Any, *, note: str | None = None) -> Event:
+        """Rename a class; past labels read under the new name."""
+        return self._schema_event({"action": "rename_class", "old": to_plain(old),
+                                   "new": to_plain(new)}, note)
+
+    def merge_classes(self, classes: Iterable[Any], into: Any, *,
+                      note: str | None = None) -> Event:
+        """Merge several classes into one (which may be one of them or a new name)."""
+        return self._schema_event({"action": "merge_classes",
+                                   "classes": [to_plain(c) for c in classes],
+                                   "into": to_plain(into)}, note)
+
+    def set_guideline(self, cls: Any, *, definition: str = "", example: str = "",
+                      edge_cases: Iterable[str] = (), note: str | None = None) -> Event:
+        """Write the annotation guideline of one class."""
+        return self._schema_event({"action": "set_guideline", "class": to_plain(cls),
+                                   "guideline": make_guideline(definition, example,
+                                                               tuple(edge_cases))}, note)
+
+    def merge(self, other: Any) -> int:
+        """Append the events of another log of this dataset (a path or store) that this one
+        lacks; returns how many were added. Conflicts show up in :meth:`conflicts`."""
+        from errlens.changelog.merge import merge_into
+
+        return merge_into(self, other)
+
+    def resolve(self, policy: str = "majority", *, reviewer: str | None = None) -> pd.DataFrame:
+        """Settle open conflicts by a named policy ('majority', 'role' or 'reviewer'),
+        writing one adjudicate event per settled sample. Ties are left open and listed."""
+        from errlens.changelog.merge import resolve
+
+        return resolve(self, policy, reviewer)
+
+    def _append_foreign(self, events: list[Event]) -> int:
+        from errlens.changelog.merge import canonical_order
+        from errlens.changelog.replay import replay
+
+        with self._log.locked():
+            self._catch_up()
+            new = []
+            for ev in events:
+                if ev.event_id in self._state.by_id:
+                    if self._state.get(ev.event_id).body() != ev.body():
+                        raise ChangelogError(f"event {ev.event_id} differs between the two logs; "
+                                             f"one was edited. Run verify on both")
+                    continue
+                self._check_sample(ev)
+                new.append(ev)
+            new = canonical_order(new)
+            replay(self._base_schema, [*self._state.events, *new])  # validates, writes nothing
+            lines, digest = [], self._hash
+            for ev in new:
+                line, digest = seal(ev.body(), digest)
+                lines.append(line)
+            if lines:
+                self._offset = self._log.append(lines)
+                self._hash, self._lines = digest, self._lines + len(lines)
+            for ev in new:
+                self._state.apply(ev, check=False)
+        return len(new)
+
+    def refresh(self) -> None:
+        """Read events other processes appended since this store last looked."""
+        with self._log.locked():
+            self._catch_up()
+
+
+def _num(value: Any) -> Any:
+    return to_plain(value)

@@ -1,0 +1,130 @@
+"""Full integrity check of a changelog file, reporting every problem with its line number.
+
+>>> import pandas as pd, tempfile, os
+>>> from errlens.changelog import LabelStore
+>>> s = LabelStore(pd.Series(["a", "b"], index=[1, 2]), os.path.join(tempfile.mkdtemp(), "l.jsonl"),
+...                author="ana")
+>>> _ = s.relabel(1, "b")
+>>> report = verify_file(s.path); report.ok, report.n_events
+(True, 1)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from errlens.changelog.errors import ChangelogError
+from errlens.changelog.events import SCHEMA_VERSION, event_from_dict
+from errlens.changelog.logfile import scan
+from errlens.changelog.replay import Replay
+from errlens.changelog.schema import LabelSchema
+
+if TYPE_CHECKING:
+    from errlens.changelog.dataset import Dataset
+
+
+@dataclass
+class Problem:
+    """One finding: 1-based line number (0 = the whole file) and what is wrong."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass
+class VerifyReport:
+    """Outcome of :func:`verify_file`; ``ok`` is False on any problem."""
+
+    path: str
+    n_lines: int = 0
+    n_events: int = 0
+    head: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    torn_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no damage was found (a torn last line counts as damage)."""
+        return not self.problems
+
+    def __str__(self) -> str:
+        if self.ok:
+            return (f"OK: {self.path} has {self.n_events} events in {self.n_lines} lines, every "
+                    f"hash link intact (head {self.head[:16]})")
+        lines = [f"DAMAGED: {self.path}: {len(self.problems)} problem(s)"]
+        lines += [f"  {p}" for p in self.problems[:50]]
+        if len(self.problems) > 50:
+            lines.append(f"  ... and {len(self.problems) - 50} more")
+        return "\n".join(lines)
+
+
+def verify_file(path: str | os.PathLike[str], *, dataset: Dataset | None = None,
+                expect_head: str | None = None) -> VerifyReport:
+    """Check structure, hash chain, header, every event and (optionally) the dataset.
+
+    ``expect_head`` is a head hash noted earlier (printed by ``errlens changelog verify``);
+    giving it also detects lines removed from the end, which a hash chain alone cannot.
+    """
+    path = os.fspath(path)
+    report = VerifyReport(path)
+    if not os.path.exists(path):
+        report.problems.append(Problem(0, f"{path} does not exist"))
+        return report
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if not data:
+        report.problems.append(Problem(0, "the file is empty (0 bytes): it is not a changelog"))
+        return report
+    result = scan(data, prev="")
+    report.head, report.n_lines = result.last_hash, data[: result.consumed].count(b"\n")
+    report.problems += [Problem(n, m) for n, m in result.problems]
+    if result.torn:
+        report.torn_bytes = len(result.torn)
+        report.problems.append(Problem(
+            report.n_lines + 1, "the last line is incomplete (a write was interrupted, e.g. a "
+            "crash); it was never acknowledged. Opening the log with errlens removes it, or run "
+            "`errlens changelog verify --repair`"))
+    if not result.lines or result.lines[0].lineno != 1:
+        report.problems.append(Problem(1, "the first line is not a readable header"))
+        return report
+    schema = _check_header(result.lines[0].obj, dataset, report)
+    if schema is None:
+        return report
+    state = Replay(schema)
+    for line in result.lines[1:]:
+        try:
+            ev = event_from_dict(line.obj)
+            if dataset is not None and ev.sample_id is not None and not dataset.has(ev.sample_id):
+                raise ChangelogError(f"sample id {ev.sample_id!r} is not in the dataset")
+            state.apply(ev)
+            report.n_events += 1
+        except ChangelogError as exc:
+            report.problems.append(Problem(line.lineno, str(exc)))
+    if expect_head is not None and expect_head != report.head:
+        report.problems.append(Problem(0, f"the last line's hash {report.head[:16]} is not the "
+                                          f"expected {expect_head[:16]}: lines were removed from "
+                                          f"or added at the end"))
+    return report
+
+
+def _check_header(obj: Any, dataset: Dataset | None, report: VerifyReport) -> LabelSchema | None:
+    if not isinstance(obj, dict) or obj.get("type") != "header":
+        report.problems.append(Problem(1, "the first line is not an errlens changelog header"))
+        return None
+    if obj.get("schema_version") != SCHEMA_VERSION:
+        report.problems.append(Problem(1, f"schema version {obj.get('schema_version')!r} is not "
+                                          f"supported (this errlens reads {SCHEMA_VERSION})"))
+        return None
+    if dataset is not None and (obj.get("dataset") or {}).get("fingerprint") != dataset.fingerprint:
+        report.problems.append(Problem(1, "the log was written for another dataset (its "
+                                          "fingerprint differs from the original labels given)"))
+    try:
+        return LabelSchema.from_json(obj.get("classes"))
+    except ChangelogError as exc:
+        report.problems.append(Problem(1, str(exc)))
+        return None
