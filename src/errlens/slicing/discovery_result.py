@@ -1,0 +1,167 @@
+"""Readable results of slice discovery: ranked slices with support, CI, lift, score and groups."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from errlens.slicing.cohort import Cohort
+from errlens.slicing.discovery import SliceSearch, slice_mask
+from errlens.slicing.segments import Segments
+from errlens.stats import wilson_interval
+
+NESTED_OVERLAP = 0.9
+"""A slice nested in (or containing) a better-ranked slice joins that slice's group when the
+smaller of the two holds at least this share of the larger one's rows."""
+
+COLUMNS = [
+    "slice", "level", "n", "support", "errors", "error_rate", "ci_low", "ci_high", "lift",
+    "score", "group",
+]
+
+
+@dataclass(frozen=True)
+class DiscoveredSlices:
+    """Problem slices found by :meth:`errlens.Analysis.discover`, best first.
+
+    ``table`` has one row per slice (rank = position): readable ``slice`` text, ``level``
+    (number of predicates), ``n`` rows and ``support`` (share of the searched rows), ``errors``
+    (sum of per-row errors), ``error_rate`` with a 95% confidence interval (Wilson for 0/1
+    errors, normal approximation of the mean otherwise), ``lift`` over the overall error rate,
+    the SliceLine ``score`` and ``group``: the rank of the better slice it nearly duplicates
+    (its own rank when it leads a group). Slices may overlap.
+    """
+
+    table: pd.DataFrame
+    predicates: list[tuple[tuple[str, str], ...]]
+    segments: Segments
+    base: Cohort | None
+    params: dict[str, Any]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ranked slices as a DataFrame (a copy), indexed by rank."""
+        return self.table.copy()
+
+    def cohort(self, i: int) -> Cohort:
+        """The rows of slice ``i`` (rank) as a Cohort, within the searched cohort if any."""
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"slice {i} does not exist: {len(self)} slices were found")
+        cohort = _predicate_cohort(self.segments, self.predicates[i])
+        return cohort if self.base is None else self.base & cohort
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data for the dashboard: parameters, overall figures and the slices."""
+        rows = []
+        for i, record in enumerate(self.table.to_dict(orient="records")):
+            row = {key: _plain(value) for key, value in record.items()}
+            row["rank"] = i
+            row["predicates"] = [{"feature": f, "label": lab} for f, lab in self.predicates[i]]
+            row["cohort"] = self.cohort(i).to_json()
+            rows.append(row)
+        return {"params": {k: _plain(v) for k, v in self.params.items()}, "slices": rows}
+
+    def __repr__(self) -> str:
+        head = (
+            f"DiscoveredSlices({len(self)} slices over {self.params['n']:,} rows, "
+            f"error rate {self.params['error_rate']:.4g})"
+        )
+        return head if not len(self) else f"{head}\n{self.table.to_string()}"
+
+
+def build(
+    search: SliceSearch, segments: Segments, columns: list[int], codes: np.ndarray,
+    errors: np.ndarray, *, base: Cohort | None, binary: bool, params: dict[str, Any],
+) -> DiscoveredSlices:
+    """Readable :class:`DiscoveredSlices` from a :func:`find_slices` result on ``codes``
+    (the ``columns`` of ``segments``, restricted to the searched rows)."""
+    names = [segments.features[j] for j in columns]
+    labels = [segments.labels[j] for j in columns]
+    predicates = [
+        tuple((names[f], labels[f][c]) for f, c in found.predicates) for found in search.slices
+    ]
+    size = np.array([s.size for s in search.slices], dtype=np.int64)
+    total = np.array([s.errors for s in search.slices], dtype=np.float64)
+    rate = total / np.maximum(size, 1)
+    if binary:
+        low, high = wilson_interval(total, size)
+    else:
+        low, high = _mean_interval(codes, errors, search, rate)
+    table = pd.DataFrame(
+        {
+            "slice": [_predicate_cohort(segments, p).describe() for p in predicates],
+            "level": [s.level for s in search.slices],
+            "n": size,
+            "support": size / search.n,
+            "errors": total if not binary else total.astype(np.int64),
+            "error_rate": rate,
+            "ci_low": low[: len(size)],
+            "ci_high": high[: len(size)],
+            "lift": rate / search.average_error if search.average_error > 0 else rate * np.nan,
+            "score": [s.score for s in search.slices],
+            "group": nested_groups(search),
+        },
+        columns=COLUMNS,
+    )
+    table.index.name = "rank"
+    params = {
+        **params, "n": search.n, "error_rate": search.average_error,
+        "min_support": search.min_support, "evaluated": search.evaluated,
+        "candidates": search.candidates,
+    }
+    return DiscoveredSlices(table, predicates, segments, base, params)
+
+
+def nested_groups(search: SliceSearch) -> list[int]:
+    """For each slice, the rank of the best slice it is nested with (either way) that shares
+    at least :data:`NESTED_OVERLAP` of the larger one's rows, following chains; else itself."""
+    groups: list[int] = []
+    for i, child in enumerate(search.slices):
+        group = i
+        for j in range(i):
+            other = search.slices[j]
+            mine, theirs = set(child.predicates), set(other.predicates)
+            if not (mine <= theirs or theirs <= mine):
+                continue
+            if min(child.size, other.size) >= NESTED_OVERLAP * max(child.size, other.size):
+                group = groups[j]
+                break
+        groups.append(group)
+    return groups
+
+
+def _predicate_cohort(segments: Segments, predicates: tuple[tuple[str, str], ...]) -> Cohort:
+    parts = [segments.cohort(f, segments.code(f, label)) for f, label in predicates]
+    cohort = parts[0]
+    for part in parts[1:]:
+        cohort = cohort & part
+    return cohort
+
+
+def _mean_interval(
+    codes: np.ndarray, errors: np.ndarray, search: SliceSearch, rate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """95% normal-approximation interval of each slice's mean error (float errors)."""
+    low, high = np.full(len(rate), np.nan), np.full(len(rate), np.nan)
+    for i, found in enumerate(search.slices):
+        values = errors[slice_mask(codes, found.predicates)]
+        if len(values) > 1:
+            half = 1.959963984540054 * values.std(ddof=1) / math.sqrt(len(values))
+            low[i], high[i] = max(rate[i] - half, 0.0), rate[i] + half
+    return low, high
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(value) else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
