@@ -3,7 +3,8 @@
 Leaves select rows by a feature comparison, a segment, a list of sample ids or a confusion cell;
 ``&``, ``|`` and ``~`` combine them. Missing values: ordering comparisons (``<``, ``between``…) and
 ``==`` / ``in`` are false on them, while ``!=`` / ``not in`` are their exact negations (so they
-include missing rows); select missing rows with ``"is missing"``.
+include missing rows); select missing rows with ``"is missing"`` (and the others with
+``"not missing"``).
 
 >>> c = Cohort.where("age", ">=", 52) & Cohort.where("education", "==", "Masters")
 >>> c.describe()
@@ -26,7 +27,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
 
-OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "is missing", "between")
+OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "is missing", "not missing", "between")
 KINDS = ("all", "where", "segment", "ids", "confusion_cell", "and", "or", "not")
 _SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 
@@ -49,7 +50,7 @@ class Cohort:
     @classmethod
     def where(cls, feature: str, op: str, value: Any = None) -> Cohort:
         """Rows whose ``feature`` satisfies ``op value``; ``between`` takes ``[low, high]``
-        (both inclusive), ``in`` / ``not in`` a list, ``is missing`` no value.
+        (both inclusive), ``in`` / ``not in`` a list, ``is missing`` / ``not missing`` no value.
 
         >>> Cohort.where("age", "between", [25, 40]).describe()
         '25 ≤ age ≤ 40'
@@ -146,6 +147,13 @@ class Cohort:
         return analysis.frame(self)
 
 
+def to_cohort(analysis: Analysis, selection: Any) -> Cohort | None:
+    """``selection`` as a Cohort: a Cohort as is, None as None, a mask or id list as ids."""
+    if selection is None or isinstance(selection, Cohort):
+        return selection
+    return Cohort.ids(analysis.ids[analysis.mask(selection)].tolist())
+
+
 # ---------------------------------------------------------------------------- validation
 def _validate(node: Any) -> None:
     if not isinstance(node, dict) or node.get("kind") not in KINDS:
@@ -179,9 +187,9 @@ def _validate_where(node: dict[str, Any]) -> None:
         raise ValueError(f"a where node needs a feature name, got {node.get('feature')!r}")
     if op not in OPS:
         raise ValueError(f"unknown cohort op {op!r}; expected one of {OPS}")
-    if op == "is missing":
+    if op in ("is missing", "not missing"):
         if value is not None:
-            raise ValueError("'is missing' takes no value")
+            raise ValueError(f"{op!r} takes no value")
     elif op in ("in", "not in"):
         if not isinstance(value, list):
             raise ValueError(f"{op!r} needs a list of values, got {value!r}")
@@ -255,6 +263,8 @@ def _where_mask(node: dict[str, Any], column: pd.Series) -> np.ndarray:
     missing = column.isna().to_numpy()
     if op == "is missing":
         return missing
+    if op == "not missing":
+        return ~missing
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         value = _to_timestamps(value, column)
     if op in ("in", "not in"):
@@ -296,7 +306,15 @@ def _describe(node: dict[str, Any], *, top: bool = False) -> str:
         text = f" {kind} ".join(_describe(arg) for arg in node["args"])
         return text if top else f"({text})"
     if kind == "not":
-        return f"not {_describe(node['arg'])}"
+        arg = node["arg"]
+        if arg["kind"] == "segment" and all(map(_is_set_label, arg["labels"])):
+            labels = arg["labels"]
+            if labels == ["(missing)"]:
+                return f"{arg['feature']} is not missing"
+            if len(labels) == 1:
+                return f"{arg['feature']} ≠ {labels[0]}"
+            return f"{arg['feature']} not in {{{', '.join(labels)}}}"
+        return f"not {_describe(arg)}"
     if kind == "all":
         return "all rows"
     if kind == "ids":
@@ -306,18 +324,23 @@ def _describe(node: dict[str, Any], *, top: bool = False) -> str:
         return f"true = {node['true']} and predicted = {node['predicted']}"
     if kind == "segment":
         labels = node["labels"]
-        if len(labels) > 1 and all(map(_is_value_label, labels)):
+        if len(labels) > 1 and all(map(_is_set_label, labels)):
             return f"{node['feature']} in {{{', '.join(labels)}}}"
         text = " or ".join(_describe_segment(node["feature"], label) for label in labels)
         return text if top or len(labels) == 1 else f"({text})"
     feature, op, value = node["feature"], node["op"], node["value"]
-    if op == "is missing":
-        return f"{feature} is missing"
+    if op in ("is missing", "not missing"):
+        return f"{feature} {op.replace('not', 'is not')}"
     if op == "between":
         return f"{_text(value[0])} ≤ {feature} ≤ {_text(value[1])}"
     if op in ("in", "not in"):
         return f"{feature} {op} {{{', '.join(_text(v) for v in value)}}}"
     return f"{feature} {_SYMBOLS[op]} {_text(value)}"
+
+
+def _is_set_label(label: str) -> bool:
+    """A label that reads well inside ``{…}``: anything but an interval or a single number."""
+    return not label.startswith(("[", "< ", "≥ ", "= "))
 
 
 def _is_value_label(label: str) -> bool:

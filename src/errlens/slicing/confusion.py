@@ -1,0 +1,141 @@
+"""Confusion tables of any cohort: counts, normalised tables, per-class report, top confused
+pairs, and the cohort compared with the rest of the data.
+
+>>> import errlens as el
+>>> ev = el.Analysis.from_predictions({"x": [1, 2, 3, 4]}, y_true=["a", "a", "b", "b"],
+...                                   y_pred=["a", "b", "b", "b"])
+>>> result = confusion_result(ev)
+>>> result.counts.values.tolist()
+[[1, 1], [0, 2]]
+>>> result.cell_cohort("a", "b").mask(ev).tolist()
+[False, True, False, False]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from errlens.slicing.cohort import Cohort, to_cohort
+
+if TYPE_CHECKING:
+    from errlens.analysis import Analysis
+
+NORMALIZE = (None, "true", "pred", "all")
+
+
+@dataclass(frozen=True)
+class ConfusionResult:
+    """Confusion counts (rows: given label, columns: predicted) of ``cohort`` and derived tables.
+
+    ``report`` equals scikit-learn's ``classification_report`` (with ``zero_division=nan``);
+    ``comparison`` holds the same per-class figures for the cohort and for the rest of the rows
+    (None when the cohort is every row).
+    """
+
+    classes: list[Any]
+    counts: pd.DataFrame
+    normalize: str | None
+    report: pd.DataFrame
+    top_pairs: pd.DataFrame
+    accuracy: float
+    comparison: pd.DataFrame | None
+    cohort: Cohort | None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Counts, or the table normalised as asked by ``normalize``."""
+        return self.normalized(self.normalize)
+
+    def normalized(self, how: str | None) -> pd.DataFrame:
+        """``"true"``: rows sum to 1 (recall on the diagonal); ``"pred"``: columns sum to 1
+        (precision on the diagonal); ``"all"``: the whole table sums to 1; None: counts."""
+        if how not in NORMALIZE:
+            raise ValueError(f"normalize must be one of {NORMALIZE}, got {how!r}")
+        counts = self.counts.astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if how == "true":
+                return counts.div(counts.sum(axis=1).replace(0, np.nan), axis=0)
+            if how == "pred":
+                return counts.div(counts.sum(axis=0).replace(0, np.nan), axis=1)
+            if how == "all":
+                total = counts.to_numpy().sum()
+                return counts / total if total else counts * np.nan
+        return self.counts
+
+    def cell_cohort(self, true_label: Any, predicted_label: Any) -> Cohort:
+        """The rows behind one cell, as a cohort (within this table's cohort)."""
+        for label in (true_label, predicted_label):
+            if label not in self.classes:
+                raise KeyError(f"{label!r} is not a class; classes are {self.classes}")
+        cell = Cohort.confusion_cell(true_label, predicted_label)
+        return cell if self.cohort is None else self.cohort & cell
+
+
+def confusion_result(
+    analysis: Analysis, cohort: Any = None, *, normalize: str | None = None, top: int = 10
+) -> ConfusionResult:
+    """Confusion table of ``cohort`` (every row by default)."""
+    if analysis.task == "regression":
+        raise ValueError("confusion tables need a classifier; this analysis is a regression "
+                         "(use slices(metric='mae') instead)")
+    if normalize not in NORMALIZE:
+        raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
+    mask = analysis.mask(cohort)
+    true_codes, pred_codes = analysis.y_true_codes, analysis.y_pred_codes
+    k = len(analysis.classes)
+    cm = _matrix(true_codes[mask], pred_codes[mask], k)
+    index = pd.Index(analysis.classes, name="true")
+    counts = pd.DataFrame(cm, index=index, columns=pd.Index(analysis.classes, name="predicted"))
+    comparison = None
+    if cohort is not None and not mask.all():
+        rest = _matrix(true_codes[~mask], pred_codes[~mask], k)
+        comparison = _report(cm, index).join(_report(rest, index), lsuffix="_slice",
+                                                 rsuffix="_rest")
+    total = cm.sum()
+    return ConfusionResult(
+        classes=list(analysis.classes),
+        counts=counts,
+        normalize=normalize,
+        report=_report(cm, index),
+        top_pairs=_top_pairs(cm, analysis.classes, top),
+        accuracy=float(np.trace(cm) / total) if total else float("nan"),
+        comparison=comparison,
+        cohort=to_cohort(analysis, cohort),
+    )
+
+
+def _matrix(true_codes: np.ndarray, pred_codes: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(true_codes * k + pred_codes, minlength=k * k).reshape(k, k)
+
+
+def _report(cm: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    tp = np.diag(cm).astype(float)
+    predicted, support = cm.sum(axis=0), cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, np.nan)
+        recall = np.where(support > 0, tp / support, np.nan)
+        f1 = np.where(predicted + support > 0, 2 * tp / (predicted + support), np.nan)
+    return pd.DataFrame({"precision": precision, "recall": recall, "f1": f1, "support": support},
+                        index=index)
+
+
+def _top_pairs(cm: np.ndarray, classes: list[Any], top: int) -> pd.DataFrame:
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(-off, axis=None, kind="stable")[:top]
+    true_i, pred_i = np.unravel_index(order, cm.shape)
+    n = off[true_i, pred_i]
+    keep = n > 0
+    errors = off.sum()
+    support = cm.sum(axis=1)[true_i]
+    return pd.DataFrame({
+        "true": np.asarray(classes, dtype=object)[true_i][keep],
+        "predicted": np.asarray(classes, dtype=object)[pred_i][keep],
+        "n": n[keep],
+        "share_of_errors": (n / errors)[keep] if errors else n[keep] * np.nan,
+        "share_of_true": (n / support)[keep],
+    })

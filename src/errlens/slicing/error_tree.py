@@ -1,0 +1,271 @@
+"""A shallow tree that splits the rows where errors concentrate, over the segment codes.
+
+Each split minimises the weighted Gini impurity of ``is_error`` (scikit-learn's criterion),
+found exactly from per-segment counts: ordered features (numbers, dates) split at a bin edge,
+with the missing segment sent to whichever side is better; categories split into the best two
+groups after sorting them by error rate (optimal for a binary target, Breiman 1984). Missing
+values are a branch of their own, so no row disappears: a node's rows are its children's rows.
+
+>>> import errlens as el
+>>> ev = el.Analysis.from_predictions({"x": [1, 2, 3, 4] * 10}, y_true=[0, 0, 1, 1] * 10,
+...                                   y_pred=[0, 0, 0, 0] * 10)
+>>> tree = build_error_tree(ev, max_depth=1, min_samples=5)
+>>> [(node.path, node.rows, node.errors) for node in tree.nodes]
+[('all rows', 40, 20), ('x < 3', 20, 0), ('x ≥ 3', 20, 20)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from errlens.slicing.cohort import Cohort, to_cohort
+from errlens.stats import wilson_interval
+
+if TYPE_CHECKING:
+    from errlens.analysis import Analysis
+    from errlens.slicing.segments import Segments
+
+
+@dataclass
+class TreeNode:
+    """One node: its rows, errors, error rate with CI, and the cohort that selects it."""
+
+    id: int
+    parent: int | None
+    depth: int
+    rows: int
+    errors: int
+    error_rate: float
+    ci_low: float
+    ci_high: float
+    lift: float
+    condition: Cohort | None
+    cohort: Cohort
+    path: str
+    split: str | None = None
+    children: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data (the dashboard's form)."""
+        return {
+            "id": self.id, "parent": self.parent, "depth": self.depth, "rows": self.rows,
+            "errors": self.errors, "error_rate": _num(self.error_rate),
+            "ci_low": _num(self.ci_low), "ci_high": _num(self.ci_high), "lift": _num(self.lift),
+            "split": self.split, "children": list(self.children), "path": self.path,
+            "condition": None if self.condition is None else self.condition.describe(),
+            "cohort": self.cohort.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class ErrorTree:
+    """The nodes in depth-first order; ``nodes[0]`` is the root."""
+
+    nodes: list[TreeNode]
+    max_depth: int
+    min_samples: int
+
+    @property
+    def root(self) -> TreeNode:
+        return self.nodes[0]
+
+    def leaves(self) -> list[TreeNode]:
+        """Nodes without children, highest error rate first."""
+        return sorted((n for n in self.nodes if not n.children), key=lambda n: -n.error_rate)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per node."""
+        rows = [{k: v for k, v in node.to_dict().items() if k not in ("cohort", "children")}
+                for node in self.nodes]
+        return pd.DataFrame(rows).astype({"parent": "Int64"}).set_index("id")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Nested JSON: each node with its ``children`` as dicts."""
+        def nest(node: TreeNode) -> dict[str, Any]:
+            out = node.to_dict()
+            out["children"] = [nest(self.nodes[c]) for c in node.children]
+            return out
+
+        return {"max_depth": self.max_depth, "min_samples": self.min_samples,
+                "root": nest(self.root)}
+
+
+def build_error_tree(
+    analysis: Analysis,
+    *,
+    max_depth: int = 3,
+    min_samples: int | None = None,
+    features: Sequence[str] | None = None,
+    cohort: Any = None,
+    confidence: float = 0.95,
+    segments: Segments | None = None,
+) -> ErrorTree:
+    """Grow the error tree on the rows of ``cohort``; ``min_samples`` is the least number of rows
+    in a node (default: 1 % of the rows, at least 20)."""
+    if int(max_depth) != max_depth or max_depth < 0:
+        raise ValueError(f"max_depth must be a non-negative integer, got {max_depth!r}")
+    seg = analysis.segments if segments is None else segments
+    columns = [seg.index(f) for f in (seg.features if features is None else features)]
+    idx = np.flatnonzero(analysis.mask(cohort))
+    if min_samples is None:
+        min_samples = max(20, len(idx) // 100)
+    if int(min_samples) != min_samples or min_samples < 1:
+        raise ValueError(f"min_samples must be a positive integer, got {min_samples!r}")
+    grower = _Grower(seg, columns, analysis.is_error, int(max_depth), int(min_samples),
+                     confidence, len(idx))
+    base = to_cohort(analysis, cohort) or Cohort.all()
+    grower.grow(idx, None, base, None, 0, base.describe())
+    return ErrorTree(grower.nodes, int(max_depth), int(min_samples))
+
+
+class _Grower:
+    def __init__(self, seg: Segments, columns: list[int], is_error: np.ndarray, max_depth: int,
+                 min_samples: int, confidence: float, n_root: int) -> None:
+        self.seg, self.columns, self.max_depth = seg, columns, max_depth
+        self.error = is_error.astype(np.int64)
+        self.min_samples, self.confidence = min_samples, confidence
+        self.all_rows = n_root == len(is_error)
+        self.overall: float | None = None
+        self.nodes: list[TreeNode] = []
+
+    def grow(self, idx: np.ndarray, parent: int | None, cohort: Cohort,
+             condition: Cohort | None, depth: int, path: str) -> int:
+        err = self.error if self.all_rows and parent is None else self.error[idx]
+        rows, errors = len(idx), int(err.sum())
+        low, high = wilson_interval([errors], [rows], confidence=self.confidence)
+        rate = errors / rows if rows else float("nan")
+        if self.overall is None:
+            self.overall = rate
+        node = TreeNode(
+            id=len(self.nodes), parent=parent, depth=depth, rows=rows, errors=errors,
+            error_rate=rate, ci_low=float(low[0]), ci_high=float(high[0]),
+            lift=rate / self.overall if self.overall else float("nan"),
+            condition=condition, cohort=cohort, path=path,
+        )
+        self.nodes.append(node)
+        if depth >= self.max_depth or rows < 2 * self.min_samples or errors in (0, rows):
+            return node.id
+        best = self._best(idx, err, parent is None)
+        if best is None:
+            return node.id
+        j, left_codes, present = best
+        lookup = np.zeros(len(self.seg.labels[j]), dtype=bool)
+        lookup[left_codes] = True
+        go_left = lookup[self._codes(idx, j, parent is None)]
+        node.split = self.seg.features[j]
+        root = parent is None and cohort == Cohort.all()
+        for side, keep in ((True, go_left), (False, ~go_left)):
+            # segments absent from this node are left out of the condition, for shorter text
+            cond = _condition(self.seg, j, np.flatnonzero((lookup == side) & present))
+            text = cond.describe()
+            child = self.grow(idx[keep], node.id, cond if root else cohort & cond, cond,
+                              depth + 1, text if root else f"{path} and {text}")
+            node.children.append(child)
+        return node.id
+
+    def _codes(self, idx: np.ndarray, j: int, root: bool) -> np.ndarray:
+        return self.seg.codes[:, j] if root and self.all_rows else self.seg.codes[idx, j]
+
+    def _best(
+        self, idx: np.ndarray, err: np.ndarray, root: bool
+    ) -> tuple[int, np.ndarray, np.ndarray] | None:
+        """Best feature, its left segments and which of its segments this node holds."""
+        n_all, e_all = len(idx), int(err.sum())
+        best_score, best = _gini(n_all, e_all) * (1 - 1e-9), None
+        for j in self.columns:
+            size = len(self.seg.labels[j])
+            counts = np.bincount(self._codes(idx, j, root).astype(np.int64) * 2 + err,
+                                 minlength=2 * size).reshape(size, 2)
+            n, e = counts.sum(axis=1), counts[:, 1]
+            found = _best_split(n, e, _is_ordered(self.seg, j), self.seg.definition[j]["missing"],
+                                self.min_samples)
+            if found is not None and found[0] < best_score:
+                best_score, best = found[0], (j, found[1], n > 0)
+        return best
+
+
+def _best_split(n: np.ndarray, e: np.ndarray, ordered: bool, has_missing: bool,
+                min_samples: int) -> tuple[float, np.ndarray] | None:
+    """Lowest weighted Gini over the candidate two-way splits of one feature's segments."""
+    codes = np.arange(len(n))
+    floating = None
+    if ordered:
+        order = codes[:-1] if has_missing else codes
+        floating = codes[-1] if has_missing and n[-1] > 0 else None
+    else:
+        present = codes[n > 0]
+        order = present[np.argsort(e[present] / n[present], kind="stable")]
+    if len(order) < 2 and floating is None:
+        return None
+    cum_n, cum_e = np.cumsum(n[order]), np.cumsum(e[order])
+    total_n, total_e = int(n.sum()), int(e.sum())
+    # candidate i: left = order[:i+1] (+ floating when it goes left)
+    cands_n = [cum_n[:-1]]
+    cands_e = [cum_e[:-1]]
+    cuts = [np.arange(len(order) - 1)]
+    with_float = [np.zeros(len(order) - 1, dtype=bool)]
+    if floating is not None:
+        cands_n += [cum_n[:-1] + n[floating], cum_n[-1:]]
+        cands_e += [cum_e[:-1] + e[floating], cum_e[-1:]]
+        cuts += [np.arange(len(order) - 1), np.array([len(order) - 1])]
+        with_float += [np.ones(len(order) - 1, dtype=bool), np.zeros(1, dtype=bool)]
+    left_n, left_e = np.concatenate(cands_n), np.concatenate(cands_e)
+    valid = (left_n >= min_samples) & (total_n - left_n >= min_samples)
+    if not valid.any():
+        return None
+    score = _gini(left_n, left_e) + _gini(total_n - left_n, total_e - left_e)
+    score = np.where(valid, score, np.inf)
+    i = int(np.argmin(score))
+    cut, float_left = np.concatenate(cuts)[i], np.concatenate(with_float)[i]
+    left = order[: cut + 1]
+    if float_left and floating is not None:
+        left = np.append(left, floating)
+    return float(score[i]), left
+
+
+def _gini(n: Any, e: Any) -> Any:
+    """n × Gini impurity of a node with n rows and e errors: 2 e (n - e) / n."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.asarray(n) > 0, 2 * e * (n - e) / np.maximum(n, 1), 0.0)
+
+
+def _is_ordered(seg: Segments, j: int) -> bool:
+    return seg.definition[j]["kind"] in ("numeric", "datetime")
+
+
+def _condition(seg: Segments, j: int, chosen: np.ndarray) -> Cohort:
+    """Readable cohort for the segments ``chosen`` of feature ``j``."""
+    d, feature = seg.definition[j], seg.features[j]
+    labels = seg.labels[j]
+    if not _is_ordered(seg, j):
+        others = [label for c, label in enumerate(labels) if c not in set(chosen.tolist())]
+        if len(others) < len(chosen):  # the complement is shorter to read
+            return ~Cohort.segment(feature, others, bins=seg.bins, top_k=seg.top_k)
+        return Cohort.segment(feature, [labels[c] for c in chosen], bins=seg.bins, top_k=seg.top_k)
+    m = len(d["edges"])  # non-missing codes are 0..m
+    missing_code = m + 1 if d["missing"] else None
+    values = [int(c) for c in chosen if c != missing_code]
+    parts = []
+    if values:
+        lo, hi = min(values), max(values)
+        if lo > 0:
+            parts.append(Cohort.where(feature, ">=", d["edges"][lo - 1]))
+        if hi < m:
+            parts.append(Cohort.where(feature, "<", d["edges"][hi]))
+        if not parts:
+            parts.append(Cohort.where(feature, "not missing"))
+    range_part = parts[0] if len(parts) == 1 else parts[0] & parts[1] if parts else None
+    if missing_code is not None and missing_code in chosen:
+        missing = Cohort.where(feature, "is missing")
+        return missing if range_part is None else range_part | missing
+    assert range_part is not None
+    return range_part
+
+
+def _num(value: float) -> float | None:
+    return None if value != value else float(value)  # NaN → None for JSON
