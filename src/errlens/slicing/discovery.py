@@ -97,6 +97,12 @@ def find_slices(
     codes, errors, cards = _check_inputs(codes, errors, cardinalities)
     k, max_level, alpha = _check_params(k, max_level, alpha)
     n, n_features = codes.shape
+    widest = math.prod(sorted(cards)[-max_level:])
+    if widest > MAX_CELLS:
+        raise ValueError(
+            f"{max_level} features can span {widest:,} combinations of codes, more than "
+            f"{MAX_CELLS:,}: lower max_level or group rare categories into fewer segments"
+        )
     support = _min_support(min_support, n)
     average = float(errors.mean())
     search = _Search(codes, errors, cards, k=k, alpha=alpha, support=support, average=average)
@@ -199,11 +205,6 @@ class _Search:
 
     def _count(self, features: tuple[int, ...], shape: tuple[int, ...]) -> Cells:
         n_cells = math.prod(shape)
-        if n_cells > MAX_CELLS:
-            raise ValueError(
-                f"features {list(features)} span {n_cells:,} combinations of codes, more than "
-                f"{MAX_CELLS:,}: lower max_level or group rare categories into fewer segments"
-            )
         key, err_key = self._keys(features)
         size = np.bincount(key, minlength=n_cells)
         errors = np.bincount(err_key, weights=self.err_weights, minlength=n_cells)
