@@ -24,7 +24,9 @@ def plant_flips(labels: np.ndarray, rate: float, n_classes: int, seed: int) -> n
     return flipped
 
 
-def random_proba(n: int, k: int, seed: int, *, sharpness: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+def random_proba(
+    n: int, k: int, seed: int, *, sharpness: float = 1.5
+) -> tuple[np.ndarray, np.ndarray]:
     """Labels and softmax probabilities that mostly, not always, agree with them."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, k, n)
