@@ -43,8 +43,11 @@ def events_of(source: Any) -> pd.DataFrame:
 def effective(events: pd.DataFrame) -> pd.DataFrame:
     """The events still in force: those undone by a ``revert`` (named in its ``refs``) dropped.
 
-    A revert that is itself reverted puts its target back in force.
+    A revert that is itself reverted puts its target back in force. Uses the store's
+    ``reverted`` column when present.
     """
+    if "reverted" in events.columns:
+        return events[~events["reverted"].astype(bool)]
     if "refs" not in events.columns or not (events["op"] == "revert").any():
         return events
     reverts = events[events["op"] == "revert"]

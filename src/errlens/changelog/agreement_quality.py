@@ -161,7 +161,7 @@ def throughput(source: Any, *, idle: float = 300.0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index("author")
 
 
-def _cause_field(cause: Any, key: str) -> Any:
+def _cause_field(cause: Any, *keys: str) -> Any:
     if isinstance(cause, str):
         try:
             cause = json.loads(cause)
@@ -169,7 +169,7 @@ def _cause_field(cause: Any, key: str) -> Any:
             return None
     if not isinstance(cause, dict):
         return None
-    value = cause.get(key)
+    value = next((cause[k] for k in keys if cause.get(k) is not None), None)
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
     return value
@@ -185,8 +185,9 @@ def detector_precision(
     """Review outcomes of the suspects each detector raised, per detector (and slice).
 
     A reviewed suspect is a sample with a judgement event (set, confirm, skip, adjudicate)
-    whose ``cause`` names a ``detector``; ``by`` may add ``"slice"`` (the cause's ``slice``
-    description). Its outcome is the sample's verdict in ``current`` labels: *relabeled* if it
+    whose ``cause`` names a ``detector`` (or a suspects ``method``, as
+    ``Suspects.cause(id)`` records); ``by`` may add ``"slice"`` (the cause's ``slice`` or
+    ``cohort`` description). Its outcome is the sample's verdict in ``current`` labels: *relabeled* if it
     differs from ``original``, else *confirmed*, or *skipped* if every review was a skip.
     ``precision`` = relabeled / (relabeled + confirmed), with a 95 % Wilson interval.
 
@@ -205,8 +206,8 @@ def detector_precision(
     judged = events[events["op"].isin((*JUDGEMENTS, "adjudicate"))]
     reviews = pd.DataFrame({
         "sample_id": judged["sample_id"],
-        "detector": [_cause_field(c, "detector") for c in judged["cause"]],
-        "slice": [_cause_field(c, "slice") for c in judged["cause"]],
+        "detector": [_cause_field(c, "detector", "method") for c in judged["cause"]],
+        "slice": [_cause_field(c, "slice", "cohort") for c in judged["cause"]],
         "skip": (judged["op"] == "skip").to_numpy(),
     })
     reviews = reviews[reviews["detector"].notna()]

@@ -1,0 +1,260 @@
+"""Round trips with annotators through CSV: export a batch to review, import the answers.
+
+The CSV has one row per sample: ``sample_id``, ``given_label`` (original), ``current_label``,
+the model's ``prediction`` and ``probability`` (with ``analysis=``), chosen feature or text
+columns, the suspect ``cause`` (with ``suspects=``), then the empty answer columns ``label``,
+``note`` and ``annotator``. Instructions (the classes and their guidelines) are written beside
+it as ``<name>.instructions.md``. Answers come back as events with
+``cause={"import": "csv", "file": ..., "line": ...}``, authored by each row's annotator.
+
+>>> import pandas as pd, tempfile, os
+>>> from errlens.changelog.store import LabelStore
+>>> d = tempfile.mkdtemp()
+>>> store = LabelStore(pd.Series(["cat", "dog"], index=["a", "b"]), os.path.join(d, "l.jsonl"),
+...                    author="lead")
+>>> path = export_csv(store, os.path.join(d, "batch.csv"))
+>>> batch = pd.read_csv(path)
+>>> batch["label"] = ["dog", "dog"]; batch["annotator"] = "ana"
+>>> batch.to_csv(path, index=False)
+>>> [(e.op, e.sample_id, e.new_label) for e in import_csv(store, path)]
+[('set', 'a', 'dog'), ('confirm', 'b', 'dog')]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from errlens.changelog.errors import ChangelogError
+
+#: Answer written in the ``label`` column to mark a sample unsure (a ``skip`` event).
+SKIP = "?"
+ANSWER_COLUMNS = ("label", "note", "annotator")
+REQUIRED_COLUMNS = ("sample_id", "label")
+MAX_REPORTED = 20
+
+
+class ImportErrors(ChangelogError):
+    """An import file has problems; every problem is listed and nothing was written."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        shown = problems[:MAX_REPORTED]
+        more = len(problems) - len(shown)
+        lines = "\n".join(f"  - {p}" for p in shown)
+        tail = f"\n  ... and {more} more" if more else ""
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing was written:\n"
+                         f"{lines}{tail}")
+        self.problems = problems
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe Python value: NumPy scalars unwrapped, NaN / NA as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def text_lookup(values: Iterable[Any]) -> dict[str, Any]:
+    """Map each value's text form back to the value (CSV and JSON answers come as text)."""
+    return {str(v): v for v in values}
+
+
+def batch_ids(store: Any, ids: Iterable[Any] | None, suspects: Any = None) -> list[Any]:
+    """The sample ids to export: ``ids``, else the suspects' ranked ids, else every sample."""
+    if ids is None:
+        ids = suspects.table.index if suspects is not None else store.original.index
+    chosen = [plain(i) for i in ids]
+    known = store.original.index
+    unknown = [i for i in chosen if i not in known]
+    if unknown:
+        raise ChangelogError(f"cannot export unknown sample ids {unknown[:5]}; pick ids from "
+                             f"store.original.index")
+    return chosen
+
+
+def batch_frame(store: Any, ids: list[Any], *, analysis: Any = None,
+                columns: Sequence[str] = (), suspects: Any = None) -> pd.DataFrame:
+    """What annotators see for each sample: labels, prediction, chosen columns, cause."""
+    index = pd.Index(ids, name="sample_id")
+    current = store.labels()
+    frame = pd.DataFrame({"given_label": store.original.reindex(index).to_numpy(),
+                          "current_label": current.reindex(index).to_numpy()}, index=index)
+    if columns and analysis is None:
+        raise ChangelogError("columns= picks features of an analysis; pass analysis=ev too")
+    if analysis is not None:
+        missing = [i for i in ids if i not in analysis.ids]
+        if missing:
+            raise ChangelogError(f"sample ids {missing[:5]} are not in the analysis; export "
+                                 f"ids the analysis knows, or leave analysis= out")
+        frame["prediction"] = analysis.y_pred.reindex(index).to_numpy()
+        if analysis.proba is not None:
+            rows = analysis.ids.get_indexer(index)
+            frame["probability"] = analysis.proba[rows, analysis.y_pred_codes[rows]]
+        absent = [c for c in columns if c not in analysis.features.columns]
+        if absent:
+            raise ChangelogError(f"columns {absent} are not features of the analysis; choose "
+                                 f"from {list(analysis.features.columns)[:20]}")
+        for col in columns:
+            frame[col] = analysis.features[col].reindex(index).to_numpy()
+    if suspects is not None:
+        frame["cause"] = [json.dumps(suspects.cause(i), sort_keys=True) for i in ids]
+    return frame
+
+
+def instructions(store: Any, *, skip_word: str = SKIP) -> str:
+    """Markdown instructions for annotators: how to answer and each class's guideline."""
+    lines = ["# Labeling instructions", "",
+             "For each row, write your answer in the `label` column:",
+             "- one of the classes below, exactly as written (the given label if it is right);",
+             f"- `{skip_word}` if you cannot tell;",
+             "- nothing, to leave the row unanswered.",
+             "Add a short `note` when it helps (a note without a label is kept as a comment),",
+             "and write your name in `annotator`. Do not edit `sample_id`.", "", "## Classes", ""]
+    guidelines = getattr(getattr(store, "schema", None), "guidelines", {}) or {}
+    for cls in store.classes:
+        g = guidelines.get(cls, {})
+        lines.append(f"### {cls}")
+        for key, title in (("definition", "Definition"), ("example", "Example")):
+            if g.get(key):
+                lines.append(f"- {title}: {g[key]}")
+        lines.extend(f"- Edge case: {case}" for case in g.get("edge_cases", ()))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def export_csv(store: Any, path: str | os.PathLike[str], ids: Iterable[Any] | None = None, *,
+               columns: Sequence[str] = (), analysis: Any = None,
+               suspects: Any = None) -> Path:
+    """Write a review batch as CSV (plus ``<name>.instructions.md``); returns the CSV path.
+
+    ``ids`` default to ``suspects``' ranked ids (e.g. ``ev.suspects(top=200)``) or every
+    sample; ``columns`` are feature or text columns of ``analysis`` shown to annotators.
+    """
+    path = Path(path)
+    ids_list = batch_ids(store, ids, suspects)
+    frame = batch_frame(store, ids_list, analysis=analysis, columns=columns, suspects=suspects)
+    for col in ANSWER_COLUMNS:
+        frame[col] = ""
+    frame.reset_index().to_csv(path, index=False, encoding="utf-8")
+    path.with_suffix(".instructions.md").write_text(instructions(store), encoding="utf-8")
+    return path
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise ChangelogError(f"{path} does not exist; check the file name")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+                           encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise ChangelogError(f"{path} is empty; expected the CSV written by export_csv") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ChangelogError(f"{path} is not a readable UTF-8 CSV ({exc}); save it as "
+                             f"'CSV UTF-8' and try again") from None
+
+
+def _number(text: str, name: str, line: int, problems: list[str],
+            low: float, high: float) -> float | None:
+    if text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (low <= value <= high):
+        problems.append(f"line {line}: {name} {text!r} must be a number from {low} to {high}")
+        return None
+    return value
+
+
+def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, source: str,
+                     fmt: str = "csv") -> list[dict[str, Any]]:
+    """Turn answer rows (text cells) into validated ``record_many`` entries, or raise."""
+    problems: list[str] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in rows.columns]
+    if missing:
+        raise ImportErrors(source, [
+            f"missing column(s) {missing}; the file must keep the columns export_csv wrote "
+            f"(at least {', '.join(REQUIRED_COLUMNS)})"])
+    ids = text_lookup(store.original.index)
+    classes = text_lookup(store.classes)
+    current = store.labels()
+    specs: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, str], int] = {}
+    for pos, row in enumerate(rows.to_dict("records")):
+        line = pos + 2  # line 1 is the header
+        answer = row["label"].strip()
+        note = row.get("note", "").strip() or None
+        if not answer and not note:
+            continue
+        sample = ids.get(row["sample_id"].strip())
+        if sample is None:
+            problems.append(f"line {line}: unknown sample_id {row['sample_id']!r}; do not edit "
+                            f"the sample_id column")
+            continue
+        who = row.get("annotator", "").strip() or author
+        if not who:
+            problems.append(f"line {line}: no annotator; fill the annotator column or pass "
+                            f"author='name'")
+            continue
+        if (sample, who) in seen:
+            problems.append(f"line {line}: {who} already answered sample {sample!r} on line "
+                            f"{seen[(sample, who)]}; keep one answer per sample and annotator")
+            continue
+        seen[(sample, who)] = line
+        cause: dict[str, Any] = {"import": fmt, "file": source, "line": line}
+        if row.get("cause", "").strip():
+            try:
+                cause["suspect"] = json.loads(row["cause"])
+            except ValueError:
+                problems.append(f"line {line}: the cause column is not JSON; do not edit it")
+        spec: dict[str, Any] = {"id": sample, "author": who, "note": note, "cause": cause}
+        if "confidence" in row:
+            spec["confidence"] = _number(row["confidence"].strip(), "confidence", line,
+                                         problems, 0.0, 1.0)
+        if "time_spent" in row:
+            spec["time_spent"] = _number(row["time_spent"].strip(), "time_spent", line,
+                                         problems, 0.0, math.inf)
+        if not answer:
+            spec["op"] = "comment"
+        elif answer == SKIP and SKIP not in classes:
+            spec["op"] = "skip"
+        elif answer in classes:
+            label = classes[answer]
+            spec["op"] = "confirm" if label == current.get(sample) else "set"
+            spec["label"] = label
+        else:
+            problems.append(f"line {line}: label {answer!r} is not a class; use one of "
+                            f"{list(classes)} or {SKIP!r} if unsure")
+            continue
+        specs.append(spec)
+    if problems:
+        raise ImportErrors(source, problems)
+    return specs
+
+
+def import_csv(store: Any, path: str | os.PathLike[str], *, author: str | None = None) -> list:
+    """Record the answers of a returned review CSV as events; returns them.
+
+    Each answered row becomes a ``set`` (a new label), ``confirm`` (the current label),
+    ``skip`` (``?``) or ``comment`` (a note alone) by the row's ``annotator`` (or ``author``).
+    All rows are checked first: on any problem nothing is written and the error lists each
+    problem with its line.
+    """
+    path = Path(path)
+    rows = _read_csv(path)
+    specs = answers_to_specs(rows, store, author=author, source=path.name)
+    return store.record_many(specs) if specs else []
