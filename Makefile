@@ -29,7 +29,7 @@ $(BUNDLE): $(JS_SOURCES) $(STAMP)
 	cd js && npm run --silent build
 
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/quickstart.ipynb
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/quickstart.ipynb
 
 test: setup lint test-js test-python test-notebooks test-browser check-wheel
 	@echo "make test: all layers passed"
