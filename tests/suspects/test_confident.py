@@ -144,3 +144,14 @@ def test_unknown_filter_and_ranking() -> None:
         cl.issues("prune")
     with pytest.raises(ValueError, match="rank_by must be one of"):
         cl.scores("margin")
+
+
+def test_exact_ties_with_the_nudge_follow_argmax_order() -> None:
+    from cleanlab.count import _reduce_issues
+
+    a, b = 0.25, 0.25 + 1e-6  # b is exactly the nudged value of a
+    proba = np.array([[b, a, 1 - a - b], [a, b, 1 - a - b], [a, 1 - a - b, b], [0.6, 0.3, 0.1]])
+    labels = np.array([1, 0, 0, 0])
+    cl = ConfidentLearning(labels, proba)
+    assert cl.close_to_given.tolist() == [False, True, True, True]
+    np.testing.assert_array_equal(cl.close_to_given, _reduce_issues(proba, labels))

@@ -9,7 +9,12 @@ import numpy as np
 import pandas as pd
 
 from errlens.suspects import knn, regression
-from errlens.suspects.confident import FILTERS, RANKINGS, ConfidentLearning, check_inputs
+from errlens.suspects.confident import (
+    FILTERS,
+    RANKINGS,
+    ConfidentLearning,
+    check_class_sizes,
+)
 from errlens.suspects.health import LabelHealth, label_health
 from errlens.suspects.rates import rates_by_value
 from errlens.suspects.table import Suspects, fingerprint, ranked_table
@@ -207,7 +212,8 @@ def _confident_learning(ev: Analysis) -> ConfidentLearning:
                 "vote, no model needed), or build it with proba= or from_estimator(...)"
             )
         labels = ev.y_true_codes
-        check_inputs(labels, ev.proba)
+        # the Analysis validated the probabilities (shape, finite, rows summing to one)
+        check_class_sizes(labels, ev.proba.shape[1])
         cache["confident"] = ConfidentLearning(labels, ev.proba)
     return cache["confident"]
 
@@ -239,8 +245,8 @@ def _knn_learning(ev: Analysis, index: knn.NeighbourIndex, k: int) -> ConfidentL
     key = ("knn", index.fingerprint, k)
     if key not in cache:
         labels = ev.y_true_codes
+        check_class_sizes(labels, len(ev.classes))
         proba = knn.vote_proba(index.neighbours_of_all(k), labels, len(ev.classes))
-        check_inputs(labels, proba)
         cache[key] = ConfidentLearning(labels, proba)
     return cache[key]
 

@@ -57,6 +57,11 @@ def check_inputs(labels: np.ndarray, pred_probs: np.ndarray) -> None:
             f"probability rows must be non-negative and sum to 1; row {first} sums to "
             f"{sums[first]:.4f}: apply a softmax to raw scores first"
         )
+    check_class_sizes(labels, k)
+
+
+def check_class_sizes(labels: np.ndarray, k: int) -> None:
+    """Raise unless every class given to some row is given to at least two."""
     counts = np.bincount(labels, minlength=k)
     single = np.flatnonzero(counts == 1)
     if single.size:
@@ -141,11 +146,16 @@ class ConfidentLearning:
     @cached_property
     def close_to_given(self) -> np.ndarray:
         """Rows whose given class wins the argmax once nudged up by 1e-6 (never flagged)."""
-        p = self.pred_probs
-        boosted = p[np.arange(len(p)), self.labels] + FLOATING_POINT_COMPARISON
-        after = np.arange(self.k)[None, :] > self.labels[:, None]
-        beaten = np.where(after, p > boosted[:, None], p >= boosted[:, None])
-        return ~beaten.any(axis=1)
+        p, rows = self.pred_probs, np.arange(len(self.labels))
+        boosted = p[rows, self.labels] + FLOATING_POINT_COMPARISON
+        best = p[rows, self.predicted]
+        close = best < boosted
+        # An exact tie with the nudged value: argmax keeps the first column, so it depends on
+        # which side of the given class the rival sits (rare; checked row by row).
+        for i in np.flatnonzero(best == boosted):
+            rivals = np.flatnonzero(p[i] == boosted[i])
+            close[i] = bool((rivals > self.labels[i]).all())
+        return close
 
     def scores(self, kind: str) -> np.ndarray:
         """cleanlab's label-quality score of each row (lower = more likely mislabeled)."""

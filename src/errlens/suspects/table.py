@@ -99,9 +99,9 @@ def ranked_table(
     top: int | None,
 ) -> pd.DataFrame:
     """Rows in ``keep``, flagged first then by score (ties in row order), cut to ``top``."""
-    rows = np.flatnonzero(keep)
-    key = -score[rows] if higher_is_worse else score[rows]
-    order = rows[np.lexsort((key, ~flagged[rows]))]
+    key = -score if higher_is_worse else score
+    parts = [np.flatnonzero(keep & flagged), np.flatnonzero(keep & ~flagged)]
+    order = np.concatenate([rows[np.argsort(key[rows], kind="stable")] for rows in parts])
     if top is not None:
         if not isinstance(top, (int, np.integer)) or top < 1:
             raise ValueError(f"top must be a positive integer, got {top!r}")
