@@ -150,7 +150,8 @@ def test_exact_ties_with_the_nudge_follow_argmax_order() -> None:
     from cleanlab.count import _reduce_issues
 
     a, b = 0.25, 0.25 + 1e-6  # b is exactly the nudged value of a
-    proba = np.array([[b, a, 1 - a - b], [a, b, 1 - a - b], [a, 1 - a - b, b], [0.6, 0.3, 0.1]])
+    r = (1 - a - b) / 2  # just below a, so the tie decides the argmax
+    proba = np.array([[b, a, r, r], [a, b, r, r], [a, r, r, b], [0.6, 0.3, 0.05, 0.05]])
     labels = np.array([1, 0, 0, 0])
     cl = ConfidentLearning(labels, proba)
     assert cl.close_to_given.tolist() == [False, True, True, True]
