@@ -1,0 +1,76 @@
+// Shared pieces of the linked dashboard views: the widget root, request/reply messages with
+// errors shown in the widget, and keyboard isolation from JupyterLab.
+import { h } from "./dom.js";
+
+/**
+ * The root element of a view: scoped class, JupyterLab shortcuts suppressed, and the keys the
+ * view handles (Enter, Space, arrows) kept from bubbling into the notebook.
+ * @param {string} cls
+ * @returns {HTMLDivElement}
+ */
+export function viewRoot(cls) {
+  const root = h("div", { cls: `errlens ${cls}`, attrs: { "data-lm-suppress-shortcuts": "true" } });
+  root.addEventListener("keydown", (event) => {
+    if (["Enter", " ", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].includes(event.key)) {
+      event.stopPropagation();
+    }
+  });
+  return root;
+}
+
+/**
+ * An error banner (role="alert") and a `request` function: every message gets an id, and the
+ * kernel's reply (`{type: "reply", request, error}`) shows or clears the error.
+ * @param {import("@anywidget/types").AnyModel<any>} model
+ * @returns {{ banner: HTMLElement, request: (msg: Record<string, any>) => void,
+ *   stop: () => void, onReply: (fn: (error: string | null) => void) => void }}
+ */
+export function messenger(model) {
+  const banner = h("div", { cls: "el-error", attrs: { role: "alert" } });
+  banner.hidden = true;
+  let next = 0;
+  /** @type {((error: string | null) => void)[]} */
+  const listeners = [];
+  /** @param {any} msg */
+  const onMsg = (msg) => {
+    if (!msg || msg.type !== "reply") return;
+    const error = typeof msg.error === "string" && msg.error ? msg.error : null;
+    banner.textContent = error ?? "";
+    banner.hidden = error === null;
+    for (const fn of listeners) fn(error);
+  };
+  model.on("msg:custom", onMsg);
+  return {
+    banner,
+    request(msg) {
+      next += 1;
+      model.send({ ...msg, request: next });
+    },
+    stop: () => model.off("msg:custom", onMsg),
+    onReply: (fn) => listeners.push(fn),
+  };
+}
+
+/**
+ * A real button with an accessible label.
+ * @param {string} label  aria-label
+ * @param {(Node | null)[]} children
+ * @param {() => void} onClick
+ * @param {string} [cls]
+ * @returns {HTMLButtonElement}
+ */
+export function button(label, children, onClick, cls = "") {
+  const b = h("button", { cls, attrs: { type: "button", "aria-label": label } }, children);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+/**
+ * Background colour of a cell whose error rate is `rate` (0..1), readable in both themes.
+ * @param {number | null} rate
+ * @returns {string}
+ */
+export function heat(rate) {
+  if (rate === null || Number.isNaN(rate)) return "transparent";
+  return `rgba(207, 34, 46, ${(0.08 + 0.72 * Math.min(Math.max(rate, 0), 1)).toFixed(3)})`;
+}

@@ -1,0 +1,249 @@
+// Segments view: error rate by segment with CI whiskers, a two-feature heatmap, the error tree
+// and the discovered slices. Bars and cells are plain DOM buttons rather than plotly: a few
+// dozen marks need no 3 MB charting bundle (which a saved notebook and the static report would
+// both carry), every mark is natively focusable and clickable from the keyboard, and jsdom can
+// test them directly.
+import "./segments.css";
+import { h, int, pct } from "../common/dom.js";
+import { followTheme } from "../common/theme.js";
+import { button, heat, messenger, viewRoot } from "../common/cohort-view.js";
+
+/**
+ * @typedef {{ n: number, errors: number, error_rate: number | null, ci_low: number | null,
+ *   ci_high: number | null, lift: number | null }} Stats
+ * @typedef {Stats & { label: string }} Segment
+ * @typedef {{ feature: string, max_lift: number | null, segments: Segment[] }} FeatureRows
+ * @typedef {{ a: string, b: string, labels_a: string[], labels_b: string[], cells: Stats[][] }} Heatmap
+ * @typedef {{ id: number, depth: number, rows: number, errors: number, error_rate: number | null,
+ *   ci_low: number | null, ci_high: number | null, lift: number | null, path: string,
+ *   condition: string | null, split: string | null }} TreeNode
+ * @typedef {{ rank: number, slice: string, level: number, n: number, support: number,
+ *   errors: number, error_rate: number | null, ci_low: number | null, ci_high: number | null,
+ *   lift: number | null, group: number }} SliceRow
+ * @typedef {{ running?: boolean, level?: number, max_level?: number, done?: number,
+ *   total?: number }} Progress
+ * @typedef {{ features: FeatureRows[], feature: string, feature_b: string, heatmap: Heatmap | {},
+ *   tree: TreeNode[], slices: SliceRow[], progress: Progress, overall: { rows: number,
+ *   errors: number, error_rate: number | null }, version: number, rows: number,
+ *   cohort: object | null }} Model
+ * @typedef {(msg: Record<string, any>) => void} Request
+ */
+
+/** @param {number | null} x */
+const lift = (x) => (x === null ? "–" : `${x.toFixed(2)}×`);
+
+/**
+ * Bars of one feature: error rate with its CI whisker, support and lift; one button per segment.
+ * @param {FeatureRows} rows
+ * @param {(label: string) => void} onSelect
+ */
+export function buildBars(rows, onSelect) {
+  const top = Math.max(0.01, ...rows.segments.map((s) => s.ci_high ?? s.error_rate ?? 0));
+  /** @param {number | null} x */
+  const at = (x) => `${(100 * (x ?? 0)) / top}%`;
+  const items = rows.segments.map((s) => {
+    const track = h("span", { cls: "el-track" }, [
+      h("span", { cls: "el-bar", attrs: { style: `width:${at(s.error_rate)}` } }),
+      h("span", { cls: "el-whisker", attrs: {
+        style: `left:${at(s.ci_low)};width:calc(${at(s.ci_high)} - ${at(s.ci_low)})` } }),
+    ]);
+    return button(
+      `select ${rows.feature} ${s.label}: error rate ${pct(s.error_rate)}, ${int(s.n)} rows`,
+      [
+        h("span", { cls: "el-seg-label", text: s.label }),
+        track,
+        h("span", { cls: "el-num", text: pct(s.error_rate) }),
+        h("span", { cls: "el-num el-muted", text: `${pct(s.ci_low)}–${pct(s.ci_high)}` }),
+        h("span", { cls: "el-num", text: int(s.n) }),
+        h("span", { cls: "el-num", text: lift(s.lift) }),
+      ],
+      () => onSelect(s.label),
+      "el-seg",
+    );
+  });
+  const head = h("div", { cls: "el-seg el-seg-head", attrs: { "aria-hidden": "true" } },
+    ["segment", "error rate", "", "95% CI", "rows", "lift"].map((t) => h("span", { text: t })));
+  return h("div", { cls: "el-bars", attrs: { role: "list", "aria-label": `segments of ${rows.feature}` } },
+    [head, ...items]);
+}
+
+/**
+ * The heatmap as a grid of buttons (rows: feature a, columns: feature b).
+ * @param {Heatmap} hm
+ * @param {(row: number, col: number) => void} onSelect
+ */
+export function buildHeatmap(hm, onSelect) {
+  const head = h("tr", {}, [
+    h("th", { text: `${hm.a} \\ ${hm.b}`, attrs: { scope: "col" } }),
+    ...hm.labels_b.map((l) => h("th", { text: l, attrs: { scope: "col" } })),
+  ]);
+  const body = hm.labels_a.map((la, i) => h("tr", {}, [
+    h("th", { text: la, attrs: { scope: "row" } }),
+    ...hm.cells[i].map((c, j) => {
+      const td = h("td", {});
+      if (!c.n) {
+        td.textContent = "·";
+        return td;
+      }
+      const b = button(
+        `select ${hm.a} ${la} and ${hm.b} ${hm.labels_b[j]}: error rate ${pct(c.error_rate)}, ${int(c.n)} rows`,
+        [h("span", { text: pct(c.error_rate) })], () => onSelect(i, j), "el-cell");
+      b.style.background = heat(c.error_rate);
+      b.title = `rows ${int(c.n)}, errors ${int(c.errors)}, CI ${pct(c.ci_low)}–${pct(c.ci_high)}`;
+      td.appendChild(b);
+      return td;
+    }),
+  ]));
+  return h("table", { cls: "el-heatmap", attrs: { "aria-label": `error rate by ${hm.a} and ${hm.b}` } },
+    [h("thead", {}, [head]), h("tbody", {}, body)]);
+}
+
+/**
+ * The error tree: one button per node, indented by depth.
+ * @param {TreeNode[]} nodes
+ * @param {(id: number) => void} onSelect
+ */
+export function buildTree(nodes, onSelect) {
+  return h("div", { cls: "el-tree", attrs: { role: "list", "aria-label": "error tree" } }, nodes.map((n) => {
+    const b = button(
+      `select tree node ${n.path}: error rate ${pct(n.error_rate)}, ${int(n.rows)} rows`,
+      [
+        h("span", { cls: "el-node-text", text: n.condition ?? n.path }),
+        h("span", { cls: "el-num", text: pct(n.error_rate) }),
+        h("span", { cls: "el-num el-muted", text: `${pct(n.ci_low)}–${pct(n.ci_high)}` }),
+        h("span", { cls: "el-num", text: `${int(n.rows)} rows` }),
+        h("span", { cls: "el-num", text: lift(n.lift) }),
+      ],
+      () => onSelect(n.id), "el-node");
+    b.style.marginLeft = `${16 * n.depth}px`;
+    b.style.borderLeftColor = heat(n.error_rate);
+    return b;
+  }));
+}
+
+/**
+ * The discovered slices as a ranked table; the slice text is the button.
+ * @param {SliceRow[]} slices
+ * @param {(rank: number) => void} onSelect
+ */
+export function buildSlices(slices, onSelect) {
+  const head = h("tr", {}, ["#", "slice", "rows", "support", "error rate", "95% CI", "lift"]
+    .map((t) => h("th", { text: t, attrs: { scope: "col" } })));
+  const body = slices.map((s) => h("tr", {}, [
+    h("td", { text: s.rank + 1 }),
+    h("td", {}, [button(`select slice ${s.slice}`, [h("span", { text: s.slice })],
+      () => onSelect(s.rank), "el-link")]),
+    h("td", { text: int(s.n) }),
+    h("td", { text: pct(s.support) }),
+    h("td", { text: pct(s.error_rate) }),
+    h("td", { text: `${pct(s.ci_low)}–${pct(s.ci_high)}` }),
+    h("td", { text: lift(s.lift) }),
+  ]));
+  return h("table", { cls: "el-slices", attrs: { "aria-label": "discovered slices" } },
+    [h("thead", {}, [head]), h("tbody", {}, body)]);
+}
+
+/**
+ * @param {string} label
+ * @param {string[]} names
+ * @param {string} value
+ * @param {(name: string) => void} onChange
+ */
+function picker(label, names, value, onChange) {
+  const select = h("select", { attrs: { "aria-label": label } },
+    names.map((n) => h("option", { text: n, attrs: { value: n } })));
+  select.value = value;
+  select.addEventListener("change", () => onChange(select.value));
+  return select;
+}
+
+/**
+ * The whole view for the model's current state.
+ * @param {Model} m
+ * @param {Request} request
+ * @returns {HTMLElement[]}
+ */
+export function buildSegments(m, request) {
+  const v = m.version;
+  const o = m.overall;
+  const parts = [h("div", { cls: "el-title" }, [
+    h("strong", { text: "Segments" }),
+    h("span", { cls: "el-muted", text: ` ${int(o.rows)} rows · error rate ${pct(o.error_rate)}` }),
+  ])];
+  const rows = m.features.find((f) => f.feature === m.feature);
+  const names = m.features.map((f) => f.feature);
+  parts.push(h("div", { cls: "el-controls" }, [
+    h("label", { text: "feature " }, [picker("feature", names, m.feature,
+      (feature) => request({ type: "pick", feature }))]),
+  ]));
+  parts.push(rows ? buildBars(rows, (label) => request({ type: "select_segment", feature: m.feature, label, version: v }))
+    : h("p", { cls: "el-muted", text: "no rows in this selection" }));
+  const hm = /** @type {Heatmap} */ (m.heatmap);
+  if (hm.labels_a) {
+    parts.push(h("h4", { text: "Heatmap" }), h("div", { cls: "el-controls" }, [
+      h("label", { text: `${m.feature} × ` }, [picker("second feature", names.filter((n) => n !== m.feature),
+        m.feature_b, (feature_b) => request({ type: "pick", feature_b }))]),
+    ]), buildHeatmap(hm, (row, col) => request({ type: "select_cell", row, col, version: v })));
+  }
+  parts.push(h("h4", { text: "Error tree (all rows)" }),
+    buildTree(m.tree, (node) => request({ type: "select_node", node, version: v })));
+  const p = m.progress;
+  const discover = button("discover slices", [h("span", { text: p.running ? "Discovering…" : "Discover slices" })],
+    () => request({ type: "discover" }), "el-action");
+  discover.disabled = Boolean(p.running);
+  /** @type {HTMLElement[]} */
+  const status = [discover];
+  if (p.running) {
+    const bar = h("progress", { attrs: { "aria-label": "discovery progress", max: String(p.total || 1), value: String(p.done ?? 0) } });
+    status.push(bar, h("span", { cls: "el-muted", text: ` level ${p.level ?? 1} of ${p.max_level ?? 1}: ${p.done ?? 0} / ${p.total ?? 0}` }));
+  }
+  parts.push(h("h4", { text: "Discovered slices (all rows)" }), h("div", { cls: "el-controls" }, status));
+  if (m.slices.length) {
+    parts.push(buildSlices(m.slices, (rank) => request({ type: "select_slice", rank, version: v })));
+  }
+  return parts;
+}
+
+/** @type {import("@anywidget/types").Render<Model>} */
+function render({ model, el }) {
+  const root = viewRoot("errlens-segments");
+  const msgs = messenger(model);
+  const body = h("div", {});
+  root.append(msgs.banner, body);
+  const stopTheme = followTheme(root);
+  const draw = () => {
+    const focused = root.ownerDocument.activeElement?.getAttribute("aria-label");
+    body.replaceChildren(...buildSegments(/** @type {any} */ ({
+      features: model.get("features"), feature: model.get("feature"), feature_b: model.get("feature_b"),
+      heatmap: model.get("heatmap"), tree: model.get("tree"), slices: model.get("slices"),
+      progress: model.get("progress"), overall: model.get("overall"), version: model.get("version"),
+    }), msgs.request));
+    // keep keyboard focus on the same control across redraws
+    if (focused) {
+      const again = [...body.querySelectorAll("[aria-label]")].find((e) => e.getAttribute("aria-label") === focused);
+      if (again instanceof HTMLElement) again.focus();
+    }
+  };
+  el.replaceChildren(root);
+  draw();
+  // the kernel changes several traits per click: draw once after them all
+  let pending = false;
+  const schedule = () => {
+    if (pending) return;
+    pending = true;
+    queueMicrotask(() => {
+      pending = false;
+      draw();
+    });
+  };
+  const events = ["features", "feature", "feature_b", "heatmap", "tree", "slices", "progress", "overall", "version"]
+    .map((k) => `change:${k}`);
+  for (const e of events) model.on(e, schedule);
+  return () => {
+    stopTheme();
+    msgs.stop();
+    for (const e of events) model.off(e, schedule);
+  };
+}
+
+export default { render };

@@ -1,0 +1,109 @@
+"""Confusion view: the confusion table of the current cohort (counts or normalised) with
+per-class precision, recall, F1 and support; a click on a cell selects its rows.
+
+>>> import errlens as el
+>>> ev = el.Analysis.from_predictions({"x": [1, 2, 3]}, y_true=["a", "b", "b"],
+...                                   y_pred=["a", "a", "b"])
+>>> view = ConfusionView(ev)
+>>> view.table["counts"]
+[[1, 0], [1, 1]]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+import traitlets
+
+from errlens.analysis import Analysis
+from errlens.slicing.cohort import Cohort
+from errlens.slicing.confusion import NORMALIZE
+from errlens.widgets._base import bundle
+from errlens.widgets.selection import CohortView, SelectionError, combine
+
+_JS, _CSS = bundle("confusion")
+
+
+class ConfusionView(CohortView):
+    """Confusion table of the cohort; ``normalize`` is None, "true" (rows) or "pred" (columns).
+
+    >>> import errlens as el
+    >>> ev = el.Analysis.from_predictions({"x": [1, 2]}, y_true=["a", "b"], y_pred=["a", "a"])
+    >>> view = ConfusionView(ev)
+    >>> view._on_message(view, {"type": "select_cell", "true": 1, "predicted": 0,
+    ...                         "version": view.version}, [])
+    >>> view.selection.describe()
+    'true = b and predicted = a'
+    """
+
+    _esm = _JS
+    _css = _CSS
+    normalize = traitlets.Unicode(None, allow_none=True,
+                                  help='None (counts), "true" (rows sum to 1) or "pred" '
+                                  "(columns sum to 1).").tag(sync=True)
+    table = traitlets.Dict(help="classes, counts, values (as normalised), report per class, "
+                           "accuracy, rows.").tag(sync=True)
+
+    def __init__(self, analysis: Analysis, **kwargs: Any) -> None:
+        if not isinstance(analysis, Analysis) or analysis.task == "regression":
+            raise TypeError("ConfusionView needs a classification Analysis (a regression has no "
+                            "confusion table; use SegmentsView)")
+        super().__init__(analysis, **kwargs)
+        self.observe(lambda _: self._refresh(), "normalize")
+
+    @traitlets.validate("normalize")
+    def _valid_normalize(self, proposal: Any) -> Any:
+        if proposal["value"] not in NORMALIZE:
+            raise traitlets.TraitError(f"normalize must be one of {NORMALIZE}")
+        return proposal["value"]
+
+    def _refresh(self) -> None:
+        result = self.analysis.confusion(self.selection, normalize=self.normalize)
+        counts = result.counts.to_numpy()
+        report = result.report
+        self.rows = int(counts.sum())
+        with self.hold_sync():
+            self.table = {
+                "classes": [str(c) for c in result.classes],
+                "counts": counts.tolist(),
+                "values": [[_plain(v) for v in row] for row in result.table.to_numpy()],
+                "report": [
+                    {"label": str(label), **{k: _plain(report.loc[label, k])
+                                             for k in ("precision", "recall", "f1", "support")}}
+                    for label in report.index
+                ],
+                "accuracy": _plain(result.accuracy),
+                "rows": self.rows,
+            }
+            self.version += 1
+
+    def _on_normalize(self, msg: dict[str, Any]) -> None:
+        how = msg.get("normalize")
+        if how not in NORMALIZE:
+            raise SelectionError(f"normalize must be one of {NORMALIZE}, got {how!r}")
+        self.normalize = how
+
+    def _on_select_cell(self, msg: dict[str, Any]) -> None:
+        self._check_version(msg)
+        classes = self.analysis.classes
+        i, j = msg.get("true"), msg.get("predicted")
+        for k in (i, j):
+            if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < len(classes):
+                raise SelectionError(f"no confusion cell ({i!r}, {j!r}); classes are 0.."
+                                     f"{len(classes) - 1}")
+        assert isinstance(i, int) and isinstance(j, int)
+        cell = Cohort.confusion_cell(classes[i], classes[j])
+        self._set_selection(combine(self.selection, cell))
+
+    _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
+        "normalize": _on_normalize, "select_cell": _on_select_cell}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return int(value)
+    value = float(value)
+    return None if not math.isfinite(value) else value

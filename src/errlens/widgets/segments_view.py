@@ -1,0 +1,228 @@
+"""Segments view: per-feature error rate by segment (CI, support, lift), a two-feature heatmap,
+the error tree and the discovered slices, every mark a click that selects its rows.
+
+Only aggregates reach the browser: one row per segment, heatmap cell, tree node or slice.
+
+>>> import errlens as el
+>>> from errlens.datasets import load_adult
+>>> adult = load_adult().head(2000)
+>>> ev = el.Analysis.from_predictions(adult, y_true="income", y_pred=["<=50K"] * 2000, id="id")
+>>> view = SegmentsView(ev)
+>>> view.features[0]["feature"] in ev.features.columns
+True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import traitlets
+
+from errlens.analysis import Analysis
+from errlens.slicing.cohort import Cohort
+from errlens.slicing.discovery import Progress
+from errlens.slicing.discovery_result import DiscoveredSlices
+from errlens.widgets._base import bundle
+from errlens.widgets.selection import CohortView, SelectionError, combine
+
+_JS, _CSS = bundle("segments")
+_STATS = ("n", "errors", "error_rate", "ci_low", "ci_high", "lift")
+_PROGRESS_EVERY = 0.1  # seconds between progress updates sent to the browser
+
+
+class SegmentsView(CohortView):
+    """Error rate by segment within the current cohort, plus the error tree and discovered
+    slices (both over all rows). Clicking a bar or heatmap cell narrows the cohort; clicking a
+    tree node or a slice selects its rows.
+
+    >>> import errlens as el
+    >>> ev = el.Analysis.from_predictions({"g": ["a", "b", "b"], "h": [1, 2, 3]},
+    ...                                   y_true=[0, 1, 1], y_pred=[0, 0, 1])
+    >>> view = SegmentsView(ev)
+    >>> view._on_message(view, {"type": "select_segment", "feature": "g", "label": "b",
+    ...                         "version": view.version}, [])
+    >>> view.selection.describe()
+    'g = b'
+    """
+
+    _esm = _JS
+    _css = _CSS
+    features: traitlets.List[dict[str, Any]] = traitlets.List(
+        help="Per feature (highest lift first): its segments with n, errors, error_rate, "
+        "ci_low, ci_high, lift (sorted by lift).").tag(sync=True)
+    feature = traitlets.Unicode("", help="Feature whose bars are shown.").tag(sync=True)
+    feature_b = traitlets.Unicode("", help="Second feature of the heatmap.").tag(sync=True)
+    heatmap = traitlets.Dict(help="Heatmap of feature × feature_b: labels and cells."
+                             ).tag(sync=True)
+    tree: traitlets.List[dict[str, Any]] = traitlets.List(
+        help="Error-tree nodes (over all rows), depth-first.").tag(sync=True)
+    slices: traitlets.List[dict[str, Any]] = traitlets.List(
+        help="Discovered slices (over all rows), best first.").tag(sync=True)
+    progress = traitlets.Dict(help="Discovery progress: running, level, max_level, done, total."
+                              ).tag(sync=True)
+    overall = traitlets.Dict(help="Rows, errors and error rate of the cohort.").tag(sync=True)
+
+    def __init__(self, analysis: Analysis, *, tree_depth: int = 3, **kwargs: Any) -> None:
+        self._tree = analysis.error_tree(max_depth=tree_depth)
+        self._found: DiscoveredSlices | None = None
+        self._last_progress = 0.0
+        super().__init__(analysis, tree=[_node(n.to_dict()) for n in self._tree.nodes], **kwargs)
+
+    # ------------------------------------------------------------------ aggregates
+    def _refresh(self) -> None:
+        ev, cohort = self.analysis, self.selection
+        mask = ev.mask(cohort)
+        errors = ev.error[mask]
+        rows = int(mask.sum())
+        table = ev.slices(cohort=cohort) if rows else ev.slices().iloc[:0]
+        features = _by_feature(table, list(ev.segments.features), max(1, rows // 100))
+        names = [f["feature"] for f in features] or list(ev.segments.features)
+        with self.hold_sync():
+            self.rows = rows
+            self.overall = {"rows": rows, "errors": _plain(errors.sum()),
+                            "error_rate": _plain(errors.mean()) if rows else None}
+            self.features = features
+            if self.feature not in ev.segments.features:
+                self.feature = names[0]
+            if self.feature_b not in ev.segments.features or self.feature_b == self.feature:
+                self.feature_b = next((f for f in names if f != self.feature), "")
+            self._refresh_heatmap()
+
+    def _refresh_heatmap(self) -> None:
+        if not self.feature_b:
+            self.heatmap = {}
+        else:
+            heat = self.analysis.heatmap(self.feature, self.feature_b, cohort=self.selection)
+            grid = {value: heat.pivot(value).to_numpy() for value in _STATS}
+            self.heatmap = {
+                "a": heat.feature_a, "b": heat.feature_b,
+                "labels_a": heat.labels_a, "labels_b": heat.labels_b,
+                "cells": [[{value: _plain(grid[value][i, j]) for value in _STATS}
+                           for j in range(len(heat.labels_b))]
+                          for i in range(len(heat.labels_a))],
+            }
+        self.version += 1
+
+    # ------------------------------------------------------------------ messages
+    def _on_pick(self, msg: dict[str, Any]) -> None:
+        names = self.analysis.segments.features
+        feature, feature_b = msg.get("feature", self.feature), msg.get("feature_b", self.feature_b)
+        for name in (feature, feature_b):
+            if name not in names:
+                raise SelectionError(f"unknown feature {name!r}; features are {names}")
+        if feature == feature_b:
+            feature_b = next(f for f in names if f != feature)
+        with self.hold_sync():
+            self.feature, self.feature_b = feature, feature_b
+            self._refresh_heatmap()
+
+    def _on_select_segment(self, msg: dict[str, Any]) -> None:
+        self._check_version(msg)
+        feature, label = msg.get("feature"), msg.get("label")
+        segments = self.analysis.segments
+        if feature not in segments.features:
+            raise SelectionError(f"unknown feature {feature!r}; features are {segments.features}")
+        if not isinstance(label, str) or label not in segments.labels[segments.index(feature)]:
+            raise SelectionError(f"{feature!r} has no segment {label!r}")
+        self._set_selection(combine(self.selection, Cohort.segment(feature, label)))
+
+    def _on_select_cell(self, msg: dict[str, Any]) -> None:
+        self._check_version(msg)
+        heat, i, j = self.heatmap, msg.get("row"), msg.get("col")
+        if not heat or not _index_ok(i, heat["labels_a"]) or not _index_ok(j, heat["labels_b"]):
+            raise SelectionError(f"no heatmap cell ({i!r}, {j!r})")
+        assert isinstance(i, int) and isinstance(j, int)
+        cell = (Cohort.segment(heat["a"], heat["labels_a"][i])
+                & Cohort.segment(heat["b"], heat["labels_b"][j]))
+        self._set_selection(combine(self.selection, cell))
+
+    def _on_select_node(self, msg: dict[str, Any]) -> None:
+        self._check_version(msg)
+        node = msg.get("node")
+        if not _index_ok(node, self._tree.nodes):
+            raise SelectionError(f"the error tree has no node {node!r}")
+        assert isinstance(node, int)
+        cohort = self._tree.nodes[node].cohort
+        self._set_selection(None if cohort == Cohort.all() else cohort)
+
+    def _on_select_slice(self, msg: dict[str, Any]) -> None:
+        self._check_version(msg)
+        rank = msg.get("rank")
+        if self._found is None or not _index_ok(rank, self.slices):
+            raise SelectionError(f"no discovered slice {rank!r}; run discovery first")
+        assert isinstance(rank, int)
+        self._set_selection(self._found.cohort(rank))
+
+    def _on_discover(self, msg: dict[str, Any]) -> None:
+        k, level = msg.get("k", 10), msg.get("max_level", 2)
+        if not _int_in(k, 1, 50) or not _int_in(level, 1, 3):
+            raise SelectionError(f"discovery needs 1 ≤ k ≤ 50 and 1 ≤ max_level ≤ 3, got k={k!r}, "
+                                 f"max_level={level!r}")
+        self.progress = {"running": True, "level": 1, "max_level": level, "done": 0, "total": 0}
+        try:
+            found = self.analysis.discover(k=k, max_level=level, progress=self._on_progress)
+        finally:
+            self.progress = {**self.progress, "running": False}
+        self._found = found
+        with self.hold_sync():
+            self.slices = [_slice_row(row) for row in found.to_json()["slices"]]
+            self.version += 1
+
+    def _on_progress(self, step: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last_progress >= _PROGRESS_EVERY or step.done == step.total:
+            self._last_progress = now
+            self.progress = {"running": True, **step._asdict()}
+
+    _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
+        "pick": _on_pick, "select_segment": _on_select_segment, "select_cell": _on_select_cell,
+        "select_node": _on_select_node, "select_slice": _on_select_slice,
+        "discover": _on_discover,
+    }
+
+
+def _by_feature(table: pd.DataFrame, order: list[str], min_rows: int) -> list[dict[str, Any]]:
+    """Segments grouped per feature (table order, i.e. by lift), features by their max lift
+    over segments of at least ``min_rows`` rows (a 10-row segment's lift is mostly noise)."""
+    out: list[dict[str, Any]] = []
+    for feature, rows in table.groupby("feature", sort=False):
+        segments = [{"label": str(r["segment"]), **{k: _plain(r[k]) for k in _STATS}}
+                    for r in rows.to_dict(orient="records")]
+        lifts = [s["lift"] for s in segments if s["lift"] is not None and s["n"] >= min_rows]
+        out.append({"feature": str(feature), "max_lift": max(lifts) if lifts else None,
+                    "segments": segments})
+    out.sort(key=lambda f: (f["max_lift"] is None, -(f["max_lift"] or 0),
+                            order.index(f["feature"])))
+    return out
+
+
+def _node(node: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in node.items() if k not in ("cohort", "children")}
+
+
+def _slice_row(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("rank", "slice", "level", "n", "support", "errors", "error_rate", "ci_low",
+            "ci_high", "lift", "group")
+    return {k: _plain(row[k]) for k in keys}
+
+
+def _index_ok(i: Any, items: Any) -> bool:
+    return isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(items)
+
+
+def _int_in(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _plain(value: Any) -> Any:
+    """A JSON number (NaN → None)."""
+    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(value) else float(value)
+    return value

@@ -1,0 +1,185 @@
+"""The one selection model shared by the dashboard views: a cohort trait, validated messages
+from the front end, and the step-back history the Explorer keeps.
+
+Every view is a :class:`CohortView`: its synced ``cohort`` trait holds ``Cohort.to_json()`` (or
+None for every row). The front end never writes that trait; it sends a message (``select``,
+...) that Python validates, answers (``{"type": "reply", "error": ...}``) and only then applies.
+
+>>> import errlens as el
+>>> from errlens.slicing.cohort import Cohort
+>>> ev = el.Analysis.from_predictions({"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0])
+>>> parse_cohort({"kind": "where", "feature": "x", "op": ">", "value": 1}, ev).describe()
+'x > 1'
+>>> history = SelectionHistory()
+>>> history.push(Cohort.where("x", ">", 1)); history.back() is None
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import traitlets
+
+from errlens.analysis import Analysis
+from errlens.slicing.cohort import Cohort
+from errlens.widgets._base import ErrlensWidget, bundle
+
+MAX_PAYLOAD = 64_000
+"""Largest cohort JSON (in characters) accepted from the front end."""
+MAX_HISTORY = 50
+
+_JS, _CSS = bundle("selection")
+
+
+class SelectionError(ValueError):
+    """A message from the front end that cannot be applied (the reply's ``error``)."""
+
+
+def parse_cohort(payload: Any, analysis: Analysis) -> Cohort | None:
+    """A validated Cohort from front-end JSON (None = every row); SelectionError otherwise."""
+    if payload is None:
+        return None
+    if not isinstance(payload, dict):
+        raise SelectionError(
+            f"a cohort must be a JSON object or null, got {type(payload).__name__}")
+    if len(json.dumps(payload, default=str)) > MAX_PAYLOAD:
+        raise SelectionError(f"the cohort is larger than {MAX_PAYLOAD:,} characters; select fewer "
+                             "rows (a confusion cell or segment instead of an id list)")
+    try:
+        cohort = Cohort.from_json(payload, analysis=analysis)
+        cohort.mask(analysis)  # values of the wrong type fail here, not later in a view
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SelectionError(f"invalid cohort: {_message(exc)}") from None
+    return None if cohort == Cohort.all() else cohort
+
+
+def combine(current: Cohort | None, extra: Cohort) -> Cohort:
+    """``extra`` within the ``current`` selection."""
+    return extra if current is None else current & extra
+
+
+class SelectionHistory:
+    """The current cohort and the ones before it (for "step back")."""
+
+    def __init__(self) -> None:
+        self._stack: list[Cohort | None] = [None]
+
+    @property
+    def current(self) -> Cohort | None:
+        return self._stack[-1]
+
+    @property
+    def depth(self) -> int:
+        """How many steps back are possible."""
+        return len(self._stack) - 1
+
+    def push(self, cohort: Cohort | None) -> None:
+        if cohort != self.current:
+            self._stack.append(cohort)
+            del self._stack[1:-MAX_HISTORY]
+
+    def back(self) -> Cohort | None:
+        if len(self._stack) > 1:
+            self._stack.pop()
+        return self.current
+
+    def clear(self) -> None:
+        """Select every row (a step that "back" can undo)."""
+        self.push(None)
+
+
+class CohortView(ErrlensWidget):
+    """Base of every dashboard view: the ``cohort`` trait and validated message dispatch.
+
+    Subclasses set ``_handlers`` (message type -> method taking the message) and override
+    :meth:`_refresh` to recompute their aggregates when the cohort changes.
+    """
+
+    cohort: traitlets.Dict[str, Any] | Any = traitlets.Dict(None, allow_none=True,
+                            help="Cohort.to_json() of the selection shown; None = all rows."
+                            ).tag(sync=True)
+    version = traitlets.Int(0, help="Bumped whenever the aggregates change; messages that "
+                            "refer to rows or cells carry it, stale ones are refused."
+                            ).tag(sync=True)
+    rows = traitlets.Int(0, help="Rows in the current cohort.").tag(sync=True)
+
+    _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {}
+
+    def __init__(self, analysis: Analysis, **kwargs: Any) -> None:
+        if not isinstance(analysis, Analysis):
+            raise TypeError(
+                f"{type(self).__name__} needs an errlens.Analysis, got {type(analysis).__name__}"
+            )
+        self.analysis = analysis
+        cohort = kwargs.pop("cohort", None)
+        if isinstance(cohort, Cohort):
+            cohort = cohort.to_json()
+        super().__init__(**kwargs)
+        self.cohort = None if cohort is None else _checked(cohort, analysis)
+        self._refresh()
+        self.observe(lambda _: self._refresh(), "cohort")
+        self.on_msg(self._on_message)
+
+    @traitlets.validate("cohort")
+    def _valid_cohort(self, proposal: Any) -> Any:
+        value = proposal["value"]
+        return None if value is None else _checked(value, self.analysis)
+
+    @property
+    def selection(self) -> Cohort | None:
+        """The current cohort (None = every row)."""
+        return None if self.cohort is None else Cohort.from_json(self.cohort)
+
+    def _refresh(self) -> None:
+        self.rows = int(self.analysis.mask(self.selection).sum())
+
+    def _set_selection(self, cohort: Cohort | None) -> None:
+        self.cohort = None if cohort is None else cohort.to_json()
+
+    def _check_version(self, msg: dict[str, Any]) -> None:
+        if msg.get("version") != self.version:
+            raise SelectionError(
+                f"stale click: the view was redrawn (version {self.version}, the click was on "
+                f"version {msg.get('version')!r}); click again"
+            )
+
+    def _on_message(self, _widget: Any, msg: Any, _buffers: Any) -> None:
+        request = msg.get("request") if isinstance(msg, dict) else None
+        try:
+            if not isinstance(msg, dict) or msg.get("type") not in self._handlers:
+                kind = msg.get("type") if isinstance(msg, dict) else type(msg).__name__
+                raise SelectionError(f"unknown message {kind!r}; expected one of "
+                                     f"{sorted(self._handlers)}")
+            self._handlers[msg["type"]](self, msg)
+        except (SelectionError, KeyError, ValueError, TypeError, IndexError) as exc:
+            self.send({"type": "reply", "request": request, "error": _message(exc)})
+            return
+        self.send({"type": "reply", "request": request, "error": None})
+
+
+class SelectionBar(ErrlensWidget):
+    """The current selection as text, with "back" and "clear" buttons (owned by the Explorer)."""
+
+    _esm = _JS
+    _css = _CSS
+    text = traitlets.Unicode("all rows", help="Cohort.describe() of the selection.").tag(sync=True)
+    rows = traitlets.Int(0, help="Rows selected.").tag(sync=True)
+    total = traitlets.Int(0, help="Rows in the analysis.").tag(sync=True)
+    depth = traitlets.Int(0, help="Steps back available.").tag(sync=True)
+    error = traitlets.Unicode("", help="Last error of any view, shown to the user.").tag(sync=True)
+
+
+def _checked(value: dict[str, Any], analysis: Analysis) -> dict[str, Any] | None:
+    try:
+        cohort = parse_cohort(value, analysis)
+    except SelectionError as exc:
+        raise traitlets.TraitError(str(exc)) from None
+    return None if cohort is None else cohort.to_json()
+
+
+def _message(exc: BaseException) -> str:
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    return str(text)

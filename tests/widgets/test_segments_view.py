@@ -1,0 +1,148 @@
+"""SegmentsView driven exactly as the front end drives it: messages in, traits and replies out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import traitlets
+
+import errlens as el
+from errlens.slicing.cohort import Cohort
+from errlens.widgets.segments_view import SegmentsView
+
+
+def rule_analysis(adult: pd.DataFrame, n: int = 12_000) -> el.Analysis:
+    """Adult with a simple rule as the model (errors concentrate where the rule is wrong)."""
+    data = adult.head(n).drop(columns=["split"])
+    rich = (data["education_num"] >= 13) & (data["age"] >= 30)
+    pred = np.where(rich, ">50K", "<=50K")
+    return el.Analysis.from_predictions(data, y_true="income", y_pred=pred, id="id")
+
+
+def send(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
+    """Deliver ``msg`` as the browser does and return the kernel's reply."""
+    replies: list[dict[str, Any]] = []
+    view.send = lambda content, buffers=None: replies.append(content)
+    view._on_message(view, {**msg, "request": 7}, [])
+    assert len(replies) == 1 and replies[0]["type"] == "reply" and replies[0]["request"] == 7
+    return replies[0]
+
+
+@pytest.fixture(scope="module")
+def ev(adult: pd.DataFrame) -> el.Analysis:
+    return rule_analysis(adult)
+
+
+@pytest.fixture
+def view(ev: el.Analysis) -> SegmentsView:
+    return SegmentsView(ev)
+
+
+def test_bars_match_slice_table_and_features_are_ranked_by_lift(ev, view):
+    table = ev.slices()
+    for entry in view.features:
+        expected = table[table["feature"] == entry["feature"]]
+        assert [s["label"] for s in entry["segments"]] == expected["segment"].tolist()
+        assert [s["n"] for s in entry["segments"]] == expected["n"].tolist()
+        np.testing.assert_allclose([s["ci_high"] for s in entry["segments"]], expected["ci_high"])
+    lifts = [f["max_lift"] for f in view.features]
+    assert lifts == sorted(lifts, reverse=True)
+    assert view.feature == view.features[0]["feature"]
+    assert view.overall["rows"] == ev.n and view.overall["errors"] == int(ev.is_error.sum())
+
+
+def test_segment_click_narrows_the_cohort_and_recomputes(ev, view):
+    reply = send(view, {"type": "select_segment", "feature": "sex", "label": "Female",
+                        "version": view.version})
+    assert reply["error"] is None
+    assert view.selection == Cohort.segment("sex", "Female")
+    female = (ev.features["sex"] == "Female").to_numpy()
+    assert view.rows == view.overall["rows"] == female.sum()
+    bars = {f["feature"]: f for f in view.features}["sex"]["segments"]
+    assert [(s["label"], s["n"]) for s in bars] == [("Female", female.sum())]
+    send(view, {"type": "select_segment", "feature": "race", "label": "White",
+                "version": view.version})
+    assert view.selection == Cohort.segment("sex", "Female") & Cohort.segment("race", "White")
+
+
+def test_heatmap_follows_the_pickers_and_cells_select_rows(ev, view):
+    assert send(view, {"type": "pick", "feature": "age", "feature_b": "sex"})["error"] is None
+    assert (view.feature, view.feature_b) == ("age", "sex")
+    heat = ev.heatmap("age", "sex")
+    counts = [[cell["n"] for cell in row] for row in view.heatmap["cells"]]
+    assert counts == heat.pivot("n").values.tolist()
+    send(view, {"type": "select_cell", "row": 1, "col": 0, "version": view.version})
+    assert view.selection == heat.cohort(heat.labels_a[1], heat.labels_b[0])
+    assert view.rows == heat.pivot("n").iloc[1, 0]
+
+
+def test_tree_nodes_select_their_rows(ev, view):
+    tree = ev.error_tree()
+    assert [n["rows"] for n in view.tree] == [n.rows for n in tree.nodes]
+    leaf = tree.leaves()[0]
+    send(view, {"type": "select_node", "node": leaf.id, "version": view.version})
+    assert view.selection == leaf.cohort and view.rows == leaf.rows
+    send(view, {"type": "select_node", "node": 0, "version": view.version})
+    assert view.cohort is None
+
+
+def test_discovery_reports_progress_and_slices_are_clickable(ev, view):
+    seen: list[dict[str, Any]] = []
+    view.observe(lambda change: seen.append(change["new"]), "progress")
+    assert send(view, {"type": "discover", "k": 5, "max_level": 2})["error"] is None
+    found = ev.discover(k=5, max_level=2)
+    assert [s["slice"] for s in view.slices] == found.to_frame()["slice"].tolist()
+    assert [s["n"] for s in view.slices] == found.to_frame()["n"].tolist()
+    assert seen[0]["running"] and not seen[-1]["running"]
+    assert seen[-1]["done"] == seen[-1]["total"] > 0
+    send(view, {"type": "select_slice", "rank": 0, "version": view.version})
+    assert view.selection == found.cohort(0)
+    assert view.rows == found.to_frame()["n"].iloc[0]
+
+
+@pytest.mark.parametrize("msg, needle", [
+    ({"type": "drop_table"}, "unknown message"),
+    ({"type": "select_segment", "feature": "salary", "label": "x"}, "unknown feature"),
+    ({"type": "select_segment", "feature": "sex", "label": "<img src=x onerror=alert(1)>"},
+     "has no segment"),
+    ({"type": "select_segment", "feature": "sex", "label": "Female", "version": -5}, "stale"),
+    ({"type": "select_cell", "row": 99, "col": 0}, "no heatmap cell"),
+    ({"type": "select_node", "node": True}, "no node"),
+    ({"type": "select_node", "node": "0"}, "no node"),
+    ({"type": "select_slice", "rank": 0}, "run discovery first"),
+    ({"type": "discover", "k": 0}, "1 ≤ k ≤ 50"),
+    ({"type": "discover", "max_level": 9}, "max_level"),
+    ({"type": "pick", "feature": "nope"}, "unknown feature"),
+])
+def test_forged_messages_are_refused_and_change_nothing(view, msg, needle):
+    msg = {"version": view.version, **msg}
+    before = (view.cohort, view.version, view.feature, view.slices)
+    reply = send(view, msg)
+    assert needle in reply["error"]
+    assert (view.cohort, view.version, view.feature, view.slices) == before
+
+
+def test_non_dict_message_is_refused(view):
+    replies: list[dict[str, Any]] = []
+    view.send = lambda content, buffers=None: replies.append(content)
+    view._on_message(view, ["select_node", 0], [])
+    assert "unknown message" in replies[0]["error"]
+
+
+def test_cohort_trait_is_validated(ev, view):
+    with pytest.raises(traitlets.TraitError, match="unknown feature 'salary'"):
+        view.cohort = {"kind": "where", "feature": "salary", "op": ">", "value": 1}
+    with pytest.raises(traitlets.TraitError, match="cannot compare"):
+        view.cohort = {"kind": "where", "feature": "sex", "op": ">", "value": 3}
+    assert view.cohort is None
+    view.cohort = {"kind": "all"}
+    assert view.cohort is None and view.rows == ev.n
+
+
+def test_empty_cohort_shows_no_bars(ev):
+    view = SegmentsView(ev, cohort=Cohort.where("age", ">", 500))
+    assert view.rows == 0 and view.features == []
+    assert view.overall == {"rows": 0, "errors": 0, "error_rate": None}
