@@ -72,15 +72,6 @@ def test_same_top_k_as_sliceline_on_adult(adult_analysis, max_level, support, al
     assert_same_top_k(ours, theirs, k)
 
 
-@pytest.mark.slow
-def test_same_top_k_as_sliceline_on_adult_three_levels(adult_analysis):
-    segments = adult_analysis.segments
-    errors = adult_analysis.error
-    ours = find_slices(segments.codes, errors, k=10, max_level=3, min_support=488, alpha=0.95)
-    theirs = run_sliceline(segments.codes, errors, k=10, max_level=3, support=488, alpha=0.95)
-    assert_same_top_k(ours.slices, theirs, 10)
-
-
 def test_discover_reports_the_sliceline_slices(adult_analysis):
     found = adult_analysis.discover(k=5, max_level=2, min_support=100, alpha=0.8)
     theirs = run_sliceline(adult_analysis.segments.codes, adult_analysis.error, k=5,
