@@ -11,16 +11,16 @@ recording, replayed without a server by ``test_labelstudio.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 import json
 import os
-from pathlib import Path
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd

@@ -77,9 +77,9 @@ def label_matrix(
     """Samples × annotators table of each author's latest judgement (set, confirm or skip).
 
     A later skip withdraws the author's earlier vote (it becomes NaN), reverted events do not
-    count (see :func:`effective`); adjudications and
-    imports of other formats do not count as votes unless their role is in ``roles``
-    (``None`` keeps every role). Columns are sorted author names; rows, judged sample ids.
+    count (see :func:`effective`), adjudications are the reference (:func:`adjudicated`),
+    never votes, and only authors writing in one of ``roles`` vote (``None``: every role).
+    Columns are sorted author names; rows, judged sample ids.
 
     >>> ev = pd.DataFrame({"op": ["set", "confirm", "set"], "sample_id": [1, 1, 2],
     ...                    "new_label": ["b", "a", "a"], "author": ["ana", "ben", "ana"],
@@ -215,7 +215,7 @@ def cohen_kappa(
     ya = both[a].map(codes).to_numpy()
     yb = both[b].map(codes).to_numpy()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore")  # undefined kappa comes back as NaN, said above
         return float(cohen_kappa_score(ya, yb, labels=list(range(len(labels)))))
 
 

@@ -187,8 +187,9 @@ def detector_precision(
     A reviewed suspect is a sample with a judgement event (set, confirm, skip, adjudicate)
     whose ``cause`` names a ``detector`` (or a suspects ``method``, as
     ``Suspects.cause(id)`` records); ``by`` may add ``"slice"`` (the cause's ``slice`` or
-    ``cohort`` description). Its outcome is the sample's verdict in ``current`` labels: *relabeled* if it
-    differs from ``original``, else *confirmed*, or *skipped* if every review was a skip.
+    ``cohort`` description). Its outcome is the sample's verdict in ``current`` labels:
+    *relabeled* if it differs from ``original``, else *confirmed*, or *skipped* if every
+    review was a skip.
     ``precision`` = relabeled / (relabeled + confirmed), with a 95 % Wilson interval.
 
     >>> ev = pd.DataFrame({"op": ["set", "confirm"], "sample_id": [1, 2], "author": "ana",

@@ -6,7 +6,8 @@ holding ``sample_id``, the text and chosen features, the model's prediction unde
 label in Label Studio; its full JSON export (``exportType=JSON``, all tasks) comes back through
 :func:`import_labelstudio`: each annotation becomes an event by its annotator, with
 ``lead_time`` as ``time_spent``, ``created_at`` as the timestamp, a cancelled (skipped)
-annotation as ``skip``, and ``cause={"import": "labelstudio", "project": .., "task": .., "annotation": ..}``.
+annotation as ``skip``, and
+``cause={"import": "labelstudio", "project": .., "task": .., "annotation": ..}``.
 Label Studio does not check choices against its config, so every label is checked here.
 Importing the same export twice records each annotation once.
 
