@@ -1,0 +1,438 @@
+// Suspect browser: the rows of a selection (or its suspects, ranked) paged from the kernel,
+// side by side with their sample, and relabel in place through the kernel's LabelStore.
+import "./suspects.css";
+import { h, int } from "../common/dom.js";
+import { followTheme } from "../common/theme.js";
+import { buildGrid } from "./grid.js";
+import { buildPanel, button } from "./panel.js";
+import { keyCommand, SHORTCUTS } from "./keys.js";
+import { decodeRows } from "./rows.js";
+
+/**
+ * @typedef {import("./rows.js").Row} Row
+ * @typedef {import("./panel.js").Neighbour} Neighbour
+ * @typedef {{ cohort: any, cohort_text: string, mode: string, version: number, classes: any[],
+ *   class_names: string[], guidelines: any[], features: string[], kind: string,
+ *   editable: boolean, hint: string, page_size: number, method: string, has_proba: boolean,
+ *   changelog: string }} Model
+ */
+
+export const TIMEOUT_MS = 60_000;
+export const SEARCH_DEBOUNCE_MS = 250;
+
+/**
+ * Request / response over anywidget custom messages: every request gets a `rid`, the kernel's
+ * reply carries it back (with `error` set when it refused).
+ * @param {import("@anywidget/types").AnyModel<Model>} model
+ */
+export function messenger(model) {
+  let next = 0;
+  /** @type {Map<number, (r: { msg: any, buffers: any[] }) => void>} */
+  const pending = new Map();
+  /** @param {any} msg @param {any[]} [buffers] */
+  const onMsg = (msg, buffers) => {
+    const done = msg && pending.get(msg.rid);
+    if (done) {
+      pending.delete(msg.rid);
+      done({ msg, buffers: buffers ?? [] });
+    }
+  };
+  model.on("msg:custom", onMsg);
+  return {
+    /**
+     * @param {Record<string, any>} msg
+     * @returns {Promise<{ msg: any, buffers: any[] }>}
+     */
+    request(msg) {
+      const rid = ++next;
+      return new Promise((resolve) => {
+        pending.set(rid, resolve);
+        setTimeout(() => {
+          if (pending.delete(rid)) {
+            resolve({ msg: { rid, error: "the kernel did not answer in time (is it busy or dead?)" }, buffers: [] });
+          }
+        }, TIMEOUT_MS);
+        model.send({ ...msg, rid });
+      });
+    },
+    stop() { model.off("msg:custom", onMsg); },
+  };
+}
+
+/** @type {import("@anywidget/types").Render<Model>} */
+function render({ model, el }) {
+  const net = messenger(model);
+  const s = {
+    mode: model.get("mode"), page: 0, pages: 1, total: 0, offset: 0,
+    /** @type {string | null} */ sort: null, descending: false,
+    /** @type {any} */ given: null, search: "", token: model.get("version"),
+    /** @type {Row[]} */ rows: [], cursor: 0, nChecked: 0, error: "", status: "",
+    busy: false, help: false, loadingSimilar: false,
+    /** @type {number | null} */ anchor: null,
+    /** @type {string | null} */ scoreKind: null,
+    /** @type {any} */ history: null,
+    /** @type {{ of: any, rows: Neighbour[] } | null} */ similar: null, pageSeq: 0,
+  };
+
+  // --- persistent skeleton (only the grid body and the panel are rebuilt)
+  const root = h("div", { cls: "errlens errlens-suspects", attrs: { "data-lm-suppress-shortcuts": "true" } });
+  const stopTheme = followTheme(root);
+  const cohortLine = h("div", { cls: "el-cohort" });
+  const modeSuspects = button("Suspects", "Show suspects", () => setMode("suspects"), { cls: "el-btn el-toggle" });
+  const modeAll = button("All rows", "Show all rows", () => setMode("all"), { cls: "el-btn el-toggle" });
+  const givenSelect = h("select", { attrs: { "aria-label": "Filter by given label" } });
+  const search = h("input", { cls: "el-search", attrs: { type: "search", "aria-label": "Search", placeholder: "search…" } });
+  const prev = button("‹", "Previous page", () => goPage(s.page - 1));
+  const next = button("›", "Next page", () => goPage(s.page + 1));
+  const pageText = h("span", { cls: "el-pagetext", attrs: { "aria-live": "polite" } });
+  const bulkSelect = h("select", { attrs: { "aria-label": "Bulk label" } });
+  const bulkBtn = button("Relabel checked", "Relabel checked rows", () => bulk());
+  const clearBtn = button("Clear checks", "Clear checked rows", () => clearChecks());
+  const checkedText = h("span", { cls: "el-muted" });
+  const helpBtn = button("?", "Keyboard shortcuts", () => toggleHelp());
+  const errorBox = h("div", { cls: "el-error", attrs: { role: "alert" } });
+  const statusLine = h("div", { cls: "el-status el-muted", attrs: { "aria-live": "polite" } });
+  const gridWrap = h("div", { cls: "el-grid-wrap", attrs: { tabindex: "0", "aria-label": "samples: j / k to move, digits to relabel, ? for help" } });
+  const panel = h("div", { cls: "el-panel", attrs: { role: "region", "aria-label": "current sample" } });
+  const note = h("input", { cls: "el-note", attrs: { type: "text", "aria-label": "Note", placeholder: "note for the next action (optional)" } });
+  const helpBox = h("div", { cls: "el-help", attrs: { role: "dialog", "aria-label": "Keyboard shortcuts" } }, [
+    h("strong", { text: "Keyboard shortcuts" }),
+    h("table", {}, [h("tbody", {}, SHORTCUTS.map(([k, d]) => h("tr", {}, [h("td", { text: k }), h("td", { text: d })])))]),
+    button("Close", "Close help", () => toggleHelp()),
+  ]);
+  root.append(
+    h("div", { cls: "el-toolbar" }, [modeSuspects, modeAll, givenSelect, search, prev, pageText, next, helpBtn]),
+    cohortLine,
+    h("div", { cls: "el-toolbar el-bulkbar" }, [checkedText, bulkSelect, bulkBtn, clearBtn]),
+    errorBox,
+    h("div", { cls: "el-body" }, [gridWrap, panel]),
+    statusLine,
+    helpBox,
+  );
+  el.replaceChildren(root);
+
+  const editable = () => model.get("editable");
+  const classes = () => model.get("classes");
+  const names = () => model.get("class_names");
+  const current = () => s.rows[s.cursor];
+
+  function fillSelects() {
+    givenSelect.replaceChildren(h("option", { text: "any given label", attrs: { value: "" } }),
+      ...names().map((n, i) => h("option", { text: `given ${n}`, attrs: { value: String(i) } })));
+    bulkSelect.replaceChildren(...names().map((n, i) => h("option", { text: n, attrs: { value: String(i) } })));
+  }
+
+  /** @param {string} text */
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.hidden = !text;
+  }
+
+  function draw() {
+    const doc = root.ownerDocument;
+    const hadFocus = root.contains(doc.activeElement);
+    cohortLine.textContent = `selection: ${model.get("cohort_text")}`;
+    modeSuspects.setAttribute("aria-pressed", String(s.mode === "suspects"));
+    modeAll.setAttribute("aria-pressed", String(s.mode === "all"));
+    prev.disabled = s.page <= 0;
+    next.disabled = s.page >= s.pages - 1;
+    pageText.textContent = s.total
+      ? `${int(s.offset + 1)}–${int(s.offset + s.rows.length)} of ${int(s.total)} ${s.mode === "suspects" ? "suspects" : "rows"}`
+      : `0 ${s.mode === "suspects" ? "suspects" : "rows"}`;
+    checkedText.textContent = `${int(s.nChecked)} checked`;
+    bulkBtn.disabled = !editable() || s.nChecked === 0 || s.busy;
+    bulkSelect.disabled = !editable();
+    clearBtn.disabled = s.nChecked === 0;
+    helpBox.hidden = !s.help;
+    helpBtn.setAttribute("aria-expanded", String(s.help));
+    statusLine.textContent = s.status || (editable() ? `writing to ${model.get("changelog")}` : model.get("hint"));
+    gridWrap.replaceChildren(buildGrid({
+      rows: s.rows, offset: s.offset, total: s.total, cursor: s.cursor, mode: s.mode, sort: s.sort,
+      descending: s.descending, search: s.search, features: model.get("features"), kind: model.get("kind"),
+      hasStore: Boolean(model.get("changelog")), scoreKind: s.scoreKind, method: model.get("method"),
+    }, {
+      onSort: sortBy, onCursor: (i) => { setCursor(i); gridWrap.focus(); }, onCheck: check, onHistory: (i) => { setCursor(i); loadHistory(); },
+    }));
+    const row = current();
+    panel.replaceChildren(buildPanel({
+      id: row ? row.id : null, current: row ? (row.current ?? row.given) : null,
+      currentCode: row ? (row.current_code ?? row.given_code ?? null) : null,
+      classNames: names(), guidelines: model.get("guidelines"), editable: editable(), hint: model.get("hint"),
+      busy: s.busy, history: s.history, similar: s.similar, loadingSimilar: s.loadingSimilar,
+    }, {
+      onLabel: (i) => act("relabel", i), onConfirm: () => act("confirm"), onSkip: () => act("skip"),
+      onUndo: undo, onHistory: loadHistory, onSimilar: loadSimilar, onNeighbour: neighbourAct,
+    }, note));
+    // A redraw must not drop focus to the page (JupyterLab would then get the keys).
+    if (hadFocus && !root.contains(doc.activeElement)) gridWrap.focus({ preventScroll: true });
+    gridWrap.querySelector(".el-current")?.scrollIntoView?.({ block: "nearest" });
+  }
+
+  // --- paging
+  async function fetchPage() {
+    const seq = ++s.pageSeq;
+    const { msg, buffers } = await net.request({
+      type: "page", mode: s.mode, page: s.page, sort: s.sort, descending: s.descending,
+      given: s.given, search: s.search,
+    });
+    if (seq !== s.pageSeq) return; // a newer request superseded this one
+    if (msg.error) {
+      showError(msg.error);
+      s.rows = []; s.total = 0;
+      draw();
+      return;
+    }
+    try {
+      s.rows = decodeRows(buffers);
+    } catch (err) {
+      showError(`could not read the page: ${err}`);
+      return;
+    }
+    showError("");
+    Object.assign(s, { page: msg.page, pages: msg.pages, total: msg.total, offset: msg.offset,
+      token: msg.token, nChecked: msg.n_checked, scoreKind: msg.score_kind });
+    s.cursor = Math.max(0, Math.min(s.cursor, s.rows.length - 1));
+    draw();
+  }
+
+  /** @param {number} page */
+  function goPage(page, cursor = 0) {
+    if (page < 0 || page >= s.pages) return;
+    s.page = page; s.cursor = cursor;
+    fetchPage();
+  }
+
+  /** @param {string} mode */
+  function setMode(mode) {
+    if (mode === s.mode) return;
+    Object.assign(s, { mode, page: 0, cursor: 0, sort: null, descending: false, nChecked: 0 });
+    fetchPage();
+  }
+
+  /** @param {string} key */
+  function sortBy(key) {
+    const natural = key === "rank" || key === "row";
+    const same = s.sort === key || (s.sort === null && natural);
+    s.descending = same ? !s.descending : key === "score" ? s.mode === "all" : false;
+    s.sort = natural ? null : key;
+    s.page = 0; s.cursor = 0;
+    fetchPage();
+  }
+
+  /** @param {number} i */
+  function setCursor(i) {
+    if (i === s.cursor) return;
+    s.cursor = i;
+    draw();
+  }
+
+  /** @param {number} by */
+  function move(by) {
+    const i = s.cursor + by;
+    if (i >= 0 && i < s.rows.length) setCursor(i);
+    else if (i >= s.rows.length && s.page < s.pages - 1) goPage(s.page + 1, 0);
+    else if (i < 0 && s.page > 0) goPage(s.page - 1, model.get("page_size") - 1);
+  }
+
+  // --- checks
+  /** @param {number} i @param {boolean} on @param {boolean} shift */
+  async function check(i, on, shift) {
+    const from = shift && s.anchor !== null ? Math.min(s.anchor, i) : i;
+    const to = shift && s.anchor !== null ? Math.max(s.anchor, i) : i;
+    s.anchor = i;
+    const ids = s.rows.slice(from, to + 1).map((r) => r.id);
+    const { msg } = await net.request({ type: "check", ids, on });
+    if (msg.error) { showError(msg.error); fetchPage(); return; }
+    for (const r of s.rows.slice(from, to + 1)) r.checked = on;
+    s.nChecked = msg.n_checked;
+    draw();
+  }
+
+  async function clearChecks() {
+    const { msg } = await net.request({ type: "check", clear: true });
+    if (msg.error) { showError(msg.error); return; }
+    for (const r of s.rows) r.checked = false;
+    s.nChecked = msg.n_checked;
+    draw();
+  }
+
+  // --- actions
+  /** @param {any[]} states */
+  function applyStates(states) {
+    for (const st of states) {
+      for (const r of s.rows) {
+        if (r.id !== st.id) continue;
+        r.current = st.current === null ? null : String(st.current);
+        r.current_code = st.current_code; r.n_events = st.n_events; r.last_op = st.last_op;
+      }
+      for (const n of s.similar?.rows ?? []) {
+        if (n.id === st.id) Object.assign(n, { current: st.current, current_code: st.current_code, n_events: st.n_events, last_op: st.last_op });
+      }
+    }
+  }
+
+  /**
+   * @param {Record<string, any>} msg
+   * @param {boolean} advance  move to the next row afterwards (keyboard flow)
+   */
+  async function send(msg, advance = false) {
+    if (s.busy) return;
+    s.busy = true; s.status = "saving…";
+    draw();
+    const { msg: reply } = await net.request({ type: "action", ...msg });
+    s.busy = false; s.status = "";
+    if (reply.error) {
+      showError(reply.error);
+      await fetchPage();
+      return;
+    }
+    showError("");
+    note.value = "";
+    applyStates(reply.rows);
+    s.nChecked = reply.n_checked;
+    if (reply.action === "bulk_relabel") for (const r of s.rows) r.checked = false;
+    if (s.history && reply.rows.some((/** @type {any} */ r) => r.id === s.history.id)) loadHistory();
+    s.status = `saved: ${reply.action.replace("_", " ")}`;
+    if (advance && s.cursor < s.rows.length - 1) s.cursor += 1;
+    draw();
+  }
+
+  /** The label value the row shows now (what the kernel checks is still current). @param {Row} r */
+  function seenLabel(r) {
+    const code = r.current_code ?? r.given_code;
+    return code === null || code === undefined ? null : classes()[code];
+  }
+
+  /** @param {"relabel" | "confirm" | "skip"} action @param {number} [index] */
+  function act(action, index, advance = false) {
+    const r = current();
+    if (!r || !editable()) return;
+    /** @type {Record<string, any>} */
+    const msg = { action, id: r.id, token: s.token, mode: s.mode, source: "grid", seen: seenLabel(r) };
+    if (action === "relabel") msg.label = classes()[/** @type {number} */ (index)];
+    if (note.value.trim()) msg.note = note.value.trim();
+    send(msg, advance);
+  }
+
+  function undo() {
+    if (editable()) send({ action: "undo" });
+  }
+
+  function bulk() {
+    const i = Number(bulkSelect.value || 0);
+    /** @type {Record<string, any>} */
+    const msg = { action: "bulk_relabel", label: classes()[i], token: s.token, mode: s.mode };
+    if (note.value.trim()) msg.note = note.value.trim();
+    send(msg);
+  }
+
+  /** @param {Neighbour} n @param {"relabel" | "confirm"} action @param {number} [index] */
+  function neighbourAct(n, action, index) {
+    const r = current();
+    if (!r) return;
+    /** @type {Record<string, any>} */
+    const msg = { action, id: n.id, token: s.token, mode: s.mode, source: "similar", of: r.id, seen: n.current };
+    if (action === "relabel") msg.label = classes()[/** @type {number} */ (index)];
+    if (note.value.trim()) msg.note = note.value.trim();
+    send(msg);
+  }
+
+  async function loadHistory() {
+    const r = current();
+    if (!r) return;
+    const { msg } = await net.request({ type: "history", id: r.id });
+    if (msg.error) { showError(msg.error); return; }
+    s.history = { id: msg.id, events: msg.events };
+    draw();
+  }
+
+  async function loadSimilar() {
+    const r = current();
+    if (!r) return;
+    s.loadingSimilar = true;
+    draw();
+    const { msg } = await net.request({ type: "similar", id: r.id, k: 8 });
+    s.loadingSimilar = false;
+    if (msg.error) { showError(msg.error); draw(); return; }
+    s.similar = { of: msg.of, rows: msg.rows };
+    draw();
+  }
+
+  function toggleHelp() {
+    s.help = !s.help;
+    draw();
+  }
+
+  // --- keyboard: handled keys stop here, so JupyterLab never sees them
+  /** @param {KeyboardEvent} e */
+  function onKey(e) {
+    const cmd = keyCommand(e);
+    if (!cmd) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const r = current();
+    switch (cmd.kind) {
+      case "label":
+        if (r && cmd.index < classes().length) {
+          if (cmd.index === (r.current_code ?? r.given_code)) act("confirm", undefined, true);
+          else act("relabel", cmd.index, true);
+        }
+        break;
+      case "move": move(cmd.by); break;
+      case "page": goPage(s.page + cmd.by); break;
+      case "confirm": act("confirm", undefined, true); break;
+      case "skip": act("skip", undefined, true); break;
+      case "undo": undo(); break;
+      case "help": toggleHelp(); break;
+      case "close": if (s.help) toggleHelp(); break;
+      case "check": if (r) check(s.cursor, !r.checked, false); break;
+      case "history": loadHistory(); break;
+      case "similar": loadSimilar(); break;
+    }
+  }
+  root.addEventListener("keydown", onKey);
+
+  // --- toolbar inputs
+  givenSelect.addEventListener("change", () => {
+    s.given = givenSelect.value === "" ? null : classes()[Number(givenSelect.value)];
+    s.page = 0; s.cursor = 0;
+    fetchPage();
+  });
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let debounce;
+  search.addEventListener("input", () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => {
+      s.search = search.value; s.page = 0; s.cursor = 0;
+      fetchPage();
+    }, SEARCH_DEBOUNCE_MS);
+  });
+
+  // --- kernel-side changes: a new cohort (from the Explorer or Python) restarts the view
+  const onVersion = () => {
+    Object.assign(s, { page: 0, cursor: 0, nChecked: 0, history: null, similar: null });
+    fetchPage();
+  };
+  const onSchema = () => { fillSelects(); draw(); };
+  model.on("change:version", onVersion);
+  model.on("change:classes", onSchema);
+  model.on("change:guidelines", onSchema);
+  model.on("change:editable", onSchema);
+
+  fillSelects();
+  showError("");
+  draw();
+  fetchPage();
+  return () => {
+    clearTimeout(debounce);
+    stopTheme();
+    net.stop();
+    root.removeEventListener("keydown", onKey);
+    model.off("change:version", onVersion);
+    model.off("change:classes", onSchema);
+    model.off("change:guidelines", onSchema);
+    model.off("change:editable", onSchema);
+  };
+}
+
+export default { render };

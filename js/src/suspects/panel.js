@@ -1,0 +1,136 @@
+// The side panel of the current row: class buttons with guidelines, confirm / skip / undo,
+// its history, and its nearest neighbours, relabelable the same way.
+import { h } from "../common/dom.js";
+import { THUMB_PREFIX } from "./rows.js";
+
+/**
+ * @typedef {{ name: string, definition?: string, example?: string, edge_cases?: string[] }} Guideline
+ * @typedef {{ op: string, old_label: any, new_label: any, author: string, timestamp: string,
+ *   note: string | null, reverted: boolean, cause: string | null }} HistoryEvent
+ * @typedef {{ id: string | number, current: any, current_code: number | null, given: string,
+ *   predicted: string, distance: number, error: boolean, n_events: number,
+ *   last_op: string | null, glimpse: { text?: string | null, thumb?: string | null } }} Neighbour
+ * @typedef {{ id: string | number | null, current: string | null, currentCode: number | null,
+ *   classNames: string[], guidelines: Guideline[], editable: boolean, hint: string, busy: boolean,
+ *   history: { id: any, events: HistoryEvent[] } | null,
+ *   similar: { of: any, rows: Neighbour[] } | null, loadingSimilar: boolean }} PanelView
+ * @typedef {{ onLabel: (index: number) => void, onConfirm: () => void, onSkip: () => void,
+ *   onUndo: () => void, onHistory: () => void, onSimilar: () => void,
+ *   onNeighbour: (n: Neighbour, action: "relabel" | "confirm", index?: number) => void }} PanelHandlers
+ */
+
+/**
+ * @param {string} text
+ * @param {string} aria
+ * @param {() => void} fn
+ * @param {{ disabled?: boolean, cls?: string, pressed?: boolean }} [opts]
+ */
+export function button(text, aria, fn, opts = {}) {
+  const b = h("button", { cls: opts.cls ?? "el-btn", text, attrs: { type: "button", "aria-label": aria } });
+  b.disabled = Boolean(opts.disabled);
+  if (opts.pressed !== undefined) b.setAttribute("aria-pressed", String(opts.pressed));
+  b.addEventListener("click", (e) => { e.stopPropagation(); fn(); });
+  return b;
+}
+
+/** @param {Guideline | undefined} g */
+function guidelineText(g) {
+  if (!g) return null;
+  const parts = [g.definition, g.example ? `e.g. ${g.example}` : "",
+    ...(g.edge_cases ?? []).map((c) => `edge case: ${c}`)].filter(Boolean);
+  return parts.length ? h("div", { cls: "el-guideline el-muted", text: parts.join(" · ") }) : null;
+}
+
+/**
+ * @param {PanelView} v
+ * @param {PanelHandlers} on
+ */
+function labelButtons(v, on) {
+  const disabled = !v.editable || v.busy || v.id === null;
+  const items = v.classNames.map((name, i) => h("li", { cls: "el-class" }, [
+    button(`${i < 9 ? `${i + 1} ` : ""}${name}`, `Relabel as ${name}`, () => on.onLabel(i),
+      { disabled, pressed: v.currentCode === i, cls: "el-btn el-class-btn" }),
+    guidelineText(v.guidelines.find((g) => g.name === name) ?? v.guidelines[i]),
+  ]));
+  return h("ul", { cls: "el-classes", attrs: { "aria-label": "classes and guidelines" } }, items);
+}
+
+/** @param {PanelView} v */
+function historyList(v) {
+  if (!v.history || v.history.id !== v.id) return null;
+  if (!v.history.events.length) return h("p", { cls: "el-muted", text: "no events yet" });
+  return h("ol", { cls: "el-history", attrs: { "aria-label": `history of ${v.id}` } },
+    v.history.events.map((e) => h("li", { cls: e.reverted ? "el-reverted" : "" }, [
+      h("span", { text: `${e.timestamp.replace("T", " ")} ${e.author} ${e.op}` }),
+      e.new_label !== null && e.op !== "skip"
+        ? h("span", { text: ` ${String(e.old_label)} → ${String(e.new_label)}` }) : null,
+      e.reverted ? h("span", { cls: "el-muted", text: " (undone)" }) : null,
+      e.note ? h("div", { cls: "el-muted", text: `note: ${e.note}` }) : null,
+      e.cause ? h("div", { cls: "el-muted", text: `cause: ${e.cause}` }) : null,
+    ])));
+}
+
+/**
+ * @param {PanelView} v
+ * @param {PanelHandlers} on
+ */
+function similarList(v, on) {
+  if (v.loadingSimilar) return h("p", { cls: "el-muted", text: "finding similar samples…" });
+  if (!v.similar || v.similar.of !== v.id) return null;
+  const disabled = !v.editable || v.busy;
+  return h("ul", { cls: "el-similar", attrs: { "aria-label": `samples similar to ${v.id}` } },
+    v.similar.rows.map((n) => {
+      const glimpse = typeof n.glimpse.thumb === "string" && n.glimpse.thumb.startsWith(THUMB_PREFIX)
+        ? Object.assign(h("img", { cls: "el-thumb", attrs: { alt: `image of ${n.id}` } }), { src: n.glimpse.thumb })
+        : h("div", { cls: "el-muted el-glimpse", text: n.glimpse.text ?? "" });
+      const shown = n.current !== null && n.current !== undefined ? String(n.current) : n.given;
+      return h("li", { cls: n.last_op ? "el-edited" : "" }, [
+        h("div", {}, [
+          h("strong", { text: String(n.id) }),
+          h("span", { cls: "el-muted", text: ` d=${n.distance.toPrecision(3)} · ` }),
+          h("span", { text: `label ${shown}` }),
+          h("span", { cls: n.error ? "el-wrong" : "el-muted", text: ` · predicted ${n.predicted}` }),
+        ]),
+        glimpse,
+        h("div", { cls: "el-mini" }, [
+          ...v.classNames.map((name, i) => button(name, `Relabel ${n.id} as ${name}`,
+            () => on.onNeighbour(n, "relabel", i), { disabled, pressed: n.current_code === i,
+              cls: "el-btn el-small" })),
+          button("✓", `Confirm ${n.id}`, () => on.onNeighbour(n, "confirm"), { disabled, cls: "el-btn el-small" }),
+        ]),
+      ]);
+    }));
+}
+
+/**
+ * Build the panel; `note` is the persistent note input (kept across redraws).
+ * @param {PanelView} v
+ * @param {PanelHandlers} on
+ * @param {HTMLInputElement} note
+ * @returns {HTMLElement}
+ */
+export function buildPanel(v, on, note) {
+  if (v.id === null) return h("div", { cls: "el-muted", text: "no row selected" });
+  const disabled = !v.editable || v.busy;
+  note.disabled = !v.editable;
+  return h("div", {}, [
+    h("div", { cls: "el-panel-head" }, [
+      h("strong", { text: `sample ${v.id}` }),
+      h("span", { cls: "el-muted", text: v.current !== null ? ` · label ${v.current}` : "" }),
+    ]),
+    v.editable ? null : h("p", { cls: "el-hint", text: v.hint, attrs: { role: "note" } }),
+    labelButtons(v, on),
+    h("div", { cls: "el-actions" }, [
+      button("✓ Label is right", "Confirm label", on.onConfirm, { disabled }),
+      button("Skip / unsure", "Skip", on.onSkip, { disabled }),
+      button("↶ Undo", "Undo last action", on.onUndo, { disabled }),
+    ]),
+    note,
+    h("div", { cls: "el-actions" }, [
+      button("History", `Show history of ${v.id}`, on.onHistory, { disabled: !v.editable }),
+      button("Similar samples", `Show samples similar to ${v.id}`, on.onSimilar),
+    ]),
+    historyList(v),
+    similarList(v, on),
+  ]);
+}

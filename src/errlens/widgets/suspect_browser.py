@@ -1,0 +1,304 @@
+"""The suspect browser: the rows of a selection (or its suspects, ranked) with relabel in place.
+
+Rows are paged in the kernel (request / response messages, pages as Arrow IPC bytes); every
+relabel, confirm, skip or undo is validated here and written through the LabelStore, durable
+on disk before the reply reaches the browser.
+
+>>> import errlens as el
+>>> from errlens.widgets.suspect_browser import SuspectBrowser
+>>> ev = el.Analysis.from_predictions({"x": [1, 2, 3]}, y_true=[0, 1, 1], y_pred=[0, 0, 1],
+...     proba=[[.9, .1], [.7, .3], [.2, .8]], proba_out_of_fold=True)
+>>> browser = SuspectBrowser(ev, mode="all")
+>>> reply, buffers = browser.handle({"type": "page", "rid": 1, "mode": "all", "page": 0})
+>>> reply["total"], reply["error"], len(buffers)
+(3, None, 1)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import traitlets
+
+from errlens.analysis import Analysis
+from errlens.changelog import ChangelogError, LabelStore
+from errlens.slicing.cohort import Cohort
+from errlens.widgets import protocol as P
+from errlens.widgets._base import ErrlensWidget, bundle
+from errlens.widgets.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, RowSource, to_ipc
+from errlens.widgets.suspect_browser_actions import Actions
+from errlens.widgets.suspect_browser_samples import Images
+from errlens.widgets.suspect_browser_store import StoreView, plain
+
+_JS, _CSS = bundle("suspects")
+MAX_PAGE = 10**9
+
+
+class SuspectBrowser(ErrlensWidget):
+    """Browse rows or ranked suspects side by side with their sample; relabel in place.
+
+    ``store``: a :class:`~errlens.changelog.LabelStore` over the same analysis (without it the
+    relabel controls are disabled). ``cohort``: a Cohort (or its JSON) to draw rows from; the
+    Explorer sets the ``cohort`` trait. ``text_column``: a feature column holding the sample
+    text; ``image``: an array (n, h, w[, c]) in row order, or file paths / bytes per row.
+    ``browser.selected`` lists the ids checked in the grid.
+    """
+
+    _esm = _JS
+    _css = _CSS
+    cohort = traitlets.Dict(None, allow_none=True,
+                            help="Cohort JSON the rows come from (None = all rows).").tag(sync=True)
+    cohort_text = traitlets.Unicode("all rows", help="The cohort as readable text.").tag(sync=True)
+    mode = traitlets.Unicode("suspects", help="'suspects' (ranked) or 'all' rows.").tag(sync=True)
+    version = traitlets.Int(0, help="Bumped on every cohort change; actions carry it.").tag(
+        sync=True)
+    classes: traitlets.List[Any] = traitlets.List(
+        help="Class values (JSON) the relabel buttons set.").tag(sync=True)
+    class_names = traitlets.List(traitlets.Unicode(), help="Classes as text.").tag(sync=True)
+    guidelines: traitlets.List[dict[str, Any]] = traitlets.List(
+        help="Schema guideline per class (definition, example, edge_cases).").tag(sync=True)
+    features = traitlets.List(traitlets.Unicode(), help="Feature columns shown.").tag(sync=True)
+    kind = traitlets.Unicode("tabular", help="'tabular', 'text' or 'image' samples.").tag(
+        sync=True)
+    editable = traitlets.Bool(False, help="Whether relabel controls are enabled.").tag(sync=True)
+    hint = traitlets.Unicode("", help="Why relabelling is disabled, when it is.").tag(sync=True)
+    page_size = traitlets.Int(25, help="Rows per page.").tag(sync=True)
+    method = traitlets.Unicode("", help="Suspect detection method.").tag(sync=True)
+    has_proba = traitlets.Bool(False, help="Whether probabilities exist.").tag(sync=True)
+    changelog = traitlets.Unicode("", help="Path of the changelog file written to.").tag(
+        sync=True)
+
+    def __init__(self, analysis: Analysis, store: LabelStore | None = None, *,
+                 cohort: Cohort | dict[str, Any] | None = None,
+                 method: str = "prune_by_noise_rate", page_size: int = 25,
+                 text_column: str | None = None, image: Any = None, **kwargs: Any) -> None:
+        if not isinstance(analysis, Analysis):
+            raise TypeError(f"SuspectBrowser needs an errlens.Analysis, got "
+                            f"{type(analysis).__name__}")
+        if store is not None and not isinstance(store, LabelStore):
+            raise TypeError(f"store must be an errlens LabelStore, got {type(store).__name__}")
+        if not isinstance(page_size, int) or not 1 <= page_size <= 500:
+            raise ValueError(f"page_size must be an integer in 1..500, got {page_size!r}")
+        self._ev = analysis
+        if analysis.task == "regression" and method == "prune_by_noise_rate":
+            method = "residual"
+        text = self._text(analysis, text_column)
+        images = Images(image, analysis.ids) if image is not None else None
+        self._rows = RowSource(analysis, method=method, text=text, images=images,
+                               page_size=page_size)
+        self._view = StoreView(store, analysis.ids) if store is not None else None
+        self._store = store
+        self._checked: set[int] = set()
+        editable, hint = self._editability(analysis, store)
+        classes = self._view.classes if self._view is not None else [
+            plain(c) for c in analysis.classes]
+        guidelines = store.schema.to_json() if store is not None else []
+        super().__init__(
+            classes=classes, class_names=[str(c) for c in classes], guidelines=guidelines,
+            features=self._rows.features, editable=editable, hint=hint, page_size=page_size,
+            method=method, has_proba=analysis.proba is not None,
+            kind="image" if images is not None else "text" if text is not None else "tabular",
+            changelog=str(store.path) if store is not None else "", **kwargs)
+        self._actions = Actions(self)
+        if cohort is not None:
+            self.cohort = cohort.to_json() if isinstance(cohort, Cohort) else cohort
+        self.on_msg(self._on_msg)
+
+    # ------------------------------------------------------------------ setup helpers
+    @staticmethod
+    def _text(ev: Analysis, column: str | None) -> np.ndarray | None:
+        if column is None:
+            return None
+        if column not in ev.features.columns:
+            raise KeyError(f"text_column {column!r} is not a feature column; columns are "
+                           f"{list(ev.features.columns)[:20]}")
+        return ev.features[column].to_numpy(dtype=object)
+
+    @staticmethod
+    def _editability(ev: Analysis, store: LabelStore | None) -> tuple[bool, str]:
+        if store is None:
+            return False, ("Read-only: pass store=errlens.LabelStore(analysis, path, "
+                           "author=...) to relabel here.")
+        if ev.task == "regression":
+            return False, "Read-only: relabelling needs a classifier's classes."
+        return True, ""
+
+    @traitlets.validate("cohort")
+    def _valid_cohort(self, proposal: dict[str, Any]) -> Any:
+        value = proposal["value"]
+        if value is None:
+            return None
+        try:
+            cohort = Cohort.from_json(value, analysis=self._ev)
+            cohort.mask(self._ev)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise traitlets.TraitError(f"invalid cohort: {exc}") from None
+        return cohort.to_json()
+
+    @traitlets.observe("cohort")
+    def _cohort_changed(self, change: dict[str, Any]) -> None:
+        cohort = None if change["new"] is None else Cohort.from_json(change["new"])
+        self._rows.set_cohort(cohort)
+        self.cohort_text = cohort.describe() if cohort is not None else "all rows"
+        self._checked.clear()
+        self._actions.forget_cohort()
+        self.version += 1
+
+    # ------------------------------------------------------------------ Python API
+    @property
+    def analysis(self) -> Analysis:
+        """The analysis browsed."""
+        return self._ev
+
+    @property
+    def store(self) -> LabelStore | None:
+        """The label store written to (None = read-only)."""
+        return self._store
+
+    @property
+    def selected(self) -> list[Any]:
+        """Sample ids checked in the grid, in the analysis' row order."""
+        return [plain(i) for i in self._ev.ids[sorted(self._checked)]]
+
+    @property
+    def selected_mask(self) -> np.ndarray:
+        """Boolean mask over the analysis' rows: True where the row is checked."""
+        mask = np.zeros(self._ev.n, dtype=bool)
+        mask[list(self._checked)] = True
+        return mask
+
+    def selected_frame(self) -> pd.DataFrame:
+        """The checked rows as a DataFrame (as ``Analysis.frame``)."""
+        return self._ev.frame(self.selected_mask)
+
+    # ------------------------------------------------------------------ messages
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        reply, buffers = self.handle(content)
+        self.send(reply, buffers)
+
+    def handle(self, msg: Any) -> tuple[dict[str, Any], list[bytes]]:
+        """Answer one front-end message: (reply, buffers). Replies always carry ``error``."""
+        rid = msg.get("rid") if isinstance(msg, dict) else None
+        kind = msg.get("type") if isinstance(msg, dict) else None
+        rid = rid if isinstance(rid, int) and not isinstance(rid, bool) else None
+        handlers = {"page": self._page, "check": self._check, "history": self._history,
+                    "similar": self._actions.similar, "action": self._actions.act}
+        try:
+            if kind not in handlers:
+                raise P.ProtocolError(f"unknown message type {kind!r}; expected one of "
+                                      f"{', '.join(handlers)}")
+            if rid is None:
+                raise P.ProtocolError("every message needs an integer rid")
+            reply, buffers = handlers[kind](msg)
+            reply["error"] = None
+        except (P.ProtocolError, ChangelogError, ValueError, TypeError) as exc:
+            reply, buffers = {"error": str(exc)}, []
+        except KeyError as exc:
+            reply, buffers = {"error": str(exc.args[0]) if exc.args else "KeyError"}, []
+        return {"type": kind if isinstance(kind, str) else "error", "rid": rid, **reply}, buffers
+
+    def query(self, msg: dict[str, Any]) -> Query:
+        """Parse the view fields of a page message."""
+        P.fields(msg, required={"type", "rid", "mode", "page"},
+                 optional={"sort", "descending", "given", "predicted", "search"})
+        sort = msg.get("sort")
+        if sort is not None and sort not in SORT_KEYS and not (
+                isinstance(sort, str) and sort.startswith(FEATURE_PREFIX)
+                and sort[len(FEATURE_PREFIX):] in self._rows.features):
+            raise P.ProtocolError(f"cannot sort by {sort!r}: use one of {', '.join(SORT_KEYS)} "
+                                  f"or 'feature:<name>' of a feature column")
+        classes = [plain(c) for c in self._ev.classes]
+        given, predicted = msg.get("given"), msg.get("predicted")
+        return Query(
+            mode=P.choice(msg["mode"], "mode", MODES),
+            page=P.integer(msg["page"], "page", high=MAX_PAGE), sort=sort,
+            descending=P.boolean(msg.get("descending", False), "descending"),
+            given=None if given is None else P.label_value(given, classes),
+            predicted=None if predicted is None else P.label_value(predicted, classes),
+            search=P.text(msg.get("search", ""), "search", limit=200) or "")
+
+    def _page(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+        q = self.query(msg)
+        if q.mode != self.mode:
+            self._checked.clear()
+            self.mode = q.mode
+        total = len(self._rows.positions(q))
+        pages = max(1, -(-total // self.page_size))
+        q = Query(**{**q.__dict__, "page": min(q.page, pages - 1)})
+        positions = self._rows.page_positions(q)
+        table = self._rows.page_table(positions, ranks=self._rows.ranks(q, positions),
+                                      extra=self._store_columns(positions))
+        found = self._rows._global
+        return ({"page": q.page, "pages": pages, "total": total, "offset": q.page * self.page_size,
+                 "token": self.version, "mode": q.mode, "n_checked": len(self._checked),
+                 "score_kind": found.score_kind if found is not None else None},
+                [to_ipc(table)])
+
+    def _store_columns(self, positions: np.ndarray) -> dict[str, Any]:
+        import pyarrow as pa
+
+        checked = pa.array([int(p) in self._checked for p in positions], pa.bool_())
+        if self._view is None:
+            return {"checked": checked}
+        ids = self._ev.ids[positions]
+        current = self._view.current(positions)
+        classes = self._view.classes
+        status = [self._view.status(i) for i in ids]
+        return {
+            "current": pa.array([None if c is None else str(c) for c in current], pa.string()),
+            "current_code": pa.array([classes.index(c) if c in classes else None
+                                      for c in current], pa.int32()),
+            "n_events": pa.array([s[0] for s in status], pa.int32()),
+            "last_op": pa.array([s[1] for s in status], pa.string()),
+            "checked": checked,
+        }
+
+    def _check(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+        if "clear" in msg:
+            P.fields(msg, required={"type", "rid", "clear"})
+            if P.boolean(msg["clear"], "clear"):
+                self._checked.clear()
+            return {"n_checked": len(self._checked), "ids": [], "on": False}, []
+        P.fields(msg, required={"type", "rid", "ids", "on"})
+        positions = P.sample_ids(msg["ids"], self._ev.ids, limit=4 * self.page_size)
+        on = P.boolean(msg["on"], "on")
+        if on:
+            outside = [p for p in positions if not self._actions.in_cohort(p)]
+            if outside:
+                raise P.ProtocolError(f"sample {plain(self._ev.ids[outside[0]])!r} is not in "
+                                      f"the current selection ({self.cohort_text})")
+            self._checked.update(positions)
+        else:
+            self._checked.difference_update(positions)
+        return {"n_checked": len(self._checked), "ids": msg["ids"], "on": on}, []
+
+    def _history(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+        P.fields(msg, required={"type", "rid", "id"})
+        position = P.sample_id(msg["id"], self._ev.ids)
+        if self._store is None:
+            raise P.ProtocolError("no history without a LabelStore: pass store= to the browser")
+        sample = plain(self._ev.ids[position])
+        frame = self._store.history(sample)
+        events = [{"op": r["op"], "old_label": plain(r["old_label"]),
+                   "new_label": plain(r["new_label"]), "author": r["author"],
+                   "timestamp": r["timestamp"].isoformat(timespec="seconds"),
+                   "note": plain(r["note"]), "reverted": bool(r["reverted"]),
+                   "cause": _cause_text(r["cause"])}
+                  for r in frame.to_dict("records")]
+        return {"id": sample, "events": events}, []
+
+
+def _cause_text(cause: Any) -> str | None:
+    if not isinstance(cause, dict):
+        return None
+    if "method" in cause:
+        return f"{cause['method']}: {cause.get('score_kind')} {cause.get('score', 0):.3g}, " \
+               f"rank {cause.get('rank')}"
+    if cause.get("view") == "similar":
+        return f"similar to {cause.get('neighbour_of')}"
+    if cause.get("view") == "browser":
+        return f"browsing {cause.get('cohort')}"
+    return None
+

@@ -1,0 +1,194 @@
+"""Relabel actions and the similar-samples panel of the suspect browser.
+
+Every action is validated (known sample, shown in the current selection, label among the
+classes, fresh token, label unchanged since it was shown) before one LabelStore call writes it;
+the event carries the cause the row was shown for.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from errlens.widgets import protocol as P
+from errlens.widgets.paging import MODES
+from errlens.widgets.suspect_browser_samples import display_values
+from errlens.widgets.suspect_browser_store import StoreView, plain
+
+if TYPE_CHECKING:
+    from errlens.changelog.events import Event
+    from errlens.suspects.table import Suspects
+    from errlens.widgets.suspect_browser import SuspectBrowser
+
+ACTIONS = ("relabel", "confirm", "skip", "undo", "bulk_relabel")
+SOURCES = ("grid", "similar")
+MAX_NEIGHBOURS = 20
+_ROW_FIELDS = {"id", "token", "mode", "source", "seen"}
+
+
+class Actions:
+    """Message handlers ``act`` and ``similar`` of one browser."""
+
+    def __init__(self, browser: SuspectBrowser) -> None:
+        self.b = browser
+        self._suspects: Suspects | None = None
+
+    def forget_cohort(self) -> None:
+        """Drop what depends on the cohort (called when it changes)."""
+        self._suspects = None
+
+    def in_cohort(self, position: int) -> bool:
+        """Whether the row at ``position`` belongs to the current cohort."""
+        mask = self.b._rows._mask
+        return mask is None or bool(mask[position])
+
+    def _cohort_suspects(self) -> Suspects:
+        if self._suspects is None:
+            rows = self.b._rows
+            cohort = rows.cohort
+            self._suspects = (rows.global_suspects() if cohort is None
+                              else self.b.analysis.suspects(rows.method, cohort=cohort))
+        return self._suspects
+
+    def _view(self) -> StoreView:
+        if not self.b.editable or self.b._view is None:
+            raise P.ProtocolError(self.b.hint or "relabelling is disabled")
+        return self.b._view
+
+    # ------------------------------------------------------------------ causes
+    def _cause(self, position: int, mode: str) -> dict[str, Any]:
+        sample = plain(self.b.analysis.ids[position])
+        if not self.in_cohort(position):
+            raise P.ProtocolError(f"sample {sample!r} is not in the current selection "
+                                  f"({self.b.cohort_text}); reload the page")
+        if mode == "suspects":
+            flagged = self.b._rows._flagged
+            if flagged is None or not flagged[position]:
+                raise P.ProtocolError(f"sample {sample!r} is not a suspect of this selection")
+            return self._cohort_suspects().cause(sample)
+        return {"view": "browser", "cohort": self.b.cohort_text}
+
+    def _similar_cause(self, position: int, of: Any) -> dict[str, Any]:
+        of_position = P.sample_id(of, self.b.analysis.ids)
+        of_id = plain(self.b.analysis.ids[of_position])
+        near = self.b.analysis.similar(of_id, k=MAX_NEIGHBOURS)
+        sample = plain(self.b.analysis.ids[position])
+        if sample not in near.index:
+            raise P.ProtocolError(f"sample {sample!r} is not among the neighbours of {of_id!r}")
+        return {"view": "similar", "neighbour_of": of_id,
+                "distance": float(near.loc[sample, "distance"])}
+
+    # ------------------------------------------------------------------ act
+    def act(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+        """Relabel / confirm / skip one sample, bulk-relabel the checked ones, or undo."""
+        if not isinstance(msg, dict):
+            raise P.ProtocolError("a message must be a JSON object")
+        action = P.choice(msg.get("action"), "action", ACTIONS)
+        view = self._view()
+        store = view.store
+        if action == "undo":
+            P.fields(msg, required={"type", "rid", "action"})
+            events = [store.undo()]
+        elif action == "bulk_relabel":
+            P.fields(msg, required={"type", "rid", "action", "label", "token", "mode"},
+                     optional={"note"})
+            events = self._bulk(msg, view)
+        else:
+            needed = {"type", "rid", "action", *_ROW_FIELDS} | (
+                {"label"} if action == "relabel" else set())
+            P.fields(msg, required=needed, optional={"note", "of"})
+            events = [self._one(action, msg, view)]
+        samples = list(dict.fromkeys(e.sample_id for e in events if e.sample_id is not None))
+        return {"action": action, "rows": [self._state(s) for s in samples],
+                "events": [e.event_id for e in events],
+                "n_checked": len(self.b._checked)}, []
+
+    def _fresh(self, msg: dict[str, Any]) -> str:
+        token = P.integer(msg["token"], "token")
+        if token != self.b.version:
+            raise P.ProtocolError(f"stale view (token {token}, now {self.b.version}): the "
+                                  f"selection changed since these rows were shown; reloaded")
+        return P.choice(msg["mode"], "mode", MODES)
+
+    def _one(self, action: str, msg: dict[str, Any], view: StoreView) -> Event:
+        mode = self._fresh(msg)
+        ids = self.b.analysis.ids
+        position = P.sample_id(msg["id"], ids)
+        sample = plain(ids[position])
+        source = P.choice(msg["source"], "source", SOURCES)
+        if source == "similar":
+            if "of" not in msg:
+                raise P.ProtocolError("an action from the similar panel needs 'of'")
+            cause = self._similar_cause(position, msg["of"])
+        else:
+            cause = self._cause(position, mode)
+        current = view.label_of(sample)
+        seen = msg["seen"]
+        if type(seen) is not type(current) or seen != current:
+            raise P.ProtocolError(f"stale row: sample {sample!r} is now labelled {current!r}, "
+                                  f"not {seen!r} as shown; reloaded")
+        note = (P.text(msg.get("note"), "note") or "").strip() or None
+        store = view.store
+        if action == "relabel":
+            label = P.label_value(msg["label"], view.classes)
+            return store.relabel(sample, label, note=note, cause=cause)
+        if action == "confirm":
+            return store.confirm(sample, note=note, cause=cause)
+        return store.skip(sample, note=note, cause=cause)
+
+    def _bulk(self, msg: dict[str, Any], view: StoreView) -> list[Event]:
+        mode = self._fresh(msg)
+        label = P.label_value(msg["label"], view.classes)
+        note = (P.text(msg.get("note"), "note") or "").strip() or None
+        positions = sorted(self.b._checked)
+        if not positions:
+            raise P.ProtocolError("no rows are checked: tick the rows to relabel first")
+        ids = self.b.analysis.ids
+        specs = [{"op": "set", "id": plain(ids[p]), "label": label, "note": note,
+                  "cause": self._cause(p, mode)} for p in positions]
+        events = view.store.record_many(specs)
+        self.b._checked.clear()
+        return events
+
+    def _state(self, sample: Any) -> dict[str, Any]:
+        view = self._view()
+        original = plain(self.b.analysis.y_true.loc[sample])
+        return view.row_state(sample, original)
+
+    # ------------------------------------------------------------------ similar
+    def similar(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+        """The nearest neighbours of one sample with their labels and a glimpse of the sample."""
+        P.fields(msg, required={"type", "rid", "id"}, optional={"k"})
+        ev = self.b.analysis
+        position = P.sample_id(msg["id"], ev.ids)
+        k = P.integer(msg.get("k", 8), "k", low=1, high=MAX_NEIGHBOURS)
+        sample = plain(ev.ids[position])
+        near = ev.similar(sample, k=k)
+        positions = ev.ids.get_indexer(near.index)
+        glimpses = self._glimpses(positions)
+        view = self.b._view
+        rows = []
+        for i, (nid, row) in enumerate(near.iterrows()):
+            nid = plain(nid)
+            state = (view.row_state(nid, plain(row["given"])) if view is not None
+                     else {"id": nid, "current": None, "current_code": None, "n_events": 0,
+                           "last_op": None, "changed": False})
+            rows.append({**state, "distance": float(row["distance"]),
+                         "given": str(row["given"]), "predicted": str(row["predicted"]),
+                         "error": bool(row["error"]), "glimpse": glimpses[i]})
+        return {"of": sample, "rows": rows}, []
+
+    def _glimpses(self, positions: np.ndarray) -> list[dict[str, str | None]]:
+        rows = self.b._rows
+        if rows.images is not None:
+            return [{"thumb": t} for t in rows.images.thumbnails(positions)]
+        if rows.text is not None:
+            return [{"text": None if t is None else str(t)[:280]}
+                    for t in rows.text[positions].tolist()]
+        frame = self.b.analysis.features.iloc[positions]
+        shown = list(frame.columns[:6])
+        values = {c: display_values(frame[c]) for c in shown}
+        return [{"text": ", ".join(f"{c}={values[c][i] if values[c][i] is not None else '–'}"
+                                   for c in shown)} for i in range(len(positions))]
+
