@@ -146,3 +146,15 @@ def test_empty_cohort_shows_no_bars(ev):
     view = SegmentsView(ev, cohort=Cohort.where("age", ">", 500))
     assert view.rows == 0 and view.features == []
     assert view.overall == {"rows": 0, "errors": 0, "error_rate": None}
+
+
+def test_a_whole_cohort_can_be_sent_and_is_validated(ev, view):
+    cohort = Cohort.where("age", "between", [30, 40]) & Cohort.where("sex", "==", "Male")
+    assert send(view, {"type": "select_cohort", "cohort": cohort.to_json()})["error"] is None
+    assert view.selection == cohort
+    for payload, needle in [({"kind": "where", "feature": "salary", "op": ">", "value": 1},
+                             "unknown feature"),
+                            ({"kind": "ids", "ids": ["adult-00000"] * 10_000}, "larger than"),
+                            ("age > 3", "JSON object")]:
+        assert needle in send(view, {"type": "select_cohort", "cohort": payload})["error"]
+        assert view.selection == cohort

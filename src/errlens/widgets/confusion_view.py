@@ -99,6 +99,7 @@ class ConfusionView(CohortView):
         self._set_selection(combine(self.selection, cell))
 
     _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
+        **CohortView._handlers,
         "normalize": _on_normalize, "select_cell": _on_select_cell}
 
 

@@ -48,9 +48,10 @@ class Explorer(ipywidgets.VBox):
             view.observe(self._on_view_cohort, "cohort")
         self.bar.on_msg(self._on_bar_message)
         top = ipywidgets.HBox([w for w in (self.segments, self.confusion) if w],
-                              layout=ipywidgets.Layout(flex_flow="row wrap", gap="8px"))
+                              layout=ipywidgets.Layout(flex_flow="row wrap",
+                                                       align_items="flex-start"))
         super().__init__([self.bar, top, *([self.suspects] if self.suspects else [])],
-                         layout=ipywidgets.Layout(gap="8px"))
+)
 
     @property
     def selection(self) -> Cohort | None:

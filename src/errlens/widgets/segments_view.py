@@ -180,6 +180,7 @@ class SegmentsView(CohortView):
             self.progress = {"running": True, **step._asdict()}
 
     _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
+        **CohortView._handlers,
         "pick": _on_pick, "select_segment": _on_select_segment, "select_cell": _on_select_cell,
         "select_node": _on_select_node, "select_slice": _on_select_slice,
         "discover": _on_discover,

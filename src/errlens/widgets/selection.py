@@ -38,15 +38,18 @@ class SelectionError(ValueError):
     """A message from the front end that cannot be applied (the reply's ``error``)."""
 
 
-def parse_cohort(payload: Any, analysis: Analysis) -> Cohort | None:
-    """A validated Cohort from front-end JSON (None = every row); SelectionError otherwise."""
+def parse_cohort(
+    payload: Any, analysis: Analysis, *, max_chars: int | None = MAX_PAYLOAD
+) -> Cohort | None:
+    """A validated Cohort from front-end JSON (None = every row); SelectionError otherwise.
+    ``max_chars`` caps the JSON size (None: no cap, for cohorts set from Python)."""
     if payload is None:
         return None
     if not isinstance(payload, dict):
         raise SelectionError(
             f"a cohort must be a JSON object or null, got {type(payload).__name__}")
-    if len(json.dumps(payload, default=str)) > MAX_PAYLOAD:
-        raise SelectionError(f"the cohort is larger than {MAX_PAYLOAD:,} characters; select fewer "
+    if max_chars is not None and len(json.dumps(payload, default=str)) > max_chars:
+        raise SelectionError(f"the cohort is larger than {max_chars:,} characters; select fewer "
                              "rows (a confusion cell or segment instead of an id list)")
     try:
         cohort = Cohort.from_json(payload, analysis=analysis)
@@ -94,7 +97,8 @@ class SelectionHistory:
 class CohortView(ErrlensWidget):
     """Base of every dashboard view: the ``cohort`` trait and validated message dispatch.
 
-    Subclasses set ``_handlers`` (message type -> method taking the message) and override
+    Subclasses extend ``_handlers`` (message type -> method taking the message; the base
+    handles ``select_cohort`` with a whole cohort JSON as ``cohort``) and override
     :meth:`_refresh` to recompute their aggregates when the cohort changes.
     """
 
@@ -106,7 +110,12 @@ class CohortView(ErrlensWidget):
                             ).tag(sync=True)
     rows = traitlets.Int(0, help="Rows in the current cohort.").tag(sync=True)
 
-    _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {}
+    def _on_select_cohort(self, msg: dict[str, Any]) -> None:
+        self._set_selection(parse_cohort(msg.get("cohort"), self.analysis))
+
+    _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
+        "select_cohort": _on_select_cohort,
+    }
 
     def __init__(self, analysis: Analysis, **kwargs: Any) -> None:
         if not isinstance(analysis, Analysis):
@@ -174,7 +183,7 @@ class SelectionBar(ErrlensWidget):
 
 def _checked(value: dict[str, Any], analysis: Analysis) -> dict[str, Any] | None:
     try:
-        cohort = parse_cohort(value, analysis)
+        cohort = parse_cohort(value, analysis, max_chars=None)
     except SelectionError as exc:
         raise traitlets.TraitError(str(exc)) from None
     return None if cohort is None else cohort.to_json()
