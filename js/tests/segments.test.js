@@ -1,0 +1,163 @@
+import { describe, expect, it } from "vitest";
+import widget, { buildSegments } from "../src/segments/index.js";
+import { fakeModel } from "./fake-model.js";
+
+const HOSTILE = "<img src=x onerror=alert(1)>";
+/** @param {string} label @param {number} n @param {number} rate */
+const seg = (label, n, rate) => ({ label, n, errors: Math.round(n * rate), error_rate: rate,
+  ci_low: rate * 0.8, ci_high: Math.min(1, rate * 1.2), lift: rate / 0.2 });
+
+function state() {
+  return {
+    features: [
+      { feature: "workclass", max_lift: 2, segments: [seg(HOSTILE, 100, 0.4), seg("Private", 900, 0.18)] },
+      { feature: "age", max_lift: 1.5, segments: [seg("≥ 50", 300, 0.3), seg("< 50", 700, 0.157)] },
+    ],
+    feature: "workclass",
+    feature_b: "age",
+    heatmap: { a: "workclass", b: "age", labels_a: [HOSTILE, "Private"], labels_b: ["< 50", "≥ 50"],
+      cells: [[seg("", 60, 0.3), seg("", 40, 0.55)], [seg("", 640, 0.15), { ...seg("", 0, 0), n: 0, error_rate: null }]] },
+    tree: [
+      { id: 0, parent: null, depth: 0, rows: 1000, errors: 200, error_rate: 0.2, ci_low: 0.18, ci_high: 0.23, lift: 1, path: "all rows", condition: null, split: "age" },
+      { id: 1, parent: 0, depth: 1, rows: 300, errors: 90, error_rate: 0.3, ci_low: 0.25, ci_high: 0.35, lift: 1.5, path: "age ≥ 50", condition: "age ≥ 50", split: null },
+    ],
+    slices: [],
+    progress: {},
+    overall: { rows: 1000, errors: 200, error_rate: 0.2 },
+    version: 4, rows: 1000, cohort: null,
+  };
+}
+
+async function mount(s = state()) {
+  const model = fakeModel(s);
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  const cleanup = await /** @type {any} */ (widget).render({ model, el });
+  return { model, el, cleanup };
+}
+
+/** @param {Element} el @param {string} prefix */
+const byLabel = (el, prefix) => /** @type {HTMLButtonElement[]} */ (
+  [...el.querySelectorAll("button")].filter((b) => (b.getAttribute("aria-label") ?? "").startsWith(prefix)));
+
+describe("segments view", () => {
+  it("draws one bar per segment with its rate, CI, support and lift, in the given order", async () => {
+    const { el } = await mount();
+    const bars = /** @type {HTMLButtonElement[]} */ ([...el.querySelectorAll(".el-bars button")]);
+    expect(bars).toHaveLength(2);
+    expect(bars[1].textContent).toContain("Private");
+    expect(bars[1].textContent).toContain("18.0%");
+    expect(bars[1].textContent).toContain("900");
+    expect(bars[0].textContent).toContain("2.00×");
+    const bar = /** @type {HTMLElement} */ (bars[0].querySelector(".el-bar"));
+    const whisker = /** @type {HTMLElement} */ (bars[0].querySelector(".el-whisker"));
+    expect(parseFloat(bar.style.width)).toBeCloseTo((100 * 0.4) / 0.48, 6);
+    expect(parseFloat(whisker.style.left)).toBeCloseTo((100 * 0.32) / 0.48, 6);
+  });
+
+  it("renders hostile category values as text", async () => {
+    const { el } = await mount();
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.textContent).toContain(HOSTILE);
+    expect(el.querySelector(".el-heatmap tbody th")?.textContent).toBe(HOSTILE);
+  });
+
+  it("sends the clicked segment, cell, node with the version it was drawn from", async () => {
+    const { el, model } = await mount();
+    byLabel(el, "select workclass")[0].click();
+    expect(model.sent.at(-1)).toMatchObject({ type: "select_segment", feature: "workclass", label: HOSTILE, version: 4 });
+    byLabel(el, `select workclass ${HOSTILE} and age ≥ 50`)[0].click();
+    expect(model.sent.at(-1)).toMatchObject({ type: "select_cell", row: 0, col: 1, version: 4 });
+    expect(el.querySelectorAll(".el-heatmap button")).toHaveLength(3); // the empty cell is not clickable
+    byLabel(el, "select tree node age ≥ 50")[0].click();
+    expect(model.sent.at(-1)).toMatchObject({ type: "select_node", node: 1, version: 4 });
+    const ids = model.sent.map((m) => m.request);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("feature pickers ask the kernel, which answers with new traits", async () => {
+    const { el, model } = await mount();
+    const picker = /** @type {HTMLSelectElement} */ (el.querySelector('select[aria-label="feature"]'));
+    expect([...picker.options].map((o) => o.value)).toEqual(["workclass", "age"]);
+    picker.value = "age";
+    picker.dispatchEvent(new Event("change"));
+    expect(model.sent.at(-1)).toMatchObject({ type: "pick", feature: "age" });
+    const second = /** @type {HTMLSelectElement} */ (el.querySelector('select[aria-label="second feature"]'));
+    expect([...second.options].map((o) => o.value)).toEqual(["age"]);
+    model.set("feature", "age");
+    model.set("version", 5);
+    await Promise.resolve();
+    expect(el.querySelectorAll(".el-bars button")).toHaveLength(2);
+    expect(byLabel(el, "select age ≥ 50")).toHaveLength(1);
+  });
+
+  it("shows discovery progress, then the ranked slices", async () => {
+    const { el, model } = await mount();
+    byLabel(el, "discover slices")[0].click();
+    expect(model.sent.at(-1)).toMatchObject({ type: "discover" });
+    model.set("progress", { running: true, level: 2, max_level: 2, done: 30, total: 91 });
+    await Promise.resolve();
+    const bar = /** @type {HTMLProgressElement} */ (el.querySelector('progress[aria-label="discovery progress"]'));
+    expect(bar.value).toBe(30);
+    expect(byLabel(el, "discover slices")[0].disabled).toBe(true);
+    model.set("progress", { running: false, level: 2, max_level: 2, done: 91, total: 91 });
+    model.set("slices", [{ rank: 0, slice: `workclass = ${HOSTILE} and age ≥ 50`, level: 2, n: 40,
+      support: 0.04, errors: 22, error_rate: 0.55, ci_low: 0.4, ci_high: 0.69, lift: 2.75, group: 0 }]);
+    await Promise.resolve();
+    expect(el.querySelector("progress")).toBeNull();
+    const rows = el.querySelectorAll('table[aria-label="discovered slices"] tbody tr');
+    expect(rows).toHaveLength(1);
+    expect(rows[0].textContent).toContain("55.0%");
+    byLabel(el, "select slice")[0].click();
+    expect(model.sent.at(-1)).toMatchObject({ type: "select_slice", rank: 0, version: 4 });
+  });
+
+  it("shows kernel errors and clears them on the next good reply", async () => {
+    const { el, model } = await mount();
+    const banner = /** @type {HTMLElement} */ (el.querySelector('[role="alert"]'));
+    expect(banner.hidden).toBe(true);
+    model.receive({ type: "reply", request: 1, error: `stale click: ${HOSTILE}` });
+    expect(banner.hidden).toBe(false);
+    expect(banner.textContent).toBe(`stale click: ${HOSTILE}`);
+    expect(el.querySelector("img")).toBeNull();
+    model.receive({ type: "reply", request: 2, error: null });
+    expect(banner.hidden).toBe(true);
+  });
+
+  it("keeps handled keys away from JupyterLab and keeps focus across redraws", async () => {
+    const { el, model } = await mount();
+    const root = /** @type {HTMLElement} */ (el.firstElementChild);
+    expect(root.getAttribute("data-lm-suppress-shortcuts")).toBe("true");
+    let leaked = 0;
+    document.body.addEventListener("keydown", () => { leaked += 1; });
+    const first = byLabel(el, "select workclass Private")[0];
+    first.focus();
+    first.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    first.dispatchEvent(new KeyboardEvent("keydown", { key: "a", bubbles: true }));
+    expect(leaked).toBe(1);
+    model.set("version", 6);
+    await Promise.resolve();
+    expect(document.activeElement?.getAttribute("aria-label")).toBe(first.getAttribute("aria-label"));
+    expect(document.activeElement).not.toBe(first); // a new node, focused again
+  });
+
+  it("draws once per batch of trait changes and stops listening on cleanup", async () => {
+    const { el, model, cleanup } = await mount();
+    const before = el.querySelector(".el-bars");
+    model.set("overall", { rows: 10, errors: 1, error_rate: 0.1 });
+    model.set("version", 9);
+    expect(el.querySelector(".el-bars")).toBe(before);
+    await Promise.resolve();
+    expect(el.textContent).toContain("10 rows · error rate 10.0%");
+    await cleanup();
+    model.set("overall", { rows: 5, errors: 1, error_rate: 0.2 });
+    await Promise.resolve();
+    expect(el.textContent).toContain("10 rows");
+  });
+
+  it("builds without a heatmap when there is a single feature", () => {
+    const s = { ...state(), heatmap: {}, features: [state().features[0]] };
+    const parts = buildSegments(/** @type {any} */ (s), () => {});
+    expect(parts.some((p) => p.classList?.contains("el-heatmap"))).toBe(false);
+  });
+});
