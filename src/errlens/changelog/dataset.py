@@ -34,6 +34,7 @@ class Dataset:
     original: pd.Series
     classes: list[Any]
     fingerprint: str
+    partial: bool = False
 
     @classmethod
     def from_source(cls, source: Any, classes: list[Any] | None = None) -> Dataset:
@@ -53,29 +54,43 @@ class Dataset:
         if not series.index.is_unique:
             dup = series.index[series.index.duplicated()][:3].tolist()
             raise ChangelogError(f"sample ids must be unique; repeated: {dup}")
-        ids = [to_plain(i) for i in series.index]
-        bad_ids = [i for i in ids if not isinstance(i, (str, int)) or isinstance(i, bool)]
+        ids = [to_plain(i) for i in series.index.tolist()]
+        id_types = {type(i) for i in ids}
+        bad_ids = [] if id_types <= {str, int} else [
+            i for i in ids if not isinstance(i, (str, int)) or isinstance(i, bool)]
         if bad_ids:
             raise ChangelogError(f"sample ids must be integers or text, got {bad_ids[:3]}; "
                                  f"convert the id column, e.g. df['id'].astype(str)")
-        labels = [to_plain(v) for v in series.to_numpy()]
-        bad = [v for v in labels if not is_label_value(v)]
+        labels = [to_plain(v) for v in series.tolist()]
+        bad = [] if {type(v) for v in labels} <= {str, int, bool} else [
+            v for v in labels if not is_label_value(v)]
         if bad:
             raise ChangelogError(f"original labels must be class values, got {bad[:3]}; fill "
                                  f"or drop missing labels before opening a LabelStore")
         if classes is None:
             classes = sorted(set(labels), key=lambda v: (type(v).__name__, v))
         classes = [to_plain(c) for c in classes]
-        outside = sorted({repr(v) for v in labels} - {repr(c) for c in classes})
+        outside = sorted({repr(v) for v in set(labels)} - {repr(c) for c in classes})
         if outside:
             raise ChangelogError(f"original labels {outside[:5]} are not in classes {classes}")
         original = pd.Series(labels, index=pd.Index(ids, name=series.index.name or "id"),
                              name="label", dtype=object)
         return cls(original, classes, fingerprint(ids, labels))
 
+    @classmethod
+    def from_log(cls, header: dict[str, Any], first_seen: dict[Any, Any]) -> Dataset:
+        """A partial dataset known only from a log: its fingerprint and the original labels
+        of the samples the log touched (``first_seen``: sample -> first event's old label)."""
+        ds = header.get("dataset") or {}
+        classes = [c.get("name") for c in header.get("classes") or [] if isinstance(c, dict)]
+        original = pd.Series(list(first_seen.values()),
+                             index=pd.Index(list(first_seen), name="id"), name="label",
+                             dtype=object)
+        return cls(original, classes, str(ds.get("fingerprint")), partial=True)
+
     def has(self, sample_id: Any) -> bool:
-        """True if the sample id is part of the dataset."""
-        return sample_id in self._ids
+        """True if the sample id is part of the dataset (always, for a partial dataset)."""
+        return self.partial or sample_id in self._ids
 
     @property
     def _ids(self) -> set[Any]:
@@ -86,7 +101,12 @@ class Dataset:
 
     def label(self, sample_id: Any) -> Any:
         """Original label of one sample."""
-        return self._originals[sample_id]
+        try:
+            return self._originals[sample_id]
+        except KeyError:
+            raise ChangelogError(f"the original label of sample {sample_id!r} is unknown: this "
+                                 f"store was opened from the log alone; open it with the "
+                                 f"dataset to edit samples the log has not touched") from None
 
     @property
     def _originals(self) -> dict[Any, Any]:
@@ -98,6 +118,16 @@ class Dataset:
 
 
 def fingerprint(ids: list[Any], labels: list[Any]) -> str:
-    """``sha256:`` of the sorted ``[id, label]`` JSON pairs (independent of row order)."""
-    pairs = sorted(json.dumps([i, v], ensure_ascii=False) for i, v in zip(ids, labels, strict=True))
-    return "sha256:" + hashlib.sha256("\n".join(pairs).encode()).hexdigest()
+    """``sha256:`` of the JSON list of ``[id, label]`` pairs sorted by id (row order free).
+
+    >>> fingerprint([2, 1], ["b", "a"]) == fingerprint([1, 2], ["a", "b"])
+    True
+    """
+    pairs = sorted(zip(ids, labels, strict=True),
+                   key=None if len({type(i) for i in ids}) <= 1 else _mixed_key)
+    text = json.dumps(pairs, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _mixed_key(pair: tuple[Any, Any]) -> tuple[str, Any]:
+    return (type(pair[0]).__name__, pair[0])

@@ -33,9 +33,9 @@ HASH_SUFFIX = b',"hash":"'
 _SUFFIX_LEN = len(HASH_SUFFIX) + 64 + 2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Event:
-    """An immutable changelog event (see docs/changelog-format.md for every field)."""
+    """A changelog event (see docs/changelog-format.md for every field); never mutate one."""
 
     event_id: str
     op: str
@@ -119,11 +119,6 @@ def utc_now() -> str:
 
 
 # ---------------------------------------------------------------------- validation
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise ChangelogError(message)
-
-
 def is_label_value(value: Any) -> bool:
     """Labels are JSON scalars: strings, integers, finite floats or booleans."""
     if isinstance(value, float):
@@ -131,13 +126,89 @@ def is_label_value(value: Any) -> bool:
     return isinstance(value, (str, int, bool))
 
 
-def _parse_time(value: Any) -> None:
-    _check(isinstance(value, str) and value.endswith("Z"),
-           f"timestamp {value!r} must be UTC text like '2026-01-31T12:00:00.000000Z'")
+def _is_count(value: Any) -> bool:
+    return type(value) is int and value >= 1
+
+
+def _is_number(value: Any, high: float) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and 0 <= value <= high)
+
+
+def problem(ev: Event) -> str | None:
+    """The first thing wrong with the event's fields, or None (messages built only on error)."""
+    op = ev.op
+    if op not in OPS:
+        return f"unknown operation {op!r}; use one of {', '.join(OPS)}"
+    if ev.schema_version != SCHEMA_VERSION:
+        return (f"event schema version {ev.schema_version!r} is not supported (this errlens "
+                f"reads version {SCHEMA_VERSION}); upgrade errlens")
+    if not isinstance(ev.event_id, str) or not 0 < len(ev.event_id) <= 64:
+        return "event_id must be a non-empty string of at most 64 characters"
+    if not isinstance(ev.author, str) or not ev.author.strip():
+        return "author must be a non-empty name, e.g. author='ana'"
+    if ev.role not in ROLES:
+        return f"role {ev.role!r} is unknown; use one of {', '.join(ROLES)}"
+    if not _is_count(ev.round):
+        return f"round must be a positive integer, got {ev.round!r}"
+    if not _is_time(ev.timestamp):
+        return (f"timestamp {ev.timestamp!r} must be ISO 8601 UTC text like "
+                f"'2026-01-31T12:00:00.000000Z'")
+    if not isinstance(ev.origin, str) or not ev.origin:
+        return "origin must be a non-empty string"
+    if not _is_count(ev.oseq):
+        return f"oseq must be a positive integer, got {ev.oseq!r}"
+    if not isinstance(ev.label_field, str):
+        return "label_field must be a string"
+    if ev.note is not None and not isinstance(ev.note, str):
+        return "note must be text"
+    if ev.confidence is not None and not _is_number(ev.confidence, 1.0):
+        return f"confidence must be a number between 0 and 1, got {ev.confidence!r}"
+    if ev.time_spent is not None and not _is_number(ev.time_spent, math.inf):
+        return f"time_spent must be a number of seconds >= 0, got {ev.time_spent!r}"
+    if ev.cause is not None and not isinstance(ev.cause, dict):
+        return "cause must be a JSON object, e.g. {'detector': 'cleanlab', 'score': 0.93}"
+    for name in ("parents", "refs"):
+        value = getattr(ev, name)
+        if not isinstance(value, tuple) or not all(isinstance(p, str) for p in value):
+            return f"{name} must be a list of event ids"
+    for name in ("old_label", "new_label"):
+        value = getattr(ev, name)
+        if value is not None and not is_label_value(value):
+            return f"{name} {value!r} must be a class name (text, integer, number or boolean)"
+    return _op_problem(ev)
+
+
+def _op_problem(ev: Event) -> str | None:
+    op = ev.op
+    if op in SAMPLE_OPS and (not isinstance(ev.sample_id, (str, int))
+                             or isinstance(ev.sample_id, bool)):
+        return f"a {op!r} event needs a sample_id (text or integer), got {ev.sample_id!r}"
+    if op in ("set", "adjudicate") and ev.new_label is None:
+        return f"a {op!r} event needs new_label"
+    if op == "comment" and not ev.note:
+        return "a comment needs text: store.comment(id, 'why')"
+    if op == "revert" and len(ev.refs) != 1:
+        return "a revert event names exactly one event in refs"
+    if op == "tag":
+        if not isinstance(ev.tag, str) or not ev.tag.strip():
+            return "a tag needs a name"
+        if not isinstance(ev.clock, dict) or not all(
+                isinstance(k, str) and type(v) is int for k, v in ev.clock.items()):
+            return "a tag needs a clock mapping origin -> count"
+    if op == "schema" and (not isinstance(ev.change, dict) or "action" not in ev.change):
+        return "a schema event needs a change object with an 'action'"
+    return None
+
+
+def _is_time(value: Any) -> bool:
+    if not isinstance(value, str) or not value.endswith("Z"):
+        return False
     try:
         datetime.fromisoformat(value[:-1])
     except ValueError:
-        raise ChangelogError(f"timestamp {value!r} is not an ISO 8601 UTC time") from None
+        return False
+    return True
 
 
 def validate(ev: Event) -> Event:
@@ -147,80 +218,35 @@ def validate(ev: Event) -> Event:
     Traceback (most recent call last):
     errlens.changelog.errors.ChangelogError: unknown operation 'fly'; use one of set, confirm, ...
     """
-    _check(ev.op in OPS, f"unknown operation {ev.op!r}; use one of {', '.join(OPS)}")
-    _check(ev.schema_version == SCHEMA_VERSION,
-           f"event schema version {ev.schema_version!r} is not supported (this errlens reads "
-           f"version {SCHEMA_VERSION}); upgrade errlens")
-    _check(isinstance(ev.event_id, str) and 0 < len(ev.event_id) <= 64,
-           "event_id must be a non-empty string of at most 64 characters")
-    _check(isinstance(ev.author, str) and ev.author.strip() != "",
-           "author must be a non-empty name, e.g. author='ana'")
-    _check(ev.role in ROLES, f"role {ev.role!r} is unknown; use one of {', '.join(ROLES)}")
-    _check(isinstance(ev.round, int) and not isinstance(ev.round, bool) and ev.round >= 1,
-           f"round must be a positive integer, got {ev.round!r}")
-    _parse_time(ev.timestamp)
-    _check(isinstance(ev.origin, str) and ev.origin != "", "origin must be a non-empty string")
-    _check(isinstance(ev.oseq, int) and not isinstance(ev.oseq, bool) and ev.oseq >= 1,
-           f"oseq must be a positive integer, got {ev.oseq!r}")
-    _check(isinstance(ev.label_field, str), "label_field must be a string")
-    _check(ev.note is None or isinstance(ev.note, str), "note must be text")
-    if ev.confidence is not None:
-        _check(isinstance(ev.confidence, (int, float)) and not isinstance(ev.confidence, bool)
-               and 0 <= ev.confidence <= 1,
-               f"confidence must be a number between 0 and 1, got {ev.confidence!r}")
-    if ev.time_spent is not None:
-        _check(isinstance(ev.time_spent, (int, float)) and not isinstance(ev.time_spent, bool)
-               and math.isfinite(ev.time_spent) and ev.time_spent >= 0,
-               f"time_spent must be a number of seconds >= 0, got {ev.time_spent!r}")
-    _check(ev.cause is None or isinstance(ev.cause, dict),
-           "cause must be a JSON object, e.g. {'detector': 'cleanlab', 'score': 0.93}")
-    for name in ("parents", "refs"):
-        value = getattr(ev, name)
-        _check(isinstance(value, tuple) and all(isinstance(p, str) for p in value),
-               f"{name} must be a list of event ids")
-    for name in ("old_label", "new_label"):
-        value = getattr(ev, name)
-        _check(value is None or is_label_value(value),
-               f"{name} {value!r} must be a class name (text, integer, number or boolean)")
-    if ev.op in SAMPLE_OPS:
-        _check(isinstance(ev.sample_id, (str, int)) and not isinstance(ev.sample_id, bool),
-               f"a {ev.op!r} event needs a sample_id (text or integer), got {ev.sample_id!r}")
-    if ev.op in ("set", "adjudicate"):
-        _check(ev.new_label is not None, f"a {ev.op!r} event needs new_label")
-    if ev.op == "comment":
-        _check(bool(ev.note), "a comment needs text: store.comment(id, 'why')")
-    if ev.op == "revert":
-        _check(len(ev.refs) == 1, "a revert event names exactly one event in refs")
-    if ev.op == "tag":
-        _check(isinstance(ev.tag, str) and ev.tag.strip() != "", "a tag needs a name")
-        _check(isinstance(ev.clock, dict)
-               and all(isinstance(k, str) and isinstance(v, int) for k, v in ev.clock.items()),
-               "a tag needs a clock mapping origin -> count")
-    if ev.op == "schema":
-        _check(isinstance(ev.change, dict) and "action" in ev.change,
-               "a schema event needs a change object with an 'action'")
+    message = problem(ev)
+    if message is not None:
+        raise ChangelogError(message)
     return ev
 
 
 _FIELDS = {f.name for f in fields(Event)}
 
 
+_ALLOWED = _FIELDS | {"type"}
+_REQUIRED = frozenset({"event_id", "op", "author", "timestamp", "origin", "oseq"})
+
+
 def event_from_dict(obj: Any) -> Event:
-    """Build and validate an event from its parsed JSON object (``hash`` and ``type`` ignored)."""
-    _check(isinstance(obj, dict), "an event line must be a JSON object")
-    unknown = set(obj) - _FIELDS - {"type", "hash"}
-    _check(not unknown, f"unknown field(s) {sorted(unknown)}; this errlens reads schema "
-                        f"version {SCHEMA_VERSION}")
-    missing = {"event_id", "op", "author", "timestamp", "origin", "oseq"} - set(obj)
-    _check(not missing, f"missing field(s) {sorted(missing)}")
-    kwargs = {k: v for k, v in obj.items() if k in _FIELDS}
+    """Build and validate an event from its parsed JSON object (without ``hash``)."""
+    if not isinstance(obj, dict):
+        raise ChangelogError("an event line must be a JSON object")
+    keys = obj.keys()
+    if not keys <= _ALLOWED:
+        raise ChangelogError(f"unknown field(s) {sorted(keys - _ALLOWED)}; this errlens reads "
+                             f"schema version {SCHEMA_VERSION}")
+    if not keys >= _REQUIRED:
+        raise ChangelogError(f"missing field(s) {sorted(_REQUIRED - keys)}")
+    if obj.pop("type", "event") != "event":
+        raise ChangelogError("only the first line may be a header; this line is not an event")
     for name in ("parents", "refs"):
-        if name in kwargs:
-            value = kwargs[name]
-            _check(isinstance(value, list), f"{name} must be a list of event ids")
-            kwargs[name] = tuple(value)
-    try:
-        ev = Event(**kwargs)
-    except TypeError as exc:  # pragma: no cover - guarded by the field checks above
-        raise ChangelogError(str(exc)) from None
-    return validate(ev)
+        value = obj.get(name)
+        if value is not None:
+            if not isinstance(value, list):
+                raise ChangelogError(f"{name} must be a list of event ids")
+            obj[name] = tuple(value)
+    return validate(Event(**obj))

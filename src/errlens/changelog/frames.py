@@ -92,7 +92,7 @@ class ViewsMixin:
         if state is None:
             return out
         originals = self.dataset._originals
-        changed = {s: state.label(s, originals[s]) for s in state.heads}
+        changed = {s: state.label(s, originals.get(s)) for s in state.heads}
         if changed:
             out.loc[list(changed)] = list(changed.values())
         renames = state.schema.renames
@@ -167,8 +167,8 @@ class ViewsMixin:
         for sample in self._state.conflicted():
             heads = self._state.heads[sample]
             edits = [self._state.get(h.event_id) for h in heads]
-            rows.append({"sample_id": sample, "original": originals[sample],
-                         "current": self._state.label(sample, originals[sample]),
+            rows.append({"sample_id": sample, "original": originals.get(sample),
+                         "current": self._state.label(sample, originals.get(sample)),
                          "labels": [h.label for h in heads],
                          "event_ids": [h.event_id for h in heads],
                          "authors": [e.author for e in edits], "roles": [e.role for e in edits]})

@@ -60,6 +60,7 @@ def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
     end = data.rfind(b"\n") + 1
     out.torn, out.consumed = data[end:], end
     lineno = first_lineno - 1
+    bodies: list[tuple[int, bytes, str]] = []
     for raw in data[:end].split(b"\n")[:-1]:
         lineno += 1
         parts = split_line(raw)
@@ -74,14 +75,28 @@ def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
                                          "or a line just before it was deleted, inserted or "
                                          "moved"))
         prev = hash_text
-        try:
-            obj = json.loads(body)
-        except ValueError as exc:
-            out.problems.append((lineno, f"not valid JSON ({exc})"))
-            continue
-        out.lines.append(Line(lineno, obj, hash_text))
+        bodies.append((lineno, body, hash_text))
+    out.lines = _parse(bodies, out.problems)
     out.last_hash = prev
     return out
+
+
+def _parse(bodies: list[tuple[int, bytes, str]],
+           problems: list[tuple[int, str]]) -> list[Line]:
+    """Parse all bodies with one ``json.loads`` (fast); per line only to locate bad JSON."""
+    try:
+        objs = json.loads(b"[" + b",".join(b for _, b, _ in bodies) + b"]")
+        if len(objs) == len(bodies):
+            return [Line(n, obj, h) for (n, _, h), obj in zip(bodies, objs, strict=True)]
+    except ValueError:
+        pass
+    lines = []
+    for n, body, h in bodies:
+        try:
+            lines.append(Line(n, json.loads(body), h))
+        except ValueError as exc:
+            problems.append((n, f"not valid JSON ({exc})"))
+    return lines
 
 
 def fsync_dir(path: str) -> None:

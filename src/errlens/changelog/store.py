@@ -52,6 +52,30 @@ class LabelStore(frames.ViewsMixin):
     def __init__(self, source: Any, path: str | os.PathLike[str], *, author: str,
                  role: str = "annotator", classes: list[Any] | None = None) -> None:
         self.dataset = Dataset.from_source(source, classes)
+        self._setup(path, author, role)
+
+    @classmethod
+    def from_log(cls, path: str | os.PathLike[str], *, author: str,
+                 role: str = "annotator") -> LabelStore:
+        """Open a log without its dataset (for the command line and quick looks).
+
+        ``labels()`` then covers only the samples the log touched, and only those can be
+        edited; tags, versions, diffs, history, conflicts and merges work as usual.
+        """
+        from errlens.changelog.merge import read_log
+
+        header, events = read_log(path)
+        first_seen: dict[Any, Any] = {}
+        for ev in events:
+            if ev.sample_id is not None and ev.sample_id not in first_seen and \
+                    ev.old_label is not None:
+                first_seen[ev.sample_id] = ev.old_label
+        store = cls.__new__(cls)
+        store.dataset = Dataset.from_log(header, first_seen)
+        store._setup(path, author, role)
+        return store
+
+    def _setup(self, path: str | os.PathLike[str], author: str, role: str) -> None:
         self.author, self.role, self.round = author, role, 1
         validate(Event("check", "comment", author, utc_now(), "check", 1, sample_id=0,
                        role=role, note="x"))
