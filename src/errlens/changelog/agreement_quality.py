@@ -169,7 +169,9 @@ def _cause_field(cause: Any, *keys: str) -> Any:
             return None
     if not isinstance(cause, dict):
         return None
-    value = next((cause[k] for k in keys if cause.get(k) is not None), None)
+    # Imports keep the cause the sample was exported with under "suspect".
+    nested = cause.get("suspect") if isinstance(cause.get("suspect"), dict) else {}
+    value = next((c[k] for c in (cause, nested) for k in keys if c.get(k) is not None), None)
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
     return value
@@ -186,10 +188,10 @@ def detector_precision(
 
     A reviewed suspect is a sample with a judgement event (set, confirm, skip, adjudicate)
     whose ``cause`` names a ``detector`` (or a suspects ``method``, as
-    ``Suspects.cause(id)`` records); ``by`` may add ``"slice"`` (the cause's ``slice`` or
-    ``cohort`` description). Its outcome is the sample's verdict in ``current`` labels:
-    *relabeled* if it differs from ``original``, else *confirmed*, or *skipped* if every
-    review was a skip.
+    ``Suspects.cause(id)`` records, also under an import's ``suspect``); ``by`` may add
+    ``"slice"`` (the cause's ``slice`` or ``cohort`` description). Its outcome is the
+    sample's verdict in ``current`` labels: *relabeled* if it differs from ``original``, else
+    *confirmed*, or *skipped* if every review was a skip. An undone review does not count.
     ``precision`` = relabeled / (relabeled + confirmed), with a 95 % Wilson interval.
 
     >>> ev = pd.DataFrame({"op": ["set", "confirm"], "sample_id": [1, 2], "author": "ana",

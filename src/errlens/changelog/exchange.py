@@ -148,7 +148,8 @@ def export_csv(store: Any, path: str | os.PathLike[str], ids: Iterable[Any] | No
     frame = batch_frame(store, ids_list, analysis=analysis, columns=columns, suspects=suspects)
     for col in ANSWER_COLUMNS:
         frame[col] = ""
-    frame.reset_index().to_csv(path, index=False, encoding="utf-8")
+    # CRLF rows (RFC 4180) so that any cell holding a bare \r or \n is quoted.
+    frame.reset_index().to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
     path.with_suffix(".instructions.md").write_text(instructions(store), encoding="utf-8")
     return path
 

@@ -1,0 +1,179 @@
+"""CSV round trips with annotators: export a review batch, fill it, import it back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_predict
+from sklearn.pipeline import make_pipeline
+
+import errlens as el
+from errlens.changelog.agreement_quality import detector_precision
+from errlens.changelog.errors import ChangelogError
+from errlens.changelog.exchange import ImportErrors, export_csv, import_csv
+from errlens.changelog.store import LabelStore
+from errlens.datasets import load_tweets
+
+
+@pytest.fixture(scope="module")
+def tweets_analysis() -> el.Analysis:
+    """400 tweets with out-of-fold probabilities of a TF-IDF + logistic regression model."""
+    batch = load_tweets().sample(400, random_state=4)
+    model = make_pipeline(TfidfVectorizer(min_df=2), LogisticRegression(max_iter=500))
+    proba = cross_val_predict(model, batch["text"], batch["sentiment"], cv=3,
+                              method="predict_proba")
+    return el.Analysis.from_predictions(batch, y_true="sentiment", id="id", proba=proba,
+                                        features=["text", "confidence"],
+                                        classes=sorted(batch["sentiment"].unique()),
+                                        proba_out_of_fold=True)
+
+
+@pytest.fixture
+def store(tweets_analysis, tmp_path) -> LabelStore:
+    return LabelStore(tweets_analysis, tmp_path / "labels.jsonl", author="lead")
+
+
+def _fill(path: Path, answers: dict[str, list]) -> pd.DataFrame:
+    batch = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for col, values in answers.items():
+        batch[col] = values
+    batch.to_csv(path, index=False, lineterminator="\r\n")  # as spreadsheets save it
+    return batch
+
+
+def test_export_writes_the_batch_and_instructions(store, tweets_analysis, tmp_path) -> None:
+    ev = tweets_analysis
+    suspects = ev.suspects("confident_learning", top=25)
+    path = export_csv(store, tmp_path / "batch.csv", columns=["text"], analysis=ev,
+                      suspects=suspects)
+    batch = pd.read_csv(path, keep_default_na=False)
+    assert batch.columns.tolist() == ["sample_id", "given_label", "current_label", "prediction",
+                                      "probability", "text", "cause", "label", "note",
+                                      "annotator"]
+    assert batch["sample_id"].tolist() == suspects.table.index.tolist()
+    rows = ev.ids.get_indexer(batch["sample_id"])
+    assert batch["prediction"].tolist() == ev.y_pred.iloc[rows].tolist()
+    np.testing.assert_allclose(batch["probability"], ev.proba[rows, ev.y_pred_codes[rows]])
+    assert batch["text"].tolist() == ev.features["text"].iloc[rows].tolist()
+    assert (batch[["label", "note", "annotator"]] == "").all().all()
+    guide = path.with_suffix(".instructions.md").read_text()
+    assert all(f"### {c}" in guide for c in store.classes) and "`?`" in guide
+
+
+def test_round_trip_loses_nothing(store, tweets_analysis, tmp_path) -> None:
+    ids = list(tweets_analysis.ids[:8])
+    path = export_csv(store, tmp_path / "batch.csv", ids, columns=["text"],
+                      analysis=tweets_analysis)
+    cur = store.labels()
+    other = [next(c for c in store.classes if c != cur[i]) for i in ids]
+    answers = {
+        "label": [other[0], cur[ids[1]], "?", "", other[4], cur[ids[5]], "", other[7]],
+        "note": ["sarcasm", "", "can't tell", "duplicate of another tweet", "", "", "", "é, \"q\""],
+        "annotator": ["ana", "ana", "ben", "ben", "", "ben", "", "ana"],
+        "confidence": ["0.9", "", "", "", "1", "", "", "0.25"],
+    }
+    _fill(path, answers)
+    events = import_csv(store, path, author="cy")
+    got = [(e.op, e.sample_id, e.new_label, e.author, e.note, e.confidence, e.cause["line"])
+           for e in events]
+    assert got == [
+        ("set", ids[0], other[0], "ana", "sarcasm", 0.9, 2),
+        ("confirm", ids[1], cur[ids[1]], "ana", None, None, 3),
+        ("skip", ids[2], None, "ben", "can't tell", None, 4),
+        ("comment", ids[3], None, "ben", "duplicate of another tweet", None, 5),
+        ("set", ids[4], other[4], "cy", None, 1.0, 6),
+        ("confirm", ids[5], cur[ids[5]], "ben", None, None, 7),
+        ("set", ids[7], other[7], "ana", 'é, "q"', 0.25, 9),
+    ]
+    assert all(e.cause["import"] == "csv" and e.cause["file"] == "batch.csv" for e in events)
+    labels = store.labels()
+    assert labels[ids[0]] == other[0] and labels[ids[4]] == other[4]
+    assert store.events()["event_id"].tolist()[-7:] == [e.event_id for e in events]
+
+
+def test_suspect_causes_survive_the_round_trip(store, tweets_analysis, tmp_path) -> None:
+    suspects = tweets_analysis.suspects("confident_learning", top=10)
+    path = export_csv(store, tmp_path / "s.csv", suspects=suspects)
+    cur = store.labels()
+    ids = suspects.table.index.tolist()
+    fix = [next(c for c in store.classes if c != cur[i]) for i in ids[:4]]
+    _fill(path, {"label": fix + [cur[i] for i in ids[4:]], "annotator": "ana"})
+    events = import_csv(store, path)
+    assert events[0].cause["suspect"] == suspects.cause(ids[0])
+    table = detector_precision(store, store.original, store.labels())
+    assert table.loc["confident_learning", ["reviewed", "relabeled", "confirmed"]].tolist() == [
+        10, 4, 6]
+
+
+def _attempt(store, path: Path) -> str:
+    before = store.events()["event_id"].tolist()
+    with pytest.raises(ChangelogError) as info:
+        import_csv(store, path)
+    assert store.events()["event_id"].tolist() == before  # nothing written
+    return str(info.value)
+
+
+def test_bad_answers_are_all_reported_and_nothing_is_written(store, tmp_path) -> None:
+    ids = list(store.original.index[:6])
+    path = export_csv(store, tmp_path / "b.csv", ids)
+    batch = _fill(path, {"label": [store.classes[0], "Positive", "neutral", "neutral", "neg",
+                                   "negative"],
+                         "annotator": ["ana", "ana", "", "ben", "ben", "ben"],
+                         "confidence": ["", "", "", "1.5", "", "x"]})
+    batch.loc[5, "sample_id"] = "tweet-nope"
+    batch.to_csv(path, index=False, lineterminator="\r\n")
+    message = _attempt(store, path)
+    for needle in ("line 3: label 'Positive' is not a class", "line 4: no annotator",
+                   "line 5: confidence '1.5'", "line 6: label 'neg' is not a class",
+                   "line 7: unknown sample_id 'tweet-nope'", "5 problem(s), nothing was written"):
+        assert needle in message
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    ("", "is empty"),
+    ("sample_id,note\nx,y\n", "missing column(s) ['label']"),
+    ("id,label\n1,a\n", "missing column(s) ['sample_id']"),
+    ("sample_id,label\n\"unterminated,a\n", "not a readable UTF-8 CSV"),
+])
+def test_malformed_files_fail_clearly(store, tmp_path, content: str, needle: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    assert needle in _attempt(store, path)
+
+
+def test_duplicate_answers_and_missing_file(store, tmp_path) -> None:
+    sample = store.original.index[0]
+    path = tmp_path / "dup.csv"
+    pd.DataFrame({"sample_id": [sample, sample], "label": ["neutral", "positive"],
+                  "annotator": ["ana", "ana"]}).to_csv(path, index=False)
+    assert "already answered" in _attempt(store, path)
+    with pytest.raises(ChangelogError, match="does not exist"):
+        import_csv(store, tmp_path / "nope.csv")
+    with pytest.raises(ImportErrors):
+        pd.DataFrame({"sample_id": [sample], "label": ["neutral"]}).to_csv(path, index=False)
+        import_csv(store, path)  # no annotator column and no author=
+
+
+def test_integer_ids_and_labels_come_back_as_their_own_types(tmp_path) -> None:
+    original = pd.Series([0, 1, 1, 0], index=[10, 11, 12, 13])
+    store = LabelStore(original, tmp_path / "l.jsonl", author="lead")
+    path = export_csv(store, tmp_path / "ints.csv")
+    _fill(path, {"label": ["1", "1", "", "?"], "annotator": "ana"})
+    events = import_csv(store, path)
+    assert [(e.op, e.sample_id, e.new_label) for e in events] == [
+        ("set", 10, 1), ("confirm", 11, 1), ("skip", 13, None)]
+    assert store.labels().tolist() == [1, 1, 1, 0]
+
+
+def test_export_rejects_what_it_cannot_show(store, tweets_analysis, tmp_path) -> None:
+    with pytest.raises(ChangelogError, match="unknown sample ids"):
+        export_csv(store, tmp_path / "x.csv", ["tweet-nope"])
+    with pytest.raises(ChangelogError, match="pass analysis="):
+        export_csv(store, tmp_path / "x.csv", columns=["text"])
+    with pytest.raises(ChangelogError, match="not features of the analysis"):
+        export_csv(store, tmp_path / "x.csv", columns=["txt"], analysis=tweets_analysis)
