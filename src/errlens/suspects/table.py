@@ -109,4 +109,4 @@ def ranked_table(
     data = {name: values[order] for name, values in columns.items()}
     data |= {"score": score[order], "flagged": flagged[order]}
     data["rank"] = np.arange(1, len(order) + 1)
-    return pd.DataFrame(data, index=ids[order])
+    return pd.DataFrame(data, index=ids[order], copy=False)
