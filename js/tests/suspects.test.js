@@ -1,0 +1,338 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { tableFromArrays, tableToIPC } from "@uwdata/flechette";
+import widget from "../src/suspects/index.js";
+import { keyCommand, isTyping } from "../src/suspects/keys.js";
+import { appendHighlighted, FOLD_AT } from "../src/suspects/text.js";
+import { fakeModel } from "./fake-model.js";
+
+const HOSTILE = "<img src=x onerror=alert(1)>";
+
+/** @param {Record<string, any>} over */
+function state(over = {}) {
+  return {
+    cohort: null, cohort_text: "all rows", mode: "suspects", version: 0,
+    classes: ["<=50K", ">50K"], class_names: ["<=50K", ">50K"],
+    guidelines: [{ name: "<=50K", definition: "income at most 50K", example: "", edge_cases: [] },
+      { name: ">50K", definition: "income above 50K", example: "", edge_cases: [HOSTILE] }],
+    features: ["age", "education"], kind: "tabular", editable: true, hint: "", page_size: 3,
+    method: "prune_by_noise_rate", has_proba: true, changelog: "/tmp/labels.jsonl", ...over,
+  };
+}
+
+/** Arrow IPC bytes of a page like the kernel sends. @param {number} n @param {Record<string, any[]>} [extra] */
+function pageBytes(n, extra = {}) {
+  const ids = Array.from({ length: n }, (_, i) => `adult-${i}`);
+  const table = tableFromArrays({
+    id: ids, given: ids.map(() => "<=50K"), predicted: ids.map(() => ">50K"),
+    given_code: ids.map(() => 0), predicted_code: ids.map(() => 1),
+    p_given: ids.map(() => 0.1), p_pred: ids.map(() => 0.9), score: ids.map((_, i) => 0.01 * i),
+    flagged: ids.map(() => true), rank: ids.map((_, i) => i + 1),
+    f0: ids.map((_, i) => String(30 + i)), f1: ids.map(() => "Masters"),
+    current: ids.map(() => "<=50K"), current_code: ids.map(() => 0),
+    n_events: ids.map(() => 0), last_op: ids.map(() => null), checked: ids.map(() => false),
+    ...extra,
+  });
+  const bytes = /** @type {Uint8Array} */ (tableToIPC(table, { format: "stream" }));
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A fake model whose kernel replies can carry buffers. @param {Record<string, any>} s */
+function model(s) {
+  const m = fakeModel(s);
+  /** @type {Function[]} */
+  const custom = [];
+  const on = m.on;
+  m.on = (name, fn) => { if (name === "msg:custom") custom.push(fn); else on(name, fn); };
+  m.off = () => {};
+  return Object.assign(m, {
+    /** @param {any} msg @param {any[]} [buffers] */
+    reply(msg, buffers = []) { for (const fn of custom) fn(msg, buffers); },
+    last() { return m.sent[m.sent.length - 1]; },
+  });
+}
+
+/** Find a button by its aria-label (jsdom's selector engine trips over ">" in values).
+ * @param {Element} root @param {string} label @returns {HTMLButtonElement} */
+function byLabel(root, label) {
+  const found = [...root.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === label);
+  if (!found) throw new Error(`no button labelled ${label}`);
+  return found;
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+/** Render, answer the first page request, return the pieces. */
+async function mount(over = {}, rows = 3, extra = {}) {
+  const m = model(state(over));
+  const el = document.createElement("div");
+  document.body.appendChild(el);
+  const cleanup = /** @type {any} */ (widget).render({ model: m, el });
+  const first = m.last();
+  m.reply({ type: "page", rid: first.rid, error: null, page: 0, pages: 4, total: 10, offset: 0,
+    token: 0, mode: "suspects", n_checked: 0, score_kind: "self_confidence" }, [pageBytes(rows, extra)]);
+  await flush();
+  return { m, el, cleanup, grid: /** @type {HTMLElement} */ (el.querySelector(".el-grid-wrap")) };
+}
+
+/** @param {HTMLElement} target @param {string} key @param {Record<string, any>} [opts] */
+function press(target, key, opts = {}) {
+  const e = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...opts });
+  target.dispatchEvent(e);
+  return e;
+}
+
+afterEach(() => { document.body.replaceChildren(); });
+
+describe("suspect browser rendering", () => {
+  it("asks the kernel for page 0 and renders only that page as an ARIA grid", async () => {
+    const { m, el } = await mount();
+    expect(m.sent[0]).toMatchObject({ type: "page", mode: "suspects", page: 0, search: "" });
+    const grid = el.querySelector('[role="grid"]');
+    expect(grid?.getAttribute("aria-rowcount")).toBe("11");
+    const rows = el.querySelectorAll('tbody [role="row"]');
+    expect(rows).toHaveLength(3);
+    expect([...rows].map((r) => r.getAttribute("aria-rowindex"))).toEqual(["2", "3", "4"]);
+    expect(rows[0].getAttribute("aria-selected")).toBe("true");
+    expect(el.querySelector(".el-pagetext")?.textContent).toBe("1–3 of 10 suspects");
+    expect(el.querySelector(".errlens")?.getAttribute("data-lm-suppress-shortcuts")).toBe("true");
+    expect(el.querySelector('[aria-label="p(given) 0.10, p(predicted) 0.90"]')).not.toBeNull();
+  });
+
+  it("shows hostile strings from the data literally, never as HTML", async () => {
+    const { el } = await mount({ features: [HOSTILE, "b"], class_names: [HOSTILE, ">50K"] }, 2,
+      { f0: [HOSTILE, HOSTILE], id: [HOSTILE, "b"], given: [HOSTILE, HOSTILE] });
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.querySelectorAll("[onerror]")).toHaveLength(0);
+    const text = el.textContent ?? "";
+    expect(text).toContain(HOSTILE);
+    expect(byLabel(el, "Relabel as <img src=x onerror=alert(1)>").textContent).toBe(`1 ${HOSTILE}`);
+    expect(el.querySelector(".el-guideline")?.parentElement?.textContent).toContain("income");
+  });
+
+  it("folds long text and highlights the search term with <mark> elements", async () => {
+    const long = `${"word ".repeat(80)}needle ${HOSTILE}`;
+    const { m, el } = await mount({ kind: "text" }, 2, { text: [long, "a Needle here"] });
+    const search = /** @type {HTMLInputElement} */ (el.querySelector('input[aria-label="Search"]'));
+    search.value = "needle";
+    search.dispatchEvent(new Event("input"));
+    await new Promise((r) => setTimeout(r, 300));
+    const req = m.last();
+    expect(req).toMatchObject({ type: "page", search: "needle", page: 0 });
+    m.reply({ type: "page", rid: req.rid, error: null, page: 0, pages: 1, total: 2, offset: 0, token: 0,
+      mode: "suspects", n_checked: 0, score_kind: null }, [pageBytes(2, { text: [long, "a Needle here"] })]);
+    await flush();
+    const marks = [...el.querySelectorAll("mark")].map((x) => x.textContent);
+    expect(marks).toContain("Needle");
+    const toggle = /** @type {HTMLButtonElement} */ (byLabel(el, "Show all text of adult-0"));
+    expect(toggle.getAttribute("aria-expanded")).toBe("false");
+    expect(toggle.previousElementSibling?.textContent?.length).toBe(FOLD_AT + 1);
+    toggle.click();
+    expect(toggle.getAttribute("aria-expanded")).toBe("true");
+    expect(toggle.previousElementSibling?.textContent).toBe(long);
+    expect(el.querySelector(".el-text img")).toBeNull();
+  });
+
+  it("pages through the kernel and ignores replies to superseded requests", async () => {
+    const { m, el } = await mount();
+    /** @type {HTMLButtonElement} */ (byLabel(el, "Next page")).click();
+    const stale = m.last();
+    /** @type {HTMLButtonElement} */ (byLabel(el, "Sort by age")).click();
+    const fresh = m.last();
+    expect(stale).toMatchObject({ page: 1 });
+    expect(fresh).toMatchObject({ page: 0, sort: "feature:age", descending: false });
+    m.reply({ type: "page", rid: fresh.rid, error: null, page: 0, pages: 4, total: 10, offset: 0, token: 0,
+      mode: "suspects", n_checked: 0, score_kind: null }, [pageBytes(3, { f0: ["1", "2", "3"] })]);
+    m.reply({ type: "page", rid: stale.rid, error: null, page: 1, pages: 4, total: 10, offset: 3, token: 0,
+      mode: "suspects", n_checked: 0, score_kind: null }, [pageBytes(3, { f0: ["x", "y", "z"] })]);
+    await flush();
+    expect(el.querySelector('tbody [role="row"] td:nth-child(8)')?.textContent).toBe("1");
+    expect(el.querySelector('[aria-sort="ascending"]')?.textContent).toContain("age");
+  });
+
+  it("shows kernel errors in an alert", async () => {
+    const { m, el } = await mount();
+    /** @type {HTMLButtonElement} */ (byLabel(el, "Show all rows")).click();
+    const req = m.last();
+    expect(req).toMatchObject({ type: "page", mode: "all" });
+    m.reply({ type: "page", rid: req.rid, error: "this analysis has no probabilities" });
+    await flush();
+    expect(el.querySelector('[role="alert"]')?.textContent).toBe("this analysis has no probabilities");
+  });
+
+  it("follows the JupyterLab theme", async () => {
+    document.body.setAttribute("data-jp-theme-light", "false");
+    const { el } = await mount();
+    expect(el.firstElementChild?.classList.contains("errlens-dark")).toBe(true);
+    document.body.setAttribute("data-jp-theme-light", "true");
+    await flush();
+    expect(el.firstElementChild?.classList.contains("errlens-dark")).toBe(false);
+  });
+});
+
+describe("relabel in place", () => {
+  it("relabels with the mouse and marks the edited row from the kernel's reply", async () => {
+    const { m, el } = await mount();
+    const note = /** @type {HTMLInputElement} */ (el.querySelector('input[aria-label="Note"]'));
+    note.value = "checked the form";
+    /** @type {HTMLButtonElement} */ (byLabel(el, "Relabel as >50K")).click();
+    const msg = m.last();
+    expect(msg).toMatchObject({ type: "action", action: "relabel", id: "adult-0", label: ">50K",
+      seen: "<=50K", token: 0, mode: "suspects", source: "grid", note: "checked the form" });
+    expect(/** @type {HTMLButtonElement} */ (byLabel(el, "Confirm label")).disabled).toBe(true);
+    m.reply({ type: "action", rid: msg.rid, error: null, action: "relabel", n_checked: 0, events: ["e1"],
+      rows: [{ id: "adult-0", current: ">50K", current_code: 1, n_events: 1, last_op: "set", changed: true }] });
+    await flush();
+    const row = el.querySelector('tbody [role="row"]');
+    expect(row?.classList.contains("el-edited")).toBe(true);
+    expect(row?.querySelector(".el-new")?.textContent).toBe(">50K");
+    expect(row?.querySelector(".el-badge")?.textContent).toBe("relabelled");
+    expect(note.value).toBe("");
+    /** @type {HTMLButtonElement} */ (byLabel(el, "History of adult-0")).click();
+    expect(m.last()).toMatchObject({ type: "history", id: "adult-0" });
+  });
+
+  it("handles digits, j / k, Enter, s, u and ? on the grid and stops them there", async () => {
+    const { m, el, grid } = await mount();
+    let leaked = 0;
+    document.body.addEventListener("keydown", () => { leaked += 1; });
+    grid.focus();
+    press(grid, "j");
+    expect(el.querySelectorAll('tbody [role="row"]')[1].getAttribute("aria-selected")).toBe("true");
+    const e = press(grid, "2");
+    expect(e.defaultPrevented).toBe(true);
+    const msg = m.last();
+    expect(msg).toMatchObject({ action: "relabel", id: "adult-1", label: ">50K", seen: "<=50K" });
+    m.reply({ type: "action", rid: msg.rid, error: null, action: "relabel", n_checked: 0, events: ["e"],
+      rows: [{ id: "adult-1", current: ">50K", current_code: 1, n_events: 1, last_op: "set", changed: true }] });
+    await flush();
+    expect(el.querySelectorAll('tbody [role="row"]')[2].getAttribute("aria-selected")).toBe("true");
+    press(grid, "k");
+    press(grid, "k");
+    press(grid, "1"); // the current label: a confirm, not a relabel
+    expect(m.last()).toMatchObject({ action: "confirm", id: "adult-0" });
+    m.reply({ type: "action", rid: m.last().rid, error: null, action: "confirm", n_checked: 0, events: ["f"], rows: [] });
+    await flush();
+    press(grid, "s");
+    expect(m.last()).toMatchObject({ action: "skip", id: "adult-1" });
+    m.reply({ type: "action", rid: m.last().rid, error: null, action: "skip", n_checked: 0, events: ["g"], rows: [] });
+    await flush();
+    press(grid, "u");
+    expect(m.last()).toEqual({ type: "action", action: "undo", rid: m.last().rid });
+    press(grid, "?");
+    expect(/** @type {HTMLElement} */ (el.querySelector(".el-help")).hidden).toBe(false);
+    press(grid, "Escape");
+    expect(/** @type {HTMLElement} */ (el.querySelector(".el-help")).hidden).toBe(true);
+    expect(leaked).toBe(0);
+    press(grid, "c", { ctrlKey: true });
+    press(grid, "a");
+    expect(leaked).toBe(2); // not ours: JupyterLab may have them
+  });
+
+  it("does not treat typing in the note or search field as shortcuts", async () => {
+    const { m, el } = await mount();
+    const before = m.sent.length;
+    let leaked = 0;
+    document.body.addEventListener("keydown", () => { leaked += 1; });
+    for (const input of el.querySelectorAll("input[type=text], input[type=search]")) {
+      for (const key of ["1", "j", "s", "u", "Enter", "?"]) {
+        const e = press(/** @type {HTMLElement} */ (input), key);
+        expect(e.defaultPrevented).toBe(false);
+      }
+    }
+    expect(m.sent.length).toBe(before);
+    expect(leaked).toBe(12);
+    const confirm = /** @type {HTMLButtonElement} */ (byLabel(el, "Confirm label"));
+    expect(press(confirm, "Enter").defaultPrevented).toBe(false); // the button's own activation
+  });
+
+  it("refetches the page and shows the error when the kernel refuses an action", async () => {
+    const { m, el, grid } = await mount();
+    press(grid, "2");
+    const msg = m.last();
+    m.reply({ type: "action", rid: msg.rid, error: "stale row: sample 'adult-0' is now labelled '>50K'" });
+    await flush();
+    expect(el.querySelector('[role="alert"]')?.textContent).toContain("stale row");
+    expect(m.last()).toMatchObject({ type: "page", page: 0 });
+  });
+
+  it("checks a range with shift-click and bulk-relabels the checked rows", async () => {
+    const { m, el } = await mount();
+    const boxes = /** @type {HTMLInputElement[]} */ ([...el.querySelectorAll('input[type="checkbox"]')]);
+    boxes[0].click();
+    expect(m.last()).toMatchObject({ type: "check", ids: ["adult-0"], on: true });
+    m.reply({ type: "check", rid: m.last().rid, error: null, n_checked: 1, ids: ["adult-0"], on: true });
+    await flush();
+    const third = /** @type {HTMLInputElement} */ (el.querySelectorAll('input[type="checkbox"]')[2]);
+    third.dispatchEvent(new MouseEvent("click", { shiftKey: true, bubbles: true }));
+    expect(m.last()).toMatchObject({ type: "check", ids: ["adult-0", "adult-1", "adult-2"], on: true });
+    m.reply({ type: "check", rid: m.last().rid, error: null, n_checked: 3, ids: [], on: true });
+    await flush();
+    expect(el.textContent).toContain("3 checked");
+    const select = /** @type {HTMLSelectElement} */ (el.querySelector('select[aria-label="Bulk label"]'));
+    select.value = "1";
+    /** @type {HTMLButtonElement} */ (byLabel(el, "Relabel checked rows")).click();
+    expect(m.last()).toMatchObject({ type: "action", action: "bulk_relabel", label: ">50K", token: 0 });
+  });
+
+  it("lists similar samples and relabels them the same way", async () => {
+    const { m, el } = await mount();
+    /** @type {HTMLButtonElement} */ (byLabel(el, "Show samples similar to adult-0")).click();
+    const req = m.last();
+    expect(req).toMatchObject({ type: "similar", id: "adult-0", k: 8 });
+    m.reply({ type: "similar", rid: req.rid, error: null, of: "adult-0", rows: [
+      { id: "n1", current: "<=50K", current_code: 0, given: "<=50K", predicted: ">50K", distance: 0.5,
+        error: true, n_events: 0, last_op: null, changed: false, glimpse: { text: HOSTILE } }] });
+    await flush();
+    expect(el.querySelector(".el-similar")?.textContent).toContain(HOSTILE);
+    /** @type {HTMLButtonElement} */ (byLabel(el, "Relabel n1 as >50K")).click();
+    expect(m.last()).toMatchObject({ action: "relabel", id: "n1", label: ">50K", source: "similar",
+      of: "adult-0", seen: "<=50K" });
+  });
+
+  it("disables relabel controls without a store and says why", async () => {
+    const hint = "Read-only: pass store=errlens.LabelStore(analysis, path, author=...) to relabel here.";
+    const { m, el, grid } = await mount({ editable: false, hint, changelog: "" });
+    expect(el.querySelector('[role="note"]')?.textContent).toBe(hint);
+    expect(/** @type {HTMLButtonElement} */ (byLabel(el, "Relabel as >50K")).disabled).toBe(true);
+    const before = m.sent.length;
+    press(grid, "2");
+    press(grid, "Enter");
+    expect(m.sent.length).toBe(before);
+  });
+
+  it("restarts at page 0 when the kernel changes the cohort", async () => {
+    const { m } = await mount();
+    m.set("cohort_text", "age ≥ 60");
+    m.set("version", 1);
+    expect(m.last()).toMatchObject({ type: "page", page: 0 });
+  });
+});
+
+describe("helpers", () => {
+  it("maps keys to commands and leaves typing alone", () => {
+    const input = document.createElement("input");
+    const div = document.createElement("div");
+    /** @param {string} key @param {EventTarget} target @param {Record<string, any>} [o] */
+    const ev = (key, target, o = {}) => {
+      const e = new KeyboardEvent("keydown", { key, ...o });
+      Object.defineProperty(e, "target", { value: target });
+      return e;
+    };
+    expect(keyCommand(ev("3", div))).toEqual({ kind: "label", index: 2 });
+    expect(keyCommand(ev("0", div))).toBeNull();
+    expect(keyCommand(ev("ArrowDown", div))).toEqual({ kind: "move", by: 1 });
+    expect(keyCommand(ev("k", div))).toEqual({ kind: "move", by: -1 });
+    expect(keyCommand(ev("j", input))).toBeNull();
+    expect(keyCommand(ev("1", div, { metaKey: true }))).toBeNull();
+    expect(isTyping(input)).toBe(true);
+    expect(isTyping(div)).toBe(false);
+  });
+
+  it("highlights every match with text nodes only", () => {
+    const p = document.createElement("p");
+    appendHighlighted(p, `A<b>a ${HOSTILE} a`, "a");
+    expect([...p.querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["A", "a", "a", "a"]);
+    expect(p.textContent).toBe(`A<b>a ${HOSTILE} a`);
+    expect(p.querySelector("b, img")).toBeNull();
+  });
+});
