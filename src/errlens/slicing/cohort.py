@@ -140,7 +140,8 @@ class Cohort:
     def mask(self, analysis: Analysis) -> np.ndarray:
         """Boolean mask over the rows of ``analysis``."""
         self.validate(analysis)
-        return _mask(self._node, analysis)
+        out = _mask(self._node, analysis)
+        return out if out.flags.writeable else out.copy()
 
     def frame(self, analysis: Analysis) -> pd.DataFrame:
         """The rows of this cohort as a DataFrame (see ``Analysis.frame``)."""
@@ -221,15 +222,11 @@ def _mask(node: dict[str, Any], analysis: Analysis) -> np.ndarray:
     kind = node["kind"]
     if kind == "all":
         return np.ones(analysis.n, dtype=bool)
-    if kind == "and":
-        out = _mask(node["args"][0], analysis)
+    if kind in ("and", "or"):
+        combine = np.logical_and if kind == "and" else np.logical_or
+        out = _mask(node["args"][0], analysis).copy()  # leaves may be read-only pandas views
         for arg in node["args"][1:]:
-            out &= _mask(arg, analysis)
-        return out
-    if kind == "or":
-        out = _mask(node["args"][0], analysis)
-        for arg in node["args"][1:]:
-            out |= _mask(arg, analysis)
+            combine(out, _mask(arg, analysis), out=out)
         return out
     if kind == "not":
         return ~_mask(node["arg"], analysis)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from errlens.slicing.cohort import Cohort, to_cohort
-from errlens.stats import wilson_interval
+from errlens.slicing.metrics import wilson_interval
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -137,7 +137,8 @@ class _Grower:
              condition: Cohort | None, depth: int, path: str) -> int:
         err = self.error if self.all_rows and parent is None else self.error[idx]
         rows, errors = len(idx), int(err.sum())
-        low, high = wilson_interval([errors], [rows], confidence=self.confidence)
+        low, high = wilson_interval(np.array([errors]), np.array([rows]),
+                                    confidence=self.confidence)
         rate = errors / rows if rows else float("nan")
         if self.overall is None:
             self.overall = rate
