@@ -84,6 +84,16 @@ def test_cohort_restricts_rows_but_not_scores(digits_ev: el.Analysis) -> None:
     assert digits_ev.suspects(cohort=mask).table.index.equals(within.table.index)
 
 
+def test_cohort_object_is_recorded_in_the_cause(digits_ev: el.Analysis) -> None:
+    from errlens.slicing.cohort import Cohort
+
+    cohort = Cohort.where("px10", ">=", 8)
+    s = digits_ev.suspects(cohort=cohort)
+    assert len(s) == int(digits_ev.mask(cohort).sum()) > 0
+    cause = json.loads(json.dumps(s.cause(s.table.index[0])))
+    assert Cohort.from_json(cause["params"]["cohort"]) == cohort
+
+
 def test_top_keeps_the_head(digits_ev: el.Analysis) -> None:
     head = digits_ev.suspects(top=7).table
     assert head.equals(digits_ev.suspects().table.head(7))

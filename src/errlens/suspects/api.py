@@ -53,7 +53,8 @@ class SuspectMethods:
         (encoded features, or ``embeddings=`` (n, d)) becomes pseudo-probabilities fed to the
         ``filter_by`` filter (default ``prune_by_noise_rate``). Rows are ranked by ``rank_by``
         (``self_confidence``, ``normalized_margin``, ``confidence_weighted_entropy``; lower =
-        more suspicious), flagged rows first. ``n_jobs`` parallelises the neighbour search.
+        more suspicious), flagged rows first. ``n_jobs`` parallelises the neighbour search
+        (the confident-learning pass is vectorised NumPy, already faster than cleanlab's).
 
         Regression, ``method="residual"``: robust z-score of the residual (median / MAD), flagged
         when ``|z| > threshold`` (default 3.5), ranked by ``|z|``.
@@ -229,15 +230,17 @@ def _proba_fingerprint(ev: Analysis) -> str:
 def _neighbour_index(ev: Analysis, embeddings: Any, n_jobs: int) -> knn.NeighbourIndex:
     cache = _cache(ev)
     if embeddings is None:
-        if "features_index" not in cache:
-            matrix = knn.encode_features(ev.features)
-            cache["features_index"] = knn.NeighbourIndex.fit(matrix, "features", n_jobs)
-        return cache["features_index"]
-    matrix = knn.check_embeddings(embeddings, ev.n)
-    key = ("embeddings_index", fingerprint(matrix))
-    if key not in cache:
-        cache[key] = knn.NeighbourIndex.fit(matrix, "embeddings", n_jobs)
-    return cache[key]
+        key: Any = "features_index"
+        if key not in cache:
+            cache[key] = knn.NeighbourIndex.fit(knn.encode_features(ev.features), "features")
+    else:
+        matrix = knn.check_embeddings(embeddings, ev.n)
+        key = ("embeddings_index", fingerprint(matrix))
+        if key not in cache:
+            cache[key] = knn.NeighbourIndex.fit(matrix, "embeddings")
+    index: knn.NeighbourIndex = cache[key]
+    index.model.set_params(n_jobs=n_jobs)
+    return index
 
 
 def _knn_learning(ev: Analysis, index: knn.NeighbourIndex, k: int) -> ConfidentLearning:

@@ -71,8 +71,8 @@ class NeighbourIndex:
     model: NearestNeighbors
 
     @classmethod
-    def fit(cls, matrix: np.ndarray, source: str, n_jobs: int = 1) -> NeighbourIndex:
-        model = NearestNeighbors(n_jobs=n_jobs).fit(matrix)
+    def fit(cls, matrix: np.ndarray, source: str) -> NeighbourIndex:
+        model = NearestNeighbors().fit(matrix)
         return cls(source, fingerprint(matrix), matrix, model)
 
     @property
