@@ -1,0 +1,240 @@
+"""A standalone HTML report: one self-contained file that opens offline in any browser.
+
+It reuses the dashboard's own bundles (inlined, loaded from blob: URLs) over a capped JSON
+snapshot of aggregates: segments, heatmap, error tree, discovered slices, the confusion table,
+the top suspects with their labels, and a summary of the label changelog. Nothing in it can
+edit labels: the relabel buttons are drawn disabled.
+
+>>> import errlens as el, tempfile, pathlib
+>>> ev = el.Analysis.from_predictions({"x": [1, 2, 3, 4]}, y_true=[0, 1, 1, 0],
+...     proba=[[.8, .2], [.3, .7], [.6, .4], [.1, .9]], proba_out_of_fold=True)
+>>> path = to_html(ev, pathlib.Path(tempfile.mkdtemp()) / "report.html")
+>>> "Top suspects" in path.read_text()
+True
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from errlens.analysis import Analysis
+from errlens.widgets._base import bundle
+
+MAX_ROWS = 50
+_VIEWS = ("selection", "segments", "confusion")
+_SEGMENT_TRAITS = ("features", "feature", "feature_b", "heatmap", "tree", "slices", "progress",
+                   "overall", "version", "rows", "cohort")
+
+
+def to_html(
+    source: Any, path: str | os.PathLike[str], *, store: Any = None, max_rows: int = MAX_ROWS
+) -> Path:
+    """Write the report of an :class:`~errlens.widgets.explorer.Explorer` (its current
+    selection and discovered slices) or of an :class:`~errlens.Analysis` to ``path``.
+
+    ``store`` (a LabelStore; default: the Explorer's) adds current labels and a changelog
+    summary; ``max_rows`` caps the suspect rows and discovered slices written.
+    """
+    from errlens.widgets.confusion_view import ConfusionView
+    from errlens.widgets.explorer import Explorer
+    from errlens.widgets.segments_view import SegmentsView
+
+    if int(max_rows) != max_rows or max_rows < 1:
+        raise ValueError(f"max_rows must be a positive integer, got {max_rows!r}")
+    if isinstance(source, Explorer):
+        store = store if store is not None else source.store
+        snapshot = _snapshot(source.analysis, source.segments, source.confusion,
+                             source.selection, store, int(max_rows))
+    elif isinstance(source, Analysis):
+        views = [SegmentsView(source)]
+        if source.task != "regression":
+            views.append(ConfusionView(source))
+        try:
+            snapshot = _snapshot(source, views[0], views[-1] if len(views) > 1 else None, None,
+                                 store, int(max_rows))
+        finally:
+            for view in views:
+                view.close()
+    else:
+        raise TypeError(f"to_html needs an Explorer or an errlens.Analysis, got "
+                        f"{type(source).__name__}")
+    out = Path(path)
+    out.write_text(_page(snapshot), encoding="utf-8")
+    return out
+
+
+def _snapshot(ev: Analysis, seg: Any, confusion: Any, cohort: Any, store: Any,
+              max_rows: int) -> dict[str, Any]:
+    """The traits the bundles draw (as the widgets hold them) plus suspects and changelog."""
+    segments = {k: getattr(seg, k) for k in _SEGMENT_TRAITS}
+    segments["slices"] = segments["slices"][:max_rows]
+    views: dict[str, Any] = {
+        "selection": {"text": "all rows" if cohort is None else cohort.describe(),
+                      "rows": seg.rows, "total": ev.n, "depth": 0, "error": ""},
+        "segments": segments,
+    }
+    if confusion is not None:
+        views["confusion"] = {"table": confusion.table, "normalize": confusion.normalize,
+                              "version": confusion.version, "rows": confusion.rows,
+                              "cohort": confusion.cohort}
+    return {"title": f"errlens report: {ev.task} analysis, {ev.n:,} rows",
+            "views": views, "suspects": _suspects(ev, store, cohort, max_rows),
+            "classes": [str(c) for c in ev.classes],
+            "changelog": _changelog(store) if store is not None else None}
+
+
+def _suspects(ev: Analysis, store: Any, cohort: Any, max_rows: int) -> dict[str, Any]:
+    if ev.proba is None and ev.task != "regression":
+        return {"note": "no probabilities in this analysis: suspects need them", "rows": []}
+    method = "residual" if ev.task == "regression" else "prune_by_noise_rate"
+    found = ev.suspects(method, cohort=cohort, top=max_rows)
+    table = found.table
+    current = store.labels() if store is not None else None
+    rows = []
+    for sample_id, row in table.iterrows():
+        item = {"id": str(sample_id), "given": str(row["given"]),
+                "predicted": str(row["predicted"]), "score": _num(row["score"]),
+                "flagged": bool(row["flagged"]), "rank": int(row["rank"])}
+        if current is not None and sample_id in current.index:
+            item["label"] = str(current.loc[sample_id])
+        rows.append(item)
+    return {"note": f"{method}, {int(table['flagged'].sum())} flagged of the first "
+                    f"{len(table)} shown", "rows": rows}
+
+
+def _changelog(store: Any) -> dict[str, Any]:
+    events: pd.DataFrame = store.events()
+    versions: pd.DataFrame = store.versions()
+    last = events["timestamp"].max() if len(events) else None
+    return {
+        "events": len(events),
+        "by_op": {str(k): int(v) for k, v in events["op"].value_counts().items()},
+        "authors": sorted({str(a) for a in events["author"].dropna()}),
+        "samples": int(events["sample_id"].dropna().nunique()),
+        "last": None if last is None or pd.isna(last) else last.isoformat(),
+        "versions": [{"version": str(r["version"]), "author": str(r["author"]),
+                      "n_changed": int(r["n_changed"])} for _, r in versions.iterrows()],
+    }
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return None if value != value else value
+
+
+# ------------------------------------------------------------------------------ HTML
+def _json(data: Any) -> str:
+    """JSON safe inside <script>: no '<', '>' or '&' survives unescaped."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _page(snapshot: dict[str, Any]) -> str:
+    code, css = {}, []
+    for name in _VIEWS:
+        js_path, css_path = bundle(name)
+        code[name] = js_path.read_text(encoding="utf-8")
+        if css_path.exists():
+            css.append(css_path.read_text(encoding="utf-8"))
+    style = "\n".join(css).replace("</", "<\\/")
+    return _TEMPLATE.format(
+        title=html.escape(snapshot["title"]), style=style, report_css=_REPORT_CSS,
+        suspects=_suspects_html(snapshot), changelog=_changelog_html(snapshot["changelog"]),
+        data=_json(snapshot), bundles=_json(code), script=_SCRIPT,
+    )
+
+
+def _suspects_html(snapshot: dict[str, Any]) -> str:
+    found = snapshot["suspects"]
+    classes = snapshot["classes"]
+    e = html.escape
+    head = "".join(f"<th scope='col'>{e(t)}</th>" for t in
+                   ("#", "id", "given", "predicted", "current", "score", "flagged", "relabel"))
+    body = []
+    for row in found["rows"]:
+        buttons = "".join(
+            f"<button type='button' disabled aria-label='relabel {e(row['id'])} as {e(c)}'>"
+            f"{e(c)}</button>" for c in classes)
+        score = "–" if row["score"] is None else f"{row['score']:.3f}"
+        body.append(
+            f"<tr><td>{row['rank']}</td><td>{e(row['id'])}</td><td>{e(row['given'])}</td>"
+            f"<td>{e(row['predicted'])}</td><td>{e(row.get('label', row['given']))}</td>"
+            f"<td>{score}</td><td>{'yes' if row['flagged'] else ''}</td>"
+            f"<td class='el-relabel'>{buttons}</td></tr>")
+    return (f"<h2>Top suspects</h2><p class='el-muted'>{e(found['note'])}. Relabel controls "
+            "are disabled in this report: relabel in the notebook.</p>"
+            f"<table aria-label='top suspects'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _changelog_html(log: dict[str, Any] | None) -> str:
+    if log is None:
+        return ""
+    e = html.escape
+    ops = ", ".join(f"{e(op)} {n}" for op, n in log["by_op"].items()) or "no events"
+    versions = "".join(f"<li>{e(v['version'])} by {e(v['author'])}: {v['n_changed']} labels "
+                       "changed</li>" for v in log["versions"])
+    return (f"<h2>Changelog</h2><p>{log['events']} events on {log['samples']} samples "
+            f"({ops}) by {e(', '.join(log['authors'])) or 'nobody'}; last "
+            f"{e(log['last'] or '–')}.</p>" + (f"<ul>{versions}</ul>" if versions else ""))
+
+
+_REPORT_CSS = """
+body { margin: 16px; font-family: system-ui, sans-serif; color: #1f2328; background: #fff; }
+@media (prefers-color-scheme: dark) { body { color: #e6edf3; background: #0d1117; } }
+.errlens-report .el-grid { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; }
+.errlens-report button:disabled { opacity: 1; cursor: default; }
+.errlens-report .el-relabel button:disabled { opacity: 0.5; }
+.errlens-report table { border-collapse: collapse; }
+.errlens-report th, .errlens-report td { padding: 2px 8px; border-bottom: 1px solid #8884; }
+"""
+
+_SCRIPT = """
+const data = JSON.parse(document.getElementById("errlens-data").textContent);
+const bundles = JSON.parse(document.getElementById("errlens-bundles").textContent);
+// A read-only stand-in for the widget model: the snapshot, and messages that go nowhere.
+const staticModel = (state) => ({
+  get: (k) => state[k], set() {}, on() {}, off() {}, send() {}, save_changes() {},
+  widget_manager: { get_model: async () => { throw new Error("static report"); } },
+});
+for (const [name, state] of Object.entries(data.views)) {
+  const url = URL.createObjectURL(new Blob([bundles[name]], { type: "text/javascript" }));
+  const module = await import(url);
+  const el = document.getElementById(`view-${name}`);
+  await module.default.render({ model: staticModel(state), el });
+  for (const control of el.querySelectorAll("button, select")) control.disabled = true;
+}
+document.body.dataset.ready = "true";
+"""
+
+_TEMPLATE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none';
+  script-src 'unsafe-inline' blob:; style-src 'unsafe-inline'; img-src data:">
+<title>{title}</title>
+<style>{style}</style>
+<style>{report_css}</style>
+</head>
+<body>
+<div class="errlens-report">
+<h1>{title}</h1>
+<div id="view-selection"></div>
+<div class="el-grid"><div id="view-segments"></div><div id="view-confusion"></div></div>
+{suspects}
+{changelog}
+</div>
+<script type="application/json" id="errlens-data">{data}</script>
+<script type="application/json" id="errlens-bundles">{bundles}</script>
+<script type="module">{script}</script>
+</body>
+</html>
+"""
