@@ -304,7 +304,11 @@ class LabelStore(frames.ViewsMixin):
         cause_value = None if cause is None else (dict(cause) if isinstance(cause, Mapping)
                                                   else cause)
         if cause_value is not None:
-            canonical(cause_value)  # must be JSON
+            try:
+                canonical(cause_value)
+            except (TypeError, ValueError) as exc:
+                raise ChangelogError(f"cause is not JSON ({exc}); use text, numbers, lists and "
+                                     f"dicts only") from None
         ev = Event(
             event_id=spec.get("event_id") or new_event_id(), op=op, author=author,  # type: ignore[arg-type]
             timestamp=ts, origin=self._origin, oseq=oseq, sample_id=sample,
