@@ -110,11 +110,19 @@ class ConfidentLearning:
 
     @cached_property
     def _confident(self) -> tuple[np.ndarray, np.ndarray]:
-        """(row has a confident class, its guessed true class)."""
+        """(uncalibrated confident joint, mask of confident rows whose guessed true class is
+        not the given one). A row's guess is its only class above threshold, or its argmax
+        among several."""
         above = self.pred_probs >= self.thresholds - 1e-6
         n_above = above.sum(axis=1)
         guess = np.where(n_above > 1, self.predicted, above.argmax(axis=1))
-        return n_above > 0, guess
+        del above
+        confident = n_above > 0
+        k = self.k
+        joint = np.bincount(
+            self.labels[confident] * k + guess[confident], minlength=k * k
+        ).reshape(k, k)
+        return joint, confident & (guess != self.labels)
 
     @cached_property
     def predicted(self) -> np.ndarray:
@@ -123,11 +131,7 @@ class ConfidentLearning:
     @cached_property
     def confident_joint(self) -> np.ndarray:
         """Counts of (given, guessed true) among confident rows, calibrated to the label counts."""
-        confident, guess = self._confident
-        k = self.k
-        joint = np.bincount(
-            self.labels[confident] * k + guess[confident], minlength=k * k
-        ).reshape(k, k)
+        joint = self._confident[0].copy()
         np.fill_diagonal(joint, joint.diagonal().clip(min=1))
         calibrated = (
             joint.T / np.clip(joint.sum(axis=1), a_min=TINY_VALUE, a_max=None) * self.label_counts
@@ -140,8 +144,7 @@ class ConfidentLearning:
     @cached_property
     def off_diagonal(self) -> np.ndarray:
         """Confident rows whose guessed true class differs from the given one."""
-        confident, guess = self._confident
-        return confident & (guess != self.labels)
+        return self._confident[1]
 
     @cached_property
     def close_to_given(self) -> np.ndarray:
