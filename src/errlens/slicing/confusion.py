@@ -93,8 +93,8 @@ def confusion_result(
     comparison = None
     if cohort is not None and not mask.all():
         rest = _matrix(true_codes[~mask], pred_codes[~mask], k)
-        comparison = _report(cm, index).join(_report(rest, index), lsuffix="_slice",
-                                                 rsuffix="_rest")
+        comparison = _report(cm, index).add_suffix("_slice").join(
+            _report(rest, index).add_suffix("_rest"))
     total = cm.sum()
     return ConfusionResult(
         classes=list(analysis.classes),
@@ -131,11 +131,11 @@ def _top_pairs(cm: np.ndarray, classes: list[Any], top: int) -> pd.DataFrame:
     n = off[true_i, pred_i]
     keep = n > 0
     errors = off.sum()
-    support = cm.sum(axis=1)[true_i]
+    support = np.maximum(cm.sum(axis=1)[true_i], 1)  # only pairs with n > 0 are kept
     return pd.DataFrame({
         "true": np.asarray(classes, dtype=object)[true_i][keep],
         "predicted": np.asarray(classes, dtype=object)[pred_i][keep],
         "n": n[keep],
-        "share_of_errors": (n / errors)[keep] if errors else n[keep] * np.nan,
+        "share_of_errors": (n / max(errors, 1))[keep],
         "share_of_true": (n / support)[keep],
     })
