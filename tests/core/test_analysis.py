@@ -101,19 +101,19 @@ def test_mask_accepts_bool_arrays_id_lists_and_cohort_objects():
 
 
 def test_adult_from_predictions_matches_sklearn_accuracy(adult):
-    X = adult.drop(columns=["id", "income", "split"]).head(6000)
-    y = adult["income"].head(6000)
-    model = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=60)
+    X = adult.drop(columns=["id", "income", "split"]).head(3000)
+    y = adult["income"].head(3000)
+    model = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=30)
     proba = cross_val_predict(model, X, y, cv=StratifiedKFold(3), method="predict_proba")
     ev = el.Analysis.from_predictions(
-        adult.head(6000), y_true="income", proba=proba, id="id", proba_out_of_fold=True,
+        adult.head(3000), y_true="income", proba=proba, id="id", proba_out_of_fold=True,
         features=list(X.columns),
     )
     expected_pred = np.array(sorted(y.unique()))[proba.argmax(axis=1)]
     assert ev.error_rate == pytest.approx(float((expected_pred != y.to_numpy()).mean()))
     assert 0.08 < ev.error_rate < 0.2  # a real model on real data, not a degenerate one
     assert ev.proba_source == "out_of_fold"
-    assert ev.features["workclass"].isna().sum() == adult.head(6000)["workclass"].isna().sum()
+    assert ev.features["workclass"].isna().sum() == adult.head(3000)["workclass"].isna().sum()
 
 
 def test_from_estimator_is_out_of_fold_and_reproducible(adult):
