@@ -178,6 +178,10 @@ def test_round_trip_through_label_studio(labelstudio: Server, tmp_path: Path) ->
     (ARTIFACTS / "labelstudio_export.json").write_text(json.dumps(export, indent=1))
     (ARTIFACTS / "labelstudio_users.json").write_text(json.dumps(users, indent=1))
     assert len(export) == 6  # unannotated tasks come back too
+    recorded = json.loads((Path(__file__).parent / "fixtures" / "labelstudio_export.json")
+                          .read_text())
+    assert set(recorded[0]) <= set(export[0])  # the fixture still has the live export's shape
+    assert set(recorded[0]["annotations"][0]) <= set(export[0]["annotations"][0])
 
     events = import_labelstudio(store, export, users=users)
     got = [(e.author, e.sample_id, e.op, e.new_label, e.time_spent, e.note) for e in events]

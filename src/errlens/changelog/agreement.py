@@ -169,31 +169,36 @@ def majority_vote(
     values = counts.to_numpy()
     overall = values.sum(axis=0)
     top = values.max(axis=1, initial=0)
-    labels: list[Any] = []
-    for i, sample in enumerate(counts.index):
-        cands = [j for j in range(len(cls)) if top[i] > 0 and values[i, j] == top[i]]
+    is_top = (values == top[:, None]) & (top[:, None] > 0)
+    tie = is_top.sum(axis=1) > 1
+    labels = np.full(len(values), np.nan, dtype=object)
+    clear = is_top.any(axis=1) & ~tie
+    labels[clear] = np.asarray(cls, dtype=object)[values[clear].argmax(axis=1)]
+    for i in np.flatnonzero(tie):  # only tied rows need the rules
+        cands = list(np.flatnonzero(is_top[i]))
         for rule in tie_break:
             if len(cands) <= 1:
                 break
-            if rule == "original":
-                given = original.get(sample, np.nan) if original is not None else np.nan
+            if rule == "original" and original is not None:
+                given = original.get(counts.index[int(i)], np.nan)
                 cands = [j for j in cands if cls[j] == given] or cands
             elif rule == "frequency":
                 best = max(overall[j] for j in cands)
                 cands = [j for j in cands if overall[j] == best]
-            else:
+            elif rule == "class_order":
                 cands = cands[:1]
-        labels.append(cls[cands[0]] if len(cands) == 1 else np.nan)
+        if len(cands) == 1:
+            labels[i] = cls[cands[0]]
     n_votes = values.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         agreement = np.where(n_votes > 0, top / np.maximum(n_votes, 1), np.nan)
     return pd.DataFrame(
         {
-            "label": pd.Series(labels, index=counts.index, dtype=object),
+            "label": labels,
             "votes": top,
             "n_votes": n_votes,
             "agreement": agreement,
-            "tie": (values == top[:, None]).sum(axis=1) > 1,
+            "tie": tie,
         },
         index=counts.index,
     )

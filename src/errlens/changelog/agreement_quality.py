@@ -170,7 +170,8 @@ def _cause_field(cause: Any, *keys: str) -> Any:
     if not isinstance(cause, dict):
         return None
     # Imports keep the cause the sample was exported with under "suspect".
-    nested = cause.get("suspect") if isinstance(cause.get("suspect"), dict) else {}
+    suspect = cause.get("suspect")
+    nested: dict[str, Any] = suspect if isinstance(suspect, dict) else {}
     value = next((c[k] for c in (cause, nested) for k in keys if c.get(k) is not None), None)
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True)
