@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from errlens.slicing.discovery_count import Counter
 from errlens.slicing.discovery_lattice import Cells, candidate_cells, score, score_upper_bound
 
 __all__ = ["FoundSlice", "Progress", "SliceSearch", "find_slices", "score", "slice_mask"]
@@ -135,21 +136,13 @@ def slice_mask(codes: np.ndarray, predicates: tuple[tuple[int, int], ...]) -> np
 
 
 class _Search:
-    """Level-wise state: per-column codes, the cached prefix key and the running top-k."""
+    """Level-wise state: the counter, the previous level's cells and the running top-k."""
 
     def __init__(
         self, codes: np.ndarray, errors: np.ndarray, cards: list[int], *, k: int, alpha: float,
         support: int, average: float,
     ) -> None:
-        dtype = np.int16 if max(cards) <= np.iinfo(np.int16).max else np.int32
-        self.cols: list[np.ndarray] = [
-            np.ascontiguousarray(codes[:, j], dtype=dtype) for j in range(len(cards))
-        ]
-        hit = np.flatnonzero(errors > 0)
-        self.err_cols: list[np.ndarray] = [c[hit] for c in self.cols]
-        binary = bool(np.all(errors[hit] == 1))
-        self.err_weights = None if binary else errors[hit]
-        self.err_max = errors[hit].max(initial=0.0)
+        self.counter = Counter(codes, errors, cards)
         self.cards, self.k, self.alpha = cards, k, alpha
         self.support, self.average, self.n = support, average, len(errors)
         self.previous: dict[tuple[int, ...], Cells] = {}
@@ -159,7 +152,6 @@ class _Search:
             np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
             np.empty(0),
         )
-        self._prefix: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
 
     def threshold(self) -> float:
         """Score a candidate's upper bound must reach: the k-th score once k slices are known."""
@@ -173,72 +165,49 @@ class _Search:
         current: dict[tuple[int, ...], Cells] = {}
         counted = n_candidates = 0
         for done, features in enumerate(sets, 1):
-            shape = tuple(self.cards[f] for f in features)
-            if level == 1:
-                candidate = np.ones(shape[0], dtype=bool)
-                bound = None
-            else:
-                parents = candidate_cells(features, shape, self.previous)
-                if parents is None:
-                    continue
-                ub = score_upper_bound(
-                    parents, support=self.support, alpha=self.alpha, n=self.n,
-                    average=self.average,
-                )
-                candidate = parents.valid & (ub > 0) & (ub >= _with_tolerance(self.threshold()))
-                if not candidate.any():
-                    continue
-                bound = parents.max_error
-            cells = self._count(features, shape)
-            counted += 1
-            if bound is not None:
-                cells.max_error = np.minimum(cells.max_error, bound)
-            cells.valid = candidate & (cells.size >= self.support) & (cells.errors > 0)
-            n_candidates += int(candidate.sum())
-            if cells.valid.any():
-                current[features] = cells
-                self._push(features, cells)
+            examined = self._examine(features)
+            if examined is not None:
+                cells, n_new = examined
+                counted += 1
+                n_candidates += n_new
+                if cells.valid.any():
+                    current[features] = cells
+                    self._push(features, cells)
             if progress is not None:
                 progress(Progress(level, max_level, done, len(sets)))
         self.previous = current
         return counted, n_candidates
 
-    def _count(self, features: tuple[int, ...], shape: tuple[int, ...]) -> Cells:
-        n_cells = math.prod(shape)
-        key, err_key = self._keys(features)
-        size = np.bincount(key, minlength=n_cells)
-        errors = np.bincount(err_key, weights=self.err_weights, minlength=n_cells)
+    def _examine(self, features: tuple[int, ...]) -> tuple[Cells, int] | None:
+        """Count ``features`` when it holds candidates: its cells (valid = candidate, large
+        enough, with errors) and the number of candidates; None when pruned entirely."""
         if len(features) == 1:
-            max_error = np.zeros(n_cells)
-            if self.err_weights is None:
-                max_error[errors > 0] = 1.0
-            else:
-                np.maximum.at(max_error, err_key, self.err_weights)
+            cells = self._count(features)
+            candidate = np.ones(len(cells.size), dtype=bool)
         else:
-            max_error = np.full(n_cells, self.err_max)
-        return Cells(
-            size=size, errors=errors.astype(np.float64), max_error=max_error,
-            valid=np.zeros(n_cells, dtype=bool),
-        )
-
-    def _keys(self, features: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """Combined C-order cell keys of all rows and of the rows with errors."""
-        last = features[-1]
-        if len(features) == 1:
-            return self.cols[last].astype(np.intp), self.err_cols[last].astype(np.intp)
-        prefix = features[:-1]
-        if self._prefix is None or self._prefix[0] != prefix:
-            key, err_key = self.cols[prefix[0]].astype(np.intp), self.err_cols[prefix[0]].astype(
-                np.intp
+            shape = tuple(self.cards[f] for f in features)
+            parents = candidate_cells(features, shape, self.previous)
+            if parents is None:
+                return None
+            ub = score_upper_bound(
+                parents, support=self.support, alpha=self.alpha, n=self.n, average=self.average
             )
-            for f in prefix[1:]:
-                key = key * self.cards[f] + self.cols[f]
-                err_key = err_key * self.cards[f] + self.err_cols[f]
-            self._prefix = (prefix, key, err_key)
-        _, key, err_key = self._prefix
-        return key * self.cards[last] + self.cols[last], err_key * self.cards[last] + (
-            self.err_cols[last]
-        )
+            candidate = parents.valid & (ub > 0) & (ub >= _with_tolerance(self.threshold()))
+            if not candidate.any():
+                return None
+            cells = self._count(features)
+            cells.max_error = np.minimum(cells.max_error, parents.max_error)
+        cells.valid = candidate & (cells.size >= self.support) & (cells.errors > 0)
+        return cells, int(candidate.sum())
+
+    def _count(self, features: tuple[int, ...]) -> Cells:
+        size, errors = self.counter.count(features)
+        if len(features) == 1:
+            max_error = self.counter.level_one_max[features[0]]
+        else:
+            max_error = np.full(len(size), self.counter.max_error)
+        return Cells(size=size, errors=errors, max_error=max_error,
+                     valid=np.zeros(len(size), dtype=bool))
 
     def _push(self, features: tuple[int, ...], cells: Cells) -> None:
         flat = np.flatnonzero(cells.valid)

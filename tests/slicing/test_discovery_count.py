@@ -1,0 +1,44 @@
+"""Cell counts of the discovery counter on each of its paths, against a pandas group-by."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from errlens.slicing.discovery_count import Counter
+
+
+def reference(codes, errors, cards, features):
+    """Size and error sum per cell (C order) by a pandas group-by."""
+    shape = [cards[f] for f in features]
+    cell = np.ravel_multi_index(tuple(codes[:, list(features)].T), shape)
+    grouped = pd.DataFrame({"cell": cell, "e": errors}).groupby("cell")["e"].agg(["size", "sum"])
+    size, total = np.zeros(np.prod(shape), np.int64), np.zeros(np.prod(shape))
+    size[grouped.index] = grouped["size"]
+    total[grouped.index] = grouped["sum"]
+    return size, total
+
+
+@pytest.mark.parametrize(
+    ("distinct", "binary", "path"),
+    [(False, True, "merged"), (True, True, "folded"), (True, False, "weighted")],
+)
+def test_counts_match_group_by_on_every_path(distinct, binary, path):
+    rng = np.random.default_rng(7)
+    n = 5_000
+    cards = [3, 40, 50, 2] if distinct else [3, 4, 2, 2]
+    codes = rng.integers(0, cards, size=(n, 4))
+    errors = rng.random(n) < 0.3
+    errors = errors.astype(float) if binary else errors * rng.gamma(2.0, size=n)
+    counter = Counter(codes, errors, cards)
+    assert path == ("merged" if counter.weights is not None
+                    else "folded" if counter.folded is not None else "weighted")
+    for level in (1, 2, 3):
+        for features in combinations(range(4), level):
+            size, total = counter.count(features)
+            want_size, want_total = reference(codes, errors, cards, features)
+            np.testing.assert_array_equal(size, want_size)
+            np.testing.assert_allclose(total, want_total, rtol=1e-12, atol=1e-12)
