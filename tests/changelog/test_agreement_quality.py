@@ -13,6 +13,7 @@ from errlens.changelog.agreement_quality import (
     detector_precision,
     throughput,
 )
+from errlens.changelog.agreement_store import agreement_report, review_precision
 from errlens.changelog.store import LabelStore
 from errlens.datasets import load_tweets
 
@@ -127,3 +128,15 @@ def test_detector_precision_per_detector_and_slice(tmp_path) -> None:
     assert table.loc["cl", "precision"] == pytest.approx(5 / 7)
     with pytest.raises(ValueError, match="cannot group by"):
         detector_precision(store, store.original, store.labels(), by=("author",))
+
+
+def test_store_report_ties_the_pieces_together(panel) -> None:
+    store, truth = panel
+    report = agreement_report(store)
+    assert report.summary["annotators"] == 3 and report.summary["samples_multi"] == 400
+    assert len(report.pairwise) == 3
+    assert report.consensus["adjudicated"].notna().sum() == 100
+    assert (report.consensus["label"] == truth.reindex(report.consensus.index)).mean() > 0.85
+    assert report.annotators.loc["ana", "items_per_hour"] == pytest.approx(600.0)
+    assert report.annotators["accuracy"].is_monotonic_decreasing
+    assert review_precision(store).empty  # nobody reviewed a detector's suspects
