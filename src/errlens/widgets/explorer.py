@@ -91,7 +91,7 @@ class Explorer(ipywidgets.VBox):
             self._syncing = False
         with self.bar.hold_sync():
             self.bar.text = "all rows" if cohort is None else cohort.describe()
-            self.bar.rows = int(self.analysis.mask(cohort).sum())
+            self.bar.rows = self.segments.rows  # already counted for this cohort
             self.bar.depth = self._history.depth
             self.bar.error = ""
 

@@ -98,13 +98,14 @@ class SegmentsView(CohortView):
             self.heatmap = {}
         else:
             heat = self.analysis.heatmap(self.feature, self.feature_b, cohort=self.selection)
-            grid = {value: heat.pivot(value).to_numpy() for value in _STATS}
+            # heat.table holds every cell in segment order (row-major), so no pivot is needed
+            cells = [{k: _plain(v) for k, v in zip(_STATS, row, strict=True)}
+                     for row in heat.table[list(_STATS)].itertuples(index=False)]
+            width = len(heat.labels_b)
             self.heatmap = {
                 "a": heat.feature_a, "b": heat.feature_b,
                 "labels_a": heat.labels_a, "labels_b": heat.labels_b,
-                "cells": [[{value: _plain(grid[value][i, j]) for value in _STATS}
-                           for j in range(len(heat.labels_b))]
-                          for i in range(len(heat.labels_a))],
+                "cells": [cells[i * width:(i + 1) * width] for i in range(len(heat.labels_a))],
             }
         self.version += 1
 
@@ -190,12 +191,14 @@ class SegmentsView(CohortView):
 def _by_feature(table: pd.DataFrame, order: list[str], min_rows: int) -> list[dict[str, Any]]:
     """Segments grouped per feature (table order, i.e. by lift), features by their max lift
     over segments of at least ``min_rows`` rows (a 10-row segment's lift is mostly noise)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in table[["feature", "segment", *_STATS]].itertuples(index=False):
+        grouped.setdefault(str(row[0]), []).append(
+            {"label": str(row[1]), **{k: _plain(v) for k, v in zip(_STATS, row[2:], strict=True)}})
     out: list[dict[str, Any]] = []
-    for feature, rows in table.groupby("feature", sort=False):
-        segments = [{"label": str(r["segment"]), **{k: _plain(r[k]) for k in _STATS}}
-                    for r in rows.to_dict(orient="records")]
+    for feature, segments in grouped.items():
         lifts = [s["lift"] for s in segments if s["lift"] is not None and s["n"] >= min_rows]
-        out.append({"feature": str(feature), "max_lift": max(lifts) if lifts else None,
+        out.append({"feature": feature, "max_lift": max(lifts) if lifts else None,
                     "segments": segments})
     out.sort(key=lambda f: (f["max_lift"] is None, -(f["max_lift"] or 0),
                             order.index(f["feature"])))
