@@ -218,7 +218,7 @@ class RowSource:
                    extra: dict[str, pa.Array] | None = None) -> pa.Table:
         """The rows at ``positions`` as an Arrow table (labels and features as display text)."""
         ev = self.ev
-        given, predicted = ev.y_true.to_numpy()[positions], ev.y_pred.to_numpy()[positions]
+        given, predicted = ev.y_true.iloc[positions].tolist(), ev.y_pred.iloc[positions].tolist()
         score, flagged = self._scores()
         columns: dict[str, pa.Array] = {
             "id": pa.array(ev.ids[positions].tolist()),

@@ -87,9 +87,12 @@ def sample_id(value: Any, ids: pd.Index) -> int:
     """Row position of sample id ``value``; ids are text or integers."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ProtocolError(f"a sample id must be text or an integer, got {value!r}")
-    position = int(ids.get_indexer(pd.Index([value], dtype=object))[0]) if len(ids) else -1
-    if position < 0:
-        raise ProtocolError(f"unknown sample id {value!r}")
+    try:
+        position = ids.get_loc(value)
+    except (KeyError, TypeError):
+        raise ProtocolError(f"unknown sample id {value!r}") from None
+    if not isinstance(position, int):  # a slice or mask: the index is not unique
+        raise ProtocolError(f"sample id {value!r} is not unique in the analysis")
     return position
 
 

@@ -89,7 +89,7 @@ class Actions:
         store = view.store
         if action == "undo":
             P.fields(msg, required={"type", "rid", "action"})
-            events = [store.undo()]
+            events = view.write(lambda: [store.undo()])
         elif action == "bulk_relabel":
             P.fields(msg, required={"type", "rid", "action", "label", "token", "mode"},
                      optional={"note"})
@@ -98,7 +98,7 @@ class Actions:
             needed = {"type", "rid", "action", *_ROW_FIELDS} | (
                 {"label"} if action == "relabel" else set())
             P.fields(msg, required=needed, optional={"note", "of"})
-            events = [self._one(action, msg, view)]
+            events = self._one(action, msg, view)
         samples = list(dict.fromkeys(e.sample_id for e in events if e.sample_id is not None))
         return {"action": action, "rows": [self._state(s) for s in samples],
                 "events": [e.event_id for e in events],
@@ -111,7 +111,7 @@ class Actions:
                                   f"selection changed since these rows were shown; reloaded")
         return P.choice(msg["mode"], "mode", MODES)
 
-    def _one(self, action: str, msg: dict[str, Any], view: StoreView) -> Event:
+    def _one(self, action: str, msg: dict[str, Any], view: StoreView) -> list[Event]:
         mode = self._fresh(msg)
         ids = self.b.analysis.ids
         position = P.sample_id(msg["id"], ids)
@@ -132,10 +132,10 @@ class Actions:
         store = view.store
         if action == "relabel":
             label = P.label_value(msg["label"], view.classes)
-            return store.relabel(sample, label, note=note, cause=cause)
+            return view.write(lambda: [store.relabel(sample, label, note=note, cause=cause)])
         if action == "confirm":
-            return store.confirm(sample, note=note, cause=cause)
-        return store.skip(sample, note=note, cause=cause)
+            return view.write(lambda: [store.confirm(sample, note=note, cause=cause)])
+        return view.write(lambda: [store.skip(sample, note=note, cause=cause)])
 
     def _bulk(self, msg: dict[str, Any], view: StoreView) -> list[Event]:
         mode = self._fresh(msg)
@@ -147,7 +147,7 @@ class Actions:
         ids = self.b.analysis.ids
         specs = [{"op": "set", "id": plain(ids[p]), "label": label, "note": note,
                   "cause": self._cause(p, mode)} for p in positions]
-        events = view.store.record_many(specs)
+        events = view.write(lambda: view.store.record_many(specs))
         self.b._checked.clear()
         return events
 

@@ -15,13 +15,17 @@ another process), so the grid always shows what is on disk.
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from errlens.changelog import LabelStore
 from errlens.changelog.dataset import to_plain
+
+if TYPE_CHECKING:
+    from errlens.changelog.events import Event
 
 
 def plain(value: Any) -> Any:
@@ -46,7 +50,7 @@ class StoreView:
         if size == self._size:
             return
         self.store.refresh()
-        self._labels = self.store.labels().reindex(self.ids).to_numpy(dtype=object)
+        self._labels = np.array(self.store.labels().reindex(self.ids).tolist(), dtype=object)
         events = self.store.events()
         events = events[events["sample_id"].notna() & (events["op"] != "comment")]
         counts = events.groupby("sample_id", sort=False)["op"].agg(["size", "last"])
@@ -54,6 +58,22 @@ class StoreView:
                         for k, n, op in zip(counts.index, counts["size"], counts["last"],
                                             strict=True)}
         self._size = size
+
+    def write(self, events: Callable[[], list[Event]]) -> list[Event]:
+        """Run ``events()`` (one store write) and fold its events into the cached views, so a
+        1M-row store is not replayed after every click; a write by anyone else since the last
+        look still triggers a full re-read."""
+        self._sync()
+        written = events()
+        for event in written:
+            if event.sample_id is None:
+                continue
+            if event.new_label is not None:
+                self._labels[self.ids.get_loc(event.sample_id)] = event.new_label
+            n_events, _ = self._status.get(event.sample_id, (0, None))
+            self._status[event.sample_id] = (n_events + 1, event.op)
+        self._size = os.path.getsize(self.store.path)
+        return written
 
     @property
     def classes(self) -> list[Any]:
