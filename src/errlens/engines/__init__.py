@@ -1,0 +1,8 @@
+"""Scale-out engines: the slice statistics of an analysis counted in DuckDB or PySpark.
+
+>>> from errlens.engines import LazyAnalysis, ScaleOutError
+"""
+
+from errlens.engines.lazy_analysis import LazyAnalysis, ScaleOutError
+
+__all__ = ["LazyAnalysis", "ScaleOutError"]

@@ -1,0 +1,222 @@
+"""Engine-native segment definitions: the same JSON definition as
+:func:`errlens.slicing.segments.define`, computed inside DuckDB or Spark.
+
+DuckDB computes exact quantiles with ``quantile_disc``, which equals numpy's
+``quantile(method="inverted_cdf")`` bit for bit, so its definition is the in-memory one. Spark
+uses ``percentile_approx(x, p, accuracy)``: exact while ``accuracy`` exceeds the row count,
+otherwise each edge is within ``rows / accuracy`` ranks of the exact one (about 0.02–0.04 % of the
+rows change bins at 10M rows with the default accuracy). Either way the result is kept as literals
+and every engine counts with the same literals, so the counts agree everywhere.
+
+Categories keep the ``top_k`` most frequent values; ties at the cut are broken by value (pandas
+breaks them by category order, which is the same for the sorted categories pandas creates).
+
+>>> import duckdb, narwhals as nw
+>>> rel = duckdb.sql("SELECT * FROM range(10) t(x)")
+>>> define_lazy(nw.from_native(rel), ["x"], bins=2)[0]["edges"]
+[4]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+
+from errlens.slicing.segments import MISSING, _interval_labels, _number_formatter, _plain
+
+SPARK_ACCURACY = 1_000_000
+"""Default ``accuracy`` of Spark's ``percentile_approx`` here: exact below a million rows."""
+
+
+def define_lazy(
+    frame: nw.LazyFrame[Any], features: Sequence[str], *, bins: int = 5, top_k: int = 10,
+    accuracy: int = SPARK_ACCURACY,
+) -> list[dict[str, Any]]:
+    """Segment definition of ``features`` of a DuckDB or PySpark ``frame`` (narwhals lazy)."""
+    if int(bins) != bins or bins < 2:
+        raise ValueError(f"bins must be an integer ≥ 2, got {bins!r}")
+    if int(top_k) != top_k or top_k < 1:
+        raise ValueError(f"top_k must be an integer ≥ 1, got {top_k!r}")
+    backend = _backend(frame, accuracy)
+    schema = frame.collect_schema()
+    kinds = {f: _kind(f, schema[f]) for f in features}
+    numeric = [f for f in features if kinds[f] == "numeric"]
+    summary = backend.summary(list(features), numeric, bins)
+    out = []
+    for f in features:
+        rows, missing = summary[f]["rows"], summary[f]["missing"]
+        head: dict[str, Any] = {"feature": f, "missing": missing > 0}
+        if missing == rows:
+            d = {**head, "kind": "empty", "labels": [MISSING]}
+        elif kinds[f] == "boolean":
+            d = {**head, "kind": "boolean", "vocabulary": [False, True], "other": False,
+                 "labels": ["False", "True"]}
+        elif kinds[f] == "numeric":
+            d = {**head, **_numeric(backend, f, summary[f], bins, schema[f].is_integer())}
+        else:
+            d = {**head, **_categorical(backend.top_values(f, top_k + 1), top_k, f)}
+        if d["missing"] and d["kind"] != "empty":
+            d["labels"] = [*d["labels"], MISSING]
+        out.append(d)
+    return out
+
+
+def _kind(name: str, dtype: Any) -> str:
+    if dtype == nw.Boolean:
+        return "boolean"
+    if dtype.is_numeric():
+        return "numeric"
+    if dtype in (nw.String, nw.Categorical) or isinstance(dtype, nw.Enum):
+        return "categorical"
+    raise TypeError(
+        f"{name!r} has dtype {dtype}, which the engines cannot segment yet (numbers, booleans and "
+        "strings only): cast it to a string or a number, or pass definition= computed in memory"
+    )
+
+
+def _numeric(backend: Any, f: str, s: dict[str, Any], bins: int, integer: bool) -> dict[str, Any]:
+    if s["few"]:
+        distinct = backend.distinct(f, bins + 1)
+        if len(distinct) <= bins:
+            fmt = _number_formatter(integer)
+            return {"kind": "numeric", "edges": [_plain(e, integer) for e in distinct[1:]],
+                    "labels": [f"= {fmt(v)}" for v in distinct]}
+    low = s["min"]
+    edges = np.unique(np.asarray(s["quantiles"], dtype=np.float64))
+    spike = edges[0] == low
+    if spike:
+        start, more = backend.above(f, low, bins - 1)
+        more = np.asarray(more, dtype=np.float64)
+        edges = np.concatenate([[start], np.unique(more[more > start])])
+    fmt = _number_formatter(integer)
+    texts = [fmt(e) for e in edges]
+    if len(set(texts)) < len(texts):
+        fmt = _number_formatter(integer, exact=True)
+        texts = [fmt(e) for e in edges]
+    labels = _interval_labels(texts)
+    if spike:
+        labels[0] = f"= {fmt(low)}"
+    return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
+
+
+def _categorical(top: list[tuple[Any, int]], top_k: int, name: str) -> dict[str, Any]:
+    vocabulary = [_plain(v, False) for v, _ in top[:top_k]]
+    labels = [str(v) for v in vocabulary]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"{name!r} has values that print the same: {labels}")
+    other = len(top) > top_k
+    if other:
+        labels.append("other" if "other" not in labels else "(other)")
+    return {"kind": "categorical", "vocabulary": vocabulary, "other": other, "labels": labels}
+
+
+def _probs(parts: int) -> list[float]:
+    return (np.arange(1, parts) / parts).tolist()
+
+
+def _backend(frame: nw.LazyFrame[Any], accuracy: int) -> Any:
+    impl = frame.implementation
+    if impl.is_duckdb():
+        return _DuckDB(frame.to_native())
+    if impl.is_pyspark() or impl.is_pyspark_connect():
+        return _Spark(frame.to_native(), accuracy)
+    raise TypeError(
+        f"segment edges are computed natively on DuckDB and PySpark only, not {impl}: pass "
+        "definition= (e.g. analysis.segments.definition from an in-memory sample)"
+    )
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _DuckDB:
+    """Exact definitions with DuckDB SQL over a relation (``quantile_disc``)."""
+
+    def __init__(self, rel: Any) -> None:
+        self.rel = rel
+
+    def _one(self, sql: str) -> tuple[Any, ...]:
+        return self.rel.query("t", sql).fetchall()[0]
+
+    def summary(self, features: list[str], numeric: list[str], bins: int) -> dict[str, Any]:
+        parts = ["count(*)"] + [f"count({_q(f)})" for f in features]
+        for f in numeric:
+            parts += [f"min({_q(f)})", f"count(DISTINCT {_q(f)})",
+                      f"quantile_disc({_q(f)}, {_probs(bins)})"]
+        row = self._one(f"SELECT {', '.join(parts)} FROM t")
+        rows, out = row[0], {}
+        for i, f in enumerate(features):
+            out[f] = {"rows": rows, "missing": rows - row[1 + i]}
+        for i, f in enumerate(numeric):
+            low, distinct, quantiles = row[1 + len(features) + 3 * i: 4 + len(features) + 3 * i]
+            out[f].update(min=low, few=distinct is not None and distinct <= bins,
+                          quantiles=quantiles)
+        return out
+
+    def distinct(self, f: str, limit: int) -> list[Any]:
+        sql = (f"SELECT DISTINCT {_q(f)} FROM t WHERE {_q(f)} IS NOT NULL "
+               f"ORDER BY 1 LIMIT {limit}")
+        return [r[0] for r in self.rel.query("t", sql).fetchall()]
+
+    def above(self, f: str, low: Any, parts: int) -> tuple[Any, list[Any]]:
+        where = f"FILTER (WHERE {_q(f)} > {low!r})"
+        more = f", quantile_disc({_q(f)}, {_probs(parts)}) {where}" if parts > 1 else ""
+        row = self._one(f"SELECT min({_q(f)}) {where}{more} FROM t")
+        return row[0], (list(row[1]) if parts > 1 else [])
+
+    def top_values(self, f: str, limit: int) -> list[tuple[Any, int]]:
+        sql = (f"SELECT {_q(f)}, count(*) AS n FROM t WHERE {_q(f)} IS NOT NULL GROUP BY 1 "
+               f"ORDER BY n DESC, 1 ASC LIMIT {limit}")
+        return [(r[0], int(r[1])) for r in self.rel.query("t", sql).fetchall()]
+
+
+class _Spark:
+    """Definitions with Spark aggregates (``percentile_approx`` with ``accuracy``)."""
+
+    def __init__(self, df: Any, accuracy: int) -> None:
+        self.df, self.accuracy = df, int(accuracy)
+
+    def summary(self, features: list[str], numeric: list[str], bins: int) -> dict[str, Any]:
+        from pyspark.sql import functions as F
+
+        parts = [F.count(F.lit(1))] + [F.count(F.col(f)) for f in features]
+        for f in numeric:
+            # HyperLogLog++ is exact at small cardinalities; a wide margin keeps it safe and the
+            # exact distinct values are then fetched for the few columns that qualify
+            parts += [F.min(f), F.approx_count_distinct(f),
+                      F.percentile_approx(f, _probs(bins), self.accuracy)]
+        row = self.df.agg(*parts).collect()[0]
+        rows, out = row[0], {}
+        for i, f in enumerate(features):
+            out[f] = {"rows": rows, "missing": rows - row[1 + i]}
+        for i, f in enumerate(numeric):
+            low, distinct, quantiles = row[1 + len(features) + 3 * i: 4 + len(features) + 3 * i]
+            out[f].update(min=low, few=distinct is not None and distinct <= 2 * bins + 8,
+                          quantiles=quantiles)
+        return out
+
+    def distinct(self, f: str, limit: int) -> list[Any]:
+        rows = (self.df.select(f).where(self.df[f].isNotNull()).distinct().orderBy(f)
+                .limit(limit).collect())
+        return [r[0] for r in rows]
+
+    def above(self, f: str, low: Any, parts: int) -> tuple[Any, list[Any]]:
+        from pyspark.sql import functions as F
+
+        rest = F.when(F.col(f) > F.lit(low), F.col(f))
+        aggs = [F.min(rest)]
+        if parts > 1:
+            aggs.append(F.percentile_approx(rest, _probs(parts), self.accuracy))
+        row = self.df.agg(*aggs).collect()[0]
+        return row[0], (list(row[1]) if parts > 1 else [])
+
+    def top_values(self, f: str, limit: int) -> list[tuple[Any, int]]:
+        from pyspark.sql import functions as F
+
+        rows = (self.df.where(F.col(f).isNotNull()).groupBy(f).count()
+                .orderBy(F.desc("count"), F.asc(f)).limit(limit).collect())
+        return [(r[0], int(r[1])) for r in rows]

@@ -1,0 +1,441 @@
+"""An analysis whose rows stay in DuckDB or Spark: slice tables, heatmaps, confusion tables and
+discovery are counted in the engine; only small tables and pages of rows reach the driver.
+
+Results are the in-memory :class:`errlens.Analysis` ones (same frames, same result types) for
+the same segment definition. What needs every row on the driver raises :class:`ScaleOutError`.
+
+>>> import duckdb
+>>> rel = duckdb.sql("SELECT i AS id, i % 7 AS x, i % 2 AS y, i % 3 = 0 AS p FROM range(100) t(i)")
+>>> rel = rel.select("id, x, CAST(y AS VARCHAR) AS y, CAST(CAST(p AS INT) AS VARCHAR) AS p")
+>>> lazy = LazyAnalysis.from_duckdb(rel, y_true="y", y_pred="p", id="id")
+>>> lazy.n, lazy.classes, int(lazy.slices()["n"].sum())
+(100, ['0', '1'], 100)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+import pandas as pd
+
+from errlens.engines.cohorts import cohort_expr
+from errlens.engines.counts import code_expr, count_keys, flat_key, nan_as_null, vocabulary_code
+from errlens.engines.discover import search_levels
+from errlens.engines.edges import SPARK_ACCURACY, define_lazy
+from errlens.engines.stats import check_metric, stats_from_confusion
+from errlens.slicing.cohort import Cohort
+from errlens.slicing.confusion import NORMALIZE, ConfusionResult, _report, _top_pairs
+from errlens.slicing.discovery_result import DiscoveredSlices, build
+from errlens.slicing.heatmap import HeatmapTable
+from errlens.slicing.segments import Segments
+from errlens.slicing.tables import _ASCENDING, COLUMNS, _add_tests
+
+MAX_ROWS = 10_000
+"""Most rows one :meth:`LazyAnalysis.rows` / :meth:`LazyAnalysis.sample` call brings back."""
+MAX_CLASSES = 1_000
+
+
+class ScaleOutError(NotImplementedError):
+    """The operation would need every row on the driver; the message says what to do instead."""
+
+
+@dataclass(eq=False)
+class LazyAnalysis:
+    """Classifier evaluation data kept in an engine, with its segment definition as literals."""
+
+    frame: nw.LazyFrame[Any]
+    features: list[str]
+    id: str
+    y_true: str
+    y_pred: str
+    proba: list[str]
+    classes: list[Any]
+    definition: list[dict[str, Any]]
+    bins: int
+    top_k: int
+    n: int = 0
+    errors: int = 0
+
+    # ---------------------------------------------------------------- constructors
+    @classmethod
+    def from_duckdb(cls, data: Any, *, y_true: str, y_pred: str, id: str, **options: Any
+                    ) -> LazyAnalysis:
+        """Over a DuckDB relation, or a Parquet path / glob read lazily by DuckDB (out of core).
+        ``options``: see :meth:`from_lazy`."""
+        if isinstance(data, (str, Path)):
+            import duckdb
+
+            data = duckdb.read_parquet(str(data))
+        return cls.from_lazy(data, y_true=y_true, y_pred=y_pred, id=id, **options)
+
+    @classmethod
+    def from_spark(cls, df: Any, *, y_true: str, y_pred: str, id: str, **options: Any
+                   ) -> LazyAnalysis:
+        """Over a PySpark DataFrame; edges come from ``percentile_approx`` with ``accuracy``
+        (exact below that many rows). ``options``: see :meth:`from_lazy`."""
+        return cls.from_lazy(df, y_true=y_true, y_pred=y_pred, id=id, **options)
+
+    @classmethod
+    def from_lazy(
+        cls, data: Any, *, y_true: str, y_pred: str, id: str, proba: Sequence[str] = (),
+        features: Sequence[str] | None = None, classes: Sequence[Any] | None = None,
+        bins: int = 5, top_k: int = 10, definition: list[dict[str, Any]] | None = None,
+        accuracy: int = SPARK_ACCURACY,
+    ) -> LazyAnalysis:
+        """Over any lazy frame narwhals reads (DuckDB, PySpark, SQLFrame, polars…).
+
+        ``definition`` (e.g. ``analysis.segments.definition`` of an in-memory run) fixes the
+        segments; otherwise they are computed in the engine (DuckDB and PySpark only).
+        ``classes`` default to the sorted labels of both columns; ``proba`` names probability
+        columns returned with :meth:`rows`.
+        """
+        frame = nw.from_native(data)
+        if not isinstance(frame, nw.LazyFrame):
+            raise TypeError(f"expected a lazy frame (DuckDB relation, Spark DataFrame…), got "
+                            f"{type(data).__name__}; use errlens.Analysis for in-memory data")
+        columns = frame.collect_schema().names()
+        given = [y_true, y_pred, id, *proba]
+        missing = [c for c in [*given, *(features or [])] if c not in columns]
+        if missing:
+            raise KeyError(f"columns {missing} are not in the data; columns are {columns}")
+        names = [c for c in columns if c not in given] if features is None else list(features)
+        frame = nan_as_null(frame, names)
+        class_list = list(classes) if classes is not None else _classes(frame, y_true, y_pred)
+        if definition is None:
+            definition = define_lazy(frame, names, bins=bins, top_k=top_k, accuracy=accuracy)
+        by_name = {d["feature"]: d for d in definition}
+        undefined = [f for f in names if f not in by_name]
+        if undefined:
+            raise KeyError(f"the definition has no entry for features {undefined}")
+        definition = [by_name[f] for f in names]
+        self = cls(frame, names, id, y_true, y_pred, list(proba), class_list, definition, bins,
+                   top_k)
+        self.frame = frame.with_columns(
+            *[code_expr(d).alias(self._code(j)) for j, d in enumerate(definition)],
+            vocabulary_code(nw.col(y_true), class_list, other=-1).alias("__t"),
+            vocabulary_code(nw.col(y_pred), class_list, other=-1).alias("__p"),
+        ).with_columns((nw.col("__t") != nw.col("__p")).cast(nw.Int32).alias("__e"))
+        self._check()
+        return self
+
+    def _check(self) -> None:
+        k = len(self.classes)
+        row = self.frame.select(
+            nw.len().cast(nw.Int64).alias("n"),
+            nw.col("__e").sum().cast(nw.Int64).alias("errors"),
+            ((nw.col("__t") < 0) | (nw.col("__p") < 0) | nw.col("__t").is_null()
+             | nw.col("__p").is_null()).cast(nw.Int64).sum().cast(nw.Int64).alias("bad"),
+            nw.col(self.id).n_unique().cast(nw.Int64).alias("ids"),
+        ).collect("pandas").to_native().iloc[0]
+        if row["bad"]:
+            raise ValueError(f"{int(row['bad'])} rows have a missing label or one outside "
+                             f"classes {self.classes[:10]}; pass classes= or drop those rows")
+        if row["ids"] != row["n"]:
+            raise ValueError(f"{self.id!r} has {int(row['n'] - row['ids'])} duplicate or missing "
+                             "ids; sample ids must be unique")
+        if k < 2:
+            raise ValueError(f"only one class ({self.classes}) is present: pass classes=")
+        self.n, self.errors = int(row["n"]), int(row["errors"])
+        self.__dict__["_overview"] = self._feature_counts(None)
+
+    # ---------------------------------------------------------------- basics
+    @property
+    def task(self) -> str:
+        """``"binary"`` or ``"multiclass"`` (regressions stay in memory for now)."""
+        return "binary" if len(self.classes) == 2 else "multiclass"
+
+    @property
+    def error_rate(self) -> float:
+        return self.errors / self.n if self.n else float("nan")
+
+    @property
+    def segments(self) -> Segments:
+        """The segment definition as :class:`Segments` (labels only: codes stay in the engine)."""
+        return Segments(self.features, np.empty((0, len(self.features)), np.uint8),
+                        [d["labels"] for d in self.definition], self.definition, self.bins,
+                        self.top_k)
+
+    @staticmethod
+    def _code(j: int) -> str:
+        return f"__c{j}"
+
+    def _index(self, feature: str) -> int:
+        return self.segments.index(feature)
+
+    def _filtered(self, cohort: Any) -> nw.LazyFrame[Any]:
+        return self.frame if cohort is None else self.frame.filter(self._expr(cohort))
+
+    def _expr(self, cohort: Any) -> nw.Expr:
+        if isinstance(cohort, (list, tuple, pd.Index)):
+            cohort = Cohort.ids(list(cohort))
+        if not isinstance(cohort, Cohort):
+            raise TypeError(f"a lazy analysis selects rows with a Cohort or a list of ids, not "
+                            f"{type(cohort).__name__} (a positional mask needs every row)")
+        for feature in {n["feature"] for n in _leaves(cohort.to_json()) if "feature" in n}:
+            if feature not in self.features:
+                raise KeyError(f"cohort uses unknown feature {feature!r}; features are: "
+                               f"{self.features}")
+        return cohort_expr(cohort, segment_code=self._segment_expr, label_code=self._label_expr,
+                           id_column=self.id)
+
+    def _segment_expr(self, feature: str, labels: list[str], bins: int, top_k: int) -> nw.Expr:
+        if (bins, top_k) != (self.bins, self.top_k):
+            raise ScaleOutError(f"this lazy analysis has segments for bins={self.bins}, "
+                                f"top_k={self.top_k}, not bins={bins}, top_k={top_k}")
+        j = self._index(feature)
+        codes = [self.segments.code(feature, label) for label in labels]
+        return nw.col(self._code(j)).is_in(codes)
+
+    def _label_expr(self, which: str, value: Any) -> nw.Expr:
+        if value not in self.classes:
+            raise KeyError(f"{value!r} is not a class; classes are {self.classes}")
+        return nw.col("__t" if which == "true" else "__p") == self.classes.index(value)
+
+    def _confusion_key(self, code: nw.Expr) -> nw.Expr:
+        k = len(self.classes)
+        return (code.cast(nw.Int64) * k + nw.col("__t")) * k + nw.col("__p")
+
+    def _feature_counts(self, cohort: Any) -> dict[str, np.ndarray]:
+        """cm[segment, true, pred] of every feature within ``cohort``, from one query."""
+        if cohort is None and "_overview" in self.__dict__:
+            return self.__dict__["_overview"]
+        k = len(self.classes)
+        keys = {f: self._confusion_key(nw.col(self._code(j))) for j, f in enumerate(self.features)}
+        sizes = {f: len(d["labels"]) * k * k for f, d in zip(self.features, self.definition,
+                                                              strict=True)}
+        counts = count_keys(self._filtered(cohort), keys, sizes)
+        return {f: counts[f][0].reshape(-1, k, k) for f in self.features}
+
+    # ---------------------------------------------------------------- results
+    def slices(
+        self, features: Sequence[str] | None = None, *, cohort: Any = None,
+        metric: str = "error_rate", label: Any = None, min_size: int = 1,
+        sort: str | None = "lift", fdr: float | None = None, confidence: float = 0.95,
+    ) -> pd.DataFrame:
+        """Per-segment table, as :meth:`errlens.Analysis.slices` (one engine query)."""
+        if isinstance(features, str):
+            raise TypeError(f"features must be a list of names, got the string {features!r}")
+        names = list(self.features) if features is None else list(features)
+        for name in names:
+            self._index(name)
+        if int(min_size) != min_size or min_size < 0:
+            raise ValueError(f"min_size must be a non-negative integer, got {min_size!r}")
+        if fdr is not None and not 0 < fdr < 1:
+            raise ValueError(f"fdr is a false discovery rate between 0 and 1, got {fdr}")
+        index = check_metric(metric, self.task, self.classes, label)
+        counts = self._feature_counts(cohort)
+        parts = []
+        for name in names:
+            cm = counts[name]
+            stats = stats_from_confusion(cm, metric=metric, label_index=index,
+                                         confidence=confidence)
+            stats.insert(0, "code", np.arange(len(cm)))
+            stats.insert(0, "segment", self.definition[self._index(name)]["labels"])
+            stats.insert(0, "feature", name)
+            parts.append(stats)
+        table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=list(COLUMNS))
+        table = table[table["n"] >= max(min_size, 0)].reset_index(drop=True)
+        if fdr is not None:
+            cm_all = counts[self.features[0]].sum(axis=0)
+            rows = int(cm_all.sum())
+            _add_tests(table, rows, rows - int(np.trace(cm_all)), fdr)
+        if sort is not None:
+            if sort not in table.columns:
+                raise ValueError(f"cannot sort by {sort!r}; columns are {list(table.columns)}")
+            table = table.sort_values([sort, "n"], ascending=[sort in _ASCENDING, False],
+                                      kind="stable", na_position="last").reset_index(drop=True)
+        return table
+
+    def heatmap(self, feature_a: str, feature_b: str, *, metric: str = "error_rate",
+                label: Any = None, cohort: Any = None, confidence: float = 0.95) -> HeatmapTable:
+        """Statistics of every segment pair, as :meth:`errlens.Analysis.heatmap`."""
+        if feature_a == feature_b:
+            raise ValueError(f"a heatmap needs two different features, got {feature_a!r} twice")
+        ja, jb = self._index(feature_a), self._index(feature_b)
+        labels_a, labels_b = self.definition[ja]["labels"], self.definition[jb]["labels"]
+        index = check_metric(metric, self.task, self.classes, label)
+        k = len(self.classes)
+        cells = len(labels_a) * len(labels_b)
+        key = self._confusion_key(flat_key([self._code(ja), self._code(jb)],
+                                           [len(labels_a), len(labels_b)]))
+        counts = count_keys(self._filtered(cohort), {"cells": key}, {"cells": cells * k * k})
+        stats = stats_from_confusion(counts["cells"][0].reshape(cells, k, k), metric=metric,
+                                     label_index=index, confidence=confidence)
+        size_b = len(labels_b)
+        at = np.arange(cells)
+        stats.insert(0, feature_b, np.asarray(labels_b, dtype=object)[at % size_b])
+        stats.insert(0, feature_a, np.asarray(labels_a, dtype=object)[at // size_b])
+        base = None if cohort is None else self._as_cohort(cohort)
+        return HeatmapTable(feature_a, feature_b, list(labels_a), list(labels_b), stats, metric,
+                            self.bins, self.top_k, base)
+
+    def confusion(self, cohort: Any = None, *, normalize: str | None = None, top: int = 10
+                  ) -> ConfusionResult:
+        """Confusion table of ``cohort``, as :meth:`errlens.Analysis.confusion`."""
+        if normalize not in NORMALIZE:
+            raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
+        k = len(self.classes)
+        inside = nw.lit(1) if cohort is None else self._expr(cohort).cast(nw.Int64)
+        counts = count_keys(self.frame, {"cm": self._confusion_key(inside)}, {"cm": 2 * k * k})
+        both = counts["cm"][0].reshape(2, k, k)
+        cm, rest = both[1], both[0]
+        index = pd.Index(self.classes, name="true")
+        comparison = None
+        if cohort is not None and rest.sum():
+            comparison = _report(cm, index).join(_report(rest, index), lsuffix="_slice",
+                                                 rsuffix="_rest")
+        total = cm.sum()
+        return ConfusionResult(
+            classes=list(self.classes),
+            counts=pd.DataFrame(cm, index=index,
+                                columns=pd.Index(self.classes, name="predicted")),
+            normalize=normalize, report=_report(cm, index),
+            top_pairs=_top_pairs(cm, self.classes, top),
+            accuracy=float(np.trace(cm) / total) if total else float("nan"),
+            comparison=comparison, cohort=None if cohort is None else self._as_cohort(cohort),
+        )
+
+    def discover(self, *, k: int = 10, max_level: int = 3, min_support: int | float | None = None,
+                 alpha: float = 0.95, features: Sequence[str] | None = None, cohort: Any = None
+                 ) -> DiscoveredSlices:
+        """Top-``k`` SliceLine slices, as :meth:`errlens.Analysis.discover`; one engine query
+        per level counts every candidate feature set."""
+        names = list(self.features) if features is None else (
+            [features] if isinstance(features, str) else list(features))
+        if not names or len(set(names)) != len(names):
+            raise ValueError(f"features must list distinct names (None for all), got {names}")
+        columns = [self._index(f) for f in names]
+        cards = [len(self.definition[j]["labels"]) for j in columns]
+        frame = _compact(self._filtered(cohort).select(
+            *[nw.col(self._code(j)).cast(nw.Int16) for j in columns], "__e"))
+        first = self._feature_counts(cohort)[names[0]]
+        n, errors = int(first.sum()), int(first.sum() - np.trace(first, axis1=1, axis2=2).sum())
+        if n == 0:
+            raise ValueError("the cohort selects no rows: discover needs at least one row")
+
+        def count(sets: list[tuple[int, ...]]) -> dict[tuple[int, ...], Any]:
+            keys = {s: flat_key([self._code(columns[f]) for f in s], [cards[f] for f in s])
+                    for s in sets}
+            sizes = {s: int(np.prod([cards[f] for f in s])) for s in sets}
+            return count_keys(frame, keys, sizes, weight="__e")
+
+        try:
+            search = search_levels(count, cards, n=n, errors=errors, k=k, max_level=max_level,
+                                   min_support=min_support, alpha=alpha)
+        finally:
+            if hasattr(frame.to_native(), "unpersist"):
+                frame.to_native().unpersist()
+        base = None if cohort is None else self._as_cohort(cohort)
+        return build(search, self.segments, columns, np.empty((0, len(columns)), np.uint8),
+                     np.empty(0), base=base, binary=True,
+                     params={"k": k, "max_level": max_level, "alpha": alpha})
+
+    # ---------------------------------------------------------------- rows
+    def rows(self, cohort: Any = None, *, limit: int = 100, after: Any = None) -> pd.DataFrame:
+        """The first ``limit`` rows of ``cohort`` by id (after id ``after``: keyset paging, which
+        engines answer with a top-k instead of sorting everything), indexed by id: features,
+        ``y_true``, ``y_pred``, ``error`` and the probability columns."""
+        _check_limit(limit)
+        frame = self._filtered(cohort)
+        if after is not None:
+            frame = frame.filter(nw.col(self.id) > nw.lit(after))
+        return self._page(frame.sort(self.id).head(limit))
+
+    def sample(self, cohort: Any = None, *, n: int = 100, seed: int = 0) -> pd.DataFrame:
+        """About ``n`` random rows of ``cohort`` (Bernoulli sampling in the engine, seeded)."""
+        _check_limit(n)
+        frame = self._filtered(cohort)
+        total = int(frame.select(nw.len()).collect("pandas").to_native().iloc[0, 0])
+        fraction = min(1.0, 1.5 * n / max(total, 1) + 1e-9)
+        native = frame.to_native()
+        if self.frame.implementation.is_duckdb():
+            native = native.query("t", f"SELECT * FROM t USING SAMPLE {fraction * 100:.12f}% "
+                                       f"(bernoulli, {int(seed)})")
+        elif hasattr(native, "sample"):
+            native = native.sample(False, fraction, int(seed))
+        else:
+            raise ScaleOutError(f"sampling is not available on {self.frame.implementation}")
+        return self._page(nw.from_native(native).sort(self.id).head(n))
+
+    def _page(self, frame: nw.LazyFrame[Any]) -> pd.DataFrame:
+        out = frame.select(self.id, *self.features, self.y_true, self.y_pred, "__e",
+                           *self.proba).collect("pandas").to_native()
+        out = out.rename(columns={self.y_true: "y_true", self.y_pred: "y_pred", "__e": "error"})
+        out["error"] = out["error"].astype(bool)
+        return out.set_index(self.id)
+
+    def _as_cohort(self, cohort: Any) -> Cohort:
+        return cohort if isinstance(cohort, Cohort) else Cohort.ids(list(cohort))
+
+    # ---------------------------------------------------------------- what does not scale out
+    def suspects(self, *args: Any, **kwargs: Any) -> Any:
+        """Not on an engine: confident learning's thresholds and kNN votes need every row's
+        probabilities or neighbours on the driver."""
+        raise ScaleOutError(
+            f"suspects need every row's probabilities (confident learning) or its neighbours "
+            f"(kNN, which over a distributed frame also needs embeddings to search); this "
+            f"analysis keeps its {self.n:,} rows in {self.frame.implementation}. Run suspects on "
+            "a cohort small enough for memory: errlens.Analysis.from_predictions("
+            "lazy.rows(cohort, limit=...), ...), or on the in-memory analysis"
+        )
+
+    def error_tree(self, *args: Any, **kwargs: Any) -> Any:
+        """Not on an engine yet (each node would be one more engine query)."""
+        raise ScaleOutError(
+            "the error tree is not computed in an engine yet; use discover() (SliceLine, "
+            "counted in the engine) or build the tree on an in-memory analysis"
+        )
+
+    def mask(self, cohort: Any = None) -> np.ndarray:
+        """Not on an engine: a positional mask is one value per row."""
+        raise ScaleOutError(
+            f"a row mask would bring all {self.n:,} rows to the driver; select rows with a "
+            "Cohort and read them with rows(cohort, limit=...) or count them with slices()"
+        )
+
+
+def _check_limit(limit: int) -> None:
+    if int(limit) != limit or not 0 < limit <= MAX_ROWS:
+        raise ScaleOutError(f"pages hold 1 to {MAX_ROWS:,} rows, got {limit!r}: page with "
+                            "after=<last id> or aggregate with slices() / heatmap()")
+
+
+def _classes(frame: nw.LazyFrame[Any], y_true: str, y_pred: str) -> list[Any]:
+    values: set[Any] = set()
+    for column in (y_true, y_pred):
+        seen = (frame.select(nw.col(column)).unique().head(MAX_CLASSES + 1)
+                .collect("pandas").to_native()[column].dropna().tolist())
+        values.update(seen)
+        if len(values) > MAX_CLASSES:
+            raise ValueError(f"{column!r} has more than {MAX_CLASSES} distinct labels: a lazy "
+                             "analysis is for classifiers; pass classes= if that is intended")
+    try:
+        return sorted(values)
+    except TypeError:
+        return list(values)
+
+
+def _leaves(node: dict[str, Any]) -> list[dict[str, Any]]:
+    if node["kind"] in ("and", "or"):
+        return [leaf for arg in node["args"] for leaf in _leaves(arg)]
+    if node["kind"] == "not":
+        return _leaves(node["arg"])
+    return [node]
+
+
+def _compact(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """The code columns computed once for the many queries of a search, instead of re-reading
+    the source and re-coding at every level: DuckDB keeps them (2 bytes a code), Spark caches
+    them on the executors (small plans: Spark slows down sharply on huge expression trees)."""
+    native = frame.to_native()
+    if frame.implementation.is_duckdb():
+        return nw.from_native(native.materialize())
+    if hasattr(native, "cache"):
+        return nw.from_native(native.cache())
+    return frame
