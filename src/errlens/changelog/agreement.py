@@ -124,15 +124,19 @@ def _class_list(matrix: pd.DataFrame, classes: Sequence[Any] | None) -> list[Any
     return list(classes)
 
 
+def label_codes(matrix: pd.DataFrame, classes: Sequence[Any]) -> np.ndarray:
+    """Samples × annotators int array of positions in ``classes``; -1 where not judged."""
+    cols = [pd.Categorical(matrix[c], categories=list(classes)).codes for c in matrix.columns]
+    return np.column_stack(cols) if cols else np.empty((len(matrix), 0), dtype=np.int8)
+
+
 def rating_counts(matrix: pd.DataFrame, classes: Sequence[Any] | None = None) -> pd.DataFrame:
     """Samples × classes table: how many annotators chose each class for each sample."""
     cls = _class_list(matrix, classes)
-    long = matrix.stack().reset_index()
-    long.columns = pd.Index(["sample_id", "author", "label"])
-    counts = pd.crosstab(long["sample_id"], long["label"])
-    counts = counts.reindex(index=matrix.index, columns=cls, fill_value=0).fillna(0).astype(int)
-    counts.columns.name = "label"
-    return counts
+    codes = label_codes(matrix, cls)
+    counts = np.stack([(codes == k).sum(axis=1) for k in range(len(cls))], axis=1)
+    return pd.DataFrame(counts.reshape(len(matrix), len(cls)), index=matrix.index,
+                        columns=pd.Index(cls, name="label"))
 
 
 def majority_vote(
@@ -204,6 +208,15 @@ def majority_vote(
     )
 
 
+def _kappa(ya: np.ndarray, yb: np.ndarray, k: int) -> float:
+    both = (ya >= 0) & (yb >= 0)
+    if not both.any():
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undefined kappa comes back as NaN
+        return float(cohen_kappa_score(ya[both], yb[both], labels=list(range(k))))
+
+
 def cohen_kappa(
     matrix: pd.DataFrame, a: Any, b: Any, *, classes: Sequence[Any] | None = None
 ) -> float:
@@ -212,27 +225,22 @@ def cohen_kappa(
     Computed by :func:`sklearn.metrics.cohen_kappa_score`; NaN when chance agreement is 1
     (both always chose the same single class), where kappa is undefined.
     """
-    both = matrix[[a, b]].dropna()
-    if both.empty:
-        return float("nan")
-    labels = _class_list(matrix[[a, b]], classes)
-    codes = {c: i for i, c in enumerate(labels)}
-    ya = both[a].map(codes).to_numpy()
-    yb = both[b].map(codes).to_numpy()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # undefined kappa comes back as NaN, said above
-        return float(cohen_kappa_score(ya, yb, labels=list(range(len(labels)))))
+    cls = _class_list(matrix[[a, b]], classes)
+    codes = label_codes(matrix[[a, b]], cls)
+    return _kappa(codes[:, 0], codes[:, 1], len(cls))
 
 
 def pairwise_kappa(matrix: pd.DataFrame, *, classes: Sequence[Any] | None = None) -> pd.DataFrame:
     """Long table of Cohen's kappa for every pair of annotators: a, b, n_shared, kappa."""
+    cls = _class_list(matrix, classes)
+    codes = label_codes(matrix, cls)
     rows = []
     authors = list(matrix.columns)
     for i, a in enumerate(authors):
-        for b in authors[i + 1 :]:
-            shared = int(matrix[[a, b]].notna().all(axis=1).sum())
-            rows.append({"a": a, "b": b, "n_shared": shared,
-                         "kappa": cohen_kappa(matrix, a, b, classes=classes)})
+        for j in range(i + 1, len(authors)):
+            shared = int(((codes[:, i] >= 0) & (codes[:, j] >= 0)).sum())
+            rows.append({"a": a, "b": authors[j], "n_shared": shared,
+                         "kappa": _kappa(codes[:, i], codes[:, j], len(cls))})
     return pd.DataFrame(rows, columns=["a", "b", "n_shared", "kappa"])
 
 
@@ -270,18 +278,16 @@ def krippendorff_alpha(matrix: pd.DataFrame, *, classes: Sequence[Any] | None = 
     Missing judgements are allowed; samples with fewer than two judgements do not count.
     """
     cls = _class_list(matrix, classes)
-    if len(cls) < 2 or int(matrix.notna().sum(axis=1).max()) < 2:
-        return float("nan")
-    codes = {c: float(i) for i, c in enumerate(cls)}
-    data = matrix.apply(lambda col: col.map(codes)).to_numpy(dtype=float).T
-    pairable = (~np.isnan(data)).sum(axis=0) >= 2
-    if len(np.unique(data[:, pairable][~np.isnan(data[:, pairable])])) < 2:
-        return float("nan")
+    data = label_codes(matrix, cls).astype(float).T
+    data[data < 0] = np.nan
+    pairable = data[:, (~np.isnan(data)).sum(axis=0) >= 2]
+    if len(np.unique(pairable[~np.isnan(pairable)])) < 2:
+        return float("nan")  # nothing to compare, or a single value: alpha is undefined
     return float(
         krippendorff.alpha(
             reliability_data=data,
             level_of_measurement="nominal",
-            value_domain=list(codes.values()),
+            value_domain=[float(i) for i in range(len(cls))],
         )
     )
 
