@@ -8,9 +8,9 @@ returns the top-k slices with ``|S| >= min_support``, ``se > 0`` and a positive 
 The lattice is walked level by level as in the paper: a level-l candidate needs all its l parents
 to be valid (evaluated, large enough, with errors) and a score upper bound, computed from the
 smallest parent statistics, at least the current k-th score. Instead of sparse matrix products,
-each feature set is counted at once with ``np.bincount`` over a combined integer key (one
-multiply-add per row on top of a cached prefix key), and feature sets without any candidate are
-never counted. Memory is O(n) plus dense per-cell statistics of one level.
+each feature set is counted at once with ``np.bincount`` over a combined integer key (see
+:mod:`errlens.slicing.discovery_count`), and feature sets without any candidate are never
+counted. Memory is O(n) plus dense per-cell statistics of one level.
 """
 
 from __future__ import annotations
