@@ -342,3 +342,18 @@ def test_constructor_rejects_bad_arguments(ev):
         SuspectBrowser(ev, image=np.zeros((3, 8, 8)))
     with pytest.raises(TypeError, match="unknown arguments"):
         SuspectBrowser(ev, colour="red")
+
+
+def test_without_probabilities_it_opens_on_all_rows_and_explains_suspects(ev):
+    plain = el.Analysis.from_predictions(ev.features.iloc[:500], y_true=ev.y_true.iloc[:500],
+                                         y_pred=ev.y_pred.iloc[:500], id=ev.ids[:500])
+    b = SuspectBrowser(plain)
+    assert b.mode == "all" and not b.has_proba
+    reply, table = page(b, mode="all")
+    assert reply["total"] == 500 and table["p_given"].null_count == 25
+    reply, _ = page(b)
+    assert "no probabilities" in reply["error"] and "knn" in reply["error"]
+    knn = SuspectBrowser(plain, method="knn")
+    reply, table = page(knn)
+    assert reply["error"] is None and reply["total"] == int(plain.suspects("knn").table[
+        "flagged"].sum())

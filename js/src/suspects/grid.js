@@ -69,10 +69,9 @@ function suspicion(r, v) {
   const parts = [h("span", { cls: "el-score", text: num(r.score) })];
   if (r.flagged) parts.push(h("span", { cls: "el-flag", text: "suspect",
     attrs: { title: `flagged by ${v.method}` } }));
-  const why = v.mode === "suspects" && r.rank !== null
-    ? `rank ${r.rank} · ${v.method}${v.scoreKind ? ` (${v.scoreKind})` : ""}`
-    : r.flagged ? `flagged by ${v.method}` : "";
-  if (why) parts.push(h("div", { cls: "el-muted el-cause", text: why }));
+  const why = v.mode === "suspects" && r.rank !== null ? `rank ${r.rank}` : "";
+  const title = `${v.method}${v.scoreKind ? `, score: ${v.scoreKind}` : ""}`;
+  if (why) parts.push(h("div", { cls: "el-muted el-cause", text: why, attrs: { title } }));
   return h("div", {}, parts);
 }
 

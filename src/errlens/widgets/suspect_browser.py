@@ -91,6 +91,8 @@ class SuspectBrowser(ErrlensWidget):
         self._view = StoreView(store, analysis.ids) if store is not None else None
         self._store = store
         self._checked: set[int] = set()
+        if analysis.proba is None and method not in ("knn", "residual"):
+            kwargs.setdefault("mode", "all")  # no probabilities: no confident-learning suspects
         editable, hint = self._editability(analysis, store)
         classes = self._view.classes if self._view is not None else [
             plain(c) for c in analysis.classes]
