@@ -225,3 +225,15 @@ def test_reviewer_policy_and_adjudicate(income, tmp_path):
     assert ev.op == "adjudicate" and s.labels()[a] == ">50K"
     with pytest.raises(ChangelogError, match="not edits of sample"):
         s.adjudicate(a, ">50K", resolves=[s.events()["event_id"].iloc[2]])
+
+
+def test_an_ordinary_edit_does_not_close_a_conflict(income, tmp_path):
+    sid = income.index[(income == "<=50K").to_numpy()][0]
+    s = LabelStore(income, tmp_path / "c.jsonl", author="ana")
+    s.record_many([{"op": "set", "id": sid, "label": ">50K", "author": "ana"},
+                   {"op": "confirm", "id": sid, "author": "ben"}])
+    assert len(s.conflicts()) == 1
+    again = s.relabel(sid, ">50K", note="still sure")
+    assert len(again.parents) == 1 and len(s.conflicts()) == 1
+    s.adjudicate(sid, ">50K")
+    assert s.conflicts().empty

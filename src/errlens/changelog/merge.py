@@ -23,7 +23,7 @@ import pandas as pd
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
 from errlens.changelog.events import Event, canonical, event_from_dict, seal
 from errlens.changelog.frames import describe_problems
-from errlens.changelog.logfile import fsync_dir, scan
+from errlens.changelog.logfile import fsync_dir, gc_paused, scan
 from errlens.changelog.replay import replay
 from errlens.changelog.schema import LabelSchema
 
@@ -46,7 +46,11 @@ class MergeReport:
 
 def read_log(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Event]]:
     """Header and events of a log, refusing any damage (a torn last line is skipped)."""
-    path = os.fspath(path)
+    with gc_paused():
+        return _read_log(os.fspath(path))
+
+
+def _read_log(path: str) -> tuple[dict[str, Any], list[Event]]:
     with open(path, "rb") as fh:
         data = fh.read()
     if not data:

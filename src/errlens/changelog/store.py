@@ -32,7 +32,7 @@ from errlens.changelog.events import (
     utc_now,
     validate,
 )
-from errlens.changelog.logfile import LogFile, scan
+from errlens.changelog.logfile import LogFile, gc_paused, scan
 from errlens.changelog.replay import Replay
 from errlens.changelog.schema import LabelSchema, make_guideline
 from errlens.changelog.timeutil import to_utc_text
@@ -107,6 +107,10 @@ class LabelStore(frames.ViewsMixin):
         self._state = Replay(self._base_schema.copy())
 
     def _open(self) -> None:
+        with gc_paused():
+            self._load()
+
+    def _load(self) -> None:
         data = self._log.read()
         if not data:
             raise CorruptLogError(f"{self.path} is empty (0 bytes), so it is not a changelog: "
@@ -275,7 +279,7 @@ class LabelStore(frames.ViewsMixin):
         if prev is not None and prev.new_label is not None:
             parents: tuple[str, ...] = (prev.event_id,)
         else:
-            parents = self._state.head_ids(sample) if sample is not None else ()
+            parents = self._seen_heads(sample, author, op) if sample is not None else ()
         if spec.get("parents") is not None:
             parents = tuple(spec["parents"])
         new_label = label
@@ -296,7 +300,7 @@ class LabelStore(frames.ViewsMixin):
             sample = target.sample_id
             new_label = target.old_label if target.new_label is not None else None
             current = self._current(sample) if sample is not None else None
-            parents = self._state.head_ids(sample) if new_label is not None else ()
+            parents = self._seen_heads(sample, author, op) if new_label is not None else ()
         elif op in ("skip", "comment", "tag", "schema") and label is not None:
             raise ChangelogError(f"a {op} event takes no label")
         ts = to_utc_text(spec.get("timestamp")) if spec.get("timestamp") is not None else utc_now()
@@ -318,6 +322,14 @@ class LabelStore(frames.ViewsMixin):
             time_spent=_num(spec.get("time_spent")), cause=cause_value, parents=parents,
             refs=refs)
         return validate(ev)
+
+    def _seen_heads(self, sample: Any, author: str, op: Any) -> tuple[str, ...]:
+        """Parents of a new event: every head, except that on a conflicted sample only an
+        adjudication supersedes the others (an ordinary edit replaces the author's own)."""
+        heads = self._state.heads.get(sample, [])
+        if op == "adjudicate" or len({repr(h.label) for h in heads}) <= 1:
+            return tuple(h.event_id for h in heads)
+        return tuple(h.event_id for h in heads if self._state.get(h.event_id).author == author)
 
     def _current(self, sample: Any) -> Any:
         return self._state.label(sample, self.dataset.label(sample))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import SCHEMA_VERSION, event_from_dict
-from errlens.changelog.logfile import scan
+from errlens.changelog.logfile import gc_paused, scan
 from errlens.changelog.replay import Replay
 from errlens.changelog.schema import LabelSchema
 
@@ -70,7 +70,11 @@ def verify_file(path: str | os.PathLike[str], *, dataset: Dataset | None = None,
     ``expect_head`` is a head hash noted earlier (printed by ``errlens changelog verify``);
     giving it also detects lines removed from the end, which a hash chain alone cannot.
     """
-    path = os.fspath(path)
+    with gc_paused():
+        return _verify(os.fspath(path), dataset, expect_head)
+
+
+def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> VerifyReport:
     report = VerifyReport(path)
     if not os.path.exists(path):
         report.problems.append(Problem(0, f"{path} does not exist"))

@@ -1,0 +1,223 @@
+"""Label changelog benchmark: fsync'd append latency, replay and verify of 1M events, peak
+memory, and a long SIGKILL crash run. Peers measured in the same run: the raw
+``write + fsync`` floor, SQLite (stdlib, ``synchronous=FULL``, one commit per edit), a plain
+``json.loads`` loop and pandas ``read_json(lines=True)`` over the same file, and SHA-256 of
+the whole file.
+
+    .venv/bin/python benchmarks/changelog.py            # 1M events, 2,000 appends, 100 kills
+    .venv/bin/python benchmarks/changelog.py --quick    # 100k events, 300 appends, 15 kills
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from errlens.changelog import ChangelogWarning, LabelStore
+from errlens.changelog.events import Event, seal
+
+CLASSES = ["negative", "neutral", "positive"]
+
+
+def dataset(n: int = 50_000) -> pd.Series:
+    rng = np.random.default_rng(0)
+    return pd.Series(rng.choice(CLASSES, n), index=[f"tw-{i:06d}" for i in range(n)])
+
+
+def latency(path: Path, labels: pd.Series, n: int) -> dict[str, np.ndarray]:
+    """Per-call wall time (ms) of store.relabel, of raw write+fsync and of SQLite commits."""
+    store = LabelStore(labels, path, author="ana")
+    ids = labels.index.to_numpy()
+    rng = random.Random(1)
+    ours = []
+    for _ in range(n):
+        t = time.perf_counter()
+        store.relabel(rng.choice(ids), rng.choice(CLASSES), cause={"detector": "bench"})
+        ours.append(time.perf_counter() - t)
+    line = path.read_text().splitlines()[-1].encode() + b"\n"
+    raw = []
+    fd = os.open(path.with_suffix(".raw"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    for _ in range(n):
+        t = time.perf_counter()
+        os.write(fd, line)
+        os.fsync(fd)
+        raw.append(time.perf_counter() - t)
+    os.close(fd)
+    db = sqlite3.connect(path.with_suffix(".sqlite"))
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE ev (id TEXT PRIMARY KEY, sample TEXT, label TEXT, body TEXT)")
+    lite = []
+    for k in range(n):
+        t = time.perf_counter()
+        db.execute("INSERT INTO ev VALUES (?, ?, ?, ?)", (str(k), rng.choice(ids),
+                                                         rng.choice(CLASSES), line.decode()))
+        db.commit()
+        lite.append(time.perf_counter() - t)
+    db.close()
+    return {k: np.array(v) * 1000 for k, v in
+            (("errlens relabel", ours), ("raw write+fsync", raw), ("sqlite commit", lite))}
+
+
+def write_big_log(path: Path, labels: pd.Series, n: int) -> None:
+    """A realistic n-event log: relabels with causes, confirms, skips, notes, tags."""
+    store = LabelStore(labels, path, author="setup")
+    store.tag("start")
+    lines = path.read_text().splitlines()
+    prev = json.loads(lines[-1])["hash"]
+    rng = np.random.default_rng(2)
+    ids = labels.index.to_numpy()
+    current = dict(zip(labels.index, labels.tolist(), strict=True))
+    heads: dict[str, str] = {}
+    with open(path, "a", encoding="utf-8") as fh:
+        buf = []
+        for k in range(2, n + 1):
+            sid = str(ids[rng.integers(len(ids))])
+            kind = rng.random()
+            old = current[sid]
+            new = str(CLASSES[rng.integers(3)]) if kind < 0.7 else old
+            op = "set" if kind < 0.7 else ("confirm" if kind < 0.9 else "skip")
+            ev = Event(event_id=f"{k:012x}{rng.integers(1 << 62):020x}", op=op,
+                       author=f"ann{k % 5}", timestamp="2026-11-28T10:00:00.000000Z",
+                       origin="bench", oseq=k, sample_id=sid, old_label=old,
+                       new_label=None if op == "skip" else new,
+                       cause={"detector": "cleanlab", "score": round(float(rng.random()), 4),
+                              "rank": int(k % 500)},
+                       note="checked the text" if k % 10 == 0 else None,
+                       parents=(heads[sid],) if sid in heads and op != "skip" else ())
+            if op != "skip":
+                heads[sid], current[sid] = ev.event_id, new
+            line, prev = seal(ev.body(), prev)
+            buf.append(line + "\n")
+            if len(buf) == 50_000:
+                fh.write("".join(buf))
+                buf = []
+        fh.write("".join(buf))
+
+
+CHILD = r"""
+import json, resource, sys, time, warnings, hashlib
+import numpy as np, pandas as pd
+path, what = sys.argv[1], sys.argv[2]
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rng = np.random.default_rng(0)
+labels = pd.Series(rng.choice(["negative", "neutral", "positive"], 50_000),
+                   index=[f"tw-{i:06d}" for i in range(50_000)])
+t = time.perf_counter()
+if what == "replay":
+    from errlens.changelog import LabelStore
+    store = LabelStore(labels, path, author="bench")
+    n = len(store._state.events); store.labels()
+elif what == "verify":
+    from errlens.changelog import verify_file
+    report = verify_file(path); assert report.ok, str(report); n = report.n_events
+elif what == "json.loads loop":
+    with open(path, "rb") as fh:
+        n = sum(1 for line in fh if json.loads(line))
+elif what == "pandas read_json":
+    n = len(pd.read_json(path, lines=True, dtype=False))
+elif what == "sha256 of file":
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    n = 0
+elapsed = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": elapsed, "peak_mb": peak / 1024, "base_mb": base / 1024, "n": n}))
+"""
+
+
+def timed_child(path: Path, what: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", CHILD, str(path), what], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def crash_run(tmp: Path, labels: pd.Series, trials: int) -> tuple[int, int, int]:
+    """Fork a writer, SIGKILL it at a random moment, check every acknowledged event."""
+    path = tmp / "crash.jsonl"
+    small = labels.iloc[:500]
+    LabelStore(small, path, author="setup")
+    rng = random.Random(3)
+    acked: set[str] = set()
+    lost = 0
+    for trial in range(trials):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: append until killed, acknowledging each returned call
+            try:
+                os.close(r)
+                s = LabelStore(small, path, author=f"w{trial}")
+                ids = list(small.index)
+                while True:
+                    evs = (s.relabel_many(rng.sample(ids, 5), rng.choice(CLASSES))
+                           if rng.random() < 0.3 else [s.relabel(rng.choice(ids), "neutral")])
+                    os.write(w, "".join(e.event_id + "\n" for e in evs).encode())
+            finally:
+                os._exit(0)
+        os.close(w)
+        time.sleep(rng.uniform(0.02, 0.5))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        data = b""
+        while chunk := os.read(r, 65536):
+            data += chunk
+        os.close(r)
+        acked.update(data.decode().split("\n")[:-1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ChangelogWarning)
+            present = set(LabelStore(small, path, author="check").events()["event_id"])
+        lost += len(acked - present)
+    return trials, len(acked), lost
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes for a fast check")
+    args = ap.parse_args()
+    n_events, n_appends, n_kills = ((100_000, 300, 15) if args.quick
+                                    else (1_000_000, 2_000, 100))
+    labels = dataset()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        print(f"== fsync'd append latency, {n_appends} appends (ms)")
+        lat = latency(tmp / "lat.jsonl", labels, n_appends)
+        ref = lat["errlens relabel"]
+        for name, v in lat.items():
+            print(f"{name:18s} median {np.median(v):6.2f}  p99 {np.percentile(v, 99):6.2f}  "
+                  f"ratio errlens/this (p99) {np.percentile(ref, 99) / np.percentile(v, 99):5.2f}")
+
+        big = tmp / "big.jsonl"
+        t = time.perf_counter()
+        write_big_log(big, labels, n_events)
+        size = big.stat().st_size / 1e6
+        took = time.perf_counter() - t
+        print(f"\n== {n_events:,} events, {size:.0f} MB (written in {took:.1f} s)")
+        rows = {w: timed_child(big, w) for w in ("replay", "verify", "json.loads loop",
+                                                 "pandas read_json", "sha256 of file")}
+        for name, r in rows.items():
+            ratio = (rows["replay" if name != "sha256 of file" else "verify"]["seconds"]
+                     / r["seconds"])
+            print(f"{name:18s} {r['seconds']:7.2f} s   peak RSS {r['peak_mb']:7.0f} MB "
+                  f"(imports {r['base_mb']:4.0f} MB)   errlens/this {ratio:5.2f}")
+
+        print(f"\n== SIGKILL during appends, {n_kills} trials")
+        trials, n_acked, lost = crash_run(tmp, labels, n_kills)
+        print(f"trials {trials}, acknowledged events {n_acked}, lost {lost}")
+
+
+if __name__ == "__main__":
+    main()
