@@ -116,6 +116,7 @@ export function buildTree(nodes, onSelect) {
       ],
       () => onSelect(n.id), "el-node");
     b.style.marginLeft = `${16 * n.depth}px`;
+    b.style.width = `calc(100% - ${16 * n.depth}px)`; // keeps the figures in aligned columns
     b.style.borderLeftColor = heat(n.error_rate);
     return b;
   }));
