@@ -1,5 +1,8 @@
 """errlens: Jupyter-native ML error analysis and relabeling.
 
+The core (Analysis, Cohort, LabelStore) is plain Python; the widgets (SummaryWidget,
+SuspectBrowser, explore) load lazily, so scripts that never display one never import ipywidgets.
+
 >>> import errlens as el
 >>> ev = el.Analysis.from_predictions({"x": [1, 2, 3]}, y_true=[0, 1, 1], y_pred=[0, 1, 0])
 >>> round(ev.error_rate, 3)
@@ -8,8 +11,30 @@
 
 from __future__ import annotations
 
-from errlens.analysis import Analysis
-from errlens.widgets.summary import SummaryWidget
+from importlib import import_module
+from typing import Any
 
-__all__ = ["Analysis", "SummaryWidget"]
+from errlens.analysis import Analysis
+from errlens.changelog import Changelog, LabelStore, merge_logs
+from errlens.slicing.cohort import Cohort
+
+_LAZY = {
+    "SummaryWidget": "errlens.widgets.summary",
+    "SuspectBrowser": "errlens.widgets.suspect_browser",
+    "Explorer": "errlens.widgets.explorer",
+    "explore": "errlens.widgets.explorer",
+    "to_html": "errlens.report",
+}
+
+__all__ = ["Analysis", "Changelog", "Cohort", "LabelStore", "merge_logs", *_LAZY]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'errlens' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
