@@ -158,3 +158,14 @@ def test_a_whole_cohort_can_be_sent_and_is_validated(ev, view):
                             ("age > 3", "JSON object")]:
         assert needle in send(view, {"type": "select_cohort", "cohort": payload})["error"]
         assert view.selection == cohort
+
+
+def test_unexpected_kernel_errors_reach_the_widget(ev, view, monkeypatch):
+    def broken(**_: Any) -> None:
+        raise MemoryError("discovery ran out of memory")
+
+    monkeypatch.setattr(ev, "discover", broken)
+    reply = send(view, {"type": "discover"})
+    assert reply["error"] == ("internal error, please report it: MemoryError: discovery ran "
+                              "out of memory")
+    assert view.progress["running"] is False and view.slices == []

@@ -166,6 +166,10 @@ class CohortView(ErrlensWidget):
         except (SelectionError, KeyError, ValueError, TypeError, IndexError) as exc:
             self.send({"type": "reply", "request": request, "error": _message(exc)})
             return
+        except Exception as exc:  # shown in the widget instead of lost in the kernel log
+            self.send({"type": "reply", "request": request,
+                       "error": f"internal error, please report it: {type(exc).__name__}: {exc}"})
+            return
         self.send({"type": "reply", "request": request, "error": None})
 
 
