@@ -177,3 +177,13 @@ def test_export_rejects_what_it_cannot_show(store, tweets_analysis, tmp_path) ->
         export_csv(store, tmp_path / "x.csv", columns=["text"])
     with pytest.raises(ChangelogError, match="not features of the analysis"):
         export_csv(store, tmp_path / "x.csv", columns=["txt"], analysis=tweets_analysis)
+
+
+def test_answers_written_before_a_rename_resolve_to_the_new_name(store, tmp_path) -> None:
+    ids = list(store.original.index[:2])
+    path = export_csv(store, tmp_path / "r.csv", ids)
+    store.rename_class("neutral", "mixed")
+    _fill(path, {"label": ["neutral", "mixed"], "annotator": "ana"})
+    events = import_csv(store, path)
+    assert [e.new_label for e in events] == ["mixed", "mixed"]
+    assert store.labels()[ids].tolist() == ["mixed", "mixed"]

@@ -72,6 +72,14 @@ def text_lookup(values: Iterable[Any]) -> dict[str, Any]:
     return {str(v): v for v in values}
 
 
+def label_lookup(store: Any) -> dict[str, Any]:
+    """Answer text -> current class; names from before a rename or merge resolve to the new one."""
+    schema = getattr(store, "schema", None)
+    renamed = getattr(schema, "renames", {}) or {}
+    lookup = {str(old): schema.resolve(old) for old in renamed} if schema is not None else {}
+    return lookup | text_lookup(store.classes)
+
+
 def batch_ids(store: Any, ids: Iterable[Any] | None, suspects: Any = None) -> list[Any]:
     """The sample ids to export: ``ids``, else the suspects' ranked ids, else every sample."""
     if ids is None:
@@ -191,7 +199,7 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
             f"missing column(s) {missing}; the file must keep the columns export_csv wrote "
             f"(at least {', '.join(REQUIRED_COLUMNS)})"])
     ids = text_lookup(store.original.index)
-    classes = text_lookup(store.classes)
+    classes = label_lookup(store)
     current = store.labels()
     specs: list[dict[str, Any]] = []
     seen: dict[tuple[Any, str], int] = {}
@@ -239,7 +247,7 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
             spec["label"] = label
         else:
             problems.append(f"line {line}: label {answer!r} is not a class; use one of "
-                            f"{list(classes)} or {SKIP!r} if unsure")
+                            f"{[str(c) for c in store.classes]} or {SKIP!r} if unsure")
             continue
         specs.append(spec)
     if problems:

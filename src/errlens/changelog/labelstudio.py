@@ -25,7 +25,14 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from errlens.changelog.errors import ChangelogError
-from errlens.changelog.exchange import ImportErrors, batch_frame, batch_ids, plain, text_lookup
+from errlens.changelog.exchange import (
+    ImportErrors,
+    batch_frame,
+    batch_ids,
+    label_lookup,
+    plain,
+    text_lookup,
+)
 
 FROM_NAME, TO_NAME, NOTE_NAME = "label", "text", "note"
 
@@ -177,7 +184,7 @@ def labelstudio_specs(store: Any, tasks: list[Any], *, users: Any = None,
                       source: str = "Label Studio tasks") -> list[dict[str, Any]]:
     """Validated ``record_many`` entries for the annotations not imported before, or raise."""
     names = user_names(users)
-    ids, classes = text_lookup(store.original.index), text_lookup(store.classes)
+    ids, classes = text_lookup(store.original.index), label_lookup(store)
     current, done = store.labels(), _imported_annotations(store)
     problems: list[str] = []
     found: list[tuple[str, dict[str, Any]]] = []
@@ -213,8 +220,8 @@ def labelstudio_specs(store: Any, tasks: list[Any], *, users: Any = None,
                 continue
             elif str(choices[0]) not in classes:
                 problems.append(f"{where}, annotation {ann.get('id')}: label {choices[0]!r} is "
-                                f"not a class {list(classes)} (Label Studio does not check "
-                                f"choices; fix the project's config)")
+                                f"not a class {[str(c) for c in store.classes]} (Label Studio "
+                                f"does not check choices; fix the project's config)")
                 continue
             else:
                 spec["label"] = classes[str(choices[0])]
