@@ -5,11 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_predict
+from sklearn.pipeline import make_pipeline
 
+import errlens as el
 from errlens.changelog.agreement import adjudicated, label_matrix
 from errlens.changelog.agreement_quality import (
     annotator_accuracy,
     annotator_confusion,
+    crowdlab,
     detector_precision,
     throughput,
 )
@@ -140,3 +146,23 @@ def test_store_report_ties_the_pieces_together(panel) -> None:
     assert report.annotators.loc["ana", "items_per_hour"] == pytest.approx(600.0)
     assert report.annotators["accuracy"].is_monotonic_decreasing
     assert review_precision(store).empty  # nobody reviewed a detector's suspects
+
+
+def test_crowdlab_consensus_ranks_annotators_by_quality(panel) -> None:
+    store, truth = panel
+    tweets = load_tweets().set_index("id").loc[truth.index].reset_index()
+    model = make_pipeline(TfidfVectorizer(min_df=2), LogisticRegression(max_iter=500))
+    proba = cross_val_predict(model, tweets["text"], tweets["sentiment"], cv=3,
+                              method="predict_proba")
+    ev = el.Analysis.from_predictions(tweets, y_true="sentiment", id="id", proba=proba,
+                                      features=["text"], proba_out_of_fold=True,
+                                      classes=sorted(truth.unique()))
+    matrix = label_matrix(store)
+    samples, annotators = crowdlab(matrix, ev)
+    assert samples.index.equals(matrix.index)
+    assert set(samples["consensus_label"]) <= set(store.classes)
+    assert (samples["consensus_label"] == truth.reindex(samples.index)).mean() > 0.9
+    assert annotators["annotator_quality"].loc[["ana", "ben", "cy"]].is_monotonic_decreasing
+    assert annotators.loc["cy", "worst_class"] in store.classes
+    with pytest.raises(ValueError, match="not in the analysis"):
+        crowdlab(matrix.set_axis([f"x{i}" for i in range(len(matrix))]), ev)

@@ -7,6 +7,8 @@
 - :func:`throughput`: items per hour from ``time_spent`` or, failing that, timestamps.
 - :func:`detector_precision`: of the suspects a detector put in front of a reviewer, the
   share whose label turned out wrong (relabeled) rather than right (confirmed).
+- :func:`crowdlab`: cleanlab's CROWDLAB consensus, which weighs annotators by their estimated
+  quality and the model's probabilities.
 
 >>> import pandas as pd
 >>> m = pd.DataFrame({"ana": ["a", "b"], "ben": ["a", "a"], "cy": ["a", "b"], "dee": ["a", "b"]})
@@ -29,6 +31,7 @@ from errlens.changelog.agreement import (
     cohen_kappa,
     effective,
     events_of,
+    label_codes,
     majority_vote,
 )
 from errlens.stats import wilson_interval
@@ -229,3 +232,35 @@ def detector_precision(
     table.insert(0, "reviewed", table[outcomes].sum(axis=1))
     table["decided"] = table["relabeled"] + table["confirmed"]
     return _with_interval(table, "relabeled", "decided", "precision").drop(columns="decided")
+
+
+def crowdlab(matrix: pd.DataFrame, analysis: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Consensus and annotator quality by cleanlab's CROWDLAB (needs the model's probabilities).
+
+    Returns ``(samples, annotators)``: per judged sample the ``consensus_label`` (a class
+    value), ``consensus_quality_score``, ``annotator_agreement``, ``num_annotations``; per
+    annotator ``annotator_quality``, ``agreement_with_consensus``, ``worst_class`` and
+    ``num_examples_labeled``. Probabilities should be out-of-fold, as for suspects.
+    """
+    from cleanlab.multiannotator import get_label_quality_multiannotator
+
+    if analysis.proba is None:
+        raise ValueError("crowdlab needs the model's probabilities: build the analysis with "
+                         "proba= or from_estimator")
+    judged = matrix[matrix.notna().any(axis=1)]
+    rows = analysis.ids.get_indexer(judged.index)
+    if (rows < 0).any():
+        missing = judged.index[rows < 0][:5].tolist()
+        raise ValueError(f"samples {missing} are not in the analysis; pass the analysis the "
+                         f"store was built from")
+    codes = label_codes(judged, analysis.classes).astype(float)
+    codes[codes < 0] = np.nan
+    labels = pd.DataFrame(codes, index=judged.index, columns=judged.columns)
+    out = get_label_quality_multiannotator(labels, analysis.proba[rows], verbose=False,
+                                           return_detailed_quality=False)
+    samples = out["label_quality"].set_axis(judged.index)
+    names = np.asarray(analysis.classes, dtype=object)
+    samples["consensus_label"] = names[samples["consensus_label"].to_numpy(dtype=int)]
+    annotators = out["annotator_stats"].rename_axis("author")
+    annotators["worst_class"] = names[annotators["worst_class"].to_numpy(dtype=int)]
+    return samples, annotators
