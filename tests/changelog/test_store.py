@@ -237,3 +237,23 @@ def test_an_ordinary_edit_does_not_close_a_conflict(income, tmp_path):
     assert len(again.parents) == 1 and len(s.conflicts()) == 1
     s.adjudicate(sid, ">50K")
     assert s.conflicts().empty
+
+
+def test_integer_ids_and_classes_round_trip_as_json_numbers(tmp_path):
+    from errlens.datasets import load_digits
+
+    frame, _images = load_digits()
+    labels = pd.Series(frame["digit"].to_numpy(), index=pd.RangeIndex(len(frame)))
+    s = LabelStore(labels, tmp_path / "digits.jsonl", author="ana")
+    first = int(labels.iloc[0])
+    s.relabel(0, (first + 1) % 10, note="looks like the next digit")
+    again = LabelStore(labels, s.path, author="ben")
+    assert again.labels()[0] == (first + 1) % 10 and isinstance(again.labels()[0], int)
+    assert again.history(0)["old_label"].tolist() == [first]
+    with pytest.raises(ChangelogError, match="not one of the classes"):
+        again.relabel(1, "7")
+
+
+def test_missing_folder_is_a_clear_error(income, tmp_path):
+    with pytest.raises(ChangelogError, match="does not exist; create it first"):
+        LabelStore(income, tmp_path / "nope" / "l.jsonl", author="ana")

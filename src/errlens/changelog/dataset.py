@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,12 @@ class Dataset:
     classes: list[Any]
     fingerprint: str
     partial: bool = False
+    lookup: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.lookup:
+            self.lookup = dict(zip(self.original.index.tolist(), self.original.tolist(),
+                                   strict=True))
 
     @classmethod
     def from_source(cls, source: Any, classes: list[Any] | None = None) -> Dataset:
@@ -75,7 +81,8 @@ class Dataset:
             raise ChangelogError(f"original labels {outside[:5]} are not in classes {classes}")
         original = pd.Series(labels, index=pd.Index(ids, name=series.index.name or "id"),
                              name="label", dtype=object)
-        return cls(original, classes, fingerprint(ids, labels))
+        return cls(original, classes, fingerprint(ids, labels),
+                   lookup=dict(zip(ids, labels, strict=True)))
 
     @classmethod
     def from_log(cls, header: dict[str, Any], first_seen: dict[Any, Any]) -> Dataset:
@@ -90,31 +97,16 @@ class Dataset:
 
     def has(self, sample_id: Any) -> bool:
         """True if the sample id is part of the dataset (always, for a partial dataset)."""
-        return self.partial or sample_id in self._ids
-
-    @property
-    def _ids(self) -> set[Any]:
-        cached = self.__dict__.get("_id_set")
-        if cached is None:
-            cached = self.__dict__["_id_set"] = set(self.original.index)
-        return cached
+        return self.partial or sample_id in self.lookup
 
     def label(self, sample_id: Any) -> Any:
         """Original label of one sample."""
         try:
-            return self._originals[sample_id]
+            return self.lookup[sample_id]
         except KeyError:
             raise ChangelogError(f"the original label of sample {sample_id!r} is unknown: this "
                                  f"store was opened from the log alone; open it with the "
                                  f"dataset to edit samples the log has not touched") from None
-
-    @property
-    def _originals(self) -> dict[Any, Any]:
-        cached = self.__dict__.get("_orig_map")
-        if cached is None:
-            cached = self.__dict__["_orig_map"] = dict(zip(self.original.index,
-                                                           self.original.tolist(), strict=True))
-        return cached
 
 
 def fingerprint(ids: list[Any], labels: list[Any]) -> str:

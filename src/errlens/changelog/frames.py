@@ -91,7 +91,7 @@ class ViewsMixin:
         state = self._state_at(version)
         if state is None:
             return out
-        originals = self.dataset._originals
+        originals = self.dataset.lookup
         changed = {s: state.label(s, originals.get(s)) for s in state.heads}
         if changed:
             out.loc[list(changed)] = list(changed.values())
@@ -162,7 +162,7 @@ class ViewsMixin:
 
     def conflicts(self) -> pd.DataFrame:
         """Samples where concurrent edits disagree (one row each); never resolved silently."""
-        originals = self.dataset._originals
+        originals = self.dataset.lookup
         rows = []
         for sample in self._state.conflicted():
             heads = self._state.heads[sample]
