@@ -119,9 +119,11 @@ class ConfidentLearning:
         del above
         confident = n_above > 0
         k = self.k
+        # (true, given) counts transposed, as cleanlab's transposed confusion matrix: the memory
+        # order changes how the calibration's float sum rounds, which can break rounding ties.
         joint = np.bincount(
-            self.labels[confident] * k + guess[confident], minlength=k * k
-        ).reshape(k, k)
+            guess[confident] * k + self.labels[confident], minlength=k * k
+        ).reshape(k, k).T
         return joint, confident & (guess != self.labels)
 
     @cached_property
@@ -131,7 +133,7 @@ class ConfidentLearning:
     @cached_property
     def confident_joint(self) -> np.ndarray:
         """Counts of (given, guessed true) among confident rows, calibrated to the label counts."""
-        joint = self._confident[0].copy()
+        joint = self._confident[0].copy(order="K")
         np.fill_diagonal(joint, joint.diagonal().clip(min=1))
         calibrated = (
             joint.T / np.clip(joint.sum(axis=1), a_min=TINY_VALUE, a_max=None) * self.label_counts
