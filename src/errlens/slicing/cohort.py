@@ -252,7 +252,10 @@ def _confusion_mask(node: dict[str, Any], analysis: Analysis) -> np.ndarray:
         if not matches:
             raise KeyError(f"{node[key]!r} is not a class; classes are {analysis.classes}")
         positions.append(matches[0])
-    return (analysis.y_true_codes == positions[0]) & (analysis.y_pred_codes == positions[1])
+    from errlens.slicing.metrics import label_codes
+
+    true_codes, pred_codes = label_codes(analysis)
+    return (true_codes == positions[0]) & (pred_codes == positions[1])
 
 
 def _where_mask(node: dict[str, Any], column: pd.Series) -> np.ndarray:

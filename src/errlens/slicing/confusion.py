@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from errlens.slicing.cohort import Cohort, to_cohort
+from errlens.slicing.metrics import label_codes
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -85,7 +86,7 @@ def confusion_result(
     if normalize not in NORMALIZE:
         raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
     mask = analysis.mask(cohort)
-    true_codes, pred_codes = analysis.y_true_codes, analysis.y_pred_codes
+    true_codes, pred_codes = label_codes(analysis)
     k = len(analysis.classes)
     cm = _matrix(true_codes[mask], pred_codes[mask], k)
     index = pd.Index(analysis.classes, name="true")

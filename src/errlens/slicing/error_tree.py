@@ -116,26 +116,35 @@ def build_error_tree(
         min_samples = max(20, len(idx) // 100)
     if int(min_samples) != min_samples or min_samples < 1:
         raise ValueError(f"min_samples must be a positive integer, got {min_samples!r}")
-    grower = _Grower(seg, columns, analysis.is_error, int(max_depth), int(min_samples),
-                     confidence, len(idx))
+    grower = _Grower(seg, columns, analysis.is_error[idx], idx, int(max_depth), int(min_samples),
+                     confidence)
     base = to_cohort(analysis, cohort) or Cohort.all()
-    grower.grow(idx, None, base, None, 0, base.describe())
+    grower.grow(np.arange(len(idx)), None, base, None, 0, base.describe())
     return ErrorTree(grower.nodes, int(max_depth), int(min_samples))
 
 
 class _Grower:
-    def __init__(self, seg: Segments, columns: list[int], is_error: np.ndarray, max_depth: int,
-                 min_samples: int, confidence: float, n_root: int) -> None:
+    """Grows the tree over the cohort's rows; ``idx`` below are positions among those rows."""
+
+    def __init__(self, seg: Segments, columns: list[int], is_error: np.ndarray,
+                 rows: np.ndarray, max_depth: int, min_samples: int, confidence: float) -> None:
         self.seg, self.columns, self.max_depth = seg, columns, max_depth
         self.error = is_error.astype(np.int64)
         self.min_samples, self.confidence = min_samples, confidence
-        self.all_rows = n_root == len(is_error)
+        self.sizes = [len(seg.labels[j]) for j in columns]
+        # code * 2 + is_error per row and feature, computed once: each node is one bincount each
+        dtype = np.int16 if max(self.sizes, default=1) < 2**14 else np.int32
+        every = len(rows) == len(seg.codes)
+        picked = seg.codes[:, columns] if every else seg.codes[rows][:, columns]
+        pairs = picked.astype(dtype) * 2 + self.error[:, None].astype(dtype)
+        self.keys = np.asfortranarray(pairs)
         self.overall: float | None = None
         self.nodes: list[TreeNode] = []
 
     def grow(self, idx: np.ndarray, parent: int | None, cohort: Cohort,
              condition: Cohort | None, depth: int, path: str) -> int:
-        err = self.error if self.all_rows and parent is None else self.error[idx]
+        root = parent is None
+        err = self.error if root else self.error[idx]
         rows, errors = len(idx), int(err.sum())
         low, high = wilson_interval(np.array([errors]), np.array([rows]),
                                     confidence=self.confidence)
@@ -151,42 +160,42 @@ class _Grower:
         self.nodes.append(node)
         if depth >= self.max_depth or rows < 2 * self.min_samples or errors in (0, rows):
             return node.id
-        best = self._best(idx, err, parent is None)
+        best = self._best(idx, root)
         if best is None:
             return node.id
-        j, left_codes, present = best
-        lookup = np.zeros(len(self.seg.labels[j]), dtype=bool)
+        k, left_codes, present = best
+        j = self.columns[k]
+        lookup = np.zeros(self.sizes[k], dtype=bool)
         lookup[left_codes] = True
-        go_left = lookup[self._codes(idx, j, parent is None)]
+        keys = self.keys[:, k] if root else self.keys[idx, k]
+        go_left = lookup[keys >> 1]
         node.split = self.seg.features[j]
-        root = parent is None and cohort == Cohort.all()
+        plain = root and cohort == Cohort.all()
         for side, keep in ((True, go_left), (False, ~go_left)):
             # segments absent from this node are left out of the condition, for shorter text
             cond = _condition(self.seg, j, np.flatnonzero((lookup == side) & present))
             text = cond.describe()
-            child = self.grow(idx[keep], node.id, cond if root else cohort & cond, cond,
-                              depth + 1, text if root else f"{path} and {text}")
+            child = self.grow(idx[keep], node.id, cond if plain else cohort & cond, cond,
+                              depth + 1, text if plain else f"{path} and {text}")
             node.children.append(child)
         return node.id
 
-    def _codes(self, idx: np.ndarray, j: int, root: bool) -> np.ndarray:
-        return self.seg.codes[:, j] if root and self.all_rows else self.seg.codes[idx, j]
-
     def _best(
-        self, idx: np.ndarray, err: np.ndarray, root: bool
+        self, idx: np.ndarray, root: bool
     ) -> tuple[int, np.ndarray, np.ndarray] | None:
-        """Best feature, its left segments and which of its segments this node holds."""
-        n_all, e_all = len(idx), int(err.sum())
-        best_score, best = _gini(n_all, e_all) * (1 - 1e-9), None
-        for j in self.columns:
-            size = len(self.seg.labels[j])
-            counts = np.bincount(self._codes(idx, j, root).astype(np.int64) * 2 + err,
-                                 minlength=2 * size).reshape(size, 2)
+        """Best feature (position in ``columns``), its left segments and which of its segments
+        this node holds."""
+        best_score, best = None, None
+        for k, j in enumerate(self.columns):
+            keys = self.keys[:, k] if root else self.keys[idx, k]
+            counts = np.bincount(keys, minlength=2 * self.sizes[k]).reshape(self.sizes[k], 2)
             n, e = counts.sum(axis=1), counts[:, 1]
+            if best_score is None:
+                best_score = float(_gini(n.sum(), e.sum())) * (1 - 1e-9)
             found = _best_split(n, e, _is_ordered(self.seg, j), self.seg.definition[j]["missing"],
                                 self.min_samples)
             if found is not None and found[0] < best_score:
-                best_score, best = found[0], (j, found[1], n > 0)
+                best_score, best = found[0], (k, found[1], n > 0)
         return best
 
 

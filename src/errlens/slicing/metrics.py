@@ -68,10 +68,12 @@ class MetricContext:
                              "with label= for a multiclass task")
         every = bool(mask.all())
         pick = (lambda a: a) if every else (lambda a: a[mask])
+        needs_labels = metric in (*CLASS_METRICS, *BINARY_METRICS)
+        true_codes, pred_codes = label_codes(analysis) if needs_labels else (None, None)
         return cls(
             is_error=pick(analysis.is_error).astype(np.float64),
-            true_codes=None if regression else pick(analysis.y_true_codes),
-            pred_codes=None if regression else pick(analysis.y_pred_codes),
+            true_codes=None if true_codes is None else pick(true_codes),
+            pred_codes=None if pred_codes is None else pick(pred_codes),
             abs_error=pick(analysis.error) if regression else None,
             n_classes=len(analysis.classes),
             metric=metric,
@@ -84,8 +86,22 @@ class MetricContext:
         return len(self.is_error)
 
 
+def label_codes(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """Given and predicted labels as class positions, computed once per analysis."""
+    cached = analysis.__dict__.get("_slicing_label_codes")
+    if cached is None:
+        cached = analysis.__dict__["_slicing_label_codes"] = (
+            analysis.y_true_codes, analysis.y_pred_codes)
+    return cached
+
+
 def group_stats(groups: np.ndarray, n_groups: int, ctx: MetricContext) -> pd.DataFrame:
     """Statistics of each group ``0..n_groups-1`` of ``groups`` (one code per selected row)."""
+    return pd.DataFrame(group_arrays(groups, n_groups, ctx))
+
+
+def group_arrays(groups: np.ndarray, n_groups: int, ctx: MetricContext) -> dict[str, np.ndarray]:
+    """:func:`group_stats` as a dict of columns (cheap to concatenate across features)."""
     n = np.bincount(groups, minlength=n_groups)
     errors = np.rint(np.bincount(groups, weights=ctx.is_error, minlength=n_groups)).astype(np.int64)
     total_errors = int(errors.sum())
@@ -93,11 +109,11 @@ def group_stats(groups: np.ndarray, n_groups: int, ctx: MetricContext) -> pd.Dat
     low, high = wilson_interval(errors, n, confidence=ctx.confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(n > 0, errors / np.maximum(n, 1), np.nan)
-        out = pd.DataFrame({
+        out = {
             "n": n, "errors": errors, "error_rate": rate, "ci_low": low, "ci_high": high,
             "lift": rate / overall if overall else np.full(n_groups, np.nan),
             "error_share": errors / total_errors if total_errors else np.full(n_groups, np.nan),
-        })
+        }
     if ctx.metric != "error_rate":
         _add_metric(out, groups, n_groups, ctx)
     return out
@@ -114,7 +130,9 @@ def wilson_interval(
         (k == m) & (m > 0), 1.0, high)
 
 
-def _add_metric(out: pd.DataFrame, groups: np.ndarray, n_groups: int, ctx: MetricContext) -> None:
+def _add_metric(
+    out: dict[str, np.ndarray], groups: np.ndarray, n_groups: int, ctx: MetricContext
+) -> None:
     name = ctx.metric
     if name in REGRESSION_METRICS:
         assert ctx.abs_error is not None
@@ -123,6 +141,7 @@ def _add_metric(out: pd.DataFrame, groups: np.ndarray, n_groups: int, ctx: Metri
         whole = weights.mean() if ctx.rows else np.nan
         with np.errstate(invalid="ignore", divide="ignore"):
             value = np.where(out["n"] > 0, sums / np.maximum(out["n"], 1), np.nan)
+        whole = np.float64(whole)
         if name == "rmse":
             value, whole = np.sqrt(value), np.sqrt(whole)
         out[name] = value
@@ -143,11 +162,11 @@ def _confusion_counts(
     groups: np.ndarray, n_groups: int, ctx: MetricContext
 ) -> tuple[np.ndarray, np.ndarray]:
     """Numerator and denominator of the metric per group, from per-group confusion matrices."""
-    assert ctx.true_codes is not None and ctx.pred_codes is not None
-    k = ctx.n_classes
     if ctx.metric == "accuracy":
         n = np.bincount(groups, minlength=n_groups)
         return n - np.rint(np.bincount(groups, weights=ctx.is_error, minlength=n_groups)), n
+    assert ctx.true_codes is not None and ctx.pred_codes is not None
+    k = ctx.n_classes
     flat = (groups.astype(np.int64) * k + ctx.true_codes) * k + ctx.pred_codes
     cm = np.bincount(flat, minlength=n_groups * k * k).reshape(n_groups, k, k)
     c = ctx.label_index

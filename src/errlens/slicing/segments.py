@@ -166,18 +166,19 @@ def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[
 
 
 def _define_numeric(values: np.ndarray, bins: int, *, integer: bool) -> dict[str, Any]:
-    distinct = np.unique(values)
+    distinct = pd.unique(values)  # hashing, not sorting: cheap at 1M rows
     if len(distinct) <= bins:  # few values: each value is its own segment
         fmt = _number_formatter(integer)
+        distinct = np.sort(distinct)
         edges = distinct[1:]
         labels = [f"= {fmt(v)}" for v in distinct]
         return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
-    low = distinct[0]
+    low = values.min()
     edges = np.unique(np.quantile(values, np.arange(1, bins) / bins, method="inverted_cdf"))
     spike = edges[0] == low  # the minimum holds ≥ 1/bins of the rows (e.g. capital gain = 0)
     if spike:
         rest = values[values > low]
-        start = distinct[1]
+        start = rest.min()
         more = np.quantile(rest, np.arange(1, bins - 1) / (bins - 1), method="inverted_cdf")
         edges = np.concatenate([[start], np.unique(more[more > start])])
     fmt = _number_formatter(integer)

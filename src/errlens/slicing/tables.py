@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
-from errlens.slicing.metrics import MetricContext, group_stats
+from errlens.slicing.metrics import MetricContext, group_arrays
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -60,18 +60,20 @@ def slice_table(
         raise ValueError(f"fdr is a false discovery rate between 0 and 1 (e.g. 0.05), got {fdr}")
     mask = analysis.mask(cohort)
     ctx = MetricContext.build(analysis, mask, metric=metric, label=label, confidence=confidence)
-    every = bool(mask.all())
+    rows = slice(None) if mask.all() else np.flatnonzero(mask)
     parts = []
-    for name, j in zip(names, columns, strict=True):
-        labels = seg.labels[j]
-        codes = seg.codes[:, j] if every else seg.codes[mask, j]
-        stats = group_stats(codes, len(labels), ctx)
-        stats.insert(0, "code", np.arange(len(labels)))
-        stats.insert(0, "segment", labels)
-        stats.insert(0, "feature", name)
-        parts.append(stats)
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(COLUMNS))
-    table = table[table["n"] >= max(min_size, 0)].reset_index(drop=True)
+    for j in columns:
+        parts.append(group_arrays(seg.codes[rows, j], len(seg.labels[j]), ctx))
+    if not parts:
+        return pd.DataFrame(columns=list(COLUMNS))
+    sizes = [len(seg.labels[j]) for j in columns]
+    table = pd.DataFrame({
+        "feature": np.repeat(np.asarray(names, dtype=object), sizes),
+        "segment": np.asarray([label for j in columns for label in seg.labels[j]], dtype=object),
+        "code": np.concatenate([np.arange(size) for size in sizes]),
+        **{key: np.concatenate([part[key] for part in parts]) for key in parts[0]},
+    })
+    table = table[table["n"] >= min_size].reset_index(drop=True)
     if fdr is not None:
         _add_tests(table, ctx.rows, int(ctx.is_error.sum()), fdr)
     if sort is not None:
