@@ -187,3 +187,15 @@ def test_answers_written_before_a_rename_resolve_to_the_new_name(store, tmp_path
     events = import_csv(store, path)
     assert [e.new_label for e in events] == ["mixed", "mixed"]
     assert store.labels()[ids].tolist() == ["mixed", "mixed"]
+
+
+def test_semicolon_csv_from_a_spreadsheet_with_bom_is_read(store, tmp_path) -> None:
+    ids = list(store.original.index[:2])
+    path = export_csv(store, tmp_path / "eu.csv", ids)
+    batch = _fill(path, {"label": ["positive", "?"], "note": ["a; b, c", ""],
+                         "annotator": "ana"})
+    batch.to_csv(path, index=False, sep=";", encoding="utf-8-sig")
+    events = import_csv(store, path)
+    assert [(e.op, e.note) for e in events] == [
+        ("confirm" if store.original[ids[0]] == "positive" else "set", "a; b, c"),
+        ("skip", None)]

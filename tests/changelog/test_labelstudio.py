@@ -203,3 +203,12 @@ def test_suspects_round_trip_feeds_detector_precision(tweets, tmp_path) -> None:
     table = detector_precision(store, store.original, store.labels())
     assert table.loc["predicted_neq_given", ["reviewed", "relabeled", "confirmed",
                                              "skipped"]].tolist() == [4, 2, 1, 1]
+
+
+def test_custom_control_names_and_empty_submissions(store) -> None:
+    tasks = copy.deepcopy(EXPORT[:2])
+    tasks[0]["annotations"][0]["result"][0]["from_name"] = "sentiment"  # a custom config
+    tasks[1]["annotations"][0]["result"] = []  # submitted without a choice
+    events = import_labelstudio(store, tasks, users=USERS)
+    assert [(e.sample_id, e.op, e.new_label) for e in events][:2] == [
+        ("tweet-30058", "set", "negative"), ("tweet-11152", "skip", None)]

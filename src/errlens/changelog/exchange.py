@@ -165,9 +165,13 @@ def export_csv(store: Any, path: str | os.PathLike[str], ids: Iterable[Any] | No
 def _read_csv(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise ChangelogError(f"{path} does not exist; check the file name")
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        header = handle.readline()
+    # Spreadsheets in many locales save "CSV" with semicolons.
+    sep = ";" if ";" in header and "," not in header else ","
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                           encoding="utf-8-sig")
+                           encoding="utf-8-sig", sep=sep)
     except pd.errors.EmptyDataError:
         raise ChangelogError(f"{path} is empty; expected the CSV written by export_csv") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:

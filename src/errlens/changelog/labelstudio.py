@@ -172,7 +172,7 @@ def _answer(annotation: Mapping[str, Any]) -> tuple[list[Any], str | None]:
     notes: list[str] = []
     for item in annotation.get("result") or []:
         value = item.get("value", {}) if isinstance(item, Mapping) else {}
-        if item.get("type") == "choices" and item.get("from_name") == FROM_NAME:
+        if item.get("type") == "choices":  # any Choices control: a custom config's too
             choices.extend(value.get("choices") or [])
         elif item.get("type") == "textarea" and item.get("from_name") == NOTE_NAME:
             notes.extend(str(t) for t in value.get("text") or [])
@@ -243,6 +243,7 @@ def labelstudio_specs(store: Any, tasks: list[Any], *, users: Any = None,
 def import_labelstudio(store: Any, path_or_tasks: Any, *, users: Any = None) -> list:
     """Record the annotations of a Label Studio JSON export as events; returns them.
 
+    A submitted annotation with no choice counts as a skip, like a cancelled one.
     ``users`` maps Label Studio user ids to names (``{1: "ana@example.com"}``, or the list
     ``GET /api/users/`` returns); unknown ids become ``labelstudio-user-<id>``. Everything is
     checked first: on any problem nothing is written and the error lists each one.
