@@ -4,7 +4,7 @@ memory, and a long SIGKILL crash run. Peers measured in the same run: the raw
 ``json.loads`` loop and pandas ``read_json(lines=True)`` over the same file, and SHA-256 of
 the whole file.
 
-    .venv/bin/python benchmarks/changelog.py            # 1M events, 2,000 appends, 100 kills
+    .venv/bin/python benchmarks/changelog.py            # 1M events, 2,000 appends, 60 kills
     .venv/bin/python benchmarks/changelog.py --quick    # 100k events, 300 appends, 15 kills
 """
 
@@ -189,7 +189,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes for a fast check")
     args = ap.parse_args()
     n_events, n_appends, n_kills = ((100_000, 300, 15) if args.quick
-                                    else (1_000_000, 2_000, 100))
+                                    else (1_000_000, 2_000, 60))
     labels = dataset()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

@@ -191,3 +191,19 @@ def test_an_open_store_notices_lines_cut_from_the_end(tmp_path):
     assert not report.ok and "removed from the end" in str(report)
     with pytest.raises(CorruptLogError, match="shrank"):
         store.relabel(labels.index[2], "positive")
+
+
+def test_block_scanning_matches_one_pass(tmp_path):
+    from errlens.changelog.logfile import scan_blocks
+
+    _, _, lines = _sample_log(tmp_path)
+    lines[4] = lines[4].replace(b"edit", b"EDIT")
+    data = b"".join(lines) + b'{"torn'
+    whole = next(scan_blocks(data, "", size=10_000))
+    parts = list(scan_blocks(data, "", size=3))
+    assert len(parts) == 4
+    assert [x.lineno for p in parts for x in p.lines] == [x.lineno for x in whole.lines]
+    assert [q for p in parts for q in p.problems] == whole.problems == [
+        (5, whole.problems[0][1])]
+    assert (parts[-1].last_hash, parts[-1].torn, parts[-1].consumed) == (
+        whole.last_hash, b'{"torn', len(data) - 6)

@@ -58,28 +58,49 @@ def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
     one edited line yields one problem and the rest of the file is still checked.
     """
     out = Scan(last_hash=prev)
-    end = data.rfind(b"\n") + 1
-    out.torn, out.consumed = data[end:], end
-    lineno = first_lineno - 1
-    bodies: list[tuple[int, bytes, str]] = []
-    for raw in data[:end].split(b"\n")[:-1]:
-        lineno += 1
-        parts = split_line(raw)
-        if parts is None:
-            out.problems.append((lineno, "the line has no hash at its end: it was edited by "
-                                         "hand or written by another program"))
-            continue
-        body, digest = parts
-        hash_text = digest.decode("ascii", "replace")
-        if chain_hash(prev, body) != hash_text:
-            out.problems.append((lineno, "the hash chain is broken here: this line was edited, "
-                                         "or a line just before it was deleted, inserted or "
-                                         "moved"))
-        prev = hash_text
-        bodies.append((lineno, body, hash_text))
-    out.lines = _parse(bodies, out.problems)
-    out.last_hash = prev
+    for block in scan_blocks(data, prev, first_lineno):
+        out.lines += block.lines
+        out.problems += block.problems
+        out.torn, out.consumed, out.last_hash = block.torn, block.consumed, block.last_hash
     return out
+
+
+def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
+                size: int = 20_000) -> Iterator[Scan]:
+    """:func:`scan` in blocks of ``size`` lines, so a caller can consume each block's parsed
+    lines before the next is built (peak memory stays a fraction of the file's).
+
+    Every block carries the running ``last_hash``; the last one also ``torn`` and
+    ``consumed`` (bytes of complete lines).
+    """
+    end = data.rfind(b"\n") + 1
+    start, lineno = 0, first_lineno - 1
+    while True:
+        block = Scan(last_hash=prev)
+        bodies: list[tuple[int, bytes, str]] = []
+        while start < end and len(bodies) + len(block.problems) < size:
+            stop = data.index(b"\n", start)
+            raw, start, lineno = data[start:stop], stop + 1, lineno + 1
+            parts = split_line(raw)
+            if parts is None:
+                block.problems.append((lineno, "the line has no hash at its end: it was edited "
+                                               "by hand or written by another program"))
+                continue
+            body, digest = parts
+            hash_text = digest.decode("ascii", "replace")
+            if chain_hash(prev, body) != hash_text:
+                block.problems.append((lineno, "the hash chain is broken here: this line was "
+                                               "edited, or a line just before it was deleted, "
+                                               "inserted or moved"))
+            prev = hash_text
+            bodies.append((lineno, body, hash_text))
+        block.lines = _parse(bodies, block.problems)
+        block.last_hash = prev
+        if start >= end:
+            block.torn, block.consumed = data[end:], end
+            yield block
+            return
+        yield block
 
 
 def _parse(bodies: list[tuple[int, bytes, str]],

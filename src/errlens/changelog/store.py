@@ -32,7 +32,7 @@ from errlens.changelog.events import (
     utc_now,
     validate,
 )
-from errlens.changelog.logfile import LogFile, gc_paused, scan
+from errlens.changelog.logfile import LogFile, gc_paused, scan, scan_blocks
 from errlens.changelog.replay import Replay
 from errlens.changelog.schema import LabelSchema, make_guideline
 from errlens.changelog.timeutil import to_utc_text
@@ -119,17 +119,23 @@ class LabelStore(frames.ViewsMixin):
         if not data:
             raise CorruptLogError(f"{self.path} is empty (0 bytes), so it is not a changelog: "
                                   f"delete it to start a new log, or open the right file")
-        result = scan(data, prev="")
-        if result.problems:
-            raise CorruptLogError(frames.describe_problems(self.path, result.problems))
-        if not result.lines:
+        blocks = scan_blocks(data, prev="")
+        block = next(blocks)
+        if block.problems:
+            raise CorruptLogError(frames.describe_problems(self.path, block.problems))
+        if not block.lines:
             raise CorruptLogError(f"{self.path} has no complete line; it is not a changelog")
-        self._base_schema = self._read_header(result.lines[0].obj)
+        self._base_schema = self._read_header(block.lines[0].obj)
         self._state = Replay(self._base_schema.copy())
-        self._hash, self._offset, self._lines = result.last_hash, result.consumed, 1
-        self._ingest(result.lines[1:])
-        if result.torn:
-            self._repair_tail(result.consumed)
+        self._lines = 1
+        self._ingest(block.lines[1:])
+        for block in blocks:
+            if block.problems:
+                raise CorruptLogError(frames.describe_problems(self.path, block.problems))
+            self._ingest(block.lines)
+        self._hash, self._offset = block.last_hash, block.consumed
+        if block.torn:
+            self._repair_tail(block.consumed)
 
     def _read_header(self, obj: Any) -> LabelSchema:
         where = f"{self.path} line 1"

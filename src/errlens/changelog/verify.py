@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import SCHEMA_VERSION, event_from_dict
-from errlens.changelog.logfile import gc_paused, scan
+from errlens.changelog.logfile import gc_paused, scan_blocks
 from errlens.changelog.replay import Replay
 from errlens.changelog.schema import LabelSchema
 
@@ -84,31 +84,37 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
     if not data:
         report.problems.append(Problem(0, "the file is empty (0 bytes): it is not a changelog"))
         return report
-    result = scan(data, prev="")
-    report.head, report.n_lines = result.last_hash, data[: result.consumed].count(b"\n")
-    report.problems += [Problem(n, m) for n, m in result.problems]
-    if result.torn:
-        report.torn_bytes = len(result.torn)
+    state: Replay | None = None
+    torn = b""
+    for block in scan_blocks(data, prev=""):
+        report.problems += [Problem(n, m) for n, m in block.problems]
+        lines = block.lines
+        if state is None:
+            if not lines or lines[0].lineno != 1:
+                report.problems.append(Problem(1, "the first line is not a readable header"))
+                return report
+            schema = _check_header(lines[0].obj, dataset, report)
+            if schema is None:
+                return report
+            state, lines = Replay(schema), lines[1:]
+        for line in lines:
+            try:
+                ev = event_from_dict(line.obj)
+                if dataset is not None and ev.sample_id is not None and \
+                        not dataset.has(ev.sample_id):
+                    raise ChangelogError(f"sample id {ev.sample_id!r} is not in the dataset")
+                state.apply(ev)
+                report.n_events += 1
+            except ChangelogError as exc:
+                report.problems.append(Problem(line.lineno, str(exc)))
+        report.head, torn = block.last_hash, block.torn
+        report.n_lines = data[: block.consumed].count(b"\n") if block.consumed else 0
+    if torn:
+        report.torn_bytes = len(torn)
         report.problems.append(Problem(
             report.n_lines + 1, "the last line is incomplete (a write was interrupted, e.g. a "
             "crash); it was never acknowledged. Opening the log with errlens removes it, or run "
             "`errlens changelog verify --repair`"))
-    if not result.lines or result.lines[0].lineno != 1:
-        report.problems.append(Problem(1, "the first line is not a readable header"))
-        return report
-    schema = _check_header(result.lines[0].obj, dataset, report)
-    if schema is None:
-        return report
-    state = Replay(schema)
-    for line in result.lines[1:]:
-        try:
-            ev = event_from_dict(line.obj)
-            if dataset is not None and ev.sample_id is not None and not dataset.has(ev.sample_id):
-                raise ChangelogError(f"sample id {ev.sample_id!r} is not in the dataset")
-            state.apply(ev)
-            report.n_events += 1
-        except ChangelogError as exc:
-            report.problems.append(Problem(line.lineno, str(exc)))
     if expect_head is not None and expect_head != report.head:
         report.problems.append(Problem(0, f"the last line's hash {report.head[:16]} is not the "
                                           f"expected {expect_head[:16]}: lines were removed from "
