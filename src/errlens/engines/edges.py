@@ -45,6 +45,9 @@ def define_lazy(
     kinds = {f: _kind(f, schema[f]) for f in features}
     numeric = [f for f in features if kinds[f] == "numeric"]
     summary = backend.summary(list(features), numeric, bins)
+    categorical = [f for f in features if kinds[f] == "categorical"
+                   and summary[f]["missing"] < summary[f]["rows"]]
+    tops = backend.top_values(categorical, top_k + 1) if categorical else {}
     out = []
     for f in features:
         rows, missing = summary[f]["rows"], summary[f]["missing"]
@@ -57,7 +60,7 @@ def define_lazy(
         elif kinds[f] == "numeric":
             d = {**head, **_numeric(backend, f, summary[f], bins, schema[f].is_integer())}
         else:
-            d = {**head, **_categorical(backend.top_values(f, top_k + 1), top_k, f)}
+            d = {**head, **_categorical(tops[f], top_k, f)}
         if d["missing"] and d["kind"] != "empty":
             d["labels"] = [*d["labels"], MISSING]
         out.append(d)
@@ -168,10 +171,13 @@ class _DuckDB:
         row = self._one(f"SELECT min({_q(f)}) {where}{more} FROM t")
         return row[0], (list(row[1]) if parts > 1 else [])
 
-    def top_values(self, f: str, limit: int) -> list[tuple[Any, int]]:
-        sql = (f"SELECT {_q(f)}, count(*) AS n FROM t WHERE {_q(f)} IS NOT NULL GROUP BY 1 "
-               f"ORDER BY n DESC, 1 ASC LIMIT {limit}")
-        return [(r[0], int(r[1])) for r in self.rel.query("t", sql).fetchall()]
+    def top_values(self, features: list[str], limit: int) -> dict[str, list[tuple[Any, int]]]:
+        out = {}
+        for f in features:
+            sql = (f"SELECT {_q(f)}, count(*) AS n FROM t WHERE {_q(f)} IS NOT NULL GROUP BY 1 "
+                   f"ORDER BY n DESC, 1 ASC LIMIT {limit}")
+            out[f] = [(r[0], int(r[1])) for r in self.rel.query("t", sql).fetchall()]
+        return out
 
 
 class _Spark:
@@ -214,9 +220,19 @@ class _Spark:
         row = self.df.agg(*aggs).collect()[0]
         return row[0], (list(row[1]) if parts > 1 else [])
 
-    def top_values(self, f: str, limit: int) -> list[tuple[Any, int]]:
+    def top_values(self, features: list[str], limit: int) -> dict[str, list[tuple[Any, int]]]:
+        """One job for every column: (feature, value) counts ranked within each feature."""
+        from pyspark.sql import Window
         from pyspark.sql import functions as F
 
-        rows = (self.df.where(F.col(f).isNotNull()).groupBy(f).count()
-                .orderBy(F.desc("count"), F.asc(f)).limit(limit).collect())
-        return [(r[0], int(r[1])) for r in rows]
+        pairs = F.explode(F.array(*[
+            F.struct(F.lit(f).alias("f"), F.col(f).cast("string").alias("v")) for f in features
+        ]))
+        counts = (self.df.select(pairs.alias("p")).select("p.f", "p.v")
+                  .where(F.col("v").isNotNull()).groupBy("f", "v").count())
+        rank = F.row_number().over(Window.partitionBy("f").orderBy(F.desc("count"), F.asc("v")))
+        rows = counts.withColumn("r", rank).where(F.col("r") <= limit).collect()
+        out: dict[str, list[tuple[Any, int]]] = {f: [] for f in features}
+        for r in sorted(rows, key=lambda r: (r["f"], r["r"])):
+            out[r["f"]].append((r["v"], int(r["count"])))
+        return out

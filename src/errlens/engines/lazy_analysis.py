@@ -288,8 +288,8 @@ class LazyAnalysis:
         index = pd.Index(self.classes, name="true")
         comparison = None
         if cohort is not None and rest.sum():
-            comparison = _report(cm, index).join(_report(rest, index), lsuffix="_slice",
-                                                 rsuffix="_rest")
+            comparison = pd.merge(_report(cm, index), _report(rest, index), left_index=True,
+                                  right_index=True, suffixes=("_slice", "_rest"))
         total = cm.sum()
         return ConfusionResult(
             classes=list(self.classes),

@@ -1,0 +1,64 @@
+"""PySpark local mode: the same definitions, integer counts and tables as in memory on Adult."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from errlens.engines import LazyAnalysis, ScaleOutError
+from errlens.slicing.cohort import Cohort
+from errlens.slicing.segments import Segments, encode_frame
+
+from .conftest import FEATURES
+
+pytestmark = pytest.mark.spark
+
+COHORT = Cohort.where("age", ">=", 40) & ~Cohort.segment("workclass", "(missing)")
+
+
+@pytest.fixture(scope="module")
+def frame(spark, adult_parquet):
+    return spark.read.parquet(str(adult_parquet))
+
+
+@pytest.fixture(scope="module")
+def lazy(frame) -> LazyAnalysis:
+    return LazyAnalysis.from_spark(frame, y_true="income", y_pred="pred", id="id",
+                                   features=FEATURES)
+
+
+def test_exact_percentiles_give_the_in_memory_definition_and_tables(lazy, adult_ev):
+    # percentile_approx is exact while accuracy (default 1,000,000) exceeds the rows
+    assert lazy.definition == adult_ev.segments.definition
+    pd.testing.assert_frame_equal(lazy.slices(), adult_ev.slices())
+    pd.testing.assert_frame_equal(lazy.slices(cohort=COHORT, metric="recall"),
+                                  adult_ev.slices(cohort=COHORT, metric="recall"))
+    got, want = lazy.heatmap("age", "sex", cohort=COHORT), adult_ev.heatmap("age", "sex",
+                                                                            cohort=COHORT)
+    pd.testing.assert_frame_equal(got.table, want.table)
+    cell = Cohort.confusion_cell(">50K", "<=50K")
+    pd.testing.assert_frame_equal(lazy.confusion(cell).counts, adult_ev.confusion(cell).counts)
+
+
+def test_approximate_edges_still_count_identically(frame, adult_ev):
+    rough = LazyAnalysis.from_spark(frame, y_true="income", y_pred="pred", id="id",
+                                    features=["age", "fnlwgt", "hours_per_week"], accuracy=20)
+    exact = {d["feature"]: d.get("edges") for d in adult_ev.segments.definition}
+    assert any(d["edges"] != exact[d["feature"]] for d in rough.definition)
+    # the approximate definition, kept as literals, counts the same on Spark and in memory
+    names = [d["feature"] for d in rough.definition]
+    codes = encode_frame(adult_ev.features[names], rough.definition)
+    segments = Segments(names, codes, [d["labels"] for d in rough.definition], rough.definition,
+                        5, 10)
+    pd.testing.assert_frame_equal(rough.slices(), adult_ev.slices(names, segments=segments))
+
+
+def test_discover_and_rows(lazy, adult_ev):
+    got = lazy.discover(max_level=2, k=5)
+    want = adult_ev.discover(max_level=2, k=5)
+    pd.testing.assert_frame_equal(got.to_frame(), want.to_frame())
+    assert got.params == want.params
+    page = lazy.rows(COHORT, limit=20)
+    assert page.index.tolist() == adult_ev.frame(COHORT).sort_index().index[:20].tolist()
+    with pytest.raises(ScaleOutError, match="neighbours"):
+        lazy.suspects()
