@@ -192,7 +192,9 @@ def main() -> None:
             ("adult", {**paper, "max_level": 3, "min_support": 488}),
             ("adult", {**paper, "max_level": 3, "min_support": 100}),
             ("adult", {"k": 1, "alpha": 0.6, "max_level": 4, "min_support": 10}),  # its defaults
+            ("100k", {**paper, "max_level": 2, "min_support": 1_000}),
             ("100k", {**paper, "max_level": 3, "min_support": 1_000}),
+            ("1M", {**paper, "max_level": 2, "min_support": 10_000}),
             ("1M", {**paper, "max_level": 3, "min_support": 10_000}),
         ]
     print("seconds: wall (CPU) of the search; MB: peak RSS of the child process during the "
