@@ -79,7 +79,8 @@ class SegmentsView(CohortView):
         mask = ev.mask(cohort)
         errors = ev.error[mask]
         rows = int(mask.sum())
-        table = ev.slices(cohort=cohort) if rows else ev.slices().iloc[:0]
+        # the mask, not the cohort: the cohort's rows are found once per click, not per table
+        table = ev.slices(cohort=mask) if rows else ev.slices().iloc[:0]
         features = _by_feature(table, list(ev.segments.features), max(1, rows // 100))
         names = [f["feature"] for f in features] or list(ev.segments.features)
         with self.hold_sync():
