@@ -19,7 +19,7 @@ function state() {
       cells: [[seg("", 60, 0.3), seg("", 40, 0.55)], [seg("", 640, 0.15), { ...seg("", 0, 0), n: 0, error_rate: null }]] },
     tree: [
       { id: 0, parent: null, depth: 0, rows: 1000, errors: 200, error_rate: 0.2, ci_low: 0.18, ci_high: 0.23, lift: 1, path: "all rows", condition: null, split: "age" },
-      { id: 1, parent: 0, depth: 1, rows: 300, errors: 90, error_rate: 0.3, ci_low: 0.25, ci_high: 0.35, lift: 1.5, path: "age ≥ 50", condition: "age ≥ 50", split: null },
+      { id: 1, parent: 0, depth: 1, rows: 300, errors: 90, error_rate: 0.3, ci_low: 0.25, ci_high: 0.35, lift: 1.5, path: "age ≥ 50", condition: "age ≥ 50", split: null, selected: true },
     ],
     slices: [],
     progress: {},
@@ -69,7 +69,10 @@ describe("segments view", () => {
     byLabel(el, `select workclass ${HOSTILE} and age ≥ 50`)[0].click();
     expect(model.sent.at(-1)).toMatchObject({ type: "select_cell", row: 0, col: 1, version: 4 });
     expect(el.querySelectorAll(".el-heatmap button")).toHaveLength(3); // the empty cell is not clickable
-    byLabel(el, "select tree node age ≥ 50")[0].click();
+    const node = byLabel(el, "select tree node age ≥ 50")[0];
+    expect(node.getAttribute("aria-current")).toBe("true");
+    expect(el.querySelectorAll("[aria-current]")).toHaveLength(1);
+    node.click();
     expect(model.sent.at(-1)).toMatchObject({ type: "select_node", node: 1, version: 4 });
     const ids = model.sent.map((m) => m.request);
     expect(new Set(ids).size).toBe(ids.length);

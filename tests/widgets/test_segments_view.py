@@ -169,3 +169,15 @@ def test_unexpected_kernel_errors_reach_the_widget(ev, view, monkeypatch):
     assert reply["error"] == ("internal error, please report it: MemoryError: discovery ran "
                               "out of memory")
     assert view.progress["running"] is False and view.slices == []
+
+
+def test_the_selected_tree_node_and_slice_are_flagged(ev, view):
+    leaf = ev.error_tree().leaves()[0]
+    send(view, {"type": "select_node", "node": leaf.id, "version": view.version})
+    assert [n["id"] for n in view.tree if n["selected"]] == [leaf.id]
+    send(view, {"type": "discover", "k": 3, "max_level": 1})
+    send(view, {"type": "select_slice", "rank": 1, "version": view.version})
+    assert [s["rank"] for s in view.slices if s["selected"]] == [1]
+    assert not any(n["selected"] for n in view.tree)
+    view.cohort = None
+    assert view.tree[0]["selected"] and not any(s["selected"] for s in view.slices)

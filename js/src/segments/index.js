@@ -16,10 +16,10 @@ import { button, heat, messenger, viewRoot } from "../common/cohort-view.js";
  * @typedef {{ a: string, b: string, labels_a: string[], labels_b: string[], cells: Stats[][] }} Heatmap
  * @typedef {{ id: number, depth: number, rows: number, errors: number, error_rate: number | null,
  *   ci_low: number | null, ci_high: number | null, lift: number | null, path: string,
- *   condition: string | null, split: string | null }} TreeNode
+ *   condition: string | null, split: string | null, selected?: boolean }} TreeNode
  * @typedef {{ rank: number, slice: string, level: number, n: number, support: number,
  *   errors: number, error_rate: number | null, ci_low: number | null, ci_high: number | null,
- *   lift: number | null, group: number }} SliceRow
+ *   lift: number | null, group: number, selected?: boolean }} SliceRow
  * @typedef {{ running?: boolean, level?: number, max_level?: number, done?: number,
  *   total?: number }} Progress
  * @typedef {{ features: FeatureRows[], feature: string, feature_b: string, heatmap: Heatmap | {},
@@ -31,6 +31,20 @@ import { button, heat, messenger, viewRoot } from "../common/cohort-view.js";
 
 /** @param {number | null} x */
 const lift = (x) => (x === null ? "–" : `${x.toFixed(2)}×`);
+
+/**
+ * Mark the control that is the current selection (aria-current, for screen readers too).
+ * @param {HTMLButtonElement} b
+ * @param {boolean | undefined} selected
+ * @returns {HTMLButtonElement}
+ */
+function markSelected(b, selected) {
+  if (selected) {
+    b.classList.add("el-selected");
+    b.setAttribute("aria-current", "true");
+  }
+  return b;
+}
 
 /**
  * Bars of one feature: error rate with its CI whisker, support and lift; one button per segment.
@@ -118,6 +132,7 @@ export function buildTree(nodes, onSelect) {
     b.style.marginLeft = `${16 * n.depth}px`;
     b.style.width = `calc(100% - ${16 * n.depth}px)`; // keeps the figures in aligned columns
     b.style.borderLeftColor = heat(n.error_rate);
+    markSelected(b, n.selected);
     return b;
   }));
 }
@@ -132,8 +147,8 @@ export function buildSlices(slices, onSelect) {
     .map((t) => h("th", { text: t, attrs: { scope: "col" } })));
   const body = slices.map((s) => h("tr", {}, [
     h("td", { text: s.rank + 1 }),
-    h("td", {}, [button(`select slice ${s.slice}`, [h("span", { text: s.slice })],
-      () => onSelect(s.rank), "el-link")]),
+    h("td", {}, [markSelected(button(`select slice ${s.slice}`, [h("span", { text: s.slice })],
+      () => onSelect(s.rank), "el-link"), s.selected)]),
     h("td", { text: int(s.n) }),
     h("td", { text: pct(s.support) }),
     h("td", { text: pct(s.error_rate) }),

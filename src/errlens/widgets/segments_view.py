@@ -71,7 +71,7 @@ class SegmentsView(CohortView):
         self._tree = analysis.error_tree(max_depth=tree_depth)
         self._found: DiscoveredSlices | None = None
         self._last_progress = 0.0
-        super().__init__(analysis, tree=[_node(n.to_dict()) for n in self._tree.nodes], **kwargs)
+        super().__init__(analysis, **kwargs)
 
     # ------------------------------------------------------------------ aggregates
     def _refresh(self) -> None:
@@ -88,6 +88,7 @@ class SegmentsView(CohortView):
             self.overall = {"rows": rows, "errors": _plain(errors.sum()),
                             "error_rate": _plain(errors.mean()) if rows else None}
             self.features = features
+            self._mark_selected()
             if self.feature not in ev.segments.features:
                 self.feature = names[0]
             if self.feature_b not in ev.segments.features or self.feature_b == self.feature:
@@ -109,6 +110,15 @@ class SegmentsView(CohortView):
                 "cells": [cells[i * width:(i + 1) * width] for i in range(len(heat.labels_a))],
             }
         self.version += 1
+
+    def _mark_selected(self) -> None:
+        """Flag the tree node and discovered slice that are the current selection."""
+        current = self.selection or Cohort.all()
+        self.tree = [{**_node(n.to_dict()), "selected": n.cohort == current}
+                     for n in self._tree.nodes]
+        if self._found is not None:
+            self.slices = [{**row, "selected": self._found.cohort(row["rank"]) == current}
+                           for row in self.slices]
 
     # ------------------------------------------------------------------ messages
     def _on_pick(self, msg: dict[str, Any]) -> None:
@@ -173,6 +183,7 @@ class SegmentsView(CohortView):
         self._found = found
         with self.hold_sync():
             self.slices = [_slice_row(row) for row in found.to_json()["slices"]]
+            self._mark_selected()
             self.version += 1
 
     def _on_progress(self, step: Progress) -> None:
