@@ -134,3 +134,18 @@ def test_conflicts_are_exactly_the_disagreeing_concurrent_edits(ana_ops, ben_ops
                 assert labels[s] == LABELS[s]  # never silently the latest edit
             else:
                 assert labels[s] == final["ana"].get(s, final["ben"].get(s, LABELS[s]))
+
+
+def test_a_conflict_keeps_the_last_state_both_sides_had_seen(tmp_path):
+    lead = LabelStore(LABELS, tmp_path / "lead.jsonl", author="lead")
+    lead.relabel("img-0", "fox")  # both annotators start from this edit
+    shutil.copy(lead.path, tmp_path / "ben.jsonl")
+    ana, ben = lead, LabelStore(LABELS, tmp_path / "ben.jsonl", author="ben")
+    ana.relabel("img-0", "dog")
+    ben.relabel("img-0", "cat")
+    ben.relabel("img-0", "dog")
+    ben.relabel("img-0", "cat")
+    merge_logs([ana.path, ben.path], tmp_path / "m.jsonl")
+    merged = LabelStore(LABELS, tmp_path / "m.jsonl", author="x")
+    assert merged.conflicts()["sample_id"].tolist() == ["img-0"]
+    assert merged.labels()["img-0"] == "fox"

@@ -185,7 +185,7 @@ def test_concurrent_edits_conflict_and_only_explicit_events_resolve(income, tmp_
     conflicts = ana.conflicts()
     assert conflicts["sample_id"].tolist() == [sid]
     assert sorted(conflicts["authors"].iloc[0]) == ["ben", "lead"]
-    assert ana.labels()[sid] == income[sid]  # the label both had seen; not the latest
+    assert ana.labels()[sid] == income[sid]  # the last state both had seen, not the latest
     assert ana.resolve("role")["label"].tolist() == [None]  # two annotators: no precedence
     carl = ana.record("set", sid, ">50K", author="carl", role="reviewer",
                       parents=list(ana.conflicts()["event_ids"].iloc[0]))

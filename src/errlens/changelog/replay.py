@@ -3,9 +3,9 @@
 Each label-bearing event (set, confirm, adjudicate, or a revert that restores a label) lists
 as ``parents`` the label events its author had seen on that sample. The sample's *heads* are
 the label events no later event names as a parent. One head, or heads that agree, give the
-current label; heads that disagree are a **conflict**: the sample keeps the label all sides
-had seen (their common ``old_label``, else its original label) until an adjudicate event
-names every head as a parent.
+current label; heads that disagree are a **conflict**: the sample keeps the label of the heads'
+latest common ancestor (the last state every side had seen; else its original label) until
+an adjudicate event names every head as a parent.
 
 >>> from errlens.changelog.schema import LabelSchema
 >>> from errlens.changelog.events import Event
@@ -33,7 +33,6 @@ class Head:
 
     event_id: str
     label: Any
-    seen: Any
 
 
 @dataclass
@@ -57,8 +56,25 @@ class Replay:
         first = heads[0].label
         if all(h.label == first for h in heads):
             return first
-        seen = {self.schema.resolve(h.seen) for h in heads}
-        return seen.pop() if len(seen) == 1 and None not in seen else original
+        return self._last_agreed(heads, original)
+
+    def _ancestors(self, event_id: str) -> set[str]:
+        out, todo = set(), [event_id]
+        while todo:
+            for parent in self.get(todo.pop()).parents:
+                if parent not in out and parent in self.by_id:
+                    out.add(parent)
+                    todo.append(parent)
+        return out
+
+    def _last_agreed(self, heads: list[Head], original: Any) -> Any:
+        """Label at the heads' latest common ancestors (if those agree), else ``original``."""
+        lineages = [self._ancestors(h.event_id) for h in heads]
+        common = set.intersection(*lineages)
+        below = set().union(*(self._ancestors(c) for c in common)) if common else set()
+        latest = {self.schema.resolve(self.get(c).new_label) for c in common - below
+                  if self.get(c).new_label is not None}
+        return latest.pop() if len(latest) == 1 else original
 
     def changed(self) -> dict[Any, list[Head]]:
         """Samples with at least one label event, mapped to their heads."""
@@ -128,12 +144,10 @@ class Replay:
                 for heads in self.heads.values():
                     for h in heads:
                         h.label = mapping.get(h.label, h.label)
-                        h.seen = mapping.get(h.seen, h.seen)
         if ev.new_label is not None:
             parents = set(ev.parents)
             kept = [h for h in self.heads.get(ev.sample_id, ()) if h.event_id not in parents]
-            kept.append(Head(ev.event_id, self.schema.resolve(ev.new_label),
-                             self.schema.resolve(ev.old_label)))
+            kept.append(Head(ev.event_id, self.schema.resolve(ev.new_label)))
             self.heads[ev.sample_id] = kept
         return ev
 
