@@ -136,3 +136,10 @@ def test_frame_and_json_for_the_dashboard(adult_ev):
     assert root["rows"] == adult_ev.n and len(root["children"]) == 2
     child = root["children"][0]
     assert Cohort.from_json(child["cohort"]).mask(adult_ev).sum() == child["rows"]
+
+
+def test_an_empty_cohort_gives_a_lone_empty_root():
+    ev = el.Analysis.from_predictions({"x": [1, 2] * 20}, y_true=[0, 1] * 20, y_pred=[0] * 40)
+    tree = ev.error_tree(cohort=Cohort.where("x", ">", 5))
+    assert len(tree.nodes) == 1 and tree.root.rows == 0 and np.isnan(tree.root.error_rate)
+    assert json.loads(json.dumps(tree.to_dict()))["root"]["error_rate"] is None

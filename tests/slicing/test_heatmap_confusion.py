@@ -154,3 +154,9 @@ def test_confusion_needs_a_classifier_and_handles_empty_cohorts():
     mask_based = ev.confusion(np.array([False, True]))
     assert mask_based.cell_cohort(1, 0).mask(ev).tolist() == [False, True]
     assert isinstance(pd.DataFrame(mask_based.report), pd.DataFrame)
+
+
+def test_heatmap_of_an_empty_cohort_has_only_empty_cells(hand):
+    heat = hand.heatmap("a", "b", cohort=Cohort.where("a", "==", "zzz"))
+    assert heat.pivot("n").to_numpy().sum() == 0 and heat.pivot().isna().all().all()
+    assert heatmap_figure(heat).data[0].text[0][0] == "no rows"

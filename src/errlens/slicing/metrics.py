@@ -100,20 +100,22 @@ def group_stats(groups: np.ndarray, n_groups: int, ctx: MetricContext) -> pd.Dat
     return pd.DataFrame(group_arrays(groups, n_groups, ctx))
 
 
-def group_arrays(groups: np.ndarray, n_groups: int, ctx: MetricContext) -> dict[str, np.ndarray]:
-    """:func:`group_stats` as a dict of columns (cheap to concatenate across features)."""
+def group_arrays(
+    groups: np.ndarray, n_groups: int, ctx: MetricContext, *, ci: bool = True
+) -> dict[str, np.ndarray]:
+    """:func:`group_stats` as a dict of columns (cheap to concatenate across features); with
+    ``ci=False`` the error-rate interval is left to the caller (one call for many features)."""
     n = np.bincount(groups, minlength=n_groups)
     errors = np.rint(np.bincount(groups, weights=ctx.is_error, minlength=n_groups)).astype(np.int64)
     total_errors = int(errors.sum())
     overall = total_errors / ctx.rows if ctx.rows else np.nan
-    low, high = wilson_interval(errors, n, confidence=ctx.confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(n > 0, errors / np.maximum(n, 1), np.nan)
-        out = {
-            "n": n, "errors": errors, "error_rate": rate, "ci_low": low, "ci_high": high,
-            "lift": rate / overall if overall else np.full(n_groups, np.nan),
-            "error_share": errors / total_errors if total_errors else np.full(n_groups, np.nan),
-        }
+        out = {"n": n, "errors": errors, "error_rate": rate}
+        if ci:
+            out["ci_low"], out["ci_high"] = wilson_interval(errors, n, confidence=ctx.confidence)
+        out["lift"] = rate / overall if overall else np.full(n_groups, np.nan)
+        out["error_share"] = errors / total_errors if total_errors else np.full(n_groups, np.nan)
     if ctx.metric != "error_rate":
         _add_metric(out, groups, n_groups, ctx)
     return out

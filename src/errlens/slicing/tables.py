@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
-from errlens.slicing.metrics import MetricContext, group_arrays
+from errlens.slicing.metrics import MetricContext, group_arrays, wilson_interval
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -63,7 +63,7 @@ def slice_table(
     rows = slice(None) if mask.all() else np.flatnonzero(mask)
     parts = []
     for j in columns:
-        parts.append(group_arrays(seg.codes[rows, j], len(seg.labels[j]), ctx))
+        parts.append(group_arrays(seg.codes[rows, j], len(seg.labels[j]), ctx, ci=False))
     if not parts:
         return pd.DataFrame(columns=list(COLUMNS))
     sizes = [len(seg.labels[j]) for j in columns]
@@ -73,6 +73,11 @@ def slice_table(
         "code": np.concatenate([np.arange(size) for size in sizes]),
         **{key: np.concatenate([part[key] for part in parts]) for key in parts[0]},
     })
+    low, high = wilson_interval(table["errors"].to_numpy(), table["n"].to_numpy(),
+                                confidence=confidence)
+    at = list(table.columns).index("error_rate") + 1
+    table.insert(at, "ci_low", low)
+    table.insert(at + 1, "ci_high", high)
     table = table[table["n"] >= min_size].reset_index(drop=True)
     if fdr is not None:
         _add_tests(table, ctx.rows, int(ctx.is_error.sum()), fdr)
