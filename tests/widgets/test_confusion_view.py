@@ -13,10 +13,6 @@ import errlens as el
 from errlens.slicing.cohort import Cohort
 from errlens.widgets.confusion_view import ConfusionView
 
-# errlens.slicing.confusion still calls DataFrame.join(lsuffix=...), deprecated in pandas 3.1
-# (reported to its owner); not this view's concern.
-pytestmark = pytest.mark.filterwarnings("ignore:The 'lsuffix' and 'rsuffix'")
-
 
 def send(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
     replies: list[dict[str, Any]] = []

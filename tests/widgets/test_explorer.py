@@ -14,7 +14,6 @@ from errlens.slicing.cohort import Cohort
 from errlens.widgets.explorer import Explorer, explore
 from errlens.widgets.selection import SelectionError, SelectionHistory, parse_cohort
 
-pytestmark = pytest.mark.filterwarnings("ignore:The 'lsuffix' and 'rsuffix'")
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 

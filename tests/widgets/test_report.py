@@ -16,7 +16,6 @@ from errlens.slicing.cohort import Cohort
 from errlens.widgets.explorer import explore
 
 HOSTILE = "<img src=x onerror=alert(1)>"
-pytestmark = pytest.mark.filterwarnings("ignore:The 'lsuffix' and 'rsuffix'")
 
 
 @pytest.fixture(scope="module")
