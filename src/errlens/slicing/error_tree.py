@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from errlens.slicing.cohort import Cohort, to_cohort
-from errlens.slicing.metrics import wilson_interval
+from errlens.slicing.metrics import error_keys, key_counts, wilson_interval
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -116,36 +116,33 @@ def build_error_tree(
         min_samples = max(20, len(idx) // 100)
     if int(min_samples) != min_samples or min_samples < 1:
         raise ValueError(f"min_samples must be a positive integer, got {min_samples!r}")
-    grower = _Grower(seg, columns, analysis.is_error[idx], idx, int(max_depth), int(min_samples),
-                     confidence)
+    grower = _Grower(seg, columns, error_keys(analysis, seg), analysis.is_error, len(idx),
+                     int(max_depth), int(min_samples), confidence)
     base = to_cohort(analysis, cohort) or Cohort.all()
-    grower.grow(np.arange(len(idx)), None, base, None, 0, base.describe())
+    grower.grow(idx, None, base, None, 0, base.describe())
     return ErrorTree(grower.nodes, int(max_depth), int(min_samples))
 
 
 class _Grower:
-    """Grows the tree over the cohort's rows; ``idx`` below are positions among those rows."""
+    """Grows the tree; ``idx`` are row positions in the analysis."""
 
-    def __init__(self, seg: Segments, columns: list[int], is_error: np.ndarray,
-                 rows: np.ndarray, max_depth: int, min_samples: int, confidence: float) -> None:
+    def __init__(self, seg: Segments, columns: list[int], keys: np.ndarray,
+                 is_error: np.ndarray, n_root: int, max_depth: int, min_samples: int,
+                 confidence: float) -> None:
         self.seg, self.columns, self.max_depth = seg, columns, max_depth
-        self.error = is_error.astype(np.int64)
+        self.keys = keys  # code * 2 + is_error: one bincount per node and feature
+        self.error = is_error
+        self.every = n_root == len(is_error)
         self.min_samples, self.confidence = min_samples, confidence
         self.sizes = [len(seg.labels[j]) for j in columns]
-        # code * 2 + is_error per row and feature, computed once: each node is one bincount each
-        dtype = np.int16 if max(self.sizes, default=1) < 2**14 else np.int32
-        every = len(rows) == len(seg.codes)
-        picked = seg.codes[:, columns] if every else seg.codes[rows][:, columns]
-        pairs = picked.astype(dtype) * 2 + self.error[:, None].astype(dtype)
-        self.keys = np.asfortranarray(pairs)
         self.overall: float | None = None
         self.nodes: list[TreeNode] = []
 
     def grow(self, idx: np.ndarray, parent: int | None, cohort: Cohort,
              condition: Cohort | None, depth: int, path: str) -> int:
-        root = parent is None
-        err = self.error if root else self.error[idx]
-        rows, errors = len(idx), int(err.sum())
+        whole = parent is None and self.every  # every row: columns are read without a copy
+        rows = len(idx)
+        errors = int(np.count_nonzero(self.error if whole else self.error[idx]))
         low, high = wilson_interval(np.array([errors]), np.array([rows]),
                                     confidence=self.confidence)
         rate = errors / rows if rows else float("nan")
@@ -160,17 +157,17 @@ class _Grower:
         self.nodes.append(node)
         if depth >= self.max_depth or rows < 2 * self.min_samples or errors in (0, rows):
             return node.id
-        best = self._best(idx, root)
+        best = self._best(idx, whole)
         if best is None:
             return node.id
         k, left_codes, present = best
         j = self.columns[k]
         lookup = np.zeros(self.sizes[k], dtype=bool)
         lookup[left_codes] = True
-        keys = self.keys[:, k] if root else self.keys[idx, k]
+        keys = self.keys[:, j] if whole else self.keys[idx, j]
         go_left = lookup[keys >> 1]
         node.split = self.seg.features[j]
-        plain = root and cohort == Cohort.all()
+        plain = parent is None and cohort == Cohort.all()
         for side, keep in ((True, go_left), (False, ~go_left)):
             # segments absent from this node are left out of the condition, for shorter text
             cond = _condition(self.seg, j, np.flatnonzero((lookup == side) & present))
@@ -181,15 +178,14 @@ class _Grower:
         return node.id
 
     def _best(
-        self, idx: np.ndarray, root: bool
+        self, idx: np.ndarray, whole: bool
     ) -> tuple[int, np.ndarray, np.ndarray] | None:
         """Best feature (position in ``columns``), its left segments and which of its segments
         this node holds."""
         best_score, best = None, None
         for k, j in enumerate(self.columns):
-            keys = self.keys[:, k] if root else self.keys[idx, k]
-            counts = np.bincount(keys, minlength=2 * self.sizes[k]).reshape(self.sizes[k], 2)
-            n, e = counts.sum(axis=1), counts[:, 1]
+            keys = self.keys[:, j] if whole else self.keys[idx, j]
+            n, e = key_counts(keys, self.sizes[k])
             if best_score is None:
                 best_score = float(_gini(n.sum(), e.sum())) * (1 - 1e-9)
             found = _best_split(n, e, _is_ordered(self.seg, j), self.seg.definition[j]["missing"],

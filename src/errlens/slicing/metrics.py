@@ -26,6 +26,7 @@ from errlens import stats
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
+    from errlens.slicing.segments import Segments
 
 CLASS_METRICS = ("precision", "recall", "f1")
 BINARY_METRICS = ("fpr", "fnr")
@@ -95,18 +96,58 @@ def label_codes(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
     return cached
 
 
+def error_keys(analysis: Analysis, segments: Segments) -> np.ndarray:
+    """``code * 2 + is_error`` per row and feature (Fortran-ordered), computed once per
+    segmentation: one integer ``bincount`` of a column then gives rows and errors per segment.
+
+    >>> import errlens as el
+    >>> ev = el.Analysis.from_predictions({"g": ["a", "b"]}, y_true=[0, 1], y_pred=[0, 0])
+    >>> error_keys(ev, ev.segments)[:, 0].tolist()
+    [0, 3]
+    """
+    cache = analysis.__dict__.setdefault("_slicing_error_keys", {})
+    hit = cache.get(id(segments))
+    if hit is not None and hit[0] is segments:
+        return hit[1]
+    size = 2 * max((len(labels) for labels in segments.labels), default=1)
+    dtype = np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.uint32
+    keys = np.empty(segments.codes.shape, dtype=dtype, order="F")
+    error = analysis.is_error.astype(dtype)
+    for j in range(len(segments.labels)):
+        column = keys[:, j]
+        column[...] = segments.codes[:, j]
+        column <<= 1
+        column |= error
+    cache[id(segments)] = (segments, keys)
+    return keys
+
+
+def key_counts(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and errors per group from a column of :func:`error_keys`."""
+    counts = np.bincount(keys, minlength=2 * n_groups).reshape(n_groups, 2)
+    return counts.sum(axis=1), counts[:, 1].astype(np.int64)
+
+
 def group_stats(groups: np.ndarray, n_groups: int, ctx: MetricContext) -> pd.DataFrame:
     """Statistics of each group ``0..n_groups-1`` of ``groups`` (one code per selected row)."""
     return pd.DataFrame(group_arrays(groups, n_groups, ctx))
 
 
 def group_arrays(
-    groups: np.ndarray, n_groups: int, ctx: MetricContext, *, ci: bool = True
+    groups: np.ndarray | None, n_groups: int, ctx: MetricContext, *, ci: bool = True,
+    counts: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """:func:`group_stats` as a dict of columns (cheap to concatenate across features); with
-    ``ci=False`` the error-rate interval is left to the caller (one call for many features)."""
-    n = np.bincount(groups, minlength=n_groups)
-    errors = np.rint(np.bincount(groups, weights=ctx.is_error, minlength=n_groups)).astype(np.int64)
+    ``ci=False`` the error-rate interval is left to the caller (one call for many features).
+    ``counts`` (rows, errors) may come precomputed, from :func:`key_counts`; ``groups`` is then
+    only needed for a metric other than the error rate."""
+    if counts is None:
+        assert groups is not None
+        n = np.bincount(groups, minlength=n_groups)
+        errors = np.rint(np.bincount(groups, weights=ctx.is_error, minlength=n_groups))
+        errors = errors.astype(np.int64)
+    else:
+        n, errors = counts
     total_errors = int(errors.sum())
     overall = total_errors / ctx.rows if ctx.rows else np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -117,6 +158,7 @@ def group_arrays(
         out["lift"] = rate / overall if overall else np.full(n_groups, np.nan)
         out["error_share"] = errors / total_errors if total_errors else np.full(n_groups, np.nan)
     if ctx.metric != "error_rate":
+        assert groups is not None
         _add_metric(out, groups, n_groups, ctx)
     return out
 

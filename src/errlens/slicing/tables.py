@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
-from errlens.slicing.metrics import MetricContext, group_arrays, wilson_interval
+from errlens.slicing.metrics import (
+    MetricContext,
+    error_keys,
+    group_arrays,
+    key_counts,
+    wilson_interval,
+)
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -61,9 +67,13 @@ def slice_table(
     mask = analysis.mask(cohort)
     ctx = MetricContext.build(analysis, mask, metric=metric, label=label, confidence=confidence)
     rows = slice(None) if mask.all() else np.flatnonzero(mask)
+    keys = error_keys(analysis, seg)
     parts = []
     for j in columns:
-        parts.append(group_arrays(seg.codes[rows, j], len(seg.labels[j]), ctx, ci=False))
+        size = len(seg.labels[j])
+        column = keys[rows, j]
+        groups = column >> 1 if metric != "error_rate" else None
+        parts.append(group_arrays(groups, size, ctx, ci=False, counts=key_counts(column, size)))
     if not parts:
         return pd.DataFrame(columns=list(COLUMNS))
     sizes = [len(seg.labels[j]) for j in columns]
