@@ -12,7 +12,6 @@ errors concentrate in a few segments. Peers measured in the same run:
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import statistics
 import time
@@ -29,19 +28,6 @@ from errlens.slicing.heatmap import heatmap_figure
 from errlens.widgets.explorer import explore
 
 warnings.filterwarnings("ignore")
-
-
-class CachedCodes(el.Analysis):
-    """The Analysis with its label codes computed once (the core change this benchmark asks
-    for: ``y_true_codes`` / ``y_pred_codes`` re-run ``Index.get_indexer`` on every access)."""
-
-    @functools.cached_property
-    def y_true_codes(self) -> np.ndarray:  # type: ignore[override]
-        return el.Analysis.y_true_codes.fget(self)  # type: ignore[attr-defined]
-
-    @functools.cached_property
-    def y_pred_codes(self) -> np.ndarray:  # type: ignore[override]
-        return el.Analysis.y_pred_codes.fget(self)  # type: ignore[attr-defined]
 
 
 def build(rows: int) -> el.Analysis:
@@ -102,15 +88,11 @@ def state_size(widget: Any) -> tuple[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="100k rows, fewer repeats")
-    parser.add_argument("--cached-codes", action="store_true",
-                        help="cache the Analysis label codes (the requested core change)")
     args = parser.parse_args()
     rows, repeat = (100_000, 3) if args.quick else (1_000_000, 5)
 
     start = time.perf_counter()
     ev = build(rows)
-    if args.cached_codes:
-        ev.__class__ = CachedCodes
     _ = ev.segments
     print(f"analysis of {ev.n:,} rows built and segmented in {time.perf_counter() - start:.1f} s")
     start = time.perf_counter()
@@ -136,8 +118,7 @@ def main() -> None:
 
     plotly_total, plotly_data = state_size(go.FigureWidget(figure))
 
-    codes = "label codes cached" if args.cached_codes else "core as committed"
-    print(f"\n| measure ({ev.n:,} rows, {codes}) | errlens | peer | ratio (peer / errlens) |")
+    print(f"\n| measure ({ev.n:,} rows) | errlens | peer | ratio (peer / errlens) |")
     print("|---|---:|---:|---:|")
     print(f"| open the Explorer | {1000 * open_s:,.0f} ms | – | – |")
     segment, cell, back = (statistics.median(x) for x in (segment_ms, cell_ms, back_ms))
