@@ -115,3 +115,13 @@ def test_methods_of_the_other_task_are_refused(digits_ev: el.Analysis) -> None:
         digits_ev.suspects("both", filter_by="both")
     with pytest.raises(ValueError, match="rank_by must be one of"):
         digits_ev.suspects(rank_by="margin")
+
+
+def test_tied_scores_keep_row_order(digits_ev: el.Analysis) -> None:
+    table = digits_ev.suspects("knn").table  # vote fractions: many exact ties
+    positions = digits_ev.ids.get_indexer(table.index)
+    same = (table["score"].to_numpy()[1:] == table["score"].to_numpy()[:-1]) & (
+        table["flagged"].to_numpy()[1:] == table["flagged"].to_numpy()[:-1]
+    )
+    assert same.sum() > 100
+    assert (np.diff(positions)[same] > 0).all()

@@ -202,12 +202,13 @@ class ConfidentLearning:
         for c, rows in enumerate(self.rows_by_class):
             if rows.size <= 1:  # cleanlab never prunes a class with one example
                 continue
-            p = self.pred_probs[rows]
             if filter_by in ("prune_by_class", "both"):
                 n_issues = rows.size - prune[c, c]
                 if n_issues >= 1:
-                    by_class[rows[np.argsort(p[:, c])[:n_issues]]] = True
+                    own = self.pred_probs[rows, c]
+                    by_class[rows[np.argsort(own)[:n_issues]]] = True
             if filter_by in ("prune_by_noise_rate", "both"):
+                p = self.pred_probs[rows]
                 local = np.zeros(rows.size, dtype=bool)
                 for j in range(self.k):
                     if j != c and prune[j, c] > 0:

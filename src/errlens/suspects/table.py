@@ -101,7 +101,7 @@ def ranked_table(
     """Rows in ``keep``, flagged first then by score (ties in row order), cut to ``top``."""
     key = -score if higher_is_worse else score
     parts = [np.flatnonzero(keep & flagged), np.flatnonzero(keep & ~flagged)]
-    order = np.concatenate([rows[np.argsort(key[rows], kind="stable")] for rows in parts])
+    order = np.concatenate([rows[_argsort_ties_in_order(key[rows])] for rows in parts])
     if top is not None:
         if not isinstance(top, (int, np.integer)) or top < 1:
             raise ValueError(f"top must be a positive integer, got {top!r}")
@@ -110,3 +110,13 @@ def ranked_table(
     data |= {"score": score[order], "flagged": flagged[order]}
     data["rank"] = np.arange(1, len(order) + 1)
     return pd.DataFrame(data, index=ids[order], copy=False)
+
+
+def _argsort_ties_in_order(values: np.ndarray) -> np.ndarray:
+    """A stable argsort, fast when there are no ties (SIMD quicksort is ~4× faster than
+    the stable merge sort; tied scores, as with kNN votes, fall back to the latter)."""
+    order = np.argsort(values)
+    ordered = values[order]
+    if (ordered[1:] == ordered[:-1]).any():
+        return np.argsort(values, kind="stable")
+    return order
