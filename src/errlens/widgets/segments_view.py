@@ -75,8 +75,8 @@ class SegmentsView(CohortView):
 
     # ------------------------------------------------------------------ aggregates
     def _refresh(self) -> None:
-        ev, cohort = self.analysis, self.selection
-        mask = ev.mask(cohort)
+        ev = self.analysis
+        mask = self._mask()
         errors = ev.error[mask]
         rows = int(mask.sum())
         # the mask, not the cohort: the cohort's rows are found once per click, not per table

@@ -21,6 +21,7 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import numpy as np
 import traitlets
 
 from errlens.analysis import Analysis
@@ -43,8 +44,15 @@ def parse_cohort(
 ) -> Cohort | None:
     """A validated Cohort from front-end JSON (None = every row); SelectionError otherwise.
     ``max_chars`` caps the JSON size (None: no cap, for cohorts set from Python)."""
+    return _parse(payload, analysis, max_chars)[0]
+
+
+def _parse(
+    payload: Any, analysis: Analysis, max_chars: int | None
+) -> tuple[Cohort | None, np.ndarray | None]:
+    """:func:`parse_cohort` and the cohort's row mask (computed to check the values anyway)."""
     if payload is None:
-        return None
+        return None, None
     if not isinstance(payload, dict):
         raise SelectionError(
             f"a cohort must be a JSON object or null, got {type(payload).__name__}")
@@ -53,10 +61,10 @@ def parse_cohort(
                              "rows (a confusion cell or segment instead of an id list)")
     try:
         cohort = Cohort.from_json(payload, analysis=analysis)
-        cohort.mask(analysis)  # values of the wrong type fail here, not later in a view
+        mask = cohort.mask(analysis)  # values of the wrong type fail here, not later in a view
     except (ValueError, KeyError, TypeError) as exc:
         raise SelectionError(f"invalid cohort: {_message(exc)}") from None
-    return None if cohort == Cohort.all() else cohort
+    return (None, None) if cohort == Cohort.all() else (cohort, mask)
 
 
 def combine(current: Cohort | None, extra: Cohort) -> Cohort:
@@ -127,7 +135,7 @@ class CohortView(ErrlensWidget):
         if isinstance(cohort, Cohort):
             cohort = cohort.to_json()
         super().__init__(**kwargs)
-        self.cohort = None if cohort is None else _checked(cohort, analysis)
+        self.cohort = cohort
         self._refresh()
         self.observe(lambda _: self._refresh(), "cohort")
         self.on_msg(self._on_message)
@@ -135,15 +143,31 @@ class CohortView(ErrlensWidget):
     @traitlets.validate("cohort")
     def _valid_cohort(self, proposal: Any) -> Any:
         value = proposal["value"]
-        return None if value is None else _checked(value, self.analysis)
+        if value is None:
+            return None
+        try:
+            cohort, mask = _parse(value, self.analysis, None)
+        except SelectionError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+        data = None if cohort is None else cohort.to_json()
+        self._masked = (_key(data), mask)  # the refresh that follows reuses it
+        return data
 
     @property
     def selection(self) -> Cohort | None:
         """The current cohort (None = every row)."""
         return None if self.cohort is None else Cohort.from_json(self.cohort)
 
+    def _mask(self) -> np.ndarray:
+        """Row mask of the current cohort (computed once per cohort change)."""
+        key, mask = getattr(self, "_masked", (None, None))
+        if mask is None or key != _key(self.cohort):
+            mask = self.analysis.mask(self.selection)
+            self._masked = (_key(self.cohort), mask)
+        return mask
+
     def _refresh(self) -> None:
-        self.rows = int(self.analysis.mask(self.selection).sum())
+        self.rows = int(self._mask().sum())
 
     def _set_selection(self, cohort: Cohort | None) -> None:
         self.cohort = None if cohort is None else cohort.to_json()
@@ -185,12 +209,8 @@ class SelectionBar(ErrlensWidget):
     error = traitlets.Unicode("", help="Last error of any view, shown to the user.").tag(sync=True)
 
 
-def _checked(value: dict[str, Any], analysis: Analysis) -> dict[str, Any] | None:
-    try:
-        cohort = parse_cohort(value, analysis, max_chars=None)
-    except SelectionError as exc:
-        raise traitlets.TraitError(str(exc)) from None
-    return None if cohort is None else cohort.to_json()
+def _key(data: dict[str, Any] | None) -> str:
+    return json.dumps(data, sort_keys=True, default=str)
 
 
 def _message(exc: BaseException) -> str:
