@@ -175,7 +175,35 @@ def merge_into(store: LabelStore, other: Any) -> int:
     with open(store.path, "rb") as fh:
         own = scan(fh.readline(), prev="")
     _same_start([(store.path, own.lines[0].obj), (path, header)])
-    return store._append_foreign(events)
+    return append_foreign(store, events)
+
+
+def append_foreign(store: LabelStore, events: list[Event]) -> int:
+    """Append the given events that ``store`` lacks, in canonical order, after validating
+    the whole result; returns how many were added."""
+    with store._log.locked():
+        store._catch_up()
+        new = []
+        for ev in events:
+            if ev.event_id in store._state.by_id:
+                if store._state.get(ev.event_id).body() != ev.body():
+                    raise ChangelogError(f"event {ev.event_id} differs between the two logs; "
+                                         f"one was edited. Run verify on both")
+                continue
+            store._check_sample(ev)
+            new.append(ev)
+        new = canonical_order(new)
+        replay(store._base_schema, [*store._state.events, *new])  # validates, writes nothing
+        lines, digest = [], store._hash
+        for ev in new:
+            line, digest = seal(ev.body(), digest)
+            lines.append(line)
+        if lines:
+            store._offset = store._log.append(lines)
+            store._hash, store._lines = digest, store._lines + len(lines)
+        for ev in new:
+            store._state.apply(ev, check=False)
+    return len(new)
 
 
 def _opinions(store: LabelStore, sample: Any) -> list[Event]:

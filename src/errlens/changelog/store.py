@@ -34,7 +34,8 @@ from errlens.changelog.events import (
 )
 from errlens.changelog.logfile import LogFile, gc_paused, scan, scan_blocks
 from errlens.changelog.replay import Replay
-from errlens.changelog.schema import LabelSchema, make_guideline
+from errlens.changelog.schema import LabelSchema
+from errlens.changelog.schema_verbs import SchemaVerbs
 from errlens.changelog.timeutil import to_utc_text
 
 FORMAT = "errlens-changelog"
@@ -42,7 +43,7 @@ _SPEC_KEYS = {"op", "id", "sample_id", "label", "author", "role", "note", "cause
               "time_spent", "timestamp", "round", "parents", "refs", "event_id"}
 
 
-class LabelStore(frames.ViewsMixin):
+class LabelStore(SchemaVerbs, frames.ViewsMixin):
     """Labels of one dataset with every edit kept in a crash-safe, tamper-evident log.
 
     ``source`` is an errlens Analysis or a Series of original labels indexed by sample id;
@@ -423,35 +424,6 @@ class LabelStore(frames.ViewsMixin):
         """Name the current state as a version (``labels(version=name)`` replays it)."""
         return self._write_special("tag", tag=name, note=note, clock=dict(self._state.clock))
 
-    def _schema_event(self, change: dict[str, Any], note: str | None) -> Event:
-        return self._write_special("schema", change=change, note=note)
-
-    def add_class(self, name: Any, *, definition: str = "", example: str = "",
-                  edge_cases: Iterable[str] = (), note: str | None = None) -> Event:
-        """Extend the schema with a new class (an explicit, logged event)."""
-        return self._schema_event({"action": "add_class", "class": to_plain(name),
-                                   "guideline": make_guideline(definition, example,
-                                                               tuple(edge_cases))}, note)
-
-    def rename_class(self, old: Any, new: Any, *, note: str | None = None) -> Event:
-        """Rename a class; past labels read under the new name."""
-        return self._schema_event({"action": "rename_class", "old": to_plain(old),
-                                   "new": to_plain(new)}, note)
-
-    def merge_classes(self, classes: Iterable[Any], into: Any, *,
-                      note: str | None = None) -> Event:
-        """Merge several classes into one (which may be one of them or a new name)."""
-        return self._schema_event({"action": "merge_classes",
-                                   "classes": [to_plain(c) for c in classes],
-                                   "into": to_plain(into)}, note)
-
-    def set_guideline(self, cls: Any, *, definition: str = "", example: str = "",
-                      edge_cases: Iterable[str] = (), note: str | None = None) -> Event:
-        """Write the annotation guideline of one class."""
-        return self._schema_event({"action": "set_guideline", "class": to_plain(cls),
-                                   "guideline": make_guideline(definition, example,
-                                                               tuple(edge_cases))}, note)
-
     def merge(self, other: Any) -> int:
         """Append the events of another log of this dataset (a path or store) that this one
         lacks; returns how many were added. Conflicts show up in :meth:`conflicts`."""
@@ -465,34 +437,6 @@ class LabelStore(frames.ViewsMixin):
         from errlens.changelog.merge import resolve
 
         return resolve(self, policy, reviewer)
-
-    def _append_foreign(self, events: list[Event]) -> int:
-        from errlens.changelog.merge import canonical_order
-        from errlens.changelog.replay import replay
-
-        with self._log.locked():
-            self._catch_up()
-            new = []
-            for ev in events:
-                if ev.event_id in self._state.by_id:
-                    if self._state.get(ev.event_id).body() != ev.body():
-                        raise ChangelogError(f"event {ev.event_id} differs between the two logs; "
-                                             f"one was edited. Run verify on both")
-                    continue
-                self._check_sample(ev)
-                new.append(ev)
-            new = canonical_order(new)
-            replay(self._base_schema, [*self._state.events, *new])  # validates, writes nothing
-            lines, digest = [], self._hash
-            for ev in new:
-                line, digest = seal(ev.body(), digest)
-                lines.append(line)
-            if lines:
-                self._offset = self._log.append(lines)
-                self._hash, self._lines = digest, self._lines + len(lines)
-            for ev in new:
-                self._state.apply(ev, check=False)
-        return len(new)
 
     def refresh(self) -> None:
         """Read events other processes appended since this store last looked."""
