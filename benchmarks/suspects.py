@@ -157,23 +157,46 @@ def markdown(frame: pd.DataFrame, floats: str = "{:.3f}") -> str:
     return "\n".join(lines)
 
 
-def write_readme(text: str) -> None:
+def write_readme(text: str, heading: str = "## Suspects\n") -> None:
+    """Replace the part of README.md from ``heading`` to the next heading of the same level
+    (or append it), leaving every other section alone."""
     path = HERE / "README.md"
     current = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = current.find("## Suspects")
+    section = current.find("\n## Suspects\n")
+    start = current.find("\n" + heading, section) if section >= 0 else -1
     if start < 0:
         current = current.rstrip("\n") + "\n\n" + text
     else:
-        end = current.find("\n## ", start + 1)
-        current = current[:start] + text + (current[end + 1 :] if end >= 0 else "")
+        level = "\n" + heading.split(" ")[0] + " "
+        end = min((i for i in (current.find(level, start + 1), current.find("\n## ", start + 1))
+                   if i >= 0), default=-1)
+        current = current[: start + 1] + text + (current[end + 1 :] if end >= 0 else "")
     path.write_text(current)
+
+
+SPEED_NOTE = (
+    "Synthetic probabilities (10 classes, 10 % flipped labels). errlens: a cold "
+    "`Analysis.suspects(filter_by)` call (confident learning, ranking, table, fingerprint); "
+    "cleanlab: `find_label_issues(labels, pred_probs, filter_by=..., n_jobs=1)` (flags "
+    "only). Best of 2 × 3 runs (the two tools' processes interleaved, as the machine's load "
+    "drifts); peak memory traced (tracemalloc) on an extra run, each tool and size in its "
+    "own process. `same_flags`: identical flagged rows.\n\n"
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small samples, 100k rows only")
     parser.add_argument("--no-write", action="store_true", help="do not touch README.md")
+    parser.add_argument("--speed-only", action="store_true", help="rerun only the cleanlab race")
     args = parser.parse_args()
+    if args.speed_only:
+        fast = speed(args.quick)
+        print(fast.to_string(index=False, float_format="{:.3f}".format))
+        if not args.no_write:
+            write_readme("### Speed and memory against cleanlab\n\n" + SPEED_NOTE
+                         + markdown(fast) + "\n", heading="### Speed and memory")
+        return
     print("quality on planted label noise ...", flush=True)
     qual = quality(args.quick)
     print("speed and memory against cleanlab ...", flush=True)
@@ -200,13 +223,7 @@ def main() -> None:
         "flips among the first k ranked rows, k = number of flips. Out-of-fold fit seconds: "
         + ", ".join(f"{d} {n:.0%} {s}" for (d, n), s in fits.items()) + ".\n\n"
         + markdown(qual_table) + "\n\n"
-        "### Speed and memory against cleanlab\n\n"
-        "Synthetic probabilities (10 classes, 10 % flipped labels). errlens: a cold "
-        "`Analysis.suspects(filter_by)` call (confident learning, ranking, table, fingerprint); "
-        "cleanlab: `find_label_issues(labels, pred_probs, filter_by=..., n_jobs=1)` (flags "
-        "only). Best of 2 × 3 runs (the two tools' processes interleaved, as the machine's load "
-        "drifts); peak memory traced (tracemalloc) on an extra run, each tool and size in its "
-        "own process. `same_flags`: identical flagged rows.\n\n"
+        "### Speed and memory against cleanlab\n\n" + SPEED_NOTE
         + markdown(fast) + "\n"
     )
     if not args.no_write:
