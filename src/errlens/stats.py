@@ -28,6 +28,7 @@ def wilson_interval(
         denom = 1 + z**2 / m
         centre = (p + z**2 / (2 * m)) / denom
         half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / denom
-    low = np.where(m > 0, np.clip(centre - half, 0, 1), np.nan)
-    high = np.where(m > 0, np.clip(centre + half, 0, 1), np.nan)
+    # The exact ends: no errors means a lower bound of exactly 0 (not 1e-17), all errors 1.
+    low = np.where(m > 0, np.where(k == 0, 0.0, np.clip(centre - half, 0, 1)), np.nan)
+    high = np.where(m > 0, np.where(k == m, 1.0, np.clip(centre + half, 0, 1)), np.nan)
     return np.atleast_1d(low), np.atleast_1d(high)
