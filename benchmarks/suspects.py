@@ -41,7 +41,6 @@ from errlens.suspects.confident import FILTERS
 HERE = Path(__file__).parent
 SEED = 0
 NOISE_RATES = (0.10, 0.20)
-ALTERNATIONS = 2
 
 
 def plant_flips(codes: np.ndarray, rate: float, n_classes: int, seed: int) -> np.ndarray:
@@ -122,24 +121,22 @@ def speed(quick: bool) -> pd.DataFrame:
     rows = []
     for n in sizes:
         for filter_by in filters:
-            measured: dict[str, dict[str, Any]] = {}
-            for tool in ("errlens", "cleanlab") * ALTERNATIONS:  # interleaved: load drifts
+            def child(mode: str, n: int = n, filter_by: str = filter_by) -> dict[str, Any]:
                 out = subprocess.run(
-                    [sys.executable, str(HERE / "suspects_speed.py"), tool, str(n), "10",
+                    [sys.executable, str(HERE / "suspects_speed.py"), mode, str(n), "10",
                      filter_by],
                     capture_output=True, text=True, check=True,
                 )
-                result = json.loads(out.stdout.strip().splitlines()[-1])
-                best = measured.setdefault(tool, result)
-                best["seconds"] = min(best["seconds"], result["seconds"])
-            e, c = measured["errlens"], measured["cleanlab"]
+                return json.loads(out.stdout.strip().splitlines()[-1])
+
+            timed = child("race")
+            e_mb, c_mb = child("errlens")["peak_mb"], child("cleanlab")["peak_mb"]
             rows.append({
                 "rows": n, "filter_by": filter_by,
-                "errlens_s": e["seconds"], "cleanlab_s": c["seconds"],
-                "speedup": c["seconds"] / e["seconds"],
-                "errlens_mb": e["peak_mb"], "cleanlab_mb": c["peak_mb"],
-                "memory_ratio": e["peak_mb"] / c["peak_mb"],
-                "flags": e["flags"], "same_flags": e["flags_hash"] == c["flags_hash"],
+                "errlens_s": timed["errlens_s"], "cleanlab_s": timed["cleanlab_s"],
+                "speedup": timed["cleanlab_s"] / timed["errlens_s"],
+                "errlens_mb": e_mb, "cleanlab_mb": c_mb, "memory_ratio": e_mb / c_mb,
+                "flags": timed["flags"], "same_flags": timed["same_flags"],
             })
             print(f"  {n:,} {filter_by}: {rows[-1]['speedup']:.2f}× faster, "
                   f"same flags {rows[-1]['same_flags']}", flush=True)
@@ -178,9 +175,10 @@ SPEED_NOTE = (
     "Synthetic probabilities (10 classes, 10 % flipped labels). errlens: a cold "
     "`Analysis.suspects(filter_by)` call (confident learning, ranking, table, fingerprint); "
     "cleanlab: `find_label_issues(labels, pred_probs, filter_by=..., n_jobs=1)` (flags "
-    "only). Best of 2 × 3 runs (the two tools' processes interleaved, as the machine's load "
-    "drifts); peak memory traced (tracemalloc) on an extra run, each tool and size in its "
-    "own process. `same_flags`: identical flagged rows.\n\n"
+    "only). Seconds: best of 5 runs each, both tools in one process with their runs "
+    "interleaved (the shared machine's load drifts; this hits both alike). Peak memory: "
+    "traced (tracemalloc) over one call, each tool in its own fresh process. `same_flags`: "
+    "identical flagged rows.\n\n"
 )
 
 
