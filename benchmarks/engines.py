@@ -29,6 +29,7 @@ import pandas as pd
 
 DATA = Path(__file__).parent / ".data"
 N_FEATURES = 20
+DISCOVER = "discover (10 features, level ≤ 2)"
 
 
 def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
@@ -81,6 +82,7 @@ def step(results: list[dict[str, Any]], name: str, fn: Any) -> Any:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     results.append({"step": name, "s": seconds, "driver_mb": peak / 2**20})
+    print(json.dumps(results[-1]), file=sys.stderr, flush=True)  # progress, kept if killed
     return out
 
 
@@ -97,8 +99,8 @@ def run_memory(path: Path) -> list[dict[str, Any]]:
     res: list[dict[str, Any]] = []
     frame = step(res, "read Parquet", lambda: pd.read_parquet(path))
     proba = frame[["p_no", "p_yes"]].to_numpy()
-    ev = step(res, "build analysis", lambda: el.Analysis.from_predictions(
-        frame, y_true="label", y_pred="pred", proba=proba, id="id", features=features(path),
+    ev = step(res, "build analysis", lambda f=frame: el.Analysis.from_predictions(
+        f, y_true="label", y_pred="pred", proba=proba, id="id", features=features(path),
         classes=["no", "yes"]))
     del frame
     step(res, "segment edges + codes", lambda: ev.segments)
@@ -107,7 +109,7 @@ def run_memory(path: Path) -> list[dict[str, Any]]:
     step(res, "slices, all features (cohort)", lambda: ev.slices(cohort=cohort))
     step(res, "heatmap", lambda: ev.heatmap("num0", "cat0"))
     step(res, "confusion of a cohort", lambda: ev.confusion(cohort))
-    step(res, "discover (level ≤ 2)", lambda: ev.discover(max_level=2))
+    step(res, DISCOVER, lambda: ev.discover(max_level=2, features=features(path)[::2]))
     step(res, "error tree (depth 3)", lambda: ev.error_tree(max_depth=3))
     if hasattr(ev, "suspects"):
         step(res, "suspects (confident learning)", lambda: ev.suspects())
@@ -140,7 +142,7 @@ def run_lazy(path: Path, engine: str) -> list[dict[str, Any]]:
     step(res, "slices, all features (cohort)", lambda: lazy.slices(cohort=cohort))
     step(res, "heatmap", lambda: lazy.heatmap("num0", "cat0"))
     step(res, "confusion of a cohort", lambda: lazy.confusion(cohort))
-    step(res, "discover (level ≤ 2)", lambda: lazy.discover(max_level=2))
+    step(res, DISCOVER, lambda: lazy.discover(max_level=2, features=features(path)[::2]))
     step(res, "rows page (100)", lambda: lazy.rows(cohort, limit=100))
     return res
 
