@@ -94,6 +94,10 @@ def test_throughput_from_time_spent_and_from_timestamps(panel) -> None:
     assert by_stamp.loc["ana", "items_per_hour"] == pytest.approx(180.0)  # 20 s apart
     assert by_stamp.loc["ana", "timed"] == 399  # the first event's duration is unknown
     assert throughput(events, idle=10).loc["ana", "timed"] == 0
+    # A CSV import is stamped at import time: its gaps are not working time.
+    imported = events.assign(cause=[{"import": "csv", "line": i} for i in range(len(events))])
+    assert throughput(imported).loc["ana", "timed"] == 0
+    assert np.isnan(throughput(imported).loc["ana", "items_per_hour"])
 
 
 def test_detector_precision_per_detector_and_slice(tmp_path) -> None:

@@ -126,12 +126,19 @@ def annotator_confusion(
     return table.reindex(index=cls, columns=cls, fill_value=0).astype(int)
 
 
+def _imported(cause: Any) -> bool:
+    if isinstance(cause, str):
+        return cause.startswith("import:")
+    return isinstance(cause, dict) and "import" in cause
+
+
 def throughput(source: Any, *, idle: float = 300.0) -> pd.DataFrame:
     """Items per hour of each author, from judgement events (set, confirm, skip, adjudicate).
 
     An event's duration is its ``time_spent`` when recorded; otherwise the gap since the same
     author's previous event, if shorter than ``idle`` seconds (a longer gap is a break, and
-    that event's duration is unknown). Columns: ``items`` (distinct samples), ``events``,
+    that event's duration is unknown) and the event was not imported in a batch (whose
+    timestamps are the import's). Columns: ``items`` (distinct samples), ``events``,
     ``timed`` (events with a known duration), ``hours`` (their total), ``items_per_hour``
     (timed events per hour), ``median_seconds`` per timed event.
     """
@@ -145,7 +152,10 @@ def throughput(source: Any, *, idle: float = 300.0) -> pd.DataFrame:
         naive = pd.to_datetime(judged["timestamp"], utc=True).dt.tz_convert(None)
         seconds = naive.to_numpy().astype("datetime64[ns]").astype(np.int64) / 1e9
         gap = pd.Series(seconds, index=judged.index).groupby(judged["author"]).diff()
-        spent = spent.where(spent.notna(), gap.where(gap < idle))
+        # An imported batch is stamped when it was imported, not when each item was judged:
+        # its gaps say nothing about speed (only its recorded time_spent does).
+        live = ~judged["cause"].map(_imported) if "cause" in judged.columns else True
+        spent = spent.where(spent.notna(), gap.where((gap < idle) & live))
     judged["seconds"] = spent
     rows = []
     for author, group in judged.groupby("author", sort=True):
