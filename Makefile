@@ -51,7 +51,7 @@ test-python: setup labelstudio
 	$(PYTEST) tests -m "not browser" -q
 
 test-notebooks: setup
-	$(PYTEST) --nbmake notebooks -q
+	$(PYTEST) --nbmake $(filter-out notebooks/_%,$(wildcard notebooks/*.ipynb)) -q
 
 test-browser: setup
 	$(PYTEST) tests -m browser -q
