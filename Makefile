@@ -62,8 +62,10 @@ check-wheel: setup
 	$(PY) tests/check_wheel.py dist
 	@echo "wheel contains the widget bundle"
 
+# Every benchmark in its quick form; drop --quick (run one file) for the full figures.
+BENCHMARKS := slicing discovery suspects changelog agreement dashboard browser_paging engines
 bench: setup
-	$(PY) benchmarks/run_all.py
+	set -e; for b in $(BENCHMARKS); do echo "== $$b"; $(PY) benchmarks/$$b.py --quick; done
 
 clean:
 	rm -rf $(VENV) js/node_modules src/errlens/static dist
