@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
 from playwright.sync_api import Page
 
 from labserver import JupyterServer
 
-# Wait until the notebook's context and kernel session are ready, then run all cells.
-_READY = """() => {
+# Wait until *this* notebook's context and kernel session are ready, then run all cells.
+_READY = """(name) => {
   const app = window.jupyterapp;
   const panel = app && app.shell.currentWidget;
   if (!panel || !panel.sessionContext || !panel.context) return false;
+  if (!panel.context.path.endsWith(name)) return false;
   if (!panel.context.isReady || !panel.sessionContext.session?.kernel) return false;
   return panel.sessionContext.session.kernel.connectionStatus === 'connected';
 }"""
@@ -32,9 +38,14 @@ _ERRORS = """() => {
 
 def open_and_run(page: Page, server: JupyterServer, notebook: str, timeout_s: float = 120) -> None:
     """Open ``notebook``, run all cells and fail on any cell error or cell that never ran."""
-    path = f"lab/tree/{notebook}" if server.app == "lab" else f"notebooks/{notebook}"
-    page.goto(server.url(path))
-    page.wait_for_function(_READY, timeout=60_000)
+    if server.app == "lab":
+        # A fresh, reset workspace per visit: otherwise JupyterLab restores the notebooks that
+        # earlier tests opened and one of them may become the current widget.
+        workspace = f"{Path(notebook).stem.strip('_')}-{uuid.uuid4().hex[:8]}"
+        page.goto(server.url(f"lab/workspaces/{workspace}/tree/{notebook}") + "&reset")
+    else:
+        page.goto(server.url(f"notebooks/{notebook}"))
+    page.wait_for_function(_READY, arg=notebook, timeout=60_000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     try:
         page.wait_for_function(_DONE, timeout=timeout_s * 1000, polling=500)
@@ -51,3 +62,20 @@ def set_theme(page: Page, dark: bool) -> None:
     page.wait_for_function(
         f"() => document.body.dataset.jpThemeLight === '{str(not dark).lower()}'", timeout=20_000
     )
+
+
+_EXECUTE = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  let out = '';
+  const future = kernel.requestExecute({ code, silent: false, store_history: false });
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') out += msg.content.text;
+  };
+  await future.done;
+  return out;
+}"""
+
+
+def kernel_json(page: Page, code: str) -> Any:
+    """Run ``code`` (which prints one JSON document) in the open notebook's kernel; return it."""
+    return json.loads(page.evaluate(_EXECUTE, code))

@@ -3,31 +3,14 @@ a confusion cell narrows the selection, "back" steps back; light and dark screen
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from labserver import ARTIFACTS
-from nbrun import open_and_run, set_theme
+from nbrun import kernel_json, open_and_run, set_theme
 
 NOTEBOOK = "_e2e_explorer.ipynb"
 
 
-def _kernel(page, code: str):
-    """Run ``code`` in the page's kernel and parse what it prints as JSON."""
-    text = page.evaluate(
-        """async (code) => {
-          const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-          let out = '';
-          const future = kernel.requestExecute({ code, silent: false, store_history: false });
-          future.onIOPub = (msg) => {
-            if (msg.header.msg_type === 'stream') out += msg.content.text;
-          };
-          await future.done;
-          return out;
-        }""",
-        code,
-    )
-    return json.loads(text)
 
 
 def _matrix(page) -> list[str]:
@@ -47,8 +30,11 @@ def test_explorer_selection_flow_in_jupyterlab(page, lab):
     page.wait_for_function(
         "() => document.querySelector('.errlens-selection .el-cohort').textContent !== 'all rows'",
         timeout=20_000)
-    truth = _kernel(page, "import json; print(json.dumps({'text': explorer.selection.describe(), "
-                          "'counts': explorer.confusion.table['counts']}))")
+    truth = kernel_json(
+        page,
+        "import json; print(json.dumps({'text': explorer.selection.describe(), "
+        "'counts': explorer.confusion.table['counts']}))",
+    )
     assert bar_text.inner_text() == truth["text"]
     page.wait_for_function(
         "(n) => [...document.querySelectorAll('.errlens-confusion tbody button')]"
@@ -67,7 +53,7 @@ def test_explorer_selection_flow_in_jupyterlab(page, lab):
     page.wait_for_function(
         "(t) => document.querySelector('.errlens-selection .el-cohort').textContent === t",
         arg=truth["text"], timeout=20_000)
-    assert _kernel(page, "print(json.dumps(explorer.selection.describe()))") == truth["text"]
+    assert kernel_json(page, "print(json.dumps(explorer.selection.describe()))") == truth["text"]
 
     ARTIFACTS.mkdir(exist_ok=True)
     dashboard = page.locator(".jp-OutputArea-output:has(.errlens-selection)")

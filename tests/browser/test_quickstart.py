@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from labserver import ARTIFACTS
-from nbrun import open_and_run, set_theme
+from nbrun import kernel_json, open_and_run, set_theme
 
 
 def _kernel_summary(page) -> dict:
     """Ask the kernel for ev.summary() through the page's own session (the truth to match)."""
-    code = "import json; print(json.dumps(ev.summary()))"
-    text = page.evaluate(
-        """async (code) => {
-          const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-          let out = '';
-          const future = kernel.requestExecute({ code, silent: false, store_history: false });
-          future.onIOPub = (msg) => {
-            if (msg.header.msg_type === 'stream') out += msg.content.text;
-          };
-          await future.done;
-          return out;
-        }""",
-        code,
-    )
-    return json.loads(text)
+    return kernel_json(page, "import json; print(json.dumps(ev.summary()))")
 
 
 def test_quickstart_summary_widget_in_jupyterlab(page, lab):

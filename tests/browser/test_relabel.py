@@ -7,28 +7,12 @@ import json
 from pathlib import Path
 
 from labserver import ARTIFACTS
-from nbrun import open_and_run, set_theme
+from nbrun import kernel_json, open_and_run, set_theme
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 OTHER = {"<=50K": ">50K", ">50K": "<=50K"}
 
 
-def _kernel_json(page, code: str):
-    """Run ``code`` (which prints one JSON document) in the notebook's kernel."""
-    text = page.evaluate(
-        """async (code) => {
-          const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-          let out = '';
-          const future = kernel.requestExecute({ code, silent: false, store_history: false });
-          future.onIOPub = (msg) => {
-            if (msg.header.msg_type === 'stream') out += msg.content.text;
-          };
-          await future.done;
-          return out;
-        }""",
-        code,
-    )
-    return json.loads(text)
 
 
 def _cell_types(page) -> list[str]:
@@ -77,7 +61,7 @@ def _relabel_flow(page, server) -> tuple[str, str, str, str]:
 
 
 def _check_kernel_and_disk(page, id1: str, new1: str, id2: str, label2: str) -> None:
-    truth = _kernel_json(page, f"""import json
+    truth = kernel_json(page, f"""import json
 labels = store.labels()
 print(json.dumps({{"a": labels[{id1!r}], "b": labels[{id2!r}], "path": str(store.path),
                   "ops": store.events()["op"].tolist()}}))""")
