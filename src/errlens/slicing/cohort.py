@@ -238,8 +238,11 @@ def _mask(node: dict[str, Any], analysis: Analysis) -> np.ndarray:
         from errlens.slicing.api import feature_segments
 
         segments = feature_segments(analysis, node["feature"], node["bins"], node["top_k"])
-        wanted = [segments.code(node["feature"], label) for label in node["labels"]]
-        return np.isin(segments.codes[:, segments.index(node["feature"])], wanted)
+        column = segments.codes[:, segments.index(node["feature"])]
+        # A lookup table indexed by code: ~10x faster than np.isin on 1M small integers.
+        member = np.zeros(len(segments.labels[segments.index(node["feature"])]), dtype=bool)
+        member[[segments.code(node["feature"], label) for label in node["labels"]]] = True
+        return member[column]
     return _where_mask(node, analysis.features[node["feature"]])
 
 
