@@ -1,6 +1,7 @@
 // Shared pieces of the linked dashboard views: the widget root, request/reply messages with
 // errors shown in the widget, and keyboard isolation from JupyterLab.
 import { h } from "./dom.js";
+import { followTheme } from "./theme.js";
 
 /**
  * The root element of a view: scoped class, JupyterLab shortcuts suppressed, and the keys the
@@ -73,4 +74,51 @@ export function button(label, children, onClick, cls = "") {
 export function heat(rate) {
   if (rate === null || Number.isNaN(rate)) return "transparent";
   return `rgba(207, 34, 46, ${(0.08 + 0.72 * Math.min(Math.max(rate, 0), 1)).toFixed(3)})`;
+}
+
+/**
+ * Mount a view: `build(state, request)` draws `body` from the model's `traits`; redraws are
+ * batched (the kernel changes several traits per click) and keep keyboard focus on the same
+ * control. Returns the render cleanup.
+ * @param {any} model
+ * @param {HTMLElement} el
+ * @param {string} cls  root class of the view
+ * @param {string[]} traits  model keys the drawing reads
+ * @param {(state: any, request: (msg: any) => void) => Node[]} build
+ * @returns {() => void}
+ */
+export function mountView(model, el, cls, traits, build) {
+  const root = viewRoot(cls);
+  const msgs = messenger(model);
+  const body = document.createElement("div");
+  root.append(msgs.banner, body);
+  const stopTheme = followTheme(root);
+  const draw = () => {
+    const focused = root.ownerDocument.activeElement?.getAttribute("aria-label");
+    const state = Object.fromEntries(traits.map((k) => [k, model.get(k)]));
+    body.replaceChildren(...build(state, msgs.request));
+    if (focused) {
+      const again = [...body.querySelectorAll("[aria-label]")]
+        .find((e) => e.getAttribute("aria-label") === focused);
+      if (again instanceof HTMLElement) again.focus();
+    }
+  };
+  el.replaceChildren(root);
+  draw();
+  let pending = false;
+  const schedule = () => {
+    if (pending) return;
+    pending = true;
+    queueMicrotask(() => {
+      pending = false;
+      draw();
+    });
+  };
+  const events = traits.map((k) => `change:${k}`);
+  for (const e of events) model.on(e, schedule);
+  return () => {
+    stopTheme();
+    msgs.stop();
+    for (const e of events) model.off(e, schedule);
+  };
 }

@@ -3,8 +3,7 @@
 // selects its rows within the current selection.
 import "./confusion.css";
 import { h, int, pct } from "../common/dom.js";
-import { followTheme } from "../common/theme.js";
-import { button, heat, messenger, viewRoot } from "../common/cohort-view.js";
+import { button, heat, mountView } from "../common/cohort-view.js";
 
 /**
  * @typedef {{ label: string, precision: number | null, recall: number | null, f1: number | null,
@@ -74,39 +73,9 @@ export function buildConfusion(m, request) {
 
 /** @type {import("@anywidget/types").Render<Model>} */
 function render({ model, el }) {
-  const root = viewRoot("errlens-confusion");
-  const msgs = messenger(model);
-  const body = h("div", {});
-  root.append(msgs.banner, body);
-  const stopTheme = followTheme(root);
-  const draw = () => {
-    const focused = root.ownerDocument.activeElement?.getAttribute("aria-label");
-    body.replaceChildren(...buildConfusion({
-      table: model.get("table"), normalize: model.get("normalize"), version: model.get("version"),
-    }, msgs.request));
-    if (focused) {
-      const again = [...body.querySelectorAll("[aria-label]")].find((e) => e.getAttribute("aria-label") === focused);
-      if (again instanceof HTMLElement) again.focus();
-    }
-  };
-  el.replaceChildren(root);
-  draw();
-  let pending = false;
-  const schedule = () => {
-    if (pending) return;
-    pending = true;
-    queueMicrotask(() => {
-      pending = false;
-      draw();
-    });
-  };
-  const events = ["change:table", "change:normalize", "change:version"];
-  for (const e of events) model.on(e, schedule);
-  return () => {
-    stopTheme();
-    msgs.stop();
-    for (const e of events) model.off(e, schedule);
-  };
+  return mountView(model, el, "errlens-confusion",
+    ["table", "normalize", "version"],
+    (state, request) => buildConfusion(state, request));
 }
 
 export default { render };

@@ -5,8 +5,7 @@
 // test them directly.
 import "./segments.css";
 import { h, int, pct } from "../common/dom.js";
-import { followTheme } from "../common/theme.js";
-import { button, heat, messenger, viewRoot } from "../common/cohort-view.js";
+import { button, heat, mountView } from "../common/cohort-view.js";
 
 /**
  * @typedef {{ n: number, errors: number, error_rate: number | null, ci_low: number | null,
@@ -222,44 +221,9 @@ export function buildSegments(m, request) {
 
 /** @type {import("@anywidget/types").Render<Model>} */
 function render({ model, el }) {
-  const root = viewRoot("errlens-segments");
-  const msgs = messenger(model);
-  const body = h("div", {});
-  root.append(msgs.banner, body);
-  const stopTheme = followTheme(root);
-  const draw = () => {
-    const focused = root.ownerDocument.activeElement?.getAttribute("aria-label");
-    body.replaceChildren(...buildSegments(/** @type {any} */ ({
-      features: model.get("features"), feature: model.get("feature"), feature_b: model.get("feature_b"),
-      heatmap: model.get("heatmap"), tree: model.get("tree"), slices: model.get("slices"),
-      progress: model.get("progress"), overall: model.get("overall"), version: model.get("version"),
-    }), msgs.request));
-    // keep keyboard focus on the same control across redraws
-    if (focused) {
-      const again = [...body.querySelectorAll("[aria-label]")].find((e) => e.getAttribute("aria-label") === focused);
-      if (again instanceof HTMLElement) again.focus();
-    }
-  };
-  el.replaceChildren(root);
-  draw();
-  // the kernel changes several traits per click: draw once after them all
-  let pending = false;
-  const schedule = () => {
-    if (pending) return;
-    pending = true;
-    queueMicrotask(() => {
-      pending = false;
-      draw();
-    });
-  };
-  const events = ["features", "feature", "feature_b", "heatmap", "tree", "slices", "progress", "overall", "version"]
-    .map((k) => `change:${k}`);
-  for (const e of events) model.on(e, schedule);
-  return () => {
-    stopTheme();
-    msgs.stop();
-    for (const e of events) model.off(e, schedule);
-  };
+  return mountView(model, el, "errlens-segments",
+    ["features", "feature", "feature_b", "heatmap", "tree", "slices", "progress", "overall", "version"],
+    (state, request) => buildSegments(state, request));
 }
 
 export default { render };
