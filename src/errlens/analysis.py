@@ -231,12 +231,18 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                 f"proba has {proba.shape[1]} columns but there are {len(class_list)} classes "
                 f"({_inputs._preview(class_list)}); pass classes= in the order of proba's columns"
             )
+        true_codes = _codes(y_true, class_list, "y_true")
         if y_pred is None:
             assert proba is not None
-            y_pred = pd.Series(np.asarray(class_list, dtype=object)[proba.argmax(axis=1)])
-            y_pred = y_pred.astype(y_true.dtype) if y_true.dtype != object else y_pred
-        true_codes = _codes(y_true, class_list, "y_true")
-        pred_codes = _codes(y_pred, class_list, "y_pred")
+            pred_codes = proba.argmax(axis=1)
+            # Take from the classes in y_true's own dtype: no per-row conversion of labels.
+            try:
+                labels = pd.Index(class_list, dtype=y_true.dtype)
+            except (TypeError, ValueError):
+                labels = pd.Index(class_list, dtype=object)
+            y_pred = pd.Series(labels.take(pred_codes))
+        else:
+            pred_codes = _codes(y_pred, class_list, "y_pred")
         wrong = true_codes != pred_codes
         analysis = cls(
             ids=ids, features=features, y_true=_indexed(y_true, ids, "y_true"),
