@@ -62,6 +62,8 @@ def set_theme(page: Page, dark: bool) -> None:
     page.wait_for_function(
         f"() => document.body.dataset.jpThemeLight === '{str(not dark).lower()}'", timeout=20_000
     )
+    # JupyterLab shows its splash while it swaps theme CSS: screenshots wait for it to go.
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=20_000)
 
 
 _EXECUTE = """async (code) => {
