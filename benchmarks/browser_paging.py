@@ -12,7 +12,6 @@ paging, measured in the same run: pandas ``sort_values`` + ``iloc`` + ``to_json`
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,6 +24,8 @@ import errlens as el
 from errlens.changelog import LabelStore
 from errlens.slicing.cohort import Cohort
 from errlens.widgets.suspect_browser import SuspectBrowser
+
+from timing import timed
 
 TARGET_MS = 150.0
 
@@ -53,20 +54,8 @@ def synthetic(n: int, seed: int = 0) -> el.Analysis:
                                         proba_out_of_fold=True)
 
 
-def timed(fn: Callable[[], object], repeat: int = 5) -> float:
-    """Median wall time of ``fn`` in milliseconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(1000 * (time.perf_counter() - start))
-    return statistics.median(times)
-
-
 def once(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return 1000 * (time.perf_counter() - start)
+    return timed(fn, 1)
 
 
 def main() -> None:

@@ -27,6 +27,8 @@ from errlens.datasets import load_adult
 from errlens.slicing.heatmap import heatmap_figure
 from errlens.widgets.explorer import explore
 
+from timing import timed
+
 warnings.filterwarnings("ignore")
 
 
@@ -40,16 +42,6 @@ def build(rows: int) -> el.Analysis:
     flip = rng.random(len(data)) < 0.05
     pred = np.where(rich ^ flip, ">50K", "<=50K")
     return el.Analysis.from_predictions(data, y_true="income", y_pred=pred, id="id")
-
-
-def timed(fn: Any, repeat: int) -> float:
-    """Median wall time of ``fn()`` in milliseconds."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(1000 * (time.perf_counter() - start))
-    return statistics.median(times)
 
 
 def click_segment(ex: Any, feature: str, label: str) -> None:

@@ -30,5 +30,9 @@ def test_readme_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README.md", "exec"), scope)
     explorer = eval("el.explore(ev, store)", scope)
     assert scope["ev"].n == 48842
-    assert explorer.selection is None or explorer.selection.mask(scope["ev"]).all()
+    assert explorer.selection is None  # a fresh dashboard shows all rows
+    women = scope["el"].Cohort.where("sex", "==", "Female")
+    explorer.selection = women
+    assert explorer.selection == women
+    assert explorer.selection.mask(scope["ev"]).sum() == (scope["adult"]["sex"] == "Female").sum()
     assert (tmp_path / "adult.labels.jsonl").exists()
