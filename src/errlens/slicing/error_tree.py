@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from errlens.slicing.cohort import Cohort, to_cohort
-from errlens.slicing.metrics import error_keys, key_counts, wilson_interval
+from errlens.slicing.metrics import wilson_interval
+from errlens.slicing.packed import PackedKeys, packed_keys
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -116,49 +117,59 @@ def build_error_tree(
         min_samples = max(20, len(idx) // 100)
     if int(min_samples) != min_samples or min_samples < 1:
         raise ValueError(f"min_samples must be a positive integer, got {min_samples!r}")
-    grower = _Grower(seg, columns, error_keys(analysis, seg), analysis.is_error, len(idx),
-                     int(max_depth), int(min_samples), confidence)
+    grower = _Grower(seg, columns, packed_keys(analysis, seg), len(analysis.is_error),
+                     int(max_depth), int(min_samples))
     base = to_cohort(analysis, cohort) or Cohort.all()
-    grower.grow(idx, None, base, None, 0, base.describe())
-    return ErrorTree(grower.nodes, int(max_depth), int(min_samples))
+    errors = int(np.count_nonzero(analysis.is_error[idx]))
+    grower.grow(idx, len(idx), errors, None, base, None, 0, base.describe())
+    nodes = grower.nodes
+    # One interval computation for the whole tree (its quantile is the costly part).
+    low, high = wilson_interval(np.array([node.errors for node in nodes]),
+                                np.array([node.rows for node in nodes]), confidence=confidence)
+    for node, node_low, node_high in zip(nodes, low.tolist(), high.tolist(), strict=True):
+        node.ci_low, node.ci_high = node_low, node_high
+    return ErrorTree(nodes, int(max_depth), int(min_samples))
+
+
+Histograms = list[tuple[np.ndarray, np.ndarray]]  # (rows, errors) per segment, per feature
 
 
 class _Grower:
     """Grows the tree; ``idx`` are row positions in the analysis."""
 
-    def __init__(self, seg: Segments, columns: list[int], keys: np.ndarray,
-                 is_error: np.ndarray, n_root: int, max_depth: int, min_samples: int,
-                 confidence: float) -> None:
+    def __init__(self, seg: Segments, columns: list[int], packed: PackedKeys, n_all: int,
+                 max_depth: int, min_samples: int) -> None:
         self.seg, self.columns, self.max_depth = seg, columns, max_depth
-        self.keys = keys  # code * 2 + is_error: one bincount per node and feature
-        self.error = is_error
-        self.every = n_root == len(is_error)
-        self.min_samples, self.confidence = min_samples, confidence
+        self.packed = packed  # codes and error bits packed: a few bincounts per node
+        self.n_all = n_all
+        self.min_samples = min_samples
         self.sizes = [len(seg.labels[j]) for j in columns]
         self.overall: float | None = None
         self.nodes: list[TreeNode] = []
 
-    def grow(self, idx: np.ndarray, parent: int | None, cohort: Cohort,
-             condition: Cohort | None, depth: int, path: str,
-             hist: list[tuple[np.ndarray, np.ndarray]] | None = None) -> int:
-        whole = parent is None and self.every  # every row: columns are read without a copy
-        rows = len(idx)
-        errors = int(np.count_nonzero(self.error if whole else self.error[idx]))
-        low, high = wilson_interval(np.array([errors]), np.array([rows]),
-                                    confidence=self.confidence)
+    def splits(self, depth: int, rows: int, errors: int) -> bool:
+        """Whether a node at ``depth`` with these counts is split further."""
+        return depth < self.max_depth and rows >= 2 * self.min_samples and 0 < errors < rows
+
+    def grow(self, idx: np.ndarray | None, rows: int, errors: int, parent: int | None,
+             cohort: Cohort, condition: Cohort | None, depth: int, path: str,
+             hist: Histograms | None = None) -> int:
+        """Add the node of ``rows`` rows and ``errors`` errors and grow below it; ``idx`` (its
+        row positions) is only given when the node is split."""
         rate = errors / rows if rows else float("nan")
         if self.overall is None:
             self.overall = rate
         node = TreeNode(
             id=len(self.nodes), parent=parent, depth=depth, rows=rows, errors=errors,
-            error_rate=rate, ci_low=float(low[0]), ci_high=float(high[0]),
+            error_rate=rate, ci_low=float("nan"), ci_high=float("nan"),
             lift=rate / self.overall if self.overall else float("nan"),
             condition=condition, cohort=cohort, path=path,
         )
         self.nodes.append(node)
-        if depth >= self.max_depth or rows < 2 * self.min_samples or errors in (0, rows):
+        if idx is None or not self.splits(depth, rows, errors):
             return node.id
-        hist = self._histograms(idx, whole) if hist is None else hist
+        whole = parent is None and rows == self.n_all  # every row: read without a gather
+        hist = self._histograms(None if whole else idx) if hist is None else hist
         best = self._best(hist)
         if best is None:
             return node.id
@@ -166,39 +177,45 @@ class _Grower:
         j = self.columns[k]
         lookup = np.zeros(self.sizes[k], dtype=bool)
         lookup[left_codes] = True
-        keys = self.keys[:, j] if whole else self.keys[idx, j]
-        go_left = lookup[keys >> 1]
         node.split = self.seg.features[j]
         plain = parent is None and cohort == Cohort.all()
-        children = {True: go_left, False: ~go_left}
-        # Histogram subtraction (as in LightGBM): count the smaller child, derive the larger
-        # from its parent; only children that may still split need histograms.
-        child_hist: dict[bool, Any] = {True: None, False: None}
-        if depth + 1 < self.max_depth:
-            small = bool(np.count_nonzero(go_left) <= len(go_left) // 2)
-            counted = self._histograms(idx[children[small]], False)
-            child_hist[small] = counted
-            child_hist[not small] = [(pn - sn, pe - se)
-                                     for (pn, pe), (sn, se) in zip(hist, counted, strict=True)]
-        for side, keep in children.items():
+        # A child's rows and errors are sums of this node's histogram; its row positions (and
+        # histograms) are only gathered when it is split in turn.
+        n, e = hist[k]
+        counts = {True: (int(n[lookup].sum()), int(e[lookup].sum()))}
+        counts[False] = (rows - counts[True][0], errors - counts[True][1])
+        split = {side: self.splits(depth + 1, *counts[side]) for side in (True, False)}
+        positions: dict[bool, np.ndarray | None] = {True: None, False: None}
+        child_hist: dict[bool, Histograms | None] = {True: None, False: None}
+        if any(split.values()):
+            codes = self.seg.codes[:, j]
+            go_left = lookup[codes if whole else codes[idx]]
+            # Histogram subtraction (as in LightGBM): count the smaller child, derive the
+            # larger from its parent.
+            small = counts[True][0] <= rows // 2
+            positions[small] = idx[go_left if small else ~go_left]
+            if split[not small]:
+                positions[not small] = idx[~go_left if small else go_left]
+                counted = self._histograms(positions[small])
+                child_hist[small] = counted
+                child_hist[not small] = [(pn - sn, pe - se) for (pn, pe), (sn, se)
+                                         in zip(hist, counted, strict=True)]
+        for side in (True, False):
             # segments absent from this node are left out of the condition, for shorter text
             cond = _condition(self.seg, j, np.flatnonzero((lookup == side) & present))
             text = cond.describe()
-            child = self.grow(idx[keep], node.id, cond if plain else cohort & cond, cond,
-                              depth + 1, text if plain else f"{path} and {text}",
-                              child_hist[side])
+            child = self.grow(positions[side], *counts[side], node.id,
+                              cond if plain else cohort & cond, cond, depth + 1,
+                              text if plain else f"{path} and {text}", child_hist[side])
             node.children.append(child)
         return node.id
 
-    def _histograms(self, idx: np.ndarray, whole: bool) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Rows and errors per segment of every searched feature, within ``idx``."""
-        # One gather of the node's rows for all features beats a gather per feature (~1.4x).
-        keys = self.keys if whole else self.keys[idx]
-        return [key_counts(keys[:, j], self.sizes[k]) for k, j in enumerate(self.columns)]
+    def _histograms(self, idx: np.ndarray | None) -> Histograms:
+        """Rows and errors per segment of every searched feature, within ``idx`` (None: all)."""
+        counts = self.packed.counts(idx)
+        return [counts[j] for j in self.columns]
 
-    def _best(
-        self, hist: list[tuple[np.ndarray, np.ndarray]]
-    ) -> tuple[int, np.ndarray, np.ndarray] | None:
+    def _best(self, hist: Histograms) -> tuple[int, np.ndarray, np.ndarray] | None:
         """Best feature (position in ``columns``), its left segments and which of its segments
         this node holds."""
         best_score, best = None, None

@@ -26,7 +26,6 @@ from errlens import stats
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
-    from errlens.slicing.segments import Segments
 
 CLASS_METRICS = ("precision", "recall", "f1")
 BINARY_METRICS = ("fpr", "fnr")
@@ -48,6 +47,7 @@ class MetricContext:
     metric: str
     label_index: int | None
     confidence: float
+    positions: np.ndarray | None  # the selected rows' positions; None when every row is
 
     @classmethod
     def build(
@@ -67,8 +67,10 @@ class MetricContext:
         if metric in BINARY_METRICS and analysis.task != "binary":
             raise ValueError(f"{metric!r} is defined for binary tasks; use recall / precision "
                              "with label= for a multiclass task")
-        every = bool(mask.all())
-        pick = (lambda a: a) if every else (lambda a: a[mask])
+        # Positions, not the boolean mask: a gather by positions is ~20x faster than boolean
+        # indexing of a scattered mask, and the callers reuse them for their own gathers.
+        positions = None if mask.all() else np.flatnonzero(mask)
+        pick = (lambda a: a) if positions is None else (lambda a: a[positions])
         needs_labels = metric in (*CLASS_METRICS, *BINARY_METRICS)
         true_codes, pred_codes = label_codes(analysis) if needs_labels else (None, None)
         return cls(
@@ -80,6 +82,7 @@ class MetricContext:
             metric=metric,
             label_index=_label_index(analysis, metric, label),
             confidence=confidence,
+            positions=positions,
         )
 
     @property
@@ -96,38 +99,6 @@ def label_codes(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
     return cached
 
 
-def error_keys(analysis: Analysis, segments: Segments) -> np.ndarray:
-    """``code * 2 + is_error`` per row and feature (Fortran-ordered), computed once per
-    segmentation: one integer ``bincount`` of a column then gives rows and errors per segment.
-
-    >>> import errlens as el
-    >>> ev = el.Analysis.from_predictions({"g": ["a", "b"]}, y_true=[0, 1], y_pred=[0, 0])
-    >>> error_keys(ev, ev.segments)[:, 0].tolist()
-    [0, 3]
-    """
-    cache = analysis.__dict__.setdefault("_slicing_error_keys", {})
-    hit = cache.get(id(segments))
-    if hit is not None and hit[0] is segments:
-        return hit[1]
-    size = 2 * max((len(labels) for labels in segments.labels), default=1)
-    dtype = np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.uint32
-    keys = np.empty(segments.codes.shape, dtype=dtype, order="F")
-    error = analysis.is_error.astype(dtype)
-    for j in range(len(segments.labels)):
-        column = keys[:, j]
-        column[...] = segments.codes[:, j]
-        column <<= 1
-        column |= error
-    cache[id(segments)] = (segments, keys)
-    return keys
-
-
-def key_counts(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and errors per group from a column of :func:`error_keys`."""
-    counts = np.bincount(keys, minlength=2 * n_groups).reshape(n_groups, 2)
-    return counts.sum(axis=1), counts[:, 1].astype(np.int64)
-
-
 def group_stats(groups: np.ndarray, n_groups: int, ctx: MetricContext) -> pd.DataFrame:
     """Statistics of each group ``0..n_groups-1`` of ``groups`` (one code per selected row)."""
     return pd.DataFrame(group_arrays(groups, n_groups, ctx))
@@ -139,8 +110,8 @@ def group_arrays(
 ) -> dict[str, np.ndarray]:
     """:func:`group_stats` as a dict of columns (cheap to concatenate across features); with
     ``ci=False`` the error-rate interval is left to the caller (one call for many features).
-    ``counts`` (rows, errors) may come precomputed, from :func:`key_counts`; ``groups`` is then
-    only needed for a metric other than the error rate."""
+    ``counts`` (rows, errors) may come precomputed (:mod:`errlens.slicing.packed`); ``groups``
+    is then only needed for a metric other than the error rate."""
     if counts is None:
         assert groups is not None
         n = np.bincount(groups, minlength=n_groups)

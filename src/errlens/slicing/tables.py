@@ -16,13 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
-from errlens.slicing.metrics import (
-    MetricContext,
-    error_keys,
-    group_arrays,
-    key_counts,
-    wilson_interval,
-)
+from errlens.slicing.metrics import MetricContext, group_arrays, wilson_interval
+from errlens.slicing.packed import packed_keys
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -66,15 +61,13 @@ def slice_table(
         raise ValueError(f"fdr is a false discovery rate between 0 and 1 (e.g. 0.05), got {fdr}")
     mask = analysis.mask(cohort)
     ctx = MetricContext.build(analysis, mask, metric=metric, label=label, confidence=confidence)
-    rows = slice(None) if mask.all() else np.flatnonzero(mask)
-    # One gather of the cohort's rows for all features beats a gather per feature (~1.4x).
-    keys = error_keys(analysis, seg)[rows]
+    rows = ctx.positions
+    counts = packed_keys(analysis, seg).counts(rows)
     parts = []
     for j in columns:
-        size = len(seg.labels[j])
-        column = keys[:, j]
-        groups = column >> 1 if metric != "error_rate" else None
-        parts.append(group_arrays(groups, size, ctx, ci=False, counts=key_counts(column, size)))
+        codes = seg.codes[:, j]
+        groups = None if metric == "error_rate" else codes if rows is None else codes[rows]
+        parts.append(group_arrays(groups, len(seg.labels[j]), ctx, ci=False, counts=counts[j]))
     if not parts:
         return pd.DataFrame(columns=list(COLUMNS))
     sizes = [len(seg.labels[j]) for j in columns]
