@@ -119,3 +119,22 @@ def test_relation_over_a_frame_with_nan_and_duplicate_ids():
     twice = duckdb.from_df(frame.assign(id=[1, 1, 2, 3, 4, 5]))
     with pytest.raises(ValueError, match="1 duplicate or missing ids"):
         LazyAnalysis.from_duckdb(twice, y_true="y", y_pred="p", id="id")
+
+
+def test_questions_after_the_build_read_the_codes_not_the_source(adult_parquet, adult_ev,
+                                                                 tmp_path):
+    copy = tmp_path / "adult.parquet"
+    copy.write_bytes(adult_parquet.read_bytes())
+    lazy = LazyAnalysis.from_duckdb(copy, y_true="income", y_pred="pred", id="id",
+                                    features=FEATURES)
+    copy.unlink()  # every count from here on must come from the materialised codes
+    cohort = Cohort.segment("education", "Bachelors") | Cohort.confusion_cell(">50K", "<=50K")
+    pd.testing.assert_frame_equal(lazy.slices(cohort=cohort), adult_ev.slices(cohort=cohort))
+    pd.testing.assert_frame_equal(lazy.heatmap("age", "sex", cohort=cohort).table,
+                                  adult_ev.heatmap("age", "sex", cohort=cohort).table)
+    pd.testing.assert_frame_equal(lazy.confusion(cohort).counts, adult_ev.confusion(cohort).counts)
+    got = lazy.discover(max_level=2, k=5, cohort=cohort)
+    pd.testing.assert_frame_equal(got.to_frame(),
+                                  adult_ev.discover(max_level=2, k=5, cohort=cohort).to_frame())
+    with pytest.raises(duckdb.IOException):  # value cohorts and pages do read the source
+        lazy.slices(cohort=Cohort.where("age", ">", 40))

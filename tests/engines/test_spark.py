@@ -58,6 +58,10 @@ def test_approximate_edges_still_count_identically(frame, adult_ev):
 
 
 def test_discover_and_rows(lazy, adult_ev):
+    # the coded rows are persisted once: every count reads them, not the Parquet source
+    assert lazy.frame.to_native().is_cached
+    assert lazy.frame.collect_schema().names() == ["id", *[f"__c{j}" for j in range(8)], "__t",
+                                                   "__p", "__e"]
     got = lazy.discover(max_level=2, k=5)
     want = adult_ev.discover(max_level=2, k=5, features=FEATURES)
     pd.testing.assert_frame_equal(got.to_frame(), want.to_frame())

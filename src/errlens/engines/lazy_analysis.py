@@ -14,7 +14,7 @@ the same segment definition. What needs every row on the driver raises :class:`S
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,15 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from errlens.engines.coded import leaves, materialise, source_columns
 from errlens.engines.cohorts import cohort_expr
 from errlens.engines.counts import code_expr, count_keys, flat_key, nan_as_null, vocabulary_code
-from errlens.engines.discover import search_levels
+from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy
 from errlens.engines.stats import check_metric, stats_from_confusion
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE, ConfusionResult, _report, _top_pairs
+from errlens.slicing.discovery import Progress, search_counts
 from errlens.slicing.discovery_result import DiscoveredSlices, build
 from errlens.slicing.heatmap import HeatmapTable
 from errlens.slicing.segments import Segments
@@ -49,6 +51,10 @@ class LazyAnalysis:
     """Classifier evaluation data kept in an engine, with its segment definition as literals."""
 
     frame: nw.LazyFrame[Any]
+    """The coded rows, kept by the engine: id, ``__t`` / ``__p`` label codes, ``__e`` error
+    flag and one code column ``__c<j>`` per feature (see :mod:`errlens.engines.coded`)."""
+    source: nw.LazyFrame[Any]
+    """The rows as given (NaN read as missing): for value cohorts and pages of rows."""
     features: list[str]
     id: str
     y_true: str
@@ -113,13 +119,17 @@ class LazyAnalysis:
         if undefined:
             raise KeyError(f"the definition has no entry for features {undefined}")
         definition = [by_name[f] for f in names]
-        self = cls(frame, names, id, y_true, y_pred, list(proba), class_list, definition, bins,
-                   top_k)
-        self.frame = frame.with_columns(
-            *[code_expr(d).alias(self._code(j)) for j, d in enumerate(definition)],
-            vocabulary_code(nw.col(y_true), class_list, other=-1).alias("__t"),
-            vocabulary_code(nw.col(y_pred), class_list, other=-1).alias("__p"),
-        ).with_columns((nw.col("__t") != nw.col("__p")).cast(nw.Int32).alias("__e"))
+        self = cls(frame, frame, names, id, y_true, y_pred, list(proba), class_list, definition,
+                   bins, top_k)
+        code_type = _small_int(max(len(d["labels"]) for d in definition))
+        label_type = _small_int(len(class_list))
+        coded = frame.select(
+            nw.col(id),
+            *[code_expr(d).cast(code_type).alias(self._code(j)) for j, d in enumerate(definition)],
+            vocabulary_code(nw.col(y_true), class_list, other=-1).cast(label_type).alias("__t"),
+            vocabulary_code(nw.col(y_pred), class_list, other=-1).cast(label_type).alias("__p"),
+        ).with_columns((nw.col("__t") != nw.col("__p")).cast(nw.Int8).alias("__e"))
+        self.frame = materialise(coded, self)
         self._check()
         return self
 
@@ -168,7 +178,20 @@ class LazyAnalysis:
         return self.segments.index(feature)
 
     def _filtered(self, cohort: Any) -> nw.LazyFrame[Any]:
-        return self.frame if cohort is None else self.frame.filter(self._expr(cohort))
+        if cohort is None:
+            return self.frame
+        expr = self._expr(cohort)  # validates the cohort first
+        return self._scope(cohort).filter(expr)
+
+    def _scope(self, cohort: Any) -> nw.LazyFrame[Any]:
+        """The coded rows, joined by id with the source columns ``cohort`` compares values of
+        (segments, confusion cells and ids need no source column)."""
+        if cohort is None or not isinstance(cohort, Cohort):
+            return self.frame
+        columns = source_columns(cohort)
+        if not columns:
+            return self.frame
+        return self.frame.join(self.source.select(self.id, *columns), on=self.id, how="inner")
 
     def _expr(self, cohort: Any) -> nw.Expr:
         if isinstance(cohort, (list, tuple, pd.Index)):
@@ -176,7 +199,7 @@ class LazyAnalysis:
         if not isinstance(cohort, Cohort):
             raise TypeError(f"a lazy analysis selects rows with a Cohort or a list of ids, not "
                             f"{type(cohort).__name__} (a positional mask needs every row)")
-        for feature in {n["feature"] for n in _leaves(cohort.to_json()) if "feature" in n}:
+        for feature in {n["feature"] for n in leaves(cohort.to_json()) if "feature" in n}:
             if feature not in self.features:
                 raise KeyError(f"cohort uses unknown feature {feature!r}; features are: "
                                f"{self.features}")
@@ -282,7 +305,8 @@ class LazyAnalysis:
             raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
         k = len(self.classes)
         inside = nw.lit(1) if cohort is None else self._expr(cohort).cast(nw.Int64)
-        counts = count_keys(self.frame, {"cm": self._confusion_key(inside)}, {"cm": 2 * k * k})
+        counts = count_keys(self._scope(cohort), {"cm": self._confusion_key(inside)},
+                            {"cm": 2 * k * k})
         both = counts["cm"][0].reshape(2, k, k)
         cm, rest = both[1], both[0]
         index = pd.Index(self.classes, name="true")
@@ -302,35 +326,24 @@ class LazyAnalysis:
         )
 
     def discover(self, *, k: int = 10, max_level: int = 3, min_support: int | float | None = None,
-                 alpha: float = 0.95, features: Sequence[str] | None = None, cohort: Any = None
-                 ) -> DiscoveredSlices:
-        """Top-``k`` SliceLine slices, as :meth:`errlens.Analysis.discover`; one engine query
-        per level counts every candidate feature set."""
+                 alpha: float = 0.95, features: Sequence[str] | None = None, cohort: Any = None,
+                 progress: Callable[[Progress], None] | None = None) -> DiscoveredSlices:
+        """Top-``k`` SliceLine slices, as :meth:`errlens.Analysis.discover` (the same search);
+        one engine query per level counts every candidate feature set."""
         names = list(self.features) if features is None else (
             [features] if isinstance(features, str) else list(features))
         if not names or len(set(names)) != len(names):
             raise ValueError(f"features must list distinct names (None for all), got {names}")
         columns = [self._index(f) for f in names]
         cards = [len(self.definition[j]["labels"]) for j in columns]
-        frame = _compact(self._filtered(cohort).select(
-            *[nw.col(self._code(j)).cast(nw.Int16) for j in columns], "__e"))
         first = self._feature_counts(cohort)[names[0]]
         n, errors = int(first.sum()), int(first.sum() - np.trace(first, axis1=1, axis2=2).sum())
         if n == 0:
             raise ValueError("the cohort selects no rows: discover needs at least one row")
-
-        def count(sets: list[tuple[int, ...]]) -> dict[tuple[int, ...], Any]:
-            keys = {s: flat_key([self._code(columns[f]) for f in s], [cards[f] for f in s])
-                    for s in sets}
-            sizes = {s: int(np.prod([cards[f] for f in s])) for s in sets}
-            return count_keys(frame, keys, sizes, weight="__e")
-
-        try:
-            search = search_levels(count, cards, n=n, errors=errors, k=k, max_level=max_level,
-                                   min_support=min_support, alpha=alpha)
-        finally:
-            if hasattr(frame.to_native(), "unpersist"):
-                frame.to_native().unpersist()
+        counts = LevelCounts(self._filtered(cohort), [self._code(j) for j in columns], cards,
+                             errors=errors)
+        search = search_counts(counts, n=n, error_sum=errors, k=k, max_level=max_level,
+                               min_support=min_support, alpha=alpha, progress=progress)
         base = None if cohort is None else self._as_cohort(cohort)
         return build(search, self.segments, columns, np.empty((0, len(columns)), np.uint8),
                      np.empty(0), base=base, binary=True,
@@ -364,11 +377,14 @@ class LazyAnalysis:
         return self._page(nw.from_native(native).sort(self.id).head(n))
 
     def _page(self, frame: nw.LazyFrame[Any]) -> pd.DataFrame:
-        out = frame.select(self.id, *self.features, self.y_true, self.y_pred, "__e",
-                           *self.proba).collect("pandas").to_native()
-        out = out.rename(columns={self.y_true: "y_true", self.y_pred: "y_pred", "__e": "error"})
-        out["error"] = out["error"].astype(bool)
-        return out.set_index(self.id)
+        """The source rows of a page of coded rows (at most ``MAX_ROWS`` ids, fetched by id)."""
+        page = frame.select(self.id, "__e").collect("pandas").to_native().set_index(self.id)
+        columns = [self.id, *self.features, self.y_true, self.y_pred, *self.proba]
+        rows = (self.source.filter(nw.col(self.id).is_in(page.index.tolist())).select(*columns)
+                .collect("pandas").to_native().set_index(self.id).reindex(page.index))
+        rows = rows.rename(columns={self.y_true: "y_true", self.y_pred: "y_pred"})
+        rows.insert(len(self.features) + 2, "error", page["__e"].astype(bool))
+        return rows
 
     def _as_cohort(self, cohort: Any) -> Cohort:
         return cohort if isinstance(cohort, Cohort) else Cohort.ids(list(cohort))
@@ -421,21 +437,6 @@ def _classes(frame: nw.LazyFrame[Any], y_true: str, y_pred: str) -> list[Any]:
         return list(values)
 
 
-def _leaves(node: dict[str, Any]) -> list[dict[str, Any]]:
-    if node["kind"] in ("and", "or"):
-        return [leaf for arg in node["args"] for leaf in _leaves(arg)]
-    if node["kind"] == "not":
-        return _leaves(node["arg"])
-    return [node]
-
-
-def _compact(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """The code columns computed once for the many queries of a search, instead of re-reading
-    the source and re-coding at every level: DuckDB keeps them (2 bytes a code), Spark caches
-    them on the executors (small plans: Spark slows down sharply on huge expression trees)."""
-    native = frame.to_native()
-    if frame.implementation.is_duckdb():
-        return nw.from_native(native.materialize())
-    if hasattr(native, "cache"):
-        return nw.from_native(native.cache())
-    return frame
+def _small_int(size: int) -> Any:
+    """Narrowest signed integer type holding codes ``-1 .. size - 1``."""
+    return nw.Int16 if size < np.iinfo(np.int16).max else nw.Int32

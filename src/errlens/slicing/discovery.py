@@ -8,9 +8,13 @@ returns the top-k slices with ``|S| >= min_support``, ``se > 0`` and a positive 
 The lattice is walked level by level as in the paper: a level-l candidate needs all its l parents
 to be valid (evaluated, large enough, with errors) and a score upper bound, computed from the
 smallest parent statistics, at least the current k-th score. Instead of sparse matrix products,
-each feature set is counted at once with ``np.bincount`` over a combined integer key (see
+each feature set is counted at once (in memory: ``np.bincount`` over a combined integer key, see
 :mod:`errlens.slicing.discovery_count`), and feature sets without any candidate are never
 counted. Memory is O(n) plus dense per-cell statistics of one level.
+
+The counting is a seam: :func:`search_counts` runs the same search over any
+:class:`CellCounts` source, e.g. an engine that counts every candidate feature set of a level in
+one query (:mod:`errlens.engines.discover`), so every path finds the same slices.
 """
 
 from __future__ import annotations
@@ -19,14 +23,17 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from errlens.slicing.discovery_count import Counter
 from errlens.slicing.discovery_lattice import Cells, candidate_cells, score, score_upper_bound
 
-__all__ = ["FoundSlice", "Progress", "SliceSearch", "find_slices", "score", "slice_mask"]
+__all__ = [
+    "CellCounts", "FoundSlice", "Progress", "SliceSearch", "find_slices", "score", "search_counts",
+    "slice_mask",
+]
 
 MAX_CELLS = 1 << 25
 """Largest number of cells (product of cardinalities) counted for one feature set."""
@@ -39,6 +46,30 @@ class Progress(NamedTuple):
     max_level: int
     done: int
     total: int
+
+
+class CellCounts(Protocol):
+    """Where the search gets its counts: per cell of a feature set (codes combined in C order),
+    the number of rows and the sum of their errors."""
+
+    cards: list[int]
+    """Number of codes of each feature."""
+    max_error: float
+    """Largest single error (1.0 for 0/1 errors)."""
+    batched: bool
+    """True when counting is best done a level at a time (one engine query): the search then
+    calls :meth:`prefetch` at the start of each level with every set it may count."""
+
+    def prefetch(self, sets: list[tuple[int, ...]]) -> None:
+        """Count ``sets`` now; :meth:`count` is then asked only for some of them."""
+
+    def count(self, features: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (int64) and error sums (float64) per cell of ``features``."""
+        ...
+
+    def level_one_max(self, feature: int) -> np.ndarray:
+        """Largest single error per code of ``feature`` (bounds its children's scores)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -97,18 +128,46 @@ def find_slices(
     """
     codes, errors, cards = _check_inputs(codes, errors, cardinalities)
     k, max_level, alpha = _check_params(k, max_level, alpha)
-    n, n_features = codes.shape
+    n = codes.shape[0]
     widest = math.prod(sorted(cards)[-max_level:])
     if widest > MAX_CELLS:
         raise ValueError(
             f"{max_level} features can span {widest:,} combinations of codes, more than "
             f"{MAX_CELLS:,}: lower max_level or group rare categories into fewer segments"
         )
+    return search_counts(
+        Counter(codes, errors, cards), n=n, error_sum=float(errors.sum()), k=k,
+        max_level=max_level, min_support=min_support, alpha=alpha, progress=progress,
+    )
+
+
+def search_counts(
+    counts: CellCounts,
+    *,
+    n: int,
+    error_sum: float,
+    k: int = 10,
+    max_level: int = 3,
+    min_support: int | float | None = None,
+    alpha: float = 0.95,
+    progress: Callable[[Progress], None] | None = None,
+) -> SliceSearch:
+    """The search of :func:`find_slices` over ``n`` rows whose errors sum to ``error_sum``,
+    with cells counted by ``counts`` (e.g. in an engine); parameters as in :func:`find_slices`.
+
+    >>> codes = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 25)
+    >>> errors = np.array([1.0, 0, 0, 0] * 25)
+    >>> search_counts(Counter(codes, errors, [2, 2]), n=100, error_sum=25.0, k=1,
+    ...               min_support=10).slices[0].predicates
+    ((0, 0), (1, 0))
+    """
+    k, max_level, alpha = _check_params(k, max_level, alpha)
     support = _min_support(min_support, n)
-    average = float(errors.mean())
-    search = _Search(codes, errors, cards, k=k, alpha=alpha, support=support, average=average)
+    average = error_sum / n if n else 0.0
+    search = _Search(counts, n=n, k=k, alpha=alpha, support=support, average=average)
     evaluated: list[int] = []
     found: list[int] = []
+    n_features = len(counts.cards)
     if average > 0:
         for level in range(1, min(max_level, n_features) + 1):
             sets = list(combinations(range(n_features), level))
@@ -136,15 +195,14 @@ def slice_mask(codes: np.ndarray, predicates: tuple[tuple[int, int], ...]) -> np
 
 
 class _Search:
-    """Level-wise state: the counter, the previous level's cells and the running top-k."""
+    """Level-wise state: the counts, the previous level's cells and the running top-k."""
 
     def __init__(
-        self, codes: np.ndarray, errors: np.ndarray, cards: list[int], *, k: int, alpha: float,
-        support: int, average: float,
+        self, counts: CellCounts, *, n: int, k: int, alpha: float, support: int, average: float,
     ) -> None:
-        self.counter = Counter(codes, errors, cards)
-        self.cards, self.k, self.alpha = cards, k, alpha
-        self.support, self.average, self.n = support, average, len(errors)
+        self.counter = counts
+        self.cards, self.k, self.alpha = counts.cards, k, alpha
+        self.support, self.average, self.n = support, average, n
         self.previous: dict[tuple[int, ...], Cells] = {}
         self.sets: list[tuple[int, ...]] = []
         # running top-k: score, index into self.sets, flat cell, size, error sum
@@ -164,6 +222,10 @@ class _Search:
     ) -> tuple[int, int]:
         current: dict[tuple[int, ...], Cells] = {}
         counted = n_candidates = 0
+        if self.counter.batched:
+            # every set holding a candidate now; the k-th score only rises during the level, so
+            # the sets examined below are among these
+            self.counter.prefetch([s for s in sets if self._candidates(s) is not None])
         for done, features in enumerate(sets, 1):
             examined = self._examine(features)
             if examined is not None:
@@ -181,29 +243,41 @@ class _Search:
     def _examine(self, features: tuple[int, ...]) -> tuple[Cells, int] | None:
         """Count ``features`` when it holds candidates: its cells (valid = candidate, large
         enough, with errors) and the number of candidates; None when pruned entirely."""
-        if len(features) == 1:
-            cells = self._count(features)
-            candidate = np.ones(len(cells.size), dtype=bool)
-        else:
-            shape = tuple(self.cards[f] for f in features)
-            parents = candidate_cells(features, shape, self.previous)
-            if parents is None:
-                return None
-            ub = score_upper_bound(
-                parents, support=self.support, alpha=self.alpha, n=self.n, average=self.average
-            )
-            candidate = parents.valid & (ub > 0) & (ub >= _with_tolerance(self.threshold()))
-            if not candidate.any():
-                return None
-            cells = self._count(features)
+        picked = self._candidates(features)
+        if picked is None:
+            return None
+        candidate, parents = picked
+        cells = self._count(features)
+        if parents is not None:
             cells.max_error = np.minimum(cells.max_error, parents.max_error)
         cells.valid = candidate & (cells.size >= self.support) & (cells.errors > 0)
         return cells, int(candidate.sum())
 
+    def _candidates(self, features: tuple[int, ...]) -> tuple[np.ndarray, Cells | None] | None:
+        """Candidate cells of ``features`` and their joined parents (None on level 1); None
+        when no cell can reach the current k-th score."""
+        shape = tuple(self.cards[f] for f in features)
+        if len(features) == 1:
+            return np.ones(shape[0], dtype=bool), None
+        parents = candidate_cells(features, shape, self.previous)
+        if parents is None:
+            return None
+        ub = score_upper_bound(
+            parents, support=self.support, alpha=self.alpha, n=self.n, average=self.average
+        )
+        candidate = parents.valid & (ub > 0) & (ub >= _with_tolerance(self.threshold()))
+        return (candidate, parents) if candidate.any() else None
+
     def _count(self, features: tuple[int, ...]) -> Cells:
+        cells = math.prod(self.cards[f] for f in features)
+        if cells > MAX_CELLS:
+            raise ValueError(
+                f"features {list(features)} span {cells:,} combinations of codes, more than "
+                f"{MAX_CELLS:,}: lower max_level or group rare categories"
+            )
         size, errors = self.counter.count(features)
         if len(features) == 1:
-            max_error = self.counter.level_one_max[features[0]]
+            max_error = self.counter.level_one_max(features[0])
         else:
             max_error = np.full(len(size), self.counter.max_error)
         return Cells(size=size, errors=errors, max_error=max_error,

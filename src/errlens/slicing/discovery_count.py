@@ -29,6 +29,9 @@ class Counter:
     ([1, 1, 0, 1], [1.0, 1.0, 0.0, 0.0])
     """
 
+    batched = False
+    """Counts one feature set at a time, only when the search needs it."""
+
     def __init__(self, codes: np.ndarray, errors: np.ndarray, cards: list[int]) -> None:
         self.cards = cards
         dtype = np.int16 if max(cards) <= np.iinfo(np.int16).max else np.int32
@@ -36,8 +39,8 @@ class Counter:
         hit = errors > 0
         self.binary = bool(np.all(errors[hit] == 1))
         self.max_error = float(errors.max(initial=0.0))
-        self.level_one_max = [_max_per_code(c, errors, hit, card, self.binary)
-                              for c, card in zip(cols, cards, strict=True)]
+        self._level_one_max = [_max_per_code(c, errors, hit, card, self.binary)
+                               for c, card in zip(cols, cards, strict=True)]
         merged = _merge_identical(cols, cards, errors)
         self.weights: np.ndarray | None = None
         self.err_weights: np.ndarray | None = None
@@ -57,6 +60,13 @@ class Counter:
         self.rows = len(cols[0])
         self._buffers: dict[str, np.ndarray] = {}
         self._prefix: tuple[tuple[int, ...], np.ndarray, np.ndarray | None] | None = None
+
+    def prefetch(self, sets: list[tuple[int, ...]]) -> None:
+        """Nothing to do ahead: :meth:`count` is fast enough per set."""
+
+    def level_one_max(self, feature: int) -> np.ndarray:
+        """Largest single error of each code of ``feature``."""
+        return self._level_one_max[feature]
 
     def count(self, features: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Size (int64) and error sum (float64) of every cell of ``features``, C order."""

@@ -1,0 +1,81 @@
+"""The coded rows of a lazy analysis, computed once: id, label codes, error flag and one small
+integer code per feature, kept by the engine so later counts never re-read or re-code the source.
+
+DuckDB writes them to a temporary table (2 bytes a code; the buffer manager spills it to
+``temp_directory`` under ``memory_limit``), Spark persists them on the executors
+(``MEMORY_AND_DISK``: partitions that do not fit in memory go to local disk, lost partitions are
+recomputed from the lineage). Other lazy backends keep the expression (recomputed per query).
+
+>>> import duckdb, narwhals as nw
+>>> rel = duckdb.sql("SELECT range AS id, range % 3 AS x FROM range(6)")
+>>> class Owner: ...
+>>> owner = Owner()
+>>> coded = materialise(nw.from_native(rel).select("id", (nw.col("x") * 2).alias("__c0")), owner)
+>>> sorted(coded.collect()["__c0"].to_list())
+[0, 0, 2, 2, 4, 4]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+import weakref
+from typing import Any
+
+import narwhals as nw
+
+from errlens.slicing.cohort import Cohort
+
+
+def materialise(frame: nw.LazyFrame[Any], owner: object) -> nw.LazyFrame[Any]:
+    """``frame`` computed once and kept in the engine until ``owner`` is garbage-collected."""
+    native = frame.to_native()
+    impl = frame.implementation
+    if impl.is_duckdb():
+        name = f"errlens_codes_{uuid.uuid4().hex}"
+        # runs eagerly; its (materialised) result gives a relation of the same connection that,
+        # unlike ``native``, does not bind the source again when queried
+        done = native.query("t", f"CREATE TEMP TABLE {name} AS SELECT * FROM t")
+        weakref.finalize(owner, _drop_table, done, name)
+        return nw.from_native(done.query("t", f"FROM {name}"))
+    if impl.is_pyspark() or impl.is_pyspark_connect():
+        from pyspark import StorageLevel
+
+        kept = native.persist(StorageLevel.MEMORY_AND_DISK)
+        weakref.finalize(owner, _unpersist, kept)
+        return nw.from_native(kept)
+    return frame
+
+
+def _drop_table(relation: Any, name: str) -> None:
+    # a closed connection has already taken its temporary tables with it
+    with contextlib.suppress(Exception):
+        relation.query("t", f"DROP TABLE IF EXISTS {name}")
+
+
+def _unpersist(frame: Any) -> None:
+    with contextlib.suppress(Exception):  # the session is already stopped
+        frame.unpersist()
+
+
+def source_columns(cohort: Cohort) -> list[str]:
+    """Columns of the source a cohort reads (its value comparisons; segments, confusion cells
+    and ids are answered from the codes).
+
+    >>> source_columns(Cohort.where("age", ">", 40) | Cohort.segment("sex", "Male"))
+    ['age']
+    """
+    seen: list[str] = []
+    for node in leaves(cohort.to_json()):
+        if node["kind"] == "where" and node["feature"] not in seen:
+            seen.append(node["feature"])
+    return seen
+
+
+def leaves(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The predicate leaves of a cohort's JSON tree."""
+    if node["kind"] in ("and", "or"):
+        return [leaf for arg in node["args"] for leaf in leaves(arg)]
+    if node["kind"] == "not":
+        return leaves(node["arg"])
+    return [node]
