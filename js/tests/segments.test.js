@@ -158,6 +158,16 @@ describe("segments view", () => {
     expect(el.textContent).toContain("10 rows");
   });
 
+  it("says why the error tree is unavailable instead of drawing it (engine-backed analysis)", async () => {
+    const why = "the error tree is not computed in an engine yet; use discover()";
+    const { el } = await mount(/** @type {any} */ ({ ...state(), tree: [], unavailable: { tree: why } }));
+    const note = el.querySelector(".el-unavailable");
+    expect(note?.getAttribute("role")).toBe("note");
+    expect(note?.textContent).toBe(`Not available on this analysis: ${why}`);
+    expect(el.querySelector(".el-tree")).toBeNull();
+    expect(byLabel(el, "discover slices")[0].disabled).toBe(false);
+  });
+
   it("builds without a heatmap when there is a single feature", () => {
     const s = { ...state(), heatmap: {}, features: [state().features[0]] };
     const parts = buildSegments(/** @type {any} */ (s), () => {});

@@ -300,6 +300,29 @@ describe("relabel in place", () => {
     expect(m.sent.length).toBe(before);
   });
 
+  it("disables what an engine-backed analysis cannot do and says why", async () => {
+    const off = { suspects: "suspects need every row", search: "no text search here",
+      sort: "paged in id order", check: "checking rows needs memory", similar: "no neighbours" };
+    const { m, el } = await mount({ editable: false, hint: "Read-only: relabelling needs memory",
+      changelog: "", mode: "all", unavailable: off });
+    const suspects = byLabel(el, "Show suspects");
+    expect([suspects.disabled, suspects.title]).toEqual([true, off.suspects]);
+    const search = /** @type {HTMLInputElement} */ (el.querySelector(".el-search"));
+    expect([search.disabled, search.title]).toEqual([true, off.search]);
+    const sorts = [...el.querySelectorAll("button.el-sort")];
+    expect(sorts.length).toBeGreaterThan(3);
+    expect(sorts.every((b) => /** @type {HTMLButtonElement} */ (b).disabled && b.getAttribute("title") === off.sort)).toBe(true);
+    const boxes = /** @type {HTMLInputElement[]} */ ([...el.querySelectorAll('input[type="checkbox"]')]);
+    expect(boxes.length).toBe(3);
+    expect(boxes.every((b) => b.disabled && b.title === off.check)).toBe(true);
+    const similar = byLabel(el, "Show samples similar to adult-0");
+    expect([similar.disabled, similar.title]).toEqual([true, off.similar]);
+    const before = m.sent.length;
+    suspects.click();
+    byLabel(el, "Show all rows").click();
+    expect(m.sent.length).toBe(before);
+  });
+
   it("restarts at page 0 when the kernel changes the cohort", async () => {
     const { m } = await mount();
     m.set("cohort_text", "age ≥ 60");

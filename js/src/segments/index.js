@@ -24,7 +24,7 @@ import { button, heat, mountView } from "../common/cohort-view.js";
  * @typedef {{ features: FeatureRows[], feature: string, feature_b: string, heatmap: Heatmap | {},
  *   tree: TreeNode[], slices: SliceRow[], progress: Progress, overall: { rows: number,
  *   errors: number, error_rate: number | null }, version: number, rows: number,
- *   cohort: object | null }} Model
+ *   cohort: object | null, unavailable?: Record<string, string> }} Model
  * @typedef {(msg: Record<string, any>) => void} Request
  */
 
@@ -200,8 +200,11 @@ export function buildSegments(m, request) {
         m.feature_b, (feature_b) => request({ type: "pick", feature_b }))]),
     ]), buildHeatmap(hm, (row, col) => request({ type: "select_cell", row, col, version: v })));
   }
-  parts.push(h("h4", { text: "Error tree (all rows)" }),
-    buildTree(m.tree, (node) => request({ type: "select_node", node, version: v })));
+  const noTree = m.unavailable?.tree;
+  parts.push(h("h4", { text: "Error tree (all rows)" }), noTree
+    ? h("p", { cls: "el-muted el-unavailable", text: `Not available on this analysis: ${noTree}`,
+      attrs: { role: "note" } })
+    : buildTree(m.tree, (node) => request({ type: "select_node", node, version: v })));
   const p = m.progress;
   const discover = button("discover slices", [h("span", { text: p.running ? "Discovering…" : "Discover slices" })],
     () => request({ type: "discover" }), "el-action");
@@ -222,7 +225,8 @@ export function buildSegments(m, request) {
 /** @type {import("@anywidget/types").Render<Model>} */
 function render({ model, el }) {
   return mountView(model, el, "errlens-segments",
-    ["features", "feature", "feature_b", "heatmap", "tree", "slices", "progress", "overall", "version"],
+    ["features", "feature", "feature_b", "heatmap", "tree", "slices", "progress", "overall", "version",
+      "unavailable"],
     (state, request) => buildSegments(state, request));
 }
 

@@ -7,7 +7,8 @@ import { THUMB_PREFIX } from "./rows.js";
  * @typedef {import("./rows.js").Row} Row
  * @typedef {{ rows: Row[], offset: number, total: number, cursor: number, mode: string,
  *   sort: string | null, descending: boolean, search: string, features: string[],
- *   kind: string, hasStore: boolean, scoreKind: string | null, method: string }} GridView
+ *   kind: string, hasStore: boolean, scoreKind: string | null, method: string,
+ *   unavailable?: Record<string, string> }} GridView
  * @typedef {{ onSort: (key: string) => void, onCursor: (i: number) => void,
  *   onCheck: (i: number, on: boolean, shift: boolean) => void,
  *   onHistory: (i: number) => void }} GridHandlers
@@ -38,6 +39,11 @@ function sortHeader(title, key, v, on) {
   const dir = active ? (v.descending ? "descending" : "ascending") : "none";
   const btn = h("button", { cls: "el-sort", text: title, attrs: {
     type: "button", "aria-label": `Sort by ${title}` } });
+  const off = v.unavailable?.sort;
+  if (off) {
+    btn.disabled = true;
+    btn.title = off;
+  }
   if (active) btn.appendChild(h("span", { cls: "el-sort-dir", text: v.descending ? " ▼" : " ▲",
     attrs: { "aria-hidden": "true" } }));
   btn.addEventListener("click", () => on.onSort(key));
@@ -149,6 +155,10 @@ export function buildGrid(v, on) {
   const body = v.rows.map((r, i) => {
     const box = h("input", { attrs: { type: "checkbox", "aria-label": `Check ${r.id}` } });
     box.checked = Boolean(r.checked);
+    if (v.unavailable?.check) {
+      box.disabled = true;
+      box.title = v.unavailable.check;
+    }
     box.addEventListener("click", (e) => {
       e.stopPropagation();
       on.onCheck(i, box.checked, e.shiftKey);

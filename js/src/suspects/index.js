@@ -14,7 +14,7 @@ import { decodeRows } from "./rows.js";
  * @typedef {{ cohort: any, cohort_text: string, mode: string, version: number, classes: any[],
  *   class_names: string[], guidelines: any[], features: string[], kind: string,
  *   editable: boolean, hint: string, page_size: number, method: string, has_proba: boolean,
- *   changelog: string }} Model
+ *   changelog: string, unavailable?: Record<string, string> }} Model
  */
 
 export const TIMEOUT_MS = 60_000;
@@ -132,6 +132,11 @@ function render({ model, el }) {
     const doc = root.ownerDocument;
     const hadFocus = root.contains(doc.activeElement);
     cohortLine.textContent = `selection: ${model.get("cohort_text")}`;
+    const off = model.get("unavailable") ?? {};
+    modeSuspects.disabled = Boolean(off.suspects);
+    modeSuspects.title = off.suspects ?? "";
+    search.disabled = Boolean(off.search);
+    search.title = off.search ?? "";
     modeSuspects.setAttribute("aria-pressed", String(s.mode === "suspects"));
     modeAll.setAttribute("aria-pressed", String(s.mode === "all"));
     prev.disabled = s.page <= 0;
@@ -150,6 +155,7 @@ function render({ model, el }) {
       rows: s.rows, offset: s.offset, total: s.total, cursor: s.cursor, mode: s.mode, sort: s.sort,
       descending: s.descending, search: s.search, features: model.get("features"), kind: model.get("kind"),
       hasStore: Boolean(model.get("changelog")), scoreKind: s.scoreKind, method: model.get("method"),
+      unavailable: off,
     }, {
       onSort: sortBy, onCursor: (i) => { setCursor(i); gridWrap.focus(); }, onCheck: check, onHistory: (i) => { setCursor(i); loadHistory(); },
     }));
@@ -159,6 +165,7 @@ function render({ model, el }) {
       currentCode: row ? (row.current_code ?? row.given_code ?? null) : null,
       classNames: names(), guidelines: model.get("guidelines"), editable: editable(), hint: model.get("hint"),
       busy: s.busy, history: s.history, similar: s.similar, loadingSimilar: s.loadingSimilar,
+      similarOff: off.similar,
     }, {
       onLabel: (i) => act("relabel", i), onConfirm: () => act("confirm"), onSkip: () => act("skip"),
       onUndo: undo, onHistory: loadHistory, onSimilar: loadSimilar, onNeighbour: neighbourAct,

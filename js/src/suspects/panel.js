@@ -13,7 +13,8 @@ import { THUMB_PREFIX } from "./rows.js";
  * @typedef {{ id: string | number | null, current: string | null, currentCode: number | null,
  *   classNames: string[], guidelines: Guideline[], editable: boolean, hint: string, busy: boolean,
  *   history: { id: any, events: HistoryEvent[] } | null,
- *   similar: { of: any, rows: Neighbour[] } | null, loadingSimilar: boolean }} PanelView
+ *   similar: { of: any, rows: Neighbour[] } | null, loadingSimilar: boolean,
+ *   similarOff?: string }} PanelView
  * @typedef {{ onLabel: (index: number) => void, onConfirm: () => void, onSkip: () => void,
  *   onUndo: () => void, onHistory: () => void, onSimilar: () => void,
  *   onNeighbour: (n: Neighbour, action: "relabel" | "confirm", index?: number) => void }} PanelHandlers
@@ -103,6 +104,18 @@ function similarList(v, on) {
 }
 
 /**
+ * "Similar samples", disabled (with the reason as its tooltip) where neighbours cannot be found.
+ * @param {PanelView} v
+ * @param {PanelHandlers} on
+ */
+function similarButton(v, on) {
+  const b = button("Similar samples", `Show samples similar to ${v.id}`, on.onSimilar,
+    { disabled: Boolean(v.similarOff) });
+  if (v.similarOff) b.title = v.similarOff;
+  return b;
+}
+
+/**
  * Build the panel; `note` is the persistent note input (kept across redraws).
  * @param {PanelView} v
  * @param {PanelHandlers} on
@@ -128,7 +141,7 @@ export function buildPanel(v, on, note) {
     note,
     h("div", { cls: "el-actions" }, [
       button("History", `Show history of ${v.id}`, on.onHistory, { disabled: !v.editable }),
-      button("Similar samples", `Show samples similar to ${v.id}`, on.onSimilar),
+      similarButton(v, on),
     ]),
     historyList(v),
     similarList(v, on),

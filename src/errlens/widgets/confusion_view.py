@@ -18,11 +18,11 @@ from typing import Any, ClassVar
 import numpy as np
 import traitlets
 
-from errlens.analysis import Analysis
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView, SelectionError, combine
+from errlens.widgets.source import source_of
 
 _JS, _CSS = bundle("confusion")
 
@@ -47,11 +47,13 @@ class ConfusionView(CohortView):
     table = traitlets.Dict(help="classes, counts, values (as normalised), report per class, "
                            "accuracy, rows.").tag(sync=True)
 
-    def __init__(self, analysis: Analysis, **kwargs: Any) -> None:
-        if not isinstance(analysis, Analysis) or analysis.task == "regression":
+    def __init__(self, analysis: Any, **kwargs: Any) -> None:
+        """``analysis``: a classifier's Analysis, engines.LazyAnalysis, or their view source."""
+        source = source_of(analysis)
+        if source.task == "regression":
             raise TypeError("ConfusionView needs a classification Analysis (a regression has no "
                             "confusion table; use SegmentsView)")
-        super().__init__(analysis, **kwargs)
+        super().__init__(source, **kwargs)
         self.observe(lambda _: self._refresh(), "normalize")
 
     @traitlets.validate("normalize")
@@ -61,7 +63,7 @@ class ConfusionView(CohortView):
         return proposal["value"]
 
     def _refresh(self) -> None:
-        result = self.analysis.confusion(self.selection, normalize=self.normalize)
+        result = self.source.confusion(self._selected(), self.normalize)
         counts = result.counts.to_numpy()
         report = result.report
         self.rows = int(counts.sum())
@@ -88,7 +90,7 @@ class ConfusionView(CohortView):
 
     def _on_select_cell(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
-        classes = self.analysis.classes
+        classes = self.source.classes
         i, j = msg.get("true"), msg.get("predicted")
         for k in (i, j):
             if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < len(classes):

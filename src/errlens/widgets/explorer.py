@@ -19,30 +19,34 @@ from typing import Any
 
 import ipywidgets
 
-from errlens.analysis import Analysis
-from errlens.slicing.cohort import Cohort, to_cohort
+from errlens.slicing.cohort import Cohort
 from errlens.widgets.confusion_view import ConfusionView
 from errlens.widgets.segments_view import SegmentsView
 from errlens.widgets.selection import SelectionBar, SelectionHistory
+from errlens.widgets.source import source_of
 
 
 class Explorer(ipywidgets.VBox):
     """Selection bar on top, segments and confusion side by side, the suspect browser below.
 
     ``selection`` is the current :class:`~errlens.slicing.cohort.Cohort` (None = all rows);
-    assign a Cohort (or a mask / id list) to move every view to it.
+    assign a Cohort (or a mask / id list) to move every view to it. ``analysis`` is an
+    :class:`~errlens.Analysis` or an :class:`~errlens.engines.LazyAnalysis` (every view then
+    counts in the engine; see :mod:`errlens.widgets.source`).
     """
 
-    def __init__(self, analysis: Analysis, store: Any = None) -> None:
-        if not isinstance(analysis, Analysis):
-            raise TypeError(f"explore needs an errlens.Analysis, got {type(analysis).__name__}")
-        self.analysis, self.store = analysis, store
+    def __init__(self, analysis: Any, store: Any = None) -> None:
+        try:
+            source = source_of(analysis)  # one source: the views share each selection's rows
+        except TypeError as exc:
+            raise TypeError(f"explore: {exc}") from None
+        self.source, self.analysis, self.store = source, analysis, store
         self._history = SelectionHistory()
         self._syncing = False
-        self.bar = SelectionBar(total=analysis.n, rows=analysis.n)
-        self.segments = SegmentsView(analysis)
-        self.confusion = ConfusionView(analysis) if analysis.task != "regression" else None
-        self.suspects = _suspect_browser(analysis, store)
+        self.bar = SelectionBar(total=source.n, rows=source.n)
+        self.segments = SegmentsView(source)
+        self.confusion = ConfusionView(source) if source.task != "regression" else None
+        self.suspects = _suspect_browser(source, store)
         self.views: list[Any] = [v for v in (self.segments, self.confusion, self.suspects) if v]
         for view in self.views:
             view.observe(self._on_view_cohort, "cohort")
@@ -55,14 +59,16 @@ class Explorer(ipywidgets.VBox):
 
     @property
     def selection(self) -> Cohort | None:
-        """The current cohort (None = every row): ``.mask(ev)``, ``.frame(ev)``, ``.to_json()``."""
-        return self._history.current
+        """The current cohort (None = every row): ``.mask(ev)``, ``.frame(ev)``, ``.to_json()``.
+        Over a LazyAnalysis there is no mask: ``lazy.rows(selection, limit=...)`` pages its
+        rows and ``lazy.slices(cohort=selection)`` counts them."""
+        return self.source.selection(self._history.current)
 
     @selection.setter
     def selection(self, cohort: Any) -> None:
-        cohort = to_cohort(self.analysis, cohort)
+        cohort = self.source.to_cohort(cohort)
         if cohort is not None:
-            cohort.mask(self.analysis)  # raise now on unknown features or bad values
+            self.source.select(cohort)  # raise now on unknown features or bad values
         self._move(None if cohort == Cohort.all() else cohort)
 
     def back(self) -> None:
@@ -111,8 +117,9 @@ class Explorer(ipywidgets.VBox):
             self.bar.error = f"unknown message {kind!r}; expected back or clear"
 
 
-def explore(analysis: Analysis, store: Any = None) -> Explorer:
-    """The error-analysis dashboard of ``analysis`` (relabels go through ``store`` if given).
+def explore(analysis: Any, store: Any = None) -> Explorer:
+    """The error-analysis dashboard of ``analysis`` (relabels go through ``store`` if given):
+    an :class:`~errlens.Analysis` or an :class:`~errlens.engines.LazyAnalysis`.
 
     >>> import errlens as el
     >>> ev = el.Analysis.from_predictions({"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0])
@@ -122,7 +129,7 @@ def explore(analysis: Analysis, store: Any = None) -> Explorer:
     return Explorer(analysis, store)
 
 
-def _suspect_browser(analysis: Analysis, store: Any) -> Any:
+def _suspect_browser(analysis: Any, store: Any) -> Any:
     """The suspect browser when its module is installed (it lands separately), else None."""
     try:
         module = importlib.import_module("errlens.widgets.suspect_browser")

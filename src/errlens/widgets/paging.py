@@ -14,6 +14,7 @@ slice), and only the rows of the requested page are materialised, as a pyarrow t
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,7 @@ class RowSource:
         self.ev, self.method, self.page_size = analysis, method, page_size
         self.text, self.images = text, images
         self.features = [str(c) for c in analysis.features.columns]
+        self.has_proba = analysis.proba is not None
         self._mask: np.ndarray | None = None
         self._cohort: Any = None
         self._views: OrderedDict[Query, np.ndarray] = OrderedDict()
@@ -145,6 +147,21 @@ class RowSource:
         rank = np.zeros(self.ev.n, dtype=np.int64)
         rank[unfiltered] = np.arange(1, len(unfiltered) + 1)
         return rank[positions]
+
+    def page(self, query: Query, extra: Callable[[np.ndarray], dict[str, pa.Array]] | None = None
+             ) -> tuple[dict[str, Any], pa.Table]:
+        """(page, pages, total, offset, score_kind) and the Arrow table of ``query.page``
+        (clamped to the last page), with ``extra(positions)`` columns (the store's state)."""
+        total = len(self.positions(query))
+        pages = max(1, -(-total // self.page_size))
+        query = replace(query, page=min(query.page, pages - 1))
+        positions = self.page_positions(query)
+        table = self.page_table(positions, ranks=self.ranks(query, positions),
+                                extra=extra(positions) if extra is not None else None)
+        found = self._global
+        return ({"page": query.page, "pages": pages, "total": total,
+                 "offset": query.page * self.page_size,
+                 "score_kind": found.score_kind if found is not None else None}, table)
 
     def page_positions(self, query: Query) -> np.ndarray:
         """Row positions of page ``query.page``."""

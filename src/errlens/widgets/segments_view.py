@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from errlens.analysis import Analysis
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.discovery import Progress
 from errlens.slicing.discovery_result import DiscoveredSlices
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView, SelectionError, combine
+from errlens.widgets.source import Unavailable, source_of
 
 _JS, _CSS = bundle("segments")
 _STATS = ("n", "errors", "error_rate", "ci_low", "ci_high", "lift")
@@ -66,32 +66,37 @@ class SegmentsView(CohortView):
     progress = traitlets.Dict(help="Discovery progress: running, level, max_level, done, total."
                               ).tag(sync=True)
     overall = traitlets.Dict(help="Rows, errors and error rate of the cohort.").tag(sync=True)
+    unavailable = traitlets.Dict(help="Part of the view ('tree') → why this analysis cannot "
+                                 "draw it (e.g. an engine-backed LazyAnalysis).").tag(sync=True)
 
-    def __init__(self, analysis: Analysis, *, tree_depth: int = 3, **kwargs: Any) -> None:
-        self._tree = analysis.error_tree(max_depth=tree_depth)
+    def __init__(self, analysis: Any, *, tree_depth: int = 3, **kwargs: Any) -> None:
+        """``analysis``: an Analysis, an engines.LazyAnalysis, or their shared view source."""
+        source = source_of(analysis)
+        try:
+            self._tree, unavailable = source.error_tree(tree_depth), {}
+        except Unavailable as exc:
+            self._tree, unavailable = None, {"tree": str(exc)}
         self._found: DiscoveredSlices | None = None
         self._last_progress = 0.0
-        super().__init__(analysis, **kwargs)
+        super().__init__(source, unavailable=unavailable, **kwargs)
 
     # ------------------------------------------------------------------ aggregates
     def _refresh(self) -> None:
-        ev = self.analysis
-        mask = self._mask()
-        errors = ev.error[mask]
-        rows = int(mask.sum())
-        # the mask, not the cohort: the cohort's rows are found once per click, not per table
-        table = ev.slices(cohort=mask) if rows else ev.slices().iloc[:0]
-        features = _by_feature(table, list(ev.segments.features), max(1, rows // 100))
-        names = [f["feature"] for f in features] or list(ev.segments.features)
+        source = self.source
+        picked = self._selected()
+        rows = picked.rows
+        names_all = list(source.segments.features)
+        features = _by_feature(source.slices(picked), names_all, max(1, rows // 100))
+        names = [f["feature"] for f in features] or names_all
+        overall = source.overall(picked)
         with self.hold_sync():
             self.rows = rows
-            self.overall = {"rows": rows, "errors": _plain(errors.sum()),
-                            "error_rate": _plain(errors.mean()) if rows else None}
+            self.overall = {k: _plain(v) for k, v in overall.items()}
             self.features = features
             self._mark_selected()
-            if self.feature not in ev.segments.features:
+            if self.feature not in names_all:
                 self.feature = names[0]
-            if self.feature_b not in ev.segments.features or self.feature_b == self.feature:
+            if self.feature_b not in names_all or self.feature_b == self.feature:
                 self.feature_b = next((f for f in names if f != self.feature), "")
             self._refresh_heatmap()
 
@@ -99,7 +104,7 @@ class SegmentsView(CohortView):
         if not self.feature_b:
             self.heatmap = {}
         else:
-            heat = self.analysis.heatmap(self.feature, self.feature_b, cohort=self.selection)
+            heat = self.source.heatmap(self.feature, self.feature_b, self._selected())
             # heat.table holds every cell in segment order (row-major), so no pivot is needed
             cells = [{k: _plain(v) for k, v in zip(_STATS, row, strict=True)}
                      for row in heat.table[list(_STATS)].itertuples(index=False)]
@@ -114,15 +119,15 @@ class SegmentsView(CohortView):
     def _mark_selected(self) -> None:
         """Flag the tree node and discovered slice that are the current selection."""
         current = self.selection or Cohort.all()
-        self.tree = [{**_node(n.to_dict()), "selected": n.cohort == current}
-                     for n in self._tree.nodes]
+        self.tree = [] if self._tree is None else [
+            {**_node(n.to_dict()), "selected": n.cohort == current} for n in self._tree.nodes]
         if self._found is not None:
             self.slices = [{**row, "selected": self._found.cohort(row["rank"]) == current}
                            for row in self.slices]
 
     # ------------------------------------------------------------------ messages
     def _on_pick(self, msg: dict[str, Any]) -> None:
-        names = self.analysis.segments.features
+        names = self.source.segments.features
         feature, feature_b = msg.get("feature", self.feature), msg.get("feature_b", self.feature_b)
         for name in (feature, feature_b):
             if name not in names:
@@ -136,12 +141,12 @@ class SegmentsView(CohortView):
     def _on_select_segment(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
         feature, label = msg.get("feature"), msg.get("label")
-        segments = self.analysis.segments
+        segments = self.source.segments
         if feature not in segments.features:
             raise SelectionError(f"unknown feature {feature!r}; features are {segments.features}")
         if not isinstance(label, str) or label not in segments.labels[segments.index(feature)]:
             raise SelectionError(f"{feature!r} has no segment {label!r}")
-        self._set_selection(combine(self.selection, Cohort.segment(feature, label)))
+        self._set_selection(combine(self.selection, self._segment(feature, label)))
 
     def _on_select_cell(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
@@ -149,13 +154,15 @@ class SegmentsView(CohortView):
         if not heat or not _index_ok(i, heat["labels_a"]) or not _index_ok(j, heat["labels_b"]):
             raise SelectionError(f"no heatmap cell ({i!r}, {j!r})")
         assert isinstance(i, int) and isinstance(j, int)
-        cell = (Cohort.segment(heat["a"], heat["labels_a"][i])
-                & Cohort.segment(heat["b"], heat["labels_b"][j]))
+        cell = (self._segment(heat["a"], heat["labels_a"][i])
+                & self._segment(heat["b"], heat["labels_b"][j]))
         self._set_selection(combine(self.selection, cell))
 
     def _on_select_node(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
         node = msg.get("node")
+        if self._tree is None:
+            raise SelectionError(f"no error tree here: {self.unavailable['tree']}")
         if not _index_ok(node, self._tree.nodes):
             raise SelectionError(f"the error tree has no node {node!r}")
         assert isinstance(node, int)
@@ -177,7 +184,7 @@ class SegmentsView(CohortView):
                                  f"max_level={level!r}")
         self.progress = {"running": True, "level": 1, "max_level": level, "done": 0, "total": 0}
         try:
-            found = self.analysis.discover(k=k, max_level=level, progress=self._on_progress)
+            found = self.source.discover(k, level, self._on_progress)
         finally:
             self.progress = {**self.progress, "running": False}
         self._found = found
@@ -185,6 +192,11 @@ class SegmentsView(CohortView):
             self.slices = [_slice_row(row) for row in found.to_json()["slices"]]
             self._mark_selected()
             self.version += 1
+
+    def _segment(self, feature: str, label: str) -> Cohort:
+        """The cohort of one segment, with the analysis' own segment settings."""
+        segments = self.source.segments
+        return Cohort.segment(feature, label, bins=segments.bins, top_k=segments.top_k)
 
     def _on_progress(self, step: Progress) -> None:
         now = time.monotonic()

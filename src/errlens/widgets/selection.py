@@ -21,12 +21,11 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import numpy as np
 import traitlets
 
-from errlens.analysis import Analysis
 from errlens.slicing.cohort import Cohort
 from errlens.widgets._base import ErrlensWidget, bundle
+from errlens.widgets.source import Selected, source_of
 
 MAX_PAYLOAD = 64_000
 """Largest cohort JSON (in characters) accepted from the front end."""
@@ -40,19 +39,14 @@ class SelectionError(ValueError):
 
 
 def parse_cohort(
-    payload: Any, analysis: Analysis, *, max_chars: int | None = MAX_PAYLOAD
+    payload: Any, analysis: Any, *, max_chars: int | None = MAX_PAYLOAD
 ) -> Cohort | None:
     """A validated Cohort from front-end JSON (None = every row); SelectionError otherwise.
-    ``max_chars`` caps the JSON size (None: no cap, for cohorts set from Python)."""
-    return _parse(payload, analysis, max_chars)[0]
-
-
-def _parse(
-    payload: Any, analysis: Analysis, max_chars: int | None
-) -> tuple[Cohort | None, np.ndarray | None]:
-    """:func:`parse_cohort` and the cohort's row mask (computed to check the values anyway)."""
+    ``analysis``: an Analysis, a LazyAnalysis or their :class:`ViewSource`. ``max_chars`` caps
+    the JSON size (None: no cap, for cohorts set from Python). The cohort's rows are found
+    (which checks its values too) and kept by the source for the views that draw it."""
     if payload is None:
-        return None, None
+        return None
     if not isinstance(payload, dict):
         raise SelectionError(
             f"a cohort must be a JSON object or null, got {type(payload).__name__}")
@@ -60,11 +54,11 @@ def _parse(
         raise SelectionError(f"the cohort is larger than {max_chars:,} characters; select fewer "
                              "rows (a confusion cell or segment instead of an id list)")
     try:
-        cohort = Cohort.from_json(payload, analysis=analysis)
-        mask = cohort.mask(analysis)  # values of the wrong type fail here, not later in a view
+        cohort = Cohort.from_json(payload)
+        source_of(analysis).select(cohort)  # unknown features, values of a wrong type fail here
     except (ValueError, KeyError, TypeError) as exc:
         raise SelectionError(f"invalid cohort: {_message(exc)}") from None
-    return (None, None) if cohort == Cohort.all() else (cohort, mask)
+    return None if cohort == Cohort.all() else cohort
 
 
 def combine(current: Cohort | None, extra: Cohort) -> Cohort:
@@ -119,18 +113,18 @@ class CohortView(ErrlensWidget):
     rows = traitlets.Int(0, help="Rows in the current cohort.").tag(sync=True)
 
     def _on_select_cohort(self, msg: dict[str, Any]) -> None:
-        self._set_selection(parse_cohort(msg.get("cohort"), self.analysis))
+        self._set_selection(parse_cohort(msg.get("cohort"), self.source))
 
     _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
         "select_cohort": _on_select_cohort,
     }
 
-    def __init__(self, analysis: Analysis, **kwargs: Any) -> None:
-        if not isinstance(analysis, Analysis):
-            raise TypeError(
-                f"{type(self).__name__} needs an errlens.Analysis, got {type(analysis).__name__}"
-            )
-        self.analysis = analysis
+    def __init__(self, analysis: Any, **kwargs: Any) -> None:
+        try:
+            self.source = source_of(analysis)
+        except TypeError as exc:
+            raise TypeError(f"{type(self).__name__}: {exc}") from None
+        self.analysis = self.source.analysis
         cohort = kwargs.pop("cohort", None)
         if isinstance(cohort, Cohort):
             cohort = cohort.to_json()
@@ -146,28 +140,22 @@ class CohortView(ErrlensWidget):
         if value is None:
             return None
         try:
-            cohort, mask = _parse(value, self.analysis, None)
+            cohort = parse_cohort(value, self.source, max_chars=None)  # refresh reuses its rows
         except SelectionError as exc:
             raise traitlets.TraitError(str(exc)) from None
-        data = None if cohort is None else cohort.to_json()
-        self._masked = (_key(data), mask)  # the refresh that follows reuses it
-        return data
+        return None if cohort is None else cohort.to_json()
 
     @property
     def selection(self) -> Cohort | None:
         """The current cohort (None = every row)."""
         return None if self.cohort is None else Cohort.from_json(self.cohort)
 
-    def _mask(self) -> np.ndarray:
-        """Row mask of the current cohort (computed once per cohort change)."""
-        key, mask = getattr(self, "_masked", (None, None))
-        if mask is None or key != _key(self.cohort):
-            mask = self.analysis.mask(self.selection)
-            self._masked = (_key(self.cohort), mask)
-        return mask
+    def _selected(self) -> Selected:
+        """The current cohort's rows, as the source found them (once per cohort change)."""
+        return self.source.select(self.selection)
 
     def _refresh(self) -> None:
-        self.rows = int(self._mask().sum())
+        self.rows = self._selected().rows
 
     def _set_selection(self, cohort: Cohort | None) -> None:
         self.cohort = None if cohort is None else cohort.to_json()
@@ -207,10 +195,6 @@ class SelectionBar(ErrlensWidget):
     total = traitlets.Int(0, help="Rows in the analysis.").tag(sync=True)
     depth = traitlets.Int(0, help="Steps back available.").tag(sync=True)
     error = traitlets.Unicode("", help="Last error of any view, shown to the user.").tag(sync=True)
-
-
-def _key(data: dict[str, Any] | None) -> str:
-    return json.dumps(data, sort_keys=True, default=str)
 
 
 def _message(exc: BaseException) -> str:

@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 import traitlets
 
-from errlens.analysis import Analysis
 from errlens.changelog import ChangelogError, LabelStore
 from errlens.slicing.cohort import Cohort
 from errlens.widgets import protocol as P
 from errlens.widgets._base import ErrlensWidget, bundle
-from errlens.widgets.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, RowSource, to_ipc
+from errlens.widgets.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, to_ipc
+from errlens.widgets.selection import SelectionError, parse_cohort
+from errlens.widgets.source import ViewSource, source_of
 from errlens.widgets.suspect_browser_actions import Actions
-from errlens.widgets.suspect_browser_samples import Images
 from errlens.widgets.suspect_browser_store import StoreView, plain
 
 _JS, _CSS = bundle("suspects")
@@ -52,6 +52,9 @@ class SuspectBrowser(ErrlensWidget):
                             help="Cohort JSON the rows come from (None = all rows).").tag(sync=True)
     cohort_text = traitlets.Unicode("all rows", help="The cohort as readable text.").tag(sync=True)
     mode = traitlets.Unicode("suspects", help="'suspects' (ranked) or 'all' rows.").tag(sync=True)
+    unavailable = traitlets.Dict(help="Control ('suspects', 'search', 'sort', 'check', "
+                                 "'similar', 'relabel') → why this analysis cannot offer it; "
+                                 "the front end disables it and says why.").tag(sync=True)
     version = traitlets.Int(0, help="Bumped on every cohort change; actions carry it.").tag(
         sync=True)
     classes: traitlets.List[Any] = traitlets.List(
@@ -70,38 +73,43 @@ class SuspectBrowser(ErrlensWidget):
     changelog = traitlets.Unicode("", help="Path of the changelog file written to.").tag(
         sync=True)
 
-    def __init__(self, analysis: Analysis, store: LabelStore | None = None, *,
+    def __init__(self, analysis: Any, store: LabelStore | None = None, *,
                  cohort: Cohort | dict[str, Any] | None = None,
                  method: str = "prune_by_noise_rate", page_size: int = 25,
                  text_column: str | None = None, image: Any = None, **kwargs: Any) -> None:
-        if not isinstance(analysis, Analysis):
-            raise TypeError(f"SuspectBrowser needs an errlens.Analysis, got "
-                            f"{type(analysis).__name__}")
+        try:
+            source = source_of(analysis)
+        except TypeError as exc:
+            raise TypeError(f"SuspectBrowser: {exc}") from None
         if store is not None and not isinstance(store, LabelStore):
             raise TypeError(f"store must be an errlens LabelStore, got {type(store).__name__}")
+        if store is not None and "relabel" in source.unavailable:
+            raise TypeError(f"cannot relabel here: {source.unavailable['relabel']}")
         if not isinstance(page_size, int) or not 1 <= page_size <= 500:
             raise ValueError(f"page_size must be an integer in 1..500, got {page_size!r}")
-        self._ev = analysis
-        if analysis.task == "regression" and method == "prune_by_noise_rate":
+        self._source = source
+        self._ev = source.analysis
+        if source.task == "regression" and method == "prune_by_noise_rate":
             method = "residual"
-        text = self._text(analysis, text_column)
-        images = Images(image, analysis.ids) if image is not None else None
-        self._rows = RowSource(analysis, method=method, text=text, images=images,
-                               page_size=page_size)
-        self._view = StoreView(store, analysis.ids) if store is not None else None
+        self._rows = source.row_source(method=method, text_column=text_column, image=image,
+                                       page_size=page_size)
+        self._view = StoreView(store, self._ev.ids) if store is not None else None
         self._store = store
         self._checked: set[int] = set()
-        if analysis.proba is None and method not in ("knn", "residual"):
+        if "suspects" in source.unavailable or (
+                not self._rows.has_proba and method not in ("knn", "residual")):
             kwargs.setdefault("mode", "all")  # no probabilities: no confident-learning suspects
-        editable, hint = self._editability(analysis, store)
+        editable, hint = self._editability(source, store)
         classes = self._view.classes if self._view is not None else [
-            plain(c) for c in analysis.classes]
+            plain(c) for c in source.classes]
         guidelines = store.schema.to_json() if store is not None else []
+        kind = ("image" if self._rows.images is not None
+                else "text" if text_column is not None else "tabular")
         super().__init__(
             classes=classes, class_names=[str(c) for c in classes], guidelines=guidelines,
             features=self._rows.features, editable=editable, hint=hint, page_size=page_size,
-            method=method, has_proba=analysis.proba is not None,
-            kind="image" if images is not None else "text" if text is not None else "tabular",
+            method=method, has_proba=self._rows.has_proba, kind=kind,
+            unavailable=source.unavailable,
             changelog=str(store.path) if store is not None else "", **kwargs)
         self._actions = Actions(self)
         if cohort is not None:
@@ -110,34 +118,23 @@ class SuspectBrowser(ErrlensWidget):
 
     # ------------------------------------------------------------------ setup helpers
     @staticmethod
-    def _text(ev: Analysis, column: str | None) -> np.ndarray | None:
-        if column is None:
-            return None
-        if column not in ev.features.columns:
-            raise KeyError(f"text_column {column!r} is not a feature column; columns are "
-                           f"{list(ev.features.columns)[:20]}")
-        return ev.features[column].to_numpy(dtype=object)
-
-    @staticmethod
-    def _editability(ev: Analysis, store: LabelStore | None) -> tuple[bool, str]:
+    def _editability(source: ViewSource, store: LabelStore | None) -> tuple[bool, str]:
+        if "relabel" in source.unavailable:
+            return False, f"Read-only: {source.unavailable['relabel']}."
         if store is None:
             return False, ("Read-only: pass store=errlens.LabelStore(analysis, path, "
                            "author=...) to relabel here.")
-        if ev.task == "regression":
+        if source.task == "regression":
             return False, "Read-only: relabelling needs a classifier's classes."
         return True, ""
 
     @traitlets.validate("cohort")
     def _valid_cohort(self, proposal: dict[str, Any]) -> Any:
-        value = proposal["value"]
-        if value is None:
-            return None
         try:
-            cohort = Cohort.from_json(value, analysis=self._ev)
-            cohort.mask(self._ev)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise traitlets.TraitError(f"invalid cohort: {exc}") from None
-        return cohort.to_json()
+            cohort = parse_cohort(proposal["value"], self._source, max_chars=None)
+        except SelectionError as exc:
+            raise traitlets.TraitError(str(exc)) from None
+        return None if cohort is None else cohort.to_json()
 
     @traitlets.observe("cohort")
     def _cohort_changed(self, change: dict[str, Any]) -> None:
@@ -150,8 +147,8 @@ class SuspectBrowser(ErrlensWidget):
 
     # ------------------------------------------------------------------ Python API
     @property
-    def analysis(self) -> Analysis:
-        """The analysis browsed."""
+    def analysis(self) -> Any:
+        """The analysis browsed (an Analysis or a LazyAnalysis)."""
         return self._ev
 
     @property
@@ -162,11 +159,14 @@ class SuspectBrowser(ErrlensWidget):
     @property
     def selected(self) -> list[Any]:
         """Sample ids checked in the grid, in the analysis' row order."""
+        if not self._checked:
+            return []
         return [plain(i) for i in self._ev.ids[sorted(self._checked)]]
 
     @property
     def selected_mask(self) -> np.ndarray:
         """Boolean mask over the analysis' rows: True where the row is checked."""
+        self._refuse("mask")
         mask = np.zeros(self._ev.n, dtype=bool)
         mask[list(self._checked)] = True
         return mask
@@ -187,12 +187,15 @@ class SuspectBrowser(ErrlensWidget):
         rid = rid if isinstance(rid, int) and not isinstance(rid, bool) else None
         handlers = {"page": self._page, "check": self._check, "history": self._history,
                     "similar": self._actions.similar, "action": self._actions.act}
+        needs = {"check": "check", "history": "relabel", "similar": "similar",
+                 "action": "relabel"}
         try:
             if kind not in handlers:
                 raise P.ProtocolError(f"unknown message type {kind!r}; expected one of "
                                       f"{', '.join(handlers)}")
             if rid is None:
                 raise P.ProtocolError("every message needs an integer rid")
+            self._refuse(needs.get(kind, ""))
             reply, buffers = handlers[kind](msg)
             reply["error"] = None
         except (P.ProtocolError, ChangelogError, ValueError, TypeError) as exc:
@@ -211,7 +214,13 @@ class SuspectBrowser(ErrlensWidget):
                 and sort[len(FEATURE_PREFIX):] in self._rows.features):
             raise P.ProtocolError(f"cannot sort by {sort!r}: use one of {', '.join(SORT_KEYS)} "
                                   f"or 'feature:<name>' of a feature column")
-        classes = [plain(c) for c in self._ev.classes]
+        if msg["mode"] == "suspects":
+            self._refuse("suspects")
+        if sort is not None:
+            self._refuse("sort")
+        if msg.get("search"):
+            self._refuse("search")
+        classes = [plain(c) for c in self._source.classes]
         given, predicted = msg.get("given"), msg.get("predicted")
         return Query(
             mode=P.choice(msg["mode"], "mode", MODES),
@@ -226,17 +235,15 @@ class SuspectBrowser(ErrlensWidget):
         if q.mode != self.mode:
             self._checked.clear()
             self.mode = q.mode
-        total = len(self._rows.positions(q))
-        pages = max(1, -(-total // self.page_size))
-        q = Query(**{**q.__dict__, "page": min(q.page, pages - 1)})
-        positions = self._rows.page_positions(q)
-        table = self._rows.page_table(positions, ranks=self._rows.ranks(q, positions),
-                                      extra=self._store_columns(positions))
-        found = self._rows._global
-        return ({"page": q.page, "pages": pages, "total": total, "offset": q.page * self.page_size,
-                 "token": self.version, "mode": q.mode, "n_checked": len(self._checked),
-                 "score_kind": found.score_kind if found is not None else None},
-                [to_ipc(table)])
+        meta, table = self._rows.page(q, self._store_columns)
+        return ({**meta, "token": self.version, "mode": q.mode,
+                 "n_checked": len(self._checked)}, [to_ipc(table)])
+
+    def _refuse(self, capability: str) -> None:
+        """A clear error when this analysis cannot offer ``capability`` (e.g. an engine's)."""
+        reason = self._source.unavailable.get(capability)
+        if reason:
+            raise P.ProtocolError(f"not available on this analysis: {reason}")
 
     def _store_columns(self, positions: np.ndarray) -> dict[str, Any]:
         import pyarrow as pa
