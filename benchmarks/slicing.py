@@ -240,11 +240,12 @@ def report(results: dict[str, tuple[dict[str, Any], dict[str, Any]]], threads: i
     return "\n".join(lines)
 
 
-def write_readme(table: str) -> None:
+def write_readme(table: str, load: float) -> None:
     readme = ROOT / "benchmarks" / "README.md"
     text = readme.read_text() if readme.exists() else "# Benchmarks\n"
     body = (f"{README_HEADING}\n\n`.venv/bin/python benchmarks/slicing.py` "
-            f"(measured {time.strftime('%Y-%m-%d')}, shared 2-core machine):\n\n{table}\n\n"
+            f"(measured {time.strftime('%Y-%m-%d')}, shared 2-core machine, load average "
+            f"{load:.1f} at the start):\n\n{table}\n\n"
             f"{NOTES}\n")
     pattern = re.compile(rf"^{re.escape(README_HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(body + "\n", text) if pattern.search(text) else (
@@ -268,6 +269,7 @@ def main() -> None:
     repeats = 1 if args.quick else 3
     ensure_peer()
     paths = prepare(names)
+    load = os.getloadavg()[0]
     results = {}
     for name in names:
         print(f"{name}: running both sides …", flush=True)
@@ -280,7 +282,7 @@ def main() -> None:
     table = report(results, args.threads)
     print(table)
     if not args.quick:
-        write_readme(table)
+        write_readme(table, load)
 
 
 if __name__ == "__main__":
