@@ -1,12 +1,12 @@
 """Counting over literal segment definitions with narwhals' lazy API (any lazy backend).
 
 Each feature becomes an integer code column: numbers ``Σ (x ≥ e)`` over the edges, categories
-``Σ i·(x = v_i)`` plus the "other" code, missing values their own code. The null guard comes
-first because engines disagree on comparisons with missing values (pandas NaN ≥ e is False,
-SQL gives NULL); a value the definition cannot place gets code -1, reported as an error
-(the in-memory encoder raises for the same rows). Counts of many groupings come back from ONE
-query: each grouping's flat cell key is a column, the key columns are unpivoted and counted by
-``(grouping, key)``.
+their position in the vocabulary or the "other" code, missing values their own code. The null
+guard comes first because engines disagree on comparisons with missing values (pandas NaN ≥ e
+is False, SQL gives NULL); a value the definition cannot place gets code -1, reported as an error
+(the in-memory encoder raises for the same rows). Counts of many groupings come back from one
+query: each grouping's flat cell key is a column, counted with DuckDB ``GROUPING SETS`` (one scan,
+batches of 32 keys) or, elsewhere, unpivoted and counted by ``(grouping, key)``.
 
 >>> import duckdb, narwhals as nw
 >>> lf = nw.from_native(duckdb.sql("SELECT * FROM (VALUES (1), (5), (NULL)) t(x)"))
@@ -29,7 +29,7 @@ K = TypeVar("K", bound=Hashable)
 UNPLACED = -1
 """Code of a value the definition has no segment for."""
 GROUPING_SETS_MAX = 32
-"""Most keys counted with DuckDB GROUPING SETS in one query; more are unpivoted."""
+"""Most keys counted with DuckDB GROUPING SETS in one query; more take several queries."""
 
 
 def code_expr(d: Mapping[str, Any]) -> nw.Expr:
@@ -57,12 +57,10 @@ def code_expr(d: Mapping[str, Any]) -> nw.Expr:
 
 
 def vocabulary_code(col: nw.Expr, vocabulary: Sequence[Any], *, other: int) -> nw.Expr:
-    """Position of ``col`` in ``vocabulary`` (``other`` when absent); nulls need a guard."""
-    value = nw.lit(0, nw.Int32)
-    for i, v in enumerate(vocabulary[1:], 1):
-        value = value + (col == nw.lit(v)).cast(nw.Int32) * i
-    known = col.is_in(list(vocabulary))
-    return nw.when(known).then(value).otherwise(nw.lit(other, nw.Int32))
+    """Position of ``col`` in ``vocabulary`` (``other`` when absent); nulls need a guard.
+    One ``CASE`` lookup (3x faster on DuckDB than a sum of equality tests)."""
+    return col.replace_strict(list(vocabulary), list(range(len(vocabulary))), default=other,
+                              return_dtype=nw.Int32)
 
 
 def nan_as_null(frame: nw.LazyFrame[Any], columns: Sequence[str]) -> nw.LazyFrame[Any]:
@@ -97,11 +95,14 @@ def count_keys(
     wide = frame.select(
         *[expr.alias(n) for n, expr in zip(names, keys.values(), strict=True)], *extra
     )
-    # DuckDB's GROUPING SETS scan once but slow down past a few dozen sets (320 sets: 4x slower
-    # than the unpivot on Adult); Spark expands rows for GROUPING SETS anyway
-    few = len(names) <= GROUPING_SETS_MAX
-    table = (_grouping_sets(wide, names, weight) if few and frame.implementation.is_duckdb()
-             else _unpivoted(wide, names, weight))
+    # DuckDB's GROUPING SETS scan once but slow down past a few dozen sets, so they go in
+    # batches (45 pair keys at 1M rows: 0.44 s in batches of 32, 1.1 s at once, 2.0 s unpivoted);
+    # Spark expands rows for GROUPING SETS anyway: one unpivot
+    if frame.implementation.is_duckdb():
+        table = pd.concat([_grouping_sets(wide, names[i:i + GROUPING_SETS_MAX], weight)
+                           for i in range(0, len(names), GROUPING_SETS_MAX)], ignore_index=True)
+    else:
+        table = _unpivoted(wide, names, weight)
     parts = dict(tuple(table.groupby("__set", sort=False)))
     out = {}
     for name, label in zip(names, keys, strict=True):
