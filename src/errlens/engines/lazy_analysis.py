@@ -29,6 +29,7 @@ from errlens.engines.counts import code_expr, count_keys, flat_key, nan_as_null,
 from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy
 from errlens.engines.stats import check_metric, stats_from_confusion
+from errlens.engines.suspects import engine_suspects
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE, ConfusionResult, _report, _top_pairs
 from errlens.slicing.discovery import Progress, search_counts
@@ -36,6 +37,7 @@ from errlens.slicing.discovery_result import DiscoveredSlices, build
 from errlens.slicing.heatmap import HeatmapTable
 from errlens.slicing.segments import Segments
 from errlens.slicing.tables import _ASCENDING, COLUMNS, _add_tests
+from errlens.suspects.table import Suspects
 
 MAX_ROWS = 10_000
 """Most rows one :meth:`LazyAnalysis.rows` / :meth:`LazyAnalysis.sample` call brings back."""
@@ -390,16 +392,13 @@ class LazyAnalysis:
         return cohort if isinstance(cohort, Cohort) else Cohort.ids(list(cohort))
 
     # ---------------------------------------------------------------- what does not scale out
-    def suspects(self, *args: Any, **kwargs: Any) -> Any:
-        """Not on an engine: confident learning's thresholds and kNN votes need every row's
-        probabilities or neighbours on the driver."""
-        raise ScaleOutError(
-            f"suspects need every row's probabilities (confident learning) or its neighbours "
-            f"(kNN, which over a distributed frame also needs embeddings to search); this "
-            f"analysis keeps its {self.n:,} rows in {self.frame.implementation}. Run suspects on "
-            "a cohort small enough for memory: errlens.Analysis.from_predictions("
-            "lazy.rows(cohort, limit=...), ...), or on the in-memory analysis"
-        )
+    def suspects(self, method: str = "confident_learning", *, cohort: Any = None,
+                 rank_by: str = "self_confidence", top: int = 1000) -> Suspects:
+        """The ``top`` most suspicious rows of ``cohort``, flagged in the engine by confident
+        learning over the ``proba`` columns (see :mod:`errlens.engines.suspects`: the same flags
+        as cleanlab for ``confident_learning`` and ``predicted_neq_given``; other filters and
+        kNN raise :class:`ScaleOutError`)."""
+        return engine_suspects(self, method, cohort=cohort, rank_by=rank_by, top=top)
 
     def error_tree(self, *args: Any, **kwargs: Any) -> Any:
         """Not on an engine yet (each node would be one more engine query)."""
