@@ -30,7 +30,7 @@ LABEL_OPS = ("set", "confirm", "adjudicate")
 SAMPLE_OPS = ("set", "confirm", "skip", "adjudicate", "comment")
 ROLES = ("annotator", "reviewer", "adjudicator")
 HASH_SUFFIX = b',"hash":"'
-_SUFFIX_LEN = len(HASH_SUFFIX) + 64 + 2
+SUFFIX_LEN = len(HASH_SUFFIX) + 64 + 2
 
 
 @dataclass(slots=True, eq=False)
@@ -103,9 +103,9 @@ def seal(body: str, prev: str) -> tuple[str, str]:
 
 def split_line(line: bytes) -> tuple[bytes, bytes] | None:
     """Split a sealed line into ``(body, hash)``; None if it does not end with a hash."""
-    if len(line) < _SUFFIX_LEN + 2 or line[-_SUFFIX_LEN:-66] != HASH_SUFFIX:
+    if len(line) < SUFFIX_LEN + 2 or line[-SUFFIX_LEN:-66] != HASH_SUFFIX:
         return None
-    return line[:-_SUFFIX_LEN] + b"}", line[-66:-2]
+    return line[:-SUFFIX_LEN] + b"}", line[-66:-2]
 
 
 def new_event_id() -> str:

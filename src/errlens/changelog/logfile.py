@@ -16,6 +16,7 @@ it is detected by the missing newline and cut off.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -23,10 +24,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from filelock import FileLock, Timeout
 
 from errlens.changelog.errors import ChangelogError
-from errlens.changelog.events import canonical, chain_hash, seal, split_line
+from errlens.changelog.events import HASH_SUFFIX, SUFFIX_LEN, canonical, seal
 
 LOCK_TIMEOUT_S = 30.0
 
@@ -42,13 +44,42 @@ class Line:
 
 @dataclass
 class Scan:
-    """Result of reading bytes of a log: good lines, problems, torn tail, bytes consumed."""
+    """Result of reading bytes of a log: good lines (as parallel columns), problems, torn
+    tail, bytes consumed.
 
-    lines: list[Line] = field(default_factory=list)
+    ``linenos``, ``objs``, ``hashes`` and ``offsets`` (where each line starts in the data)
+    describe the lines that carry a hash and parse as JSON.
+    """
+
+    linenos: list[int] = field(default_factory=list)
+    objs: list[Any] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     torn: bytes = b""
     consumed: int = 0
     last_hash: str = ""
+
+    @property
+    def lines(self) -> list[Line]:
+        """The good lines as :class:`Line` records."""
+        return [Line(n, o, h) for n, o, h in zip(self.linenos, self.objs, self.hashes,
+                                                 strict=True)]
+
+
+_NO_HASH = "the line has no hash at its end: it was edited by hand or written by another program"
+_BROKEN = ("the hash chain is broken here: this line was edited, or a line just before it was "
+           "deleted, inserted or moved")
+_CHUNK_BYTES = 1 << 24
+
+
+def parse_json(data: bytes | memoryview) -> Any:
+    """Parse JSON with orjson, falling back to the standard library for what orjson refuses
+    (NaN, huge integers), so both accept exactly the same files."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(bytes(data))
 
 
 def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
@@ -58,67 +89,71 @@ def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
     one edited line yields one problem and the rest of the file is still checked.
     """
     out = Scan(last_hash=prev)
-    for block in scan_blocks(data, prev, first_lineno):
-        out.lines += block.lines
-        out.problems += block.problems
+    for block in scan_blocks(data, prev, first_lineno, size=1 << 62):
+        for name in ("linenos", "objs", "hashes", "offsets", "problems"):
+            getattr(out, name).extend(getattr(block, name))
         out.torn, out.consumed, out.last_hash = block.torn, block.consumed, block.last_hash
     return out
 
 
 def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
-                size: int = 20_000) -> Iterator[Scan]:
-    """:func:`scan` in blocks of ``size`` lines, so a caller can consume each block's parsed
-    lines before the next is built (peak memory stays a fraction of the file's).
+                size: int = 50_000) -> Iterator[Scan]:
+    """:func:`scan` in blocks of about ``size`` lines, so a caller can consume each block's
+    parsed lines before the next is built (peak memory stays a fraction of the file's).
 
     Every block carries the running ``last_hash``; the last one also ``torn`` and
-    ``consumed`` (bytes of complete lines).
+    ``consumed`` (bytes of complete lines). Lines are hashed and parsed in one pass
+    (orjson; one SHA-256 per line, as the format requires).
     """
     end = data.rfind(b"\n") + 1
     start, lineno = 0, first_lineno - 1
+    prev_b = prev.encode()
+    sha, loads, suffix = hashlib.sha256, orjson.loads, HASH_SUFFIX
     while True:
         block = Scan(last_hash=prev)
-        bodies: list[tuple[int, bytes, str]] = []
-        while start < end and len(bodies) + len(block.problems) < size:
-            stop = data.index(b"\n", start)
-            raw, start, lineno = data[start:stop], stop + 1, lineno + 1
-            parts = split_line(raw)
-            if parts is None:
-                block.problems.append((lineno, "the line has no hash at its end: it was edited "
-                                               "by hand or written by another program"))
-                continue
-            body, digest = parts
-            hash_text = digest.decode("ascii", "replace")
-            if chain_hash(prev, body) != hash_text:
-                block.problems.append((lineno, "the hash chain is broken here: this line was "
-                                               "edited, or a line just before it was deleted, "
-                                               "inserted or moved"))
-            prev = hash_text
-            bodies.append((lineno, body, hash_text))
-        block.lines = _parse(bodies, block.problems)
-        block.last_hash = prev
+        budget = _CHUNK_BYTES
+        while start < end and len(block.linenos) + len(block.problems) < size:
+            cut = data.rfind(b"\n", start, start + budget) + 1 or data.index(b"\n", start) + 1
+            raws = data[start:cut - 1].split(b"\n")
+            if len(raws) > size - len(block.linenos) - len(block.problems):
+                raws = raws[: max(1, size - len(block.linenos) - len(block.problems))]
+                cut = start + sum(map(len, raws)) + len(raws)
+            pos = start
+            for raw in raws:
+                lineno += 1
+                stop = pos + len(raw)
+                if len(raw) < SUFFIX_LEN + 2 or raw[-SUFFIX_LEN:-66] != suffix:
+                    block.problems.append((lineno, _NO_HASH))
+                    pos = stop + 1
+                    continue
+                hashed = b"%b\n%b}" % (prev_b, raw[:-SUFFIX_LEN])
+                body = memoryview(hashed)[len(prev_b) + 1:]
+                digest = raw[-66:-2]
+                if sha(hashed).hexdigest().encode() != digest:
+                    block.problems.append((lineno, _BROKEN))
+                prev_b = digest
+                try:
+                    obj = loads(body)
+                except orjson.JSONDecodeError:
+                    try:
+                        obj = json.loads(bytes(body))
+                    except ValueError as exc:
+                        block.problems.append((lineno, f"not valid JSON ({exc})"))
+                        pos = stop + 1
+                        continue
+                block.linenos.append(lineno)
+                block.objs.append(obj)
+                block.hashes.append(digest.decode("ascii", "replace"))
+                block.offsets.append(pos)
+                pos = stop + 1
+            start = cut
+        block.last_hash = prev_b.decode("ascii", "replace")
+        prev = block.last_hash
         if start >= end:
             block.torn, block.consumed = data[end:], end
             yield block
             return
         yield block
-
-
-def _parse(bodies: list[tuple[int, bytes, str]],
-           problems: list[tuple[int, str]]) -> list[Line]:
-    """Parse all bodies with one ``json.loads`` (fast); per line only to locate bad JSON."""
-    try:
-        objs = json.loads(b"[" + b",".join(b for _, b, _ in bodies) + b"]")
-        if len(objs) == len(bodies):
-            return [Line(n, obj, h) for (n, _, h), obj in zip(bodies, objs, strict=True)]
-    except ValueError:
-        pass
-    lines = []
-    for n, body, h in bodies:
-        try:
-            lines.append(Line(n, json.loads(body), h))
-        except ValueError as exc:
-            problems.append((n, f"not valid JSON ({exc})"))
-    return lines
 
 
 @contextmanager

@@ -19,9 +19,13 @@ an adjudicate event names every head as a parent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from errlens.changelog.columns import Columns, EventList
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import Event
 from errlens.changelog.schema import LabelSchema
@@ -40,7 +44,7 @@ class Replay:
     """Mutable replay state; :meth:`apply` validates one event against it and applies it."""
 
     schema: LabelSchema
-    events: list[Event] = field(default_factory=list)
+    events: EventList = field(default_factory=EventList)
     by_id: dict[str, int] = field(default_factory=dict)
     heads: dict[Any, list[Head]] = field(default_factory=dict)
     reverted_by: dict[str, str] = field(default_factory=dict)
@@ -151,6 +155,37 @@ class Replay:
             self.heads[ev.sample_id] = kept
         return ev
 
+    @classmethod
+    def bulk(cls, schema: LabelSchema, cols: Columns, stop: int) -> Replay:
+        """The state after applying rows ``[0, stop)`` of ``cols`` (rows that passed every
+        check) one by one, computed on whole columns."""
+        state = cls(schema.copy(), EventList(cols, stop))
+        by_id = cols.by_id
+        state.by_id = by_id if stop == len(cols) else {
+            e: i for e, i in by_id.items() if i < stop}
+        origin = np.frombuffer(cols.origin, dtype=np.int64)[:stop]
+        names = list(cols.origins)
+        if stop:
+            codes, first = np.unique(origin, return_index=True)
+            _, last_rev = np.unique(origin[::-1], return_index=True)
+            oseq = cols.oseq
+            for k in np.argsort(first).tolist():
+                state.clock[names[codes[k]]] = oseq[stop - 1 - int(last_rev[k])]
+        special = [(i, ev) for i, ev in sorted(cols.exact.items()) if i < stop]
+        renames: list[tuple[int, dict[Any, Any], list[dict[Any, Any]]]] = []
+        for i, ev in special:
+            if ev.op == "revert":
+                state.reverted_by[ev.refs[0]] = ev.event_id
+            elif ev.op == "tag" and ev.tag is not None:
+                state.tags[ev.tag] = i
+            elif ev.op == "schema" and ev.change is not None:
+                renames.append((i, dict(state.schema.renames), []))
+                mapping = state.schema.apply(ev.change)
+                for _, _, later in renames:
+                    later.append(mapping)
+        state.heads = _bulk_heads(cols, stop, state.schema, renames)
+        return state
+
     def covers(self, clock: dict[str, int], ev: Event) -> bool:
         """True if a tag's clock includes the event."""
         return ev.oseq <= clock.get(ev.origin, 0)
@@ -159,6 +194,81 @@ class Replay:
 def _key(label: Any) -> tuple[str, Any]:
     # 1 and True compare equal in Python; classes never mix them, but keep them apart anyway.
     return (type(label).__name__, label)
+
+
+def _bulk_heads(cols: Columns, stop: int, schema: LabelSchema,
+                segments: list[tuple[int, dict[Any, Any], list[dict[Any, Any]]]],
+                ) -> dict[Any, list[Head]]:
+    """Heads per sample: label rows that no later label row on the same sample names as a
+    parent; each head's label resolved under the schema of its time, then mapped by every
+    later schema change."""
+    label = np.frombuffer(cols.label, dtype=np.int64)[:stop]
+    sample = np.frombuffer(cols.sample, dtype=np.int64)[:stop]
+    counts = np.frombuffer(cols.n_parents, dtype=np.int64)[:stop]
+    parent = np.frombuffer(cols.parent_rows, dtype=np.int64)[: int(counts.sum())]
+    is_label = label >= 0
+    child = np.repeat(np.arange(stop), counts)
+    keep = is_label[child] & is_label[parent] & (sample[parent] == sample[child])
+    superseded = np.zeros(stop, dtype=bool)
+    superseded[parent[keep]] = True
+    rows = np.flatnonzero(is_label & ~superseded)
+    samples, labels, ids = list(cols.samples), list(cols.labels), cols.event_ids
+    segment = np.searchsorted([i for i, _, _ in segments], rows).tolist()
+    memo: dict[tuple[int, int], Any] = {}
+    first = np.unique(sample[is_label], return_index=True)[1]
+    order = np.sort(np.flatnonzero(is_label)[first])
+    heads: dict[Any, list[Head]] = {samples[c]: [] for c in sample[order].tolist()}
+    for r, s, c, k in zip(rows.tolist(), sample[rows].tolist(), label[rows].tolist(), segment,
+                          strict=True):
+        value = memo.get((k, c), _NONE)
+        if value is _NONE:
+            renames, later = segments[k][1:] if k < len(segments) else (schema.renames, [])
+            value = _resolve(renames, labels[c])
+            for mapping in later:
+                value = mapping.get(value, value)
+            memo[(k, c)] = value
+        heads[samples[s]].append(Head(ids[r], value))
+    return heads
+
+
+_NONE = object()
+
+
+def _resolve(renames: dict[Any, Any], label: Any) -> Any:
+    seen = 0
+    while label in renames and seen < 1000:
+        label, seen = renames[label], seen + 1
+    return label
+
+
+def load(cols: Columns, schema: LabelSchema, on_error: Callable[[int, str], None],
+         check_sample: Callable[[Event], None] | None = None) -> Replay:
+    """Replay the rows of ``cols`` onto ``schema``: every row before the first one a column
+    check flagged at once (:meth:`Replay.bulk`), the rest one by one with the exact checks;
+    a refused row is reported as ``on_error(line number, message)`` and skipped."""
+    cols.check_state(None if check_sample is None else _has(check_sample))
+    cols.check_labels(schema)
+    stop = cols.first_flagged()
+    state = Replay.bulk(schema, cols, stop)
+    for row in range(stop, len(cols)):
+        try:
+            ev = cols.event(row)
+            if check_sample is not None:
+                check_sample(ev)
+            state.apply(ev)
+        except ChangelogError as exc:
+            on_error(cols.linenos[row], str(exc))
+    return state
+
+
+def _has(check_sample: Callable[[Event], None]) -> Callable[[Any], bool]:
+    def has(sample: Any) -> bool:
+        try:
+            check_sample(Event("x", "skip", "x", "x", "x", 1, sample_id=sample))
+        except ChangelogError:
+            return False
+        return True
+    return has
 
 
 def replay(schema: LabelSchema, events: list[Event], check: bool = True) -> Replay:

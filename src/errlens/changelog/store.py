@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from errlens.changelog import frames
+from errlens.changelog.columns import Columns
 from errlens.changelog.dataset import Dataset, to_plain
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
 from errlens.changelog.events import (
@@ -32,8 +33,8 @@ from errlens.changelog.events import (
     utc_now,
     validate,
 )
-from errlens.changelog.logfile import LogFile, gc_paused, scan, scan_blocks
-from errlens.changelog.replay import Replay
+from errlens.changelog.logfile import LogFile, Scan, gc_paused, scan, scan_blocks
+from errlens.changelog.replay import Replay, load
 from errlens.changelog.schema import LabelSchema
 from errlens.changelog.schema_verbs import SchemaVerbs
 from errlens.changelog.timeutil import to_utc_text
@@ -120,20 +121,22 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
         if not data:
             raise CorruptLogError(f"{self.path} is empty (0 bytes), so it is not a changelog: "
                                   f"delete it to start a new log, or open the right file")
-        blocks = scan_blocks(data, prev="")
-        block = next(blocks)
-        if block.problems:
-            raise CorruptLogError(frames.describe_problems(self.path, block.problems))
-        if not block.lines:
-            raise CorruptLogError(f"{self.path} has no complete line; it is not a changelog")
-        self._base_schema = self._read_header(block.lines[0].obj)
-        self._state = Replay(self._base_schema.copy())
-        self._lines = 1
-        self._ingest(block.lines[1:])
-        for block in blocks:
+        cols, block, first = Columns(data), Scan(), True
+        for block in scan_blocks(data, prev=""):
             if block.problems:
                 raise CorruptLogError(frames.describe_problems(self.path, block.problems))
-            self._ingest(block.lines)
+            if first and not block.linenos:
+                raise CorruptLogError(f"{self.path} has no complete line; it is not a changelog")
+            if first:
+                self._base_schema = self._read_header(block.objs[0])
+            cols.add(block, skip_first=first)
+            first = False
+
+        def refuse(lineno: int, message: str) -> None:
+            raise CorruptLogError(f"{self.path} line {lineno}: {message}")
+
+        self._state = load(cols, self._base_schema, refuse, self._check_sample)
+        self._lines = 1 + len(cols)
         self._hash, self._offset = block.last_hash, block.consumed
         if block.torn:
             self._repair_tail(block.consumed)

@@ -12,13 +12,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from errlens.changelog.columns import Columns
 from errlens.changelog.errors import ChangelogError
-from errlens.changelog.events import SCHEMA_VERSION, event_from_dict
+from errlens.changelog.events import SCHEMA_VERSION, Event
 from errlens.changelog.logfile import gc_paused, scan_blocks
-from errlens.changelog.replay import Replay
+from errlens.changelog.replay import load
 from errlens.changelog.schema import LabelSchema
 
 if TYPE_CHECKING:
@@ -84,31 +86,29 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
     if not data:
         report.problems.append(Problem(0, "the file is empty (0 bytes): it is not a changelog"))
         return report
-    state: Replay | None = None
-    torn = b""
+    cols, header, torn, consumed = Columns(data), None, b"", 0
     for block in scan_blocks(data, prev=""):
         report.problems += [Problem(n, m) for n, m in block.problems]
-        lines = block.lines
-        if state is None:
-            if not lines or lines[0].lineno != 1:
+        skip = header is None and bool(block.linenos) and block.linenos[0] == 1
+        if header is None:
+            if not skip:
                 report.problems.append(Problem(1, "the first line is not a readable header"))
                 return report
-            schema = _check_header(lines[0].obj, dataset, report)
-            if schema is None:
-                return report
-            state, lines = Replay(schema), lines[1:]
-        for line in lines:
-            try:
-                ev = event_from_dict(line.obj)
-                if dataset is not None and ev.sample_id is not None and \
-                        not dataset.has(ev.sample_id):
-                    raise ChangelogError(f"sample id {ev.sample_id!r} is not in the dataset")
-                state.apply(ev)
-                report.n_events += 1
-            except ChangelogError as exc:
-                report.problems.append(Problem(line.lineno, str(exc)))
-        report.head, torn = block.last_hash, block.torn
-        report.n_lines = data[: block.consumed].count(b"\n") if block.consumed else 0
+            header = block.objs[0]
+        cols.add(block, skip_first=skip)
+        report.head, torn, consumed = block.last_hash, block.torn, block.consumed
+    report.n_lines = data[:consumed].count(b"\n")
+    schema = _check_header(header, dataset, report)
+    if schema is None:
+        return report
+
+    def problem(lineno: int, message: str) -> None:
+        report.problems.append(Problem(lineno, message))
+
+    check = None if dataset is None else _sample_check(dataset)
+    state = load(cols, schema, problem, check)
+    report.n_events = len(state.events)
+    report.problems.sort(key=lambda p: p.line)
     if torn:
         report.torn_bytes = len(torn)
         report.problems.append(Problem(
@@ -120,6 +120,13 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
                                           f"expected {expect_head[:16]}: lines were removed from "
                                           f"or added at the end"))
     return report
+
+
+def _sample_check(dataset: Dataset) -> Callable[[Event], None]:
+    def check(ev: Event) -> None:
+        if ev.sample_id is not None and not dataset.has(ev.sample_id):
+            raise ChangelogError(f"sample id {ev.sample_id!r} is not in the dataset")
+    return check
 
 
 def _check_header(obj: Any, dataset: Dataset | None, report: VerifyReport) -> LabelSchema | None:

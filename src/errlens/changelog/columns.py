@@ -1,0 +1,430 @@
+"""Events loaded in bulk: compact columns, whole-column checks and a lazy event list.
+
+Opening or verifying a log reads every line once (:func:`~errlens.changelog.logfile.scan_blocks`)
+and keeps, per event, only what replay needs (codes for op, sample, label, origin; sequence
+numbers; parent positions) plus the line's byte span; full :class:`Event` objects are parsed
+again from the file bytes only when asked for. Field and state checks run on whole columns and
+are *conservative*: they flag every row the event-by-event checks
+(:func:`~errlens.changelog.events.event_from_dict`, :meth:`Replay.check`) would refuse, and
+possibly a few more; the caller replays flagged rows event by event, which gives the exact
+error message and line.
+
+>>> cols = Columns(b"")
+>>> cols.first_flagged()
+0
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, overload
+
+import numpy as np
+
+from errlens.changelog.events import (
+    _ALLOWED,
+    OPS,
+    ROLES,
+    SCHEMA_VERSION,
+    SUFFIX_LEN,
+    Event,
+    _is_time,
+    event_from_dict,
+)
+from errlens.changelog.logfile import Scan, parse_json
+from errlens.changelog.schema import LabelSchema
+
+OP_CODE = {op: i for i, op in enumerate(OPS)}
+_LABEL_OPS = np.array([op in ("set", "confirm", "adjudicate", "revert") for op in OPS])
+_SAMPLE_OPS = np.array([op in ("set", "confirm", "skip", "adjudicate", "comment") for op in OPS])
+_NEEDS_LABEL = np.array([op in ("set", "adjudicate") for op in OPS])
+#: Operations checked event by event at load (rare, and with op-specific rules).
+_EXACT = frozenset({"comment", "revert", "tag", "schema"})
+_LABEL_TYPES = {type(None), str, int, bool, float}
+_NUMBER_TYPES = {type(None), int, float}
+_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+class Columns:
+    """Compact columns of the events of one file, in file order (see module docstring)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.event_ids: list[str] = []
+        self.by_id: dict[str, int] = {}
+        self.linenos = array("q")
+        self.offsets = array("q")
+        self.op = array("b")
+        self.sample = array("q")
+        self.label = array("q")
+        self.origin = array("q")
+        self.oseq = array("q")
+        self.n_parents = array("q")
+        self.parent_rows = array("q")
+        self.samples: dict[Any, int] = {}
+        self.labels: dict[Any, int] = {}
+        self.origins: dict[Any, int] = {}
+        self.exact: dict[int, Event] = {}
+        self.flagged: set[int] = set()
+        self._label_types: set[type] = set()
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+    # ------------------------------------------------------------------ filling
+    def add(self, block: Scan, skip_first: bool = False) -> None:
+        """Append the events of one scanned block (``skip_first``: its first line is the
+        header), checking each field column at once."""
+        first = 1 if skip_first else 0
+        objs = block.objs[first:]
+        base = len(self.event_ids)
+        flag = self.flagged
+        if not all(type(o) is dict for o in objs):
+            flag.update(base + i for i, o in enumerate(objs) if type(o) is not dict)
+            objs = [o if type(o) is dict else {} for o in objs]
+        keys = set().union(*objs)
+        if not keys <= _ALLOWED:
+            flag.update(base + i for i, o in enumerate(objs) if not o.keys() <= _ALLOWED)
+
+        table = _transpose(objs)
+
+        def col(name: str, default: Any = None) -> list[Any]:
+            values = table.get(name)
+            if values is None:
+                return [default] * len(objs)
+            if default is not None:
+                values = [default if v is _MISSING else v for v in values]
+            return values
+
+        def mark(rows: Iterable[int]) -> None:
+            flag.update(base + i for i in rows)
+
+        ops = col("op")
+        mark(_outside(ops, OP_CODE))
+        mark(_outside(col("type", "event"), {"event"}))
+        mark(_outside(col("schema_version", SCHEMA_VERSION), {SCHEMA_VERSION}))
+        mark(_outside(col("role", "annotator"), set(ROLES)))
+        origins = col("origin")
+        mark(_bad_text(origins, 1))
+        mark(_bad_text(col("label_field", "label"), 0))
+        ids = col("event_id")
+        mark(_bad_text(ids, 1, 64))
+        authors = col("author")
+        mark(_bad_text(authors, 1))
+        blank = {a for a in set(a for a in authors if type(a) is str) if not a.strip()}
+        if blank:
+            mark(i for i, a in enumerate(authors) if a in blank)
+        mark(_bad_count(col("round", 1)))
+        oseqs = col("oseq")
+        mark(_bad_count(oseqs))
+        mark(_bad_times(col("timestamp")))
+        mark(_typed(col("note"), {type(None), str}))
+        mark(_typed(col("cause"), {type(None), dict}))
+        mark(_bad_number(col("confidence"), 1.0))
+        mark(_bad_number(col("time_spent"), math.inf))
+        parents, refs = col("parents", []), col("refs", [])
+        mark(_bad_id_lists(parents))
+        mark(_bad_id_lists(refs))
+        news = col("new_label")
+        mark(_bad_labels(news))
+        mark(_bad_labels(col("old_label")))
+        samples = col("sample_id")
+        op_codes = np.array([OP_CODE.get(o, 0) if type(o) is str else 0 for o in ops],
+                            dtype=np.int8)
+        sample_ok = np.array([type(s) is str or type(s) is int for s in samples], dtype=bool)
+        mark(np.flatnonzero(_SAMPLE_OPS[op_codes] & ~sample_ok).tolist())
+        mark(i for i, s in enumerate(samples) if not (s is None or sample_ok[i]))
+        no_label = np.array([v is None for v in news], dtype=bool)
+        mark(np.flatnonzero(_NEEDS_LABEL[op_codes] & no_label).tolist())
+        for i, op in enumerate(ops):
+            if type(op) is str and op in _EXACT and base + i not in flag:
+                try:
+                    self.exact[base + i] = event_from_dict(dict(objs[i]))
+                except ValueError:
+                    flag.add(base + i)
+        self._link(ids, parents, refs, base)
+        self._label_types |= set(map(type, news))
+        self.linenos.extend(block.linenos[first:])
+        self.offsets.extend(block.offsets[first:])
+        self.op.extend(op_codes.tolist())
+        intern = self.samples.setdefault
+        self.sample.extend([intern(s, len(self.samples)) if ok else -1
+                            for s, ok in zip(samples, sample_ok.tolist(), strict=True)])
+        intern = self.labels.setdefault
+        self.label.extend([-1 if v is None or type(v) not in _LABEL_TYPES else
+                           intern(v, len(self.labels)) for v in news])
+        intern = self.origins.setdefault
+        self.origin.extend([intern(o, len(self.origins)) if type(o) is str else -1
+                            for o in origins])
+        self.oseq.extend([v if type(v) is int and v < 1 << 62 else 0 for v in oseqs])
+
+    def _link(self, ids: list[Any], parents: list[Any], refs: list[Any], base: int) -> None:
+        """Register event ids (a repeated id flags its row) and turn parents into row
+        numbers (an unknown or later parent or ref flags the row)."""
+        by_id, flag, n = self.by_id, self.flagged, len(ids)
+        if not set(map(type, ids)) <= {str} or not set(map(type, parents)) <= {list} or \
+                not set(map(type, refs)) <= {list}:  # rows already flagged: no links
+            bad = {i for i in range(n) if type(ids[i]) is not str
+                   or type(parents[i]) is not list or type(refs[i]) is not list}
+            flag.update(base + i for i in bad)
+            ids = [str(e) for e in ids]
+            parents = [[] if i in bad else p for i, p in enumerate(parents)]
+            refs = [[] if i in bad else r for i, r in enumerate(refs)]
+        fresh = set(ids)
+        if len(fresh) == n and fresh.isdisjoint(by_id):
+            by_id.update(zip(ids, range(base, base + n), strict=True))
+        else:  # a repeated id: the first row keeps it, the others are flagged
+            for i, eid in enumerate(ids):
+                if by_id.setdefault(eid, base + i) != base + i:
+                    flag.add(base + i)
+        self.event_ids += ids
+        for lists, store in ((parents, True), (refs, False)):
+            counts = np.fromiter(map(len, lists), np.int64, n)
+            flat = [p for ps in lists for p in ps]
+            found = np.fromiter((by_id.get(p, -1) if type(p) is str else -1 for p in flat),
+                                np.int64, len(flat))
+            child = np.repeat(np.arange(base, base + n), counts)
+            flag.update(child[(found < 0) | (found >= child)].tolist())
+            if store:
+                self.n_parents.extend(counts.tolist())
+                self.parent_rows.extend(found.tolist())
+
+    # ------------------------------------------------------------------ checks
+    def check_state(self, has_sample: Callable[[Any], bool] | None = None) -> None:
+        """Flag rows a replay would refuse that one block alone cannot show: sequence numbers
+        going backwards, labels on other operations, unknown samples, suspicious reverts
+        and repeated tag names."""
+        n, flag = len(self), self.flagged
+        op, label = np.frombuffer(self.op, dtype=np.int8), np.frombuffer(self.label, np.int64)
+        flag.update(np.flatnonzero((label >= 0) & ~_LABEL_OPS[op]).tolist())
+        if bool in self._label_types and self._label_types & {int, float}:
+            flag.update(np.flatnonzero(label >= 0).tolist())  # 1 == True as dict keys
+        self._check_oseq()
+        seen: set[Any] = set()
+        for i, ev in sorted(self.exact.items()):
+            if ev.op == "revert":
+                target = self.by_id.get(ev.refs[0], n)
+                if target >= i or self.op[target] in (OP_CODE["tag"], OP_CODE["schema"]) or \
+                        self.sample[target] != self.sample[i]:
+                    flag.add(i)
+            if ev.op == "tag":
+                if ev.tag in seen:
+                    flag.add(i)
+                seen.add(ev.tag)
+        if has_sample is not None:
+            unknown = {c for s, c in self.samples.items() if not has_sample(s)}
+            if unknown:
+                codes = np.frombuffer(self.sample, dtype=np.int64)
+                flag.update(np.flatnonzero(np.isin(codes, list(unknown))).tolist())
+
+    def _check_oseq(self) -> None:
+        if not len(self):
+            return
+        origin = np.frombuffer(self.origin, dtype=np.int64)
+        oseq = np.frombuffer(self.oseq, dtype=np.int64)
+        order = np.argsort(origin, kind="stable")
+        same = origin[order][1:] == origin[order][:-1]
+        back = same & (oseq[order][1:] <= oseq[order][:-1])
+        self.flagged.update(order[1:][back].tolist())
+
+    def check_labels(self, schema: LabelSchema) -> None:
+        """Flag label rows whose class is not in the schema of their time, and schema events
+        that do not apply (``schema`` is the header's, not changed)."""
+        schema = schema.copy()
+        label = np.frombuffer(self.label, dtype=np.int64)
+        values = list(self.labels)
+        bounds = [i for i, ev in sorted(self.exact.items()) if ev.op == "schema"]
+        start = 0
+        for stop in [*bounds, len(self)]:
+            part = label[start:stop]
+            for code in np.unique(part[part >= 0]).tolist():
+                try:
+                    schema.check_label(schema.resolve(values[code]))
+                except ValueError:
+                    self.flagged.update((start + np.flatnonzero(part == code)).tolist())
+            if stop < len(self):
+                change = self.exact[stop].change or {}
+                try:
+                    schema.apply(change)
+                except ValueError:
+                    self.flagged.add(stop)
+                    return
+            start = stop
+
+    def first_flagged(self) -> int:
+        """Rows before this one passed every check; replay the rest event by event."""
+        return min(self.flagged, default=len(self))
+
+    # ------------------------------------------------------------------ events
+    def event(self, row: int) -> Event:
+        """The full, validated event of one row (parsed again from the file bytes)."""
+        cached = self.exact.get(row)
+        if cached is not None:
+            return cached
+        start = self.offsets[row]
+        end = self.data.index(b"\n", start)
+        return event_from_dict(parse_json(self.data[start:end - SUFFIX_LEN] + b"}"))
+
+
+class EventList(Sequence[Event]):
+    """Events in file order: the first ``n_loaded`` parsed on access from :class:`Columns`,
+    the rest (appended later) kept as objects."""
+
+    def __init__(self, columns: Columns | None = None, n_loaded: int = 0) -> None:
+        self._columns = columns
+        self._n = n_loaded
+        self._extra: list[Event] = []
+
+    def __len__(self) -> int:
+        return self._n + len(self._extra)
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Event]: ...
+    def __getitem__(self, i: int | slice) -> Event | list[Event]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        if i < self._n:
+            assert self._columns is not None
+            return self._columns.event(i)
+        return self._extra[i - self._n]
+
+    def __iter__(self) -> Iterator[Event]:
+        for i in range(self._n):
+            yield self[i]
+        yield from self._extra
+
+    def append(self, ev: Event) -> None:
+        """Add an event after the loaded ones."""
+        self._extra.append(ev)
+
+
+# ---------------------------------------------------------------------- column checks
+_MISSING: Any = None
+
+
+def _transpose(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Column lists of a list of dicts (None where a dict lacks the key): rows with the same
+    keys are transposed together with C-level calls instead of one lookup per field."""
+    keys = list(map(tuple, objs))
+    values = list(map(tuple, map(dict.values, objs)))
+    codes: dict[tuple[str, ...], int] = {}
+    code = np.array([codes.setdefault(k, len(codes)) for k in keys], dtype=np.int64)
+    names = {name for k in codes for name in k}
+    out = {name: np.full(len(objs), None, dtype=object) for name in names}
+    for key, g in codes.items():
+        rows = np.flatnonzero(code == g) if len(codes) > 1 else np.arange(len(objs))
+        group = [values[i] for i in rows.tolist()]
+        for name, column in zip(key, zip(*group, strict=True), strict=True):
+            out[name][rows] = column
+    return {name: column.tolist() for name, column in out.items()}
+
+
+def _outside(values: list[Any], allowed: Any) -> list[int]:
+    try:
+        if set(values) <= set(allowed):
+            return []
+    except TypeError:
+        pass
+    return [i for i, v in enumerate(values) if not _member(v, allowed)]
+
+
+def _member(value: Any, allowed: Any) -> bool:
+    try:
+        return value in allowed
+    except TypeError:
+        return False
+
+
+def _bad_text(values: list[Any], low: int, high: int | None = None) -> list[int]:
+    if set(map(type, values)) <= {str}:
+        lengths = list(map(len, values))
+        if not lengths or (min(lengths) >= low and (high is None or max(lengths) <= high)):
+            return []
+    return [i for i, v in enumerate(values) if type(v) is not str or len(v) < low
+            or (high is not None and len(v) > high)]
+
+
+def _bad_count(values: list[Any]) -> list[int]:
+    if set(map(type, values)) <= {int} and (not values or min(values) >= 1):
+        return []
+    return [i for i, v in enumerate(values) if type(v) is not int or v < 1]
+
+
+def _typed(values: list[Any], types: set[type]) -> list[int]:
+    if set(map(type, values)) <= types:
+        return []
+    return [i for i, v in enumerate(values) if type(v) not in types]
+
+
+def _bad_number(values: list[Any], high: float) -> list[int]:
+    if set(map(type, values)) <= {type(None)}:
+        return []
+    return [i for i, v in enumerate(values)
+            if v is not None and (type(v) not in _NUMBER_TYPES or not 0 <= v <= high)]
+
+
+def _bad_labels(values: list[Any]) -> list[int]:
+    types = set(map(type, values))
+    if types <= _LABEL_TYPES - {float}:
+        return []
+    return [i for i, v in enumerate(values) if type(v) not in _LABEL_TYPES
+            or (type(v) is float and not math.isfinite(v))]
+
+
+def _bad_id_lists(values: list[Any]) -> list[int]:
+    if set(map(type, values)) <= {list} and \
+            set(map(type, (p for ps in values for p in ps))) <= {str}:
+        return []
+    return [i for i, v in enumerate(values) if type(v) is not list
+            or not all(type(p) is str for p in v)]
+
+
+def _bad_times(values: list[Any]) -> list[int]:
+    """Rows whose timestamp is not valid ISO 8601 UTC text: the usual
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` form is checked on the whole column at once, any other
+    form one by one."""
+    fixed = [i for i, v in enumerate(values) if type(v) is str and len(v) == 27]
+    bad: list[int] = []
+    if fixed:
+        text = "".join(values[i] for i in fixed)
+        raw = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+        ok = np.zeros(len(fixed), dtype=bool)
+        if len(raw) == 27 * len(fixed):
+            ok = _fixed_time_ok(raw.reshape(-1, 27))
+        bad = [fixed[k] for k in np.flatnonzero(~ok).tolist() if not _is_time(values[fixed[k]])]
+    if len(fixed) < len(values):
+        lookup = set(fixed)
+        bad += [i for i, v in enumerate(values) if i not in lookup and not _is_time(v)]
+    return bad
+
+
+def _fixed_time_ok(t: np.ndarray) -> np.ndarray:
+    digit = (t >= 48) & (t <= 57)
+    places = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, *range(20, 26)]
+    ok = digit[:, places].all(axis=1)
+    for pos, char in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."),
+                      (26, "Z")):
+        ok &= t[:, pos] == ord(char)
+    d = t.astype(np.int64) - 48
+
+    def num(a: int, b: int) -> np.ndarray:
+        out = np.zeros(len(t), dtype=np.int64)
+        for k in range(a, b):
+            out = out * 10 + d[:, k]
+        return out
+
+    year, month, day = num(0, 4), num(5, 7), num(8, 10)
+    month_ok = (month >= 1) & (month <= 12)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    days = _DAYS[np.clip(month - 1, 0, 11)] + ((month == 2) & leap)
+    ok &= (year >= 1) & month_ok & (day >= 1) & (day <= days)
+    ok &= (num(11, 13) < 24) & (num(14, 16) < 60) & (num(17, 19) < 60)
+    return ok
