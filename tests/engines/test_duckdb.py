@@ -81,7 +81,7 @@ def test_rows_page_by_id_and_samples_stay_in_the_cohort(lazy, adult_ev):
 
 
 def test_what_needs_every_row_raises(lazy):
-    with pytest.raises(ScaleOutError, match="embeddings"):
+    with pytest.raises(ScaleOutError, match="neighbours"):
         lazy.suspects(method="knn")
     with pytest.raises(ScaleOutError, match="rows to the driver"):
         lazy.mask(COHORT)

@@ -60,7 +60,9 @@ def test_approximate_edges_still_count_identically(frame, adult_ev):
 def test_discover_and_rows(lazy, adult_ev):
     # the coded rows are persisted once: every count reads them, not the Parquet source
     assert lazy.frame.to_native().is_cached
-    assert lazy.frame.collect_schema().names() == ["id", *[f"__c{j}" for j in range(8)], "__t",
+    assert lazy.source is lazy.frame  # value cohorts and pages read the cached rows too
+    assert lazy.frame.collect_schema().names() == ["id", *FEATURES, "income", "pred",
+                                                   *[f"__c{j}" for j in range(8)], "__t",
                                                    "__p", "__e"]
     got = lazy.discover(max_level=2, k=5)
     want = adult_ev.discover(max_level=2, k=5, features=FEATURES)
@@ -69,4 +71,4 @@ def test_discover_and_rows(lazy, adult_ev):
     page = lazy.rows(COHORT, limit=20)
     assert page.index.tolist() == adult_ev.frame(COHORT).sort_index().index[:20].tolist()
     with pytest.raises(ScaleOutError, match="neighbours"):
-        lazy.suspects()
+        lazy.suspects(method="knn")

@@ -2,9 +2,11 @@
 integer code per feature, kept by the engine so later counts never re-read or re-code the source.
 
 DuckDB writes them to a temporary table (2 bytes a code; the buffer manager spills it to
-``temp_directory`` under ``memory_limit``), Spark persists them on the executors
-(``MEMORY_AND_DISK``: partitions that do not fit in memory go to local disk, lost partitions are
-recomputed from the lineage). Other lazy backends keep the expression (recomputed per query).
+``temp_directory`` under ``memory_limit``); value cohorts and pages join the source by id.
+Spark persists them, with the given columns, on the executors (``MEMORY_AND_DISK``: compressed
+columnar batches; partitions that do not fit in memory go to local disk, lost partitions are
+recomputed from the lineage), so nothing needs a shuffle join. Other lazy backends keep the
+expression (recomputed per query).
 
 >>> import duckdb, narwhals as nw
 >>> rel = duckdb.sql("SELECT range AS id, range % 3 AS x FROM range(6)")

@@ -54,9 +54,11 @@ class LazyAnalysis:
 
     frame: nw.LazyFrame[Any]
     """The coded rows, kept by the engine: id, ``__t`` / ``__p`` label codes, ``__e`` error
-    flag and one code column ``__c<j>`` per feature (see :mod:`errlens.engines.coded`)."""
+    flag and one code column ``__c<j>`` per feature (see :mod:`errlens.engines.coded`); on
+    Spark also the given columns."""
     source: nw.LazyFrame[Any]
-    """The rows as given (NaN read as missing): for value cohorts and pages of rows."""
+    """The rows as given (NaN read as missing), for value cohorts and pages of rows (on Spark,
+    ``frame`` itself)."""
     features: list[str]
     id: str
     y_true: str
@@ -125,13 +127,19 @@ class LazyAnalysis:
                    bins, top_k)
         code_type = _small_int(max(len(d["labels"]) for d in definition))
         label_type = _small_int(len(class_list))
+        # Spark keeps the columns it was given next to the codes (a join with the source would
+        # be a shuffle); DuckDB keeps the codes alone and joins the source in process
+        kept = [] if frame.implementation.is_duckdb() else list(dict.fromkeys(
+            c for c in [*names, y_true, y_pred, *proba] if c != id))
         coded = frame.select(
-            nw.col(id),
+            nw.col(id), *kept,
             *[code_expr(d).cast(code_type).alias(self._code(j)) for j, d in enumerate(definition)],
             vocabulary_code(nw.col(y_true), class_list, other=-1).cast(label_type).alias("__t"),
             vocabulary_code(nw.col(y_pred), class_list, other=-1).cast(label_type).alias("__p"),
         ).with_columns((nw.col("__t") != nw.col("__p")).cast(nw.Int8).alias("__e"))
         self.frame = materialise(coded, self)
+        if kept:
+            self.source = self.frame
         self._check()
         return self
 
@@ -191,7 +199,7 @@ class LazyAnalysis:
         if cohort is None or not isinstance(cohort, Cohort):
             return self.frame
         columns = source_columns(cohort)
-        if not columns:
+        if not columns or self.source is self.frame:
             return self.frame
         return self.frame.join(self.source.select(self.id, *columns), on=self.id, how="inner")
 
