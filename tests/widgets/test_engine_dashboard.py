@@ -4,8 +4,11 @@ come from the engine a page at a time, and what an engine cannot do is refused w
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -19,8 +22,6 @@ from errlens.widgets.confusion_view import ConfusionView
 from errlens.widgets.explorer import explore
 from errlens.widgets.segments_view import SegmentsView
 from errlens.widgets.suspect_browser import SuspectBrowser
-
-pytest.importorskip("duckdb")
 
 FEATURES = ["age", "workclass", "education", "education_num", "marital_status", "occupation",
             "relationship", "race", "sex", "capital_gain", "hours_per_week", "native_country"]
@@ -114,7 +115,7 @@ def test_selection_is_a_cohort_without_a_mask(lazy, ev):
         ex.selection.frame(lazy)
     ex.selection = [*ev.ids[:3], "no-such-id"]  # a list of ids becomes an id cohort
     assert ex.bar.rows == 3
-    with pytest.raises(ValueError, match="engine cannot filter by this cohort"):
+    with pytest.raises(ValueError, match="duckdb cannot filter by this cohort"):
         ex.selection = [1, 2]  # Adult's ids are text
     with pytest.raises(TypeError, match="Cohort or a list of ids"):
         ex.selection = np.ones(lazy.n, dtype=bool)
@@ -126,7 +127,7 @@ def test_invalid_cohorts_are_refused_before_any_view_changes(lazy):
     ex.selection = Cohort.segment("sex", "Female")
     before = (ex.selection, ex.segments.features, ex.confusion.table, ex.bar.text, ex.bar.depth)
     bad = [
-        (Cohort.where("age", ">", "old").to_json(), "engine cannot filter"),
+        (Cohort.where("age", ">", "old").to_json(), "duckdb cannot filter by this cohort"),
         (Cohort.where("salary", ">", 3).to_json(), "unknown feature 'salary'"),
         (Cohort.confusion_cell("rich", "<=50K").to_json(), "'rich' is not a class"),
         (Cohort.segment("age", "≥ 99").to_json(), "has no segment"),
@@ -152,7 +153,7 @@ def test_what_an_engine_cannot_do_is_a_disabled_control_with_its_reason(lazy, tm
     assert b.mode == "all" and not b.editable and "in-memory" in b.hint
     assert set(b.unavailable) >= {"suspects", "search", "sort", "check", "similar", "relabel"}
     refused = [
-        ({"type": "page", "mode": "suspects", "page": 0}, "embeddings"),
+        ({"type": "page", "mode": "suspects", "page": 0}, "browsed on an in-memory analysis"),
         ({"type": "page", "mode": "all", "page": 0, "search": "Bachelors"}, "text search"),
         ({"type": "page", "mode": "all", "page": 0, "sort": "score"}, "id order"),
         ({"type": "check", "ids": [1], "on": True}, "checking rows"),
@@ -209,3 +210,36 @@ def test_views_work_alone_on_a_lazy_analysis(lazy, ev):
     with pytest.raises(TypeError, match="LazyAnalysis, got DataFrame"):
         SegmentsView(ev.features)
 
+
+
+def test_a_click_waits_while_a_cell_keeps_the_connection_busy(lazy):
+    """Widget messages run in their own kernel thread: a click during a running cell's query on
+    the same DuckDB connection (which refuses concurrent calls) waits instead of failing."""
+    ex = explore(lazy)
+    started = threading.Event()
+
+    def cell() -> None:
+        started.set()
+        while True:  # (its start may meet the probe below: then it tries again)
+            try:
+                duckdb.default_connection().sql(
+                    "SELECT sum(i * i) FROM range(150000000) t(i)").fetchall()
+                return
+            except duckdb.Error as exc:
+                assert "busy" in str(exc)
+
+    thread = threading.Thread(target=cell)
+    thread.start()
+    started.wait()
+    for _ in range(200):  # the contention is real ...
+        try:
+            lazy.rows(limit=3)
+        except duckdb.Error as exc:
+            assert "busy" in str(exc)
+            break
+        time.sleep(0.005)
+    else:
+        pytest.fail("the cell's query never held the connection")
+    ex.selection = Cohort.segment("sex", "Female")  # ... and the dashboard waits it out
+    thread.join()
+    assert ex.bar.rows == ex.confusion.rows == 16192 and ex.bar.error == ""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,7 +86,9 @@ class EngineRows:
         total = self.source.select(view).rows
         pages = max(1, -(-total // self.page_size))
         page = min(query.page, pages - 1)
-        frame = self.lazy.rows(view, limit=self.page_size, after=self._after(view, page))
+        after = self._after(view, page)
+        frame = self.source.run(lambda: self.lazy.rows(view, limit=self.page_size, after=after),
+                                "read a page of rows")
         ends = self._ends.setdefault(_key(view), [])
         if len(frame) == self.page_size and len(ends) == page:
             ends.append(frame.index[-1])
@@ -100,7 +103,9 @@ class EngineRows:
         ends = self._ends.setdefault(_key(view), [])
         while len(ends) < page:
             wanted = min(_WALK // self.page_size, page - len(ends)) * self.page_size
-            ids = self.lazy.rows(view, limit=wanted, after=ends[-1] if ends else None).index
+            start = ends[-1] if ends else None
+            ids = self.source.run(partial(self.lazy.rows, view, limit=wanted, after=start),
+                                  "read row ids").index
             if len(ids) < self.page_size:
                 break
             ends.extend(ids[self.page_size - 1::self.page_size])

@@ -20,6 +20,8 @@ reason, which the views show as a disabled control instead of failing.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from errlens.slicing.segments import Segments
 
 _CACHE = 4  # selections kept: the current one, and the few a "back" returns to
+_BUSY_WAIT = 60.0  # seconds a dashboard query waits for a cell's query on the same connection
 
 
 class Unavailable(ValueError):
@@ -189,11 +192,13 @@ class EngineSource:
         self.n, self.task, self.classes = analysis.n, analysis.task, list(analysis.classes)
         self.segments = analysis.segments
         self._cache = _Cache()
-        engine = str(analysis.frame.implementation).lower()
+        self._lock = threading.RLock()
+        self.engine = engine = str(analysis.frame.implementation).lower()
         in_memory = ("build errlens.Analysis.from_predictions(lazy.rows(cohort, limit=...), "
                      "...) for a cohort that fits in memory")
         reasons = {
-            "suspects": _reason(analysis.suspects),
+            "suspects": f"ranked suspects are browsed on an in-memory analysis; the rows of a "
+                        f"{engine} analysis are paged in id order: {in_memory}",
             "mask": _reason(analysis.mask),
             "similar": f"similar samples need every row's neighbours; {in_memory}",
             "relabel": f"relabelling needs an in-memory analysis and a LabelStore; {in_memory}",
@@ -205,18 +210,34 @@ class EngineSource:
         }
         self.unavailable = {k: v for k, v in reasons.items() if v}
 
+    def run(self, call: Callable[[], Any], what: str) -> Any:
+        """``call()`` in the engine, one dashboard query at a time. While another thread (a cell
+        running on the same connection: widget messages run in their own kernel thread) keeps
+        the engine busy, wait for it; other engine errors become a ValueError saying what
+        failed, which the view shows. ScaleOutError (e.g. other segment settings) too."""
+        deadline, pause = time.monotonic() + _BUSY_WAIT, 0.02
+        with self._lock:
+            while True:
+                try:
+                    return call()
+                except (KeyError, TypeError, ValueError):
+                    raise
+                except NotImplementedError as exc:
+                    raise ValueError(str(exc)) from None
+                except Exception as exc:
+                    text = str(exc).strip()
+                    if "busy" in text.lower() and time.monotonic() < deadline:
+                        time.sleep(pause)
+                        pause = min(2 * pause, 0.1)
+                        continue
+                    first = text.splitlines()[0] if text else ""
+                    raise ValueError(f"{self.engine} cannot {what}: {type(exc).__name__}: "
+                                     f"{first}") from None
+
     def select(self, cohort: Cohort | None) -> Selected:
         def find() -> Selected:
-            try:
-                table = self.analysis.slices(cohort=cohort)
-            except (KeyError, TypeError, ValueError):
-                raise
-            except NotImplementedError as exc:  # ScaleOutError: e.g. other segment settings
-                raise ValueError(str(exc)) from None
-            except Exception as exc:  # the engine rejected a value (e.g. text vs a number)
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                raise ValueError(f"the engine cannot filter by this cohort: "
-                                 f"{type(exc).__name__}: {first}") from None
+            table = self.run(lambda: self.analysis.slices(cohort=cohort),
+                             "filter by this cohort")
             first_feature = table[table["feature"] == self.segments.features[0]]
             return Selected(cohort, int(first_feature["n"].sum()), table=table)
 
@@ -234,10 +255,12 @@ class EngineSource:
                 "error_rate": errors / picked.rows if picked.rows else None}
 
     def heatmap(self, feature_a: str, feature_b: str, picked: Selected) -> HeatmapTable:
-        return self.analysis.heatmap(feature_a, feature_b, cohort=picked.cohort)
+        return self.run(lambda: self.analysis.heatmap(feature_a, feature_b,
+                                                      cohort=picked.cohort), "count a heatmap")
 
     def confusion(self, picked: Selected, normalize: str | None) -> ConfusionResult:
-        return self.analysis.confusion(picked.cohort, normalize=normalize)
+        return self.run(lambda: self.analysis.confusion(picked.cohort, normalize=normalize),
+                        "count a confusion table")
 
     def error_tree(self, max_depth: int) -> Any:
         try:
@@ -247,7 +270,8 @@ class EngineSource:
 
     def discover(self, k: int, max_level: int, progress: Callable[[Any], None]
                  ) -> DiscoveredSlices:
-        return self.analysis.discover(k=k, max_level=max_level)  # one query per level
+        return self.run(lambda: self.analysis.discover(k=k, max_level=max_level),
+                        "discover slices")  # one query per level
 
     def to_cohort(self, selection: Any) -> Cohort | None:
         if selection is None or isinstance(selection, Cohort):
@@ -298,7 +322,7 @@ def _no_rows(analysis: Any, what: str) -> Exception:
 
 def _reason(call: Callable[[], Any]) -> str:
     """The ScaleOutError message a LazyAnalysis gives for what it cannot do (so the views say
-    what the engine says; these calls fail before touching data)."""
+    what the engine says; only for calls that fail before touching data)."""
     try:
         call()
     except NotImplementedError as exc:
