@@ -88,13 +88,13 @@ class Columns:
         if not keys <= _ALLOWED:
             flag.update(base + i for i, o in enumerate(objs) if not o.keys() <= _ALLOWED)
 
-        table = _transpose(objs)
+        table, partial = _transpose(objs)
 
         def col(name: str, default: Any = None) -> list[Any]:
             values = table.get(name)
             if values is None:
                 return [default] * len(objs)
-            if default is not None:
+            if name in partial:
                 values = [default if v is _MISSING else v for v in values]
             return values
 
@@ -307,24 +307,26 @@ class EventList(Sequence[Event]):
 
 
 # ---------------------------------------------------------------------- column checks
-_MISSING: Any = None
+_MISSING: Any = object()
 
 
-def _transpose(objs: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Column lists of a list of dicts (None where a dict lacks the key): rows with the same
-    keys are transposed together with C-level calls instead of one lookup per field."""
+def _transpose(objs: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], set[str]]:
+    """Column lists of a list of dicts, and the names some dicts lack (``_MISSING`` there):
+    rows with the same keys are transposed together with C-level calls instead of one
+    lookup per field."""
     keys = list(map(tuple, objs))
     values = list(map(tuple, map(dict.values, objs)))
     codes: dict[tuple[str, ...], int] = {}
     code = np.array([codes.setdefault(k, len(codes)) for k in keys], dtype=np.int64)
     names = {name for k in codes for name in k}
-    out = {name: np.full(len(objs), None, dtype=object) for name in names}
+    partial = {name for name in names if not all(name in k for k in codes)}
+    out = {name: np.full(len(objs), _MISSING, dtype=object) for name in names}
     for key, g in codes.items():
         rows = np.flatnonzero(code == g) if len(codes) > 1 else np.arange(len(objs))
         group = [values[i] for i in rows.tolist()]
         for name, column in zip(key, zip(*group, strict=True), strict=True):
-            out[name][rows] = column
-    return {name: column.tolist() for name, column in out.items()}
+            out[name][rows] = np.fromiter(column, dtype=object, count=len(rows))
+    return {name: column.tolist() for name, column in out.items()}, partial
 
 
 def _outside(values: list[Any], allowed: Any) -> list[int]:
