@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -45,11 +46,23 @@ def ev(data: pd.DataFrame) -> el.Analysis:
 
 
 @pytest.fixture(scope="module")
-def lazy(data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> LazyAnalysis:
+def parquet(data: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("scale") / "adult.parquet"
     data.to_parquet(path)
-    return LazyAnalysis.from_duckdb(path, y_true="income", y_pred="pred", id="id",
+    return path
+
+
+@pytest.fixture(scope="module")
+def lazy(parquet: Path) -> LazyAnalysis:
+    return LazyAnalysis.from_duckdb(parquet, y_true="income", y_pred="pred", id="id",
                                     features=FEATURES, proba=["p_low", "p_high"])
+
+
+@pytest.fixture(scope="module")
+def no_proba(parquet: Path) -> LazyAnalysis:
+    """The same rows without probability columns: no suspects."""
+    return LazyAnalysis.from_duckdb(parquet, y_true="income", y_pred="pred", id="id",
+                                    features=FEATURES)
 
 
 def click(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +158,8 @@ def test_invalid_cohorts_are_refused_before_any_view_changes(lazy):
             ex.bar.depth) == before
 
 
-def test_what_an_engine_cannot_do_is_a_disabled_control_with_its_reason(lazy, tmp_path, ev):
+def test_what_an_engine_cannot_do_is_a_disabled_control_with_its_reason(no_proba, tmp_path, ev):
+    lazy = no_proba
     ex = explore(lazy)
     assert ex.segments.tree == [] and "discover()" in ex.segments.unavailable["tree"]
     assert "no error tree here" in click(ex.segments, {"type": "select_node", "node": 0})["error"]
@@ -153,7 +167,7 @@ def test_what_an_engine_cannot_do_is_a_disabled_control_with_its_reason(lazy, tm
     assert b.mode == "all" and not b.editable and "in-memory" in b.hint
     assert set(b.unavailable) >= {"suspects", "search", "sort", "check", "similar", "relabel"}
     refused = [
-        ({"type": "page", "mode": "suspects", "page": 0}, "browsed on an in-memory analysis"),
+        ({"type": "page", "mode": "suspects", "page": 0}, "one probability column per class"),
         ({"type": "page", "mode": "all", "page": 0, "search": "Bachelors"}, "text search"),
         ({"type": "page", "mode": "all", "page": 0, "sort": "score"}, "id order"),
         ({"type": "check", "ids": [1], "on": True}, "checking rows"),
@@ -192,6 +206,28 @@ def test_row_pages_come_from_the_engine_one_page_at_a_time(lazy, ev, monkeypatch
         assert table["checked"].to_pylist() == [False] * table.num_rows
     assert mine["total"] == ev.confusion(Cohort.segment("sex", "Female")).counts.loc[">50K"].sum()
     assert max(limits) <= 10_000 and limits.count(20) >= 6  # pages, plus one walk to page 300
+
+
+def test_suspects_are_ranked_in_the_engine_as_in_memory(lazy, ev):
+    cohort = Cohort.where("age", ">=", 45)
+    engine = SuspectBrowser(lazy, cohort=cohort, page_size=20)
+    memory = SuspectBrowser(ev, cohort=cohort, page_size=20, method="confident_learning")
+    assert engine.mode == memory.mode == "suspects" and engine.method == "confident_learning"
+    shared = ["id", "given", "predicted", "given_code", "predicted_code", "p_given", "score",
+              "flagged", "rank", *[f"f{i}" for i in range(len(FEATURES))]]
+    for number, given in ((0, None), (3, None), (10_000, None), (1, "<=50K")):
+        mine, table = page(engine, mode="suspects", page=number, given=given)
+        theirs, expected = page(memory, mode="suspects", page=number, given=given)
+        assert mine["error"] is None and table is not None and expected is not None, mine
+        keys = ("page", "pages", "total", "offset", "score_kind")
+        assert {k: mine[k] for k in keys} == {k: theirs[k] for k in keys}, number
+        assert table.select(shared).equals(expected.select(shared)), number
+    assert mine["total"] > 100 and all(table["flagged"].to_pylist())
+    reply, _ = engine.handle({"type": "page", "rid": 1, "mode": "suspects", "page": 0,
+                              "sort": "score"})
+    assert "id order" in reply["error"]
+    knn = SuspectBrowser(lazy, method="knn")
+    assert "does not run in duckdb" in page(knn, mode="suspects")[0]["error"]
 
 
 def test_views_work_alone_on_a_lazy_analysis(lazy, ev):

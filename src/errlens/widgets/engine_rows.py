@@ -1,5 +1,6 @@
 """Pages of a LazyAnalysis' rows for the suspect browser: keyset pages by id, read from the
-engine one page at a time (``LazyAnalysis.rows(cohort, limit=page_size, after=last_id)``).
+engine one page at a time (``LazyAnalysis.rows(cohort, limit=page_size, after=last_id)``), or
+the cohort's suspects ranked in the engine (``LazyAnalysis.suspects``, its top ``TOP`` rows).
 
 The last id of every page seen is kept, so turning pages forward or back is one engine query
 for ``page_size`` rows; a far jump walks forward in chunks of ids. The label filters become
@@ -34,9 +35,12 @@ from errlens.widgets.paging import Query
 from errlens.widgets.suspect_browser_samples import display_values
 
 if TYPE_CHECKING:
+    from errlens.suspects.table import Suspects
     from errlens.widgets.source import EngineSource
 
 _WALK = 10_000  # most ids read per query when jumping forward over unseen pages
+TOP = 10_000
+"""Most suspects of one selection the browser ranks (the engine returns only these)."""
 
 
 class EngineRows:
@@ -44,18 +48,19 @@ class EngineRows:
 
     images = None  # thumbnails need the images in memory
 
-    def __init__(self, source: EngineSource, *, text_column: str | None = None,
-                 page_size: int = 25) -> None:
+    def __init__(self, source: EngineSource, *, method: str = "confident_learning",
+                 text_column: str | None = None, page_size: int = 25) -> None:
         lazy = source.analysis
         if text_column is not None and text_column not in lazy.features:
             raise KeyError(f"text_column {text_column!r} is not a feature column; columns are "
                            f"{list(lazy.features)[:20]}")
         self.source, self.lazy, self.page_size = source, lazy, page_size
-        self.text_column = text_column
+        self.method, self.text_column = method, text_column
         self.features = [str(f) for f in lazy.features]
         self.has_proba = len(lazy.proba) == len(lazy.classes)  # proba columns in class order
         self._cohort: Cohort | None = None
         self._ends: dict[str, list[Any]] = {}  # view -> last id of each page seen, in order
+        self._ranked: Suspects | None = None  # the cohort's suspects, once asked for
 
     @property
     def cohort(self) -> Cohort | None:
@@ -66,6 +71,7 @@ class EngineRows:
         """Draw rows from ``cohort``; drops the page boundaries seen."""
         self._cohort = cohort
         self._ends.clear()
+        self._ranked = None
 
     def view(self, query: Query) -> Cohort | None:
         """The cohort narrowed by the query's label filters (a filter the engine applies)."""
@@ -82,6 +88,8 @@ class EngineRows:
              ) -> tuple[dict[str, Any], pa.Table]:
         """(page, pages, total, offset, score_kind) and the Arrow table of ``query.page``.
         ``extra`` (per-row store columns of an in-memory browser) has no rows to use here."""
+        if query.mode == "suspects":
+            return self._suspects_page(query)
         view = self.view(query)
         total = self.source.select(view).rows
         pages = max(1, -(-total // self.page_size))
@@ -95,6 +103,30 @@ class EngineRows:
         meta = {"page": page, "pages": pages, "total": total,
                 "offset": page * self.page_size, "score_kind": None}
         return meta, self.table(frame)
+
+    def _suspects_page(self, query: Query) -> tuple[dict[str, Any], pa.Table]:
+        """A page of the cohort's flagged rows, most suspicious first (ranks over the cohort,
+        label filters applied to the ranking, as the in-memory browser does)."""
+        if self._ranked is None:
+            cohort = self._cohort
+            self._ranked = self.source.run(
+                lambda: self.lazy.suspects(self.method, cohort=cohort, top=TOP),
+                f"rank suspects by {self.method}")
+        ranked = self._ranked.table[self._ranked.table["flagged"].to_numpy(dtype=bool)]
+        if query.given is not None:
+            ranked = ranked[ranked["given"] == query.given]
+        if query.predicted is not None:
+            ranked = ranked[ranked["predicted"] == query.predicted]
+        pages = max(1, -(-len(ranked) // self.page_size))
+        page = min(query.page, pages - 1)
+        shown = ranked.iloc[page * self.page_size:(page + 1) * self.page_size]
+        ids = shown.index.tolist()
+        frame = self.source.run(
+            lambda: self.lazy.rows(Cohort.ids(ids), limit=max(1, len(ids))),
+            "read a page of suspects").reindex(shown.index)
+        meta = {"page": page, "pages": pages, "total": len(ranked),
+                "offset": page * self.page_size, "score_kind": self._ranked.score_kind}
+        return meta, self.table(frame, shown)
 
     def _after(self, view: Cohort | None, page: int) -> Any:
         """The last id of the page before ``page`` (walking forward over unseen pages)."""
@@ -113,8 +145,9 @@ class EngineRows:
             return ends[page - 1]
         return ends[-1] if ends else None  # fewer rows than counted: the data changed
 
-    def table(self, frame: pd.DataFrame) -> pa.Table:
-        """The rows of ``frame`` (``LazyAnalysis.rows`` output) in the browser's page schema."""
+    def table(self, frame: pd.DataFrame, ranked: pd.DataFrame | None = None) -> pa.Table:
+        """The rows of ``frame`` (``LazyAnalysis.rows`` output) in the browser's page schema,
+        with their score, flag and rank from ``ranked`` (a suspects table) when given."""
         classes = self.source.classes
         m = len(frame)
         given_code = _codes(frame["y_true"], classes)
@@ -133,9 +166,9 @@ class EngineRows:
             "predicted_code": pa.array(pred_code, pa.int32()),
             "p_given": pa.array(p_given, pa.float64(), from_pandas=True),
             "p_pred": pa.array(p_pred, pa.float64(), from_pandas=True),
-            "score": pa.array(nulls, pa.float64()),
-            "flagged": pa.array(nulls, pa.bool_()),
-            "rank": pa.array(nulls, pa.int64()),
+            "score": pa.array(nulls if ranked is None else ranked["score"], pa.float64()),
+            "flagged": pa.array(nulls if ranked is None else ranked["flagged"], pa.bool_()),
+            "rank": pa.array(nulls if ranked is None else ranked["rank"], pa.int64()),
         }
         for i, name in enumerate(self.features):
             columns[f"f{i}"] = pa.array(display_values(frame[name]), pa.string())

@@ -84,6 +84,9 @@ class ViewSource(Protocol):
                  ) -> DiscoveredSlices: ...
     def to_cohort(self, selection: Any) -> Cohort | None: ...
     def selection(self, cohort: Cohort | None) -> Cohort | None: ...
+    def suspect_method(self, method: str | None) -> str:
+        """The suspect detection method the browser uses for ``method`` (None: the default)."""
+
     def row_source(self, *, method: str, text_column: str | None, image: Any,
                    page_size: int) -> Any:
         """Pages of rows for the suspect browser (``page(query, extra)``, ``set_cohort``)."""
@@ -171,6 +174,11 @@ class MemorySource:
     def selection(self, cohort: Cohort | None) -> Cohort | None:
         return cohort
 
+    def suspect_method(self, method: str | None) -> str:
+        if self.task == "regression" and method in (None, "prune_by_noise_rate"):
+            return "residual"
+        return method or "prune_by_noise_rate"
+
     def row_source(self, *, method: str, text_column: str | None, image: Any,
                    page_size: int) -> RowSource:
         ev = self.analysis
@@ -197,8 +205,9 @@ class EngineSource:
         in_memory = ("build errlens.Analysis.from_predictions(lazy.rows(cohort, limit=...), "
                      "...) for a cohort that fits in memory")
         reasons = {
-            "suspects": f"ranked suspects are browsed on an in-memory analysis; the rows of a "
-                        f"{engine} analysis are paged in id order: {in_memory}",
+            "suspects": "" if len(analysis.proba) == len(analysis.classes) else (
+                f"suspects need one probability column per class ({analysis.classes}): pass "
+                "proba=[...] in class order to LazyAnalysis.from_duckdb / from_spark"),
             "mask": _reason(analysis.mask),
             "similar": f"similar samples need every row's neighbours; {in_memory}",
             "relabel": f"relabelling needs an in-memory analysis and a LabelStore; {in_memory}",
@@ -284,12 +293,15 @@ class EngineSource:
     def selection(self, cohort: Cohort | None) -> Cohort | None:
         return None if cohort is None else EngineCohort(cohort.to_json())
 
+    def suspect_method(self, method: str | None) -> str:
+        return method or "confident_learning"  # flagged in the engine, as cleanlab flags them
+
     def row_source(self, *, method: str, text_column: str | None, image: Any,
                    page_size: int) -> EngineRows:
         if image is not None:
             raise TypeError("image thumbnails need the images in memory: browse a cohort of an "
                             "in-memory errlens.Analysis to see them")
-        return EngineRows(self, text_column=text_column, page_size=page_size)
+        return EngineRows(self, method=method, text_column=text_column, page_size=page_size)
 
 
 class EngineCohort(Cohort):

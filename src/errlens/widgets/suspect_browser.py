@@ -75,7 +75,7 @@ class SuspectBrowser(ErrlensWidget):
 
     def __init__(self, analysis: Any, store: LabelStore | None = None, *,
                  cohort: Cohort | dict[str, Any] | None = None,
-                 method: str = "prune_by_noise_rate", page_size: int = 25,
+                 method: str | None = None, page_size: int = 25,
                  text_column: str | None = None, image: Any = None, **kwargs: Any) -> None:
         try:
             source = source_of(analysis)
@@ -89,8 +89,7 @@ class SuspectBrowser(ErrlensWidget):
             raise ValueError(f"page_size must be an integer in 1..500, got {page_size!r}")
         self._source = source
         self._ev = source.analysis
-        if source.task == "regression" and method == "prune_by_noise_rate":
-            method = "residual"
+        method = source.suspect_method(method)
         self._rows = source.row_source(method=method, text_column=text_column, image=image,
                                        page_size=page_size)
         self._view = StoreView(store, self._ev.ids) if store is not None else None
