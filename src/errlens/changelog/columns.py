@@ -19,9 +19,11 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, repeat
 from typing import Any, overload
 
 import numpy as np
+import pandas as pd
 
 from errlens.changelog.events import (
     _ALLOWED,
@@ -81,7 +83,7 @@ class Columns:
         objs = block.objs[first:]
         base = len(self.event_ids)
         flag = self.flagged
-        if not all(type(o) is dict for o in objs):
+        if not set(map(type, objs)) <= {dict}:
             flag.update(base + i for i, o in enumerate(objs) if type(o) is not dict)
             objs = [o if type(o) is dict else {} for o in objs]
         keys = set().union(*objs)
@@ -113,7 +115,7 @@ class Columns:
         mark(_bad_text(ids, 1, 64))
         authors = col("author")
         mark(_bad_text(authors, 1))
-        blank = {a for a in set(a for a in authors if type(a) is str) if not a.strip()}
+        blank = {a for a in _unique(authors) if type(a) is str and not a.strip()}
         if blank:
             mark(i for i, a in enumerate(authors) if a in blank)
         mark(_bad_count(col("round", 1)))
@@ -149,15 +151,9 @@ class Columns:
         self.linenos.extend(block.linenos[first:])
         self.offsets.extend(block.offsets[first:])
         self.op.extend(op_codes.tolist())
-        intern = self.samples.setdefault
-        self.sample.extend([intern(s, len(self.samples)) if ok else -1
-                            for s, ok in zip(samples, sample_ok.tolist(), strict=True)])
-        intern = self.labels.setdefault
-        self.label.extend([-1 if v is None or type(v) not in _LABEL_TYPES else
-                           intern(v, len(self.labels)) for v in news])
-        intern = self.origins.setdefault
-        self.origin.extend([intern(o, len(self.origins)) if type(o) is str else -1
-                            for o in origins])
+        self.sample.extend(np.where(sample_ok, _codes(samples, self.samples), -1).tolist())
+        self.label.extend(_codes(news, self.labels).tolist())
+        self.origin.extend(_codes(origins, self.origins).tolist())
         self.oseq.extend([v if type(v) is int and v < 1 << 62 else 0 for v in oseqs])
 
     def _link(self, ids: list[Any], parents: list[Any], refs: list[Any], base: int) -> None:
@@ -172,19 +168,19 @@ class Columns:
             ids = [str(e) for e in ids]
             parents = [[] if i in bad else p for i, p in enumerate(parents)]
             refs = [[] if i in bad else r for i, r in enumerate(refs)]
-        fresh = set(ids)
-        if len(fresh) == n and fresh.isdisjoint(by_id):
-            by_id.update(zip(ids, range(base, base + n), strict=True))
-        else:  # a repeated id: the first row keeps it, the others are flagged
-            for i, eid in enumerate(ids):
-                if by_id.setdefault(eid, base + i) != base + i:
-                    flag.add(base + i)
+        before = len(by_id)
+        by_id.update(zip(ids, range(base, base + n), strict=True))
+        if len(by_id) - before < n:  # a repeated id: the first row keeps it, the rest flagged
+            first: dict[str, int] = {}
+            for row, eid in enumerate(chain(self.event_ids, ids)):
+                if first.setdefault(eid, row) != row:
+                    flag.add(row)
+            by_id.update((e, first[e]) for e in ids)
         self.event_ids += ids
         for lists, store in ((parents, True), (refs, False)):
             counts = np.fromiter(map(len, lists), np.int64, n)
-            flat = [p for ps in lists for p in ps]
-            found = np.fromiter((by_id.get(p, -1) if type(p) is str else -1 for p in flat),
-                                np.int64, len(flat))
+            flat = [p if type(p) is str else "" for ps in lists for p in ps]
+            found = np.fromiter(map(by_id.get, flat, repeat(-1)), np.int64, len(flat))
             child = np.repeat(np.arange(base, base + n), counts)
             flag.update(child[(found < 0) | (found >= child)].tolist())
             if store:
@@ -314,19 +310,38 @@ def _transpose(objs: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], set[st
     """Column lists of a list of dicts, and the names some dicts lack (``_MISSING`` there):
     rows with the same keys are transposed together with C-level calls instead of one
     lookup per field."""
-    keys = list(map(tuple, objs))
+    keys = np.fromiter(map(tuple, objs), dtype=object, count=len(objs))
     values = list(map(tuple, map(dict.values, objs)))
-    codes: dict[tuple[str, ...], int] = {}
-    code = np.array([codes.setdefault(k, len(codes)) for k in keys], dtype=np.int64)
-    names = {name for k in codes for name in k}
-    partial = {name for name in names if not all(name in k for k in codes)}
+    code, uniques = pd.factorize(keys)
+    names = {name for k in uniques for name in k}
+    partial = {name for name in names if not all(name in k for k in uniques)}
     out = {name: np.full(len(objs), _MISSING, dtype=object) for name in names}
-    for key, g in codes.items():
-        rows = np.flatnonzero(code == g) if len(codes) > 1 else np.arange(len(objs))
+    for g, key in enumerate(uniques):
+        rows = np.flatnonzero(code == g) if len(uniques) > 1 else np.arange(len(objs))
         group = [values[i] for i in rows.tolist()]
         for name, column in zip(key, zip(*group, strict=True), strict=True):
-            out[name][rows] = np.fromiter(column, dtype=object, count=len(rows))
+            out[name][rows] = column
     return {name: column.tolist() for name, column in out.items()}, partial
+
+
+def _unique(values: list[Any]) -> set[Any]:
+    try:
+        return set(values)
+    except TypeError:
+        return {v for v in values if type(v) is str}
+
+
+def _codes(values: list[Any], table: dict[Any, int]) -> np.ndarray:
+    """Codes of ``values`` in ``table`` (new values added; -1 for None and for values that
+    cannot be codes, which the column checks flag)."""
+    try:
+        codes, uniques = pd.factorize(np.fromiter(values, dtype=object, count=len(values)))
+    except TypeError:  # unhashable values: the column checks flag their rows
+        return np.array([table.setdefault(v, len(table)) if type(v) in _LABEL_TYPES
+                         and v is not None else -1 for v in values], dtype=np.int64)
+    mapping = np.array([table.setdefault(u, len(table)) if type(u) in _LABEL_TYPES else -1
+                        for u in uniques.tolist()] + [-1], dtype=np.int64)
+    return mapping[codes]
 
 
 def _outside(values: list[Any], allowed: Any) -> list[int]:
@@ -383,7 +398,7 @@ def _bad_labels(values: list[Any]) -> list[int]:
 
 def _bad_id_lists(values: list[Any]) -> list[int]:
     if set(map(type, values)) <= {list} and \
-            set(map(type, (p for ps in values for p in ps))) <= {str}:
+            set(map(type, chain.from_iterable(values))) <= {str}:
         return []
     return [i for i, v in enumerate(values) if type(v) is not list
             or not all(type(p) is str for p in v)]

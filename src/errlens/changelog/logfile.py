@@ -39,7 +39,6 @@ class Line:
 
     lineno: int
     obj: Any
-    hash: str
 
 
 @dataclass
@@ -47,13 +46,12 @@ class Scan:
     """Result of reading bytes of a log: good lines (as parallel columns), problems, torn
     tail, bytes consumed.
 
-    ``linenos``, ``objs``, ``hashes`` and ``offsets`` (where each line starts in the data)
-    describe the lines that carry a hash and parse as JSON.
+    ``linenos``, ``objs`` and ``offsets`` (where each line starts in the data) describe the
+    lines that carry a hash and parse as JSON.
     """
 
     linenos: list[int] = field(default_factory=list)
     objs: list[Any] = field(default_factory=list)
-    hashes: list[str] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     torn: bytes = b""
@@ -63,8 +61,7 @@ class Scan:
     @property
     def lines(self) -> list[Line]:
         """The good lines as :class:`Line` records."""
-        return [Line(n, o, h) for n, o, h in zip(self.linenos, self.objs, self.hashes,
-                                                 strict=True)]
+        return [Line(n, o) for n, o in zip(self.linenos, self.objs, strict=True)]
 
 
 _NO_HASH = "the line has no hash at its end: it was edited by hand or written by another program"
@@ -90,7 +87,7 @@ def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
     """
     out = Scan(last_hash=prev)
     for block in scan_blocks(data, prev, first_lineno, size=1 << 62):
-        for name in ("linenos", "objs", "hashes", "offsets", "problems"):
+        for name in ("linenos", "objs", "offsets", "problems"):
             getattr(out, name).extend(getattr(block, name))
         out.torn, out.consumed, out.last_hash = block.torn, block.consumed, block.last_hash
     return out
@@ -119,6 +116,7 @@ def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
                 raws = raws[: max(1, size - len(block.linenos) - len(block.problems))]
                 cut = start + sum(map(len, raws)) + len(raws)
             pos = start
+            hashed_at, digests, stored = [], [], []
             for raw in raws:
                 lineno += 1
                 stop = pos + len(raw)
@@ -128,10 +126,10 @@ def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
                     continue
                 hashed = b"%b\n%b}" % (prev_b, raw[:-SUFFIX_LEN])
                 body = memoryview(hashed)[len(prev_b) + 1:]
-                digest = raw[-66:-2]
-                if sha(hashed).hexdigest().encode() != digest:
-                    block.problems.append((lineno, _BROKEN))
-                prev_b = digest
+                prev_b = raw[-66:-2]
+                digests.append(sha(hashed).digest())
+                stored.append(prev_b)
+                hashed_at.append(lineno)
                 try:
                     obj = loads(body)
                 except orjson.JSONDecodeError:
@@ -143,9 +141,13 @@ def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
                         continue
                 block.linenos.append(lineno)
                 block.objs.append(obj)
-                block.hashes.append(digest.decode("ascii", "replace"))
                 block.offsets.append(pos)
                 pos = stop + 1
+            if b"".join(digests).hex().encode() != b"".join(stored):
+                block.problems += [(n, _BROKEN) for n, d, h in zip(hashed_at, digests, stored,
+                                                                   strict=True)
+                                   if d.hex().encode() != h]
+                block.problems.sort(key=lambda p: (p[0], p[1] != _BROKEN))
             start = cut
         block.last_hash = prev_b.decode("ascii", "replace")
         prev = block.last_hash
