@@ -259,6 +259,10 @@ def _import(args: argparse.Namespace) -> int:
         from errlens.changelog.exchange import import_csv
 
         events = import_csv(store, args.answers, author=args.author)
+    if not events:
+        print(f"Nothing new in {args.answers}: every answer in it was recorded before "
+              f"(or it has no answers); {store.path} is unchanged.")
+        return OK
     print(f"Recorded {len(events)} events from {args.answers} in {store.path}.")
     if len(store.conflicts()):
         print(f"{len(store.conflicts())} sample(s) now have conflicting labels; see "

@@ -114,6 +114,9 @@ def test_export_then_import_csv_round_trip(logs, tmp_path, capsys):
     assert main(["changelog", "import", str(ana), str(out), "--data", str(data),
                  "--author", "carl"]) == 0
     assert "Recorded 2 events" in capsys.readouterr().out
+    assert main(["changelog", "import", str(ana), str(out), "--data", str(data),
+                 "--author", "carl"]) == 0
+    assert "Nothing new" in capsys.readouterr().out
     store = LabelStore(LABELS, ana, author="x")
     assert store.labels()[["img-0", "img-2"]].tolist() == ["fox", "dog"]
     assert store.events()["cause"].iloc[-1]["import"] == "csv"

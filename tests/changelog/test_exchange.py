@@ -199,3 +199,28 @@ def test_semicolon_csv_from_a_spreadsheet_with_bom_is_read(store, tmp_path) -> N
     assert [(e.op, e.note) for e in events] == [
         ("confirm" if store.original[ids[0]] == "positive" else "set", "a; b, c"),
         ("skip", None)]
+
+
+def test_importing_the_same_answers_twice_writes_nothing_new(store, tweets_analysis,
+                                                            tmp_path) -> None:
+    ids = list(tweets_analysis.ids[:5])
+    path = export_csv(store, tmp_path / "batch.csv", ids)
+    cur = store.labels()
+    other = [next(c for c in store.classes if c != cur[i]) for i in ids]
+    batch = _fill(path, {"label": [other[0], cur[ids[1]], "?", "", other[4]],
+                         "note": ["", "", "unsure", "spam?", ""],
+                         "annotator": ["ana", "ana", "ben", "ben", "ana"]})
+    first = import_csv(store, path)
+    assert len(first) == 5
+    size = Path(store.path).stat().st_size
+    assert import_csv(store, path) == []
+    copy = tmp_path / "batch (1).csv"  # the same answers, renamed and rows reordered
+    batch.iloc[::-1].to_csv(copy, index=False)
+    assert import_csv(store, copy) == [] and Path(store.path).stat().st_size == size
+    batch.loc[1, "label"] = other[1]  # ana changes one answer: only that row is new
+    batch.to_csv(path, index=False)
+    again = import_csv(store, path)
+    assert [(e.sample_id, e.new_label, e.cause["line"]) for e in again] == [
+        (ids[1], other[1], 3)]
+    reopened = LabelStore(tweets_analysis, store.path, author="lead")
+    assert len(reopened.events()) == 6 and reopened.labels()[ids[1]] == other[1]

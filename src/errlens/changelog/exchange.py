@@ -5,7 +5,9 @@ the model's ``prediction`` and ``probability`` (with ``analysis=``), chosen feat
 columns, the suspect ``cause`` (with ``suspects=``), then the empty answer columns ``label``,
 ``note`` and ``annotator``. Instructions (the classes and their guidelines) are written beside
 it as ``<name>.instructions.md``. Answers come back as events with
-``cause={"import": "csv", "file": ..., "line": ...}``, authored by each row's annotator.
+``cause={"import": "csv", "file": ..., "line": ..., "answer": ...}``, authored by each row's
+annotator; ``answer`` fingerprints the answer (sample, annotator, label, note, confidence, time
+spent), so importing the same file again, or a copy with rows reordered, writes nothing new.
 
 >>> import pandas as pd, tempfile, os
 >>> from errlens.changelog.store import LabelStore
@@ -18,10 +20,13 @@ it as ``<name>.instructions.md``. Answers come back as events with
 >>> batch.to_csv(path, index=False)
 >>> [(e.op, e.sample_id, e.new_label) for e in import_csv(store, path)]
 [('set', 'a', 'dog'), ('confirm', 'b', 'dog')]
+>>> import_csv(store, path)
+[]
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -205,6 +210,7 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
     ids = text_lookup(store.original.index)
     classes = label_lookup(store)
     current = store.labels()
+    done = imported_answers(store, fmt)
     specs: list[dict[str, Any]] = []
     seen: dict[tuple[Any, str], int] = {}
     for pos, row in enumerate(rows.to_dict("records")):
@@ -228,7 +234,11 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
                             f"{seen[(sample, who)]}; keep one answer per sample and annotator")
             continue
         seen[(sample, who)] = line
-        cause: dict[str, Any] = {"import": fmt, "file": source, "line": line}
+        answer_key = _fingerprint(sample, who, answer, note, row)
+        if answer_key in done:
+            continue
+        cause: dict[str, Any] = {"import": fmt, "file": source, "line": line,
+                                 "answer": answer_key}
         if row.get("cause", "").strip():
             try:
                 cause["suspect"] = json.loads(row["cause"])
@@ -259,13 +269,31 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
     return specs
 
 
+def _fingerprint(sample: Any, who: str, answer: str, note: str | None,
+                 row: dict[str, Any]) -> str:
+    """A short digest of one answer: what makes a re-imported row the same answer."""
+    parts = [sample, who, answer, note, str(row.get("confidence", "")).strip(),
+             str(row.get("time_spent", "")).strip()]
+    text = json.dumps(parts, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def imported_answers(store: Any, fmt: str = "csv") -> set[str]:
+    """Fingerprints of the answers already imported from ``fmt`` files into ``store``."""
+    return {cause["answer"] for cause in store.events()["cause"]
+            if isinstance(cause, dict) and cause.get("import") == fmt
+            and isinstance(cause.get("answer"), str)}
+
+
 def import_csv(store: Any, path: str | os.PathLike[str], *, author: str | None = None) -> list:
     """Record the answers of a returned review CSV as events; returns them.
 
     Each answered row becomes a ``set`` (a new label), ``confirm`` (the current label),
     ``skip`` (``?``) or ``comment`` (a note alone) by the row's ``annotator`` (or ``author``).
-    All rows are checked first: on any problem nothing is written and the error lists each
-    problem with its line.
+    Answers imported before (same sample, annotator, label, note, confidence and time spent)
+    are skipped, so importing a file twice writes nothing the second time. All rows are
+    checked first: on any problem nothing is written and the error lists each problem with
+    its line.
     """
     path = Path(path)
     rows = _read_csv(path)
