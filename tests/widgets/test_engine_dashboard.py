@@ -22,6 +22,7 @@ from errlens.slicing.cohort import Cohort
 from errlens.widgets.confusion_view import ConfusionView
 from errlens.widgets.explorer import explore
 from errlens.widgets.segments_view import SegmentsView
+from errlens.widgets.summary import SummaryWidget
 from errlens.widgets.suspect_browser import SuspectBrowser
 
 FEATURES = ["age", "workclass", "education", "education_num", "marital_status", "occupation",
@@ -279,3 +280,9 @@ def test_a_click_waits_while_a_cell_keeps_the_connection_busy(lazy):
     ex.selection = Cohort.segment("sex", "Female")  # ... and the dashboard waits it out
     thread.join()
     assert ex.bar.rows == ex.confusion.rows == 16192 and ex.bar.error == ""
+
+
+def test_summary_card_counts_in_the_engine(lazy, ev):
+    mine, theirs = SummaryWidget(lazy).summary, SummaryWidget(ev).summary
+    assert mine == {**theirs, "proba_source": "given"}  # ev's probabilities are out of fold
+    assert (mine["rows"], mine["errors"]) == (48842, 9531)

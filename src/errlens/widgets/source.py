@@ -32,6 +32,7 @@ import pandas as pd
 
 from errlens.analysis import Analysis
 from errlens.slicing.cohort import Cohort, to_cohort
+from errlens.stats import wilson_interval
 from errlens.widgets.engine_rows import EngineRows
 from errlens.widgets.paging import RowSource
 from errlens.widgets.suspect_browser_samples import Images
@@ -84,6 +85,9 @@ class ViewSource(Protocol):
                  ) -> DiscoveredSlices: ...
     def to_cohort(self, selection: Any) -> Cohort | None: ...
     def selection(self, cohort: Cohort | None) -> Cohort | None: ...
+    def summary(self) -> dict[str, Any]:
+        """Headline figures, as :meth:`errlens.Analysis.summary`."""
+
     def suspect_method(self, method: str | None) -> str:
         """The suspect detection method the browser uses for ``method`` (None: the default)."""
 
@@ -173,6 +177,9 @@ class MemorySource:
 
     def selection(self, cohort: Cohort | None) -> Cohort | None:
         return cohort
+
+    def summary(self) -> dict[str, Any]:
+        return self.analysis.summary()
 
     def suspect_method(self, method: str | None) -> str:
         if self.task == "regression" and method in (None, "prune_by_noise_rate"):
@@ -292,6 +299,22 @@ class EngineSource:
 
     def selection(self, cohort: Cohort | None) -> Cohort | None:
         return None if cohort is None else EngineCohort(cohort.to_json())
+
+    def summary(self) -> dict[str, Any]:
+        cm = self.confusion(self.select(None), None).counts.to_numpy()
+        rows, right = int(cm.sum()), int(np.trace(cm))
+        low, high = wilson_interval([rows - right], [rows])
+        support, predicted = cm.sum(axis=1), cm.sum(axis=0)
+        return {
+            "task": self.task, "rows": rows, "features": len(self.segments.features),
+            "errors": rows - right, "error_rate": (rows - right) / rows,
+            "ci_low": float(low[0]), "ci_high": float(high[0]),
+            "proba_source": "given" if self.analysis.proba else "none",
+            "classes": [{"label": c, "support": int(support[i]),
+                         "errors": int(support[i] - cm[i, i]),
+                         "error_rate": float(1 - cm[i, i] / support[i]) if support[i] else None,
+                         "predicted": int(predicted[i])} for i, c in enumerate(self.classes)],
+        }
 
     def suspect_method(self, method: str | None) -> str:
         return method or "confident_learning"  # flagged in the engine, as cleanlab flags them

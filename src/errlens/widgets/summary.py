@@ -6,8 +6,8 @@ from typing import Any
 
 import traitlets
 
-from errlens.analysis import Analysis
 from errlens.widgets._base import ErrlensWidget, bundle
+from errlens.widgets.source import source_of
 
 _JS, _CSS = bundle("summary")
 
@@ -26,9 +26,10 @@ class SummaryWidget(ErrlensWidget):
     summary = traitlets.Dict(help="Analysis.summary() of the analysis shown.").tag(sync=True)
     title = traitlets.Unicode("", help="Heading of the card.").tag(sync=True)
 
-    def __init__(self, analysis: Analysis, **kwargs: Any) -> None:
-        if not isinstance(analysis, Analysis):
-            raise TypeError(
-                f"SummaryWidget needs an errlens.Analysis, got {type(analysis).__name__}"
-            )
-        super().__init__(summary=analysis.summary(), **kwargs)
+    def __init__(self, analysis: Any, **kwargs: Any) -> None:
+        """``analysis``: an Analysis or an engines.LazyAnalysis (counted in its engine)."""
+        try:
+            source = source_of(analysis)
+        except TypeError as exc:
+            raise TypeError(f"SummaryWidget: {exc}") from None
+        super().__init__(summary=source.summary(), **kwargs)
