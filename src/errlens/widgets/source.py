@@ -242,7 +242,7 @@ class EngineSource:
                     raise ValueError(str(exc)) from None
                 except Exception as exc:
                     text = str(exc).strip()
-                    if "busy" in text.lower() and time.monotonic() < deadline:
+                    if "is busy" in text.lower() and time.monotonic() < deadline:
                         time.sleep(pause)
                         pause = min(2 * pause, 0.1)
                         continue
