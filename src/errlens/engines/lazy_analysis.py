@@ -2,7 +2,9 @@
 discovery are counted in the engine; only small tables and pages of rows reach the driver.
 
 Results are the in-memory :class:`errlens.Analysis` ones (same frames, same result types) for
-the same segment definition. What needs every row on the driver raises :class:`ScaleOutError`.
+the same segment definition. The segment codes are computed once, when the analysis is built,
+and kept by the engine (:mod:`errlens.engines.coded`); every later count reads them. What needs
+every row on the driver raises :class:`ScaleOutError`.
 
 >>> import duckdb
 >>> rel = duckdb.sql("SELECT i AS id, i % 7 AS x, i % 2 AS y, i % 3 = 0 AS p FROM range(100) t(i)")
