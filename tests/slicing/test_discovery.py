@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from errlens.slicing.discovery import MAX_CELLS, Progress, find_slices, slice_mask
+from errlens.slicing.discovery import MAX_CELLS, Progress, find_slices, search_counts, slice_mask
+from errlens.slicing.discovery_count import Counter
 from errlens.slicing.discovery_lattice import Cells, score, score_upper_bound
 
 
@@ -65,6 +66,42 @@ def test_agrees_with_brute_force(problem, k, max_level, support, alpha, binary):
     got = [(s.predicates, s.size, s.errors, s.score) for s in found.slices]
     assert got == brute_force(codes, errors, k=k, max_level=max_level, support=support,
                               alpha=alpha)
+
+
+class LevelBatches:
+    """Counts as an engine gives them: the search names a level's sets first (one query)."""
+
+    batched = True
+
+    def __init__(self, codes: np.ndarray, errors: np.ndarray) -> None:
+        self.cards = [int(c) + 1 for c in codes.max(axis=0)]
+        self.inner = Counter(codes, errors, self.cards)
+        self.max_error = self.inner.max_error
+        self.prefetched: set[tuple[int, ...]] = set()
+        self.queries = 0
+
+    def prefetch(self, sets):
+        self.prefetched, self.queries = set(sets), self.queries + 1
+
+    def count(self, features):
+        assert features in self.prefetched, f"{features} was not named at the level's start"
+        return self.inner.count(features)
+
+    def level_one_max(self, feature):
+        return self.inner.level_one_max(feature)
+
+
+@settings(max_examples=150, deadline=None)
+@given(problem=problems(), k=st.integers(1, 8), max_level=st.integers(1, 4),
+       support=st.integers(1, 12), alpha=st.sampled_from([1.0, 0.95, 0.5, 0.01]))
+def test_level_batched_counts_give_the_same_search(problem, k, max_level, support, alpha):
+    codes, errors = problem
+    counts = LevelBatches(codes, errors)
+    batched = search_counts(counts, n=len(errors), error_sum=float(errors.sum()), k=k,
+                            max_level=max_level, min_support=support, alpha=alpha)
+    assert batched == find_slices(codes, errors, k=k, max_level=max_level, min_support=support,
+                                  alpha=alpha)
+    assert counts.queries <= len(batched.evaluated)  # at most one query per level
 
 
 def grid(repeat: int = 50) -> tuple[np.ndarray, np.ndarray]:
