@@ -123,7 +123,7 @@ def test_selection_is_a_cohort_without_a_mask(lazy, ev):
         ex.selection.frame(ev)["y_true"].size)  # the same cohort on the in-memory analysis
     assert lazy.rows(ex.selection, limit=5).index.tolist() == ex.selection.frame(
         ev).sort_index().index[:5].tolist()
-    with pytest.raises(ScaleOutError, match=r"lazy.rows\(explorer.selection"):
+    with pytest.raises(ScaleOutError, match=r"rows\(cohort, limit=\.\.\.\)"):
         ex.selection.mask(lazy)
     with pytest.raises(ScaleOutError, match="to_json"):
         ex.selection.frame(lazy)

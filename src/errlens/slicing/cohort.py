@@ -129,22 +129,31 @@ class Cohort:
 
     def validate(self, analysis: Analysis) -> None:
         """Raise a KeyError naming the first feature this cohort uses that ``analysis`` lacks."""
+        names = list(getattr(analysis.features, "columns", analysis.features))
         for node in _leaves(self._node):
             feature = node.get("feature")
-            if feature is not None and feature not in analysis.features.columns:
-                raise KeyError(
-                    f"cohort uses unknown feature {feature!r}; features are: "
-                    f"{list(analysis.features.columns)}"
-                )
+            if feature is not None and feature not in names:
+                raise KeyError(f"cohort uses unknown feature {feature!r}; features are: {names}")
 
     def mask(self, analysis: Analysis) -> np.ndarray:
-        """Boolean mask over the rows of ``analysis``."""
+        """Boolean mask over the rows of ``analysis`` (an engine's analysis, which keeps no
+        row positions, says what to use instead)."""
         self.validate(analysis)
+        if not isinstance(analysis.features, pd.DataFrame):
+            return analysis.mask(self)
         out = _mask(self._node, analysis)
         return out if out.flags.writeable else out.copy()
 
     def frame(self, analysis: Analysis) -> pd.DataFrame:
-        """The rows of this cohort as a DataFrame (see ``Analysis.frame``)."""
+        """The rows of this cohort as a DataFrame (see ``Analysis.frame``; on an engine's
+        analysis, page them with ``rows(cohort, limit=...)``)."""
+        if not isinstance(analysis.features, pd.DataFrame):
+            from errlens.engines.lazy_analysis import ScaleOutError
+
+            raise ScaleOutError(
+                f"this cohort's rows stay in the engine (up to {analysis.n:,} rows); page them "
+                "with lazy.rows(cohort, limit=...), count them with lazy.slices(cohort=cohort) "
+                "or lazy.confusion(cohort); cohort.to_json() is its filter expression")
         return analysis.frame(self)
 
 

@@ -298,7 +298,7 @@ class EngineSource:
                         f"{type(selection).__name__}: {self.unavailable['mask']}")
 
     def selection(self, cohort: Cohort | None) -> Cohort | None:
-        return None if cohort is None else EngineCohort(cohort.to_json())
+        return cohort
 
     def summary(self) -> dict[str, Any]:
         cm = self.confusion(self.select(None), None).counts.to_numpy()
@@ -325,34 +325,6 @@ class EngineSource:
             raise TypeError("image thumbnails need the images in memory: browse a cohort of an "
                             "in-memory errlens.Analysis to see them")
         return EngineRows(self, method=method, text_column=text_column, page_size=page_size)
-
-
-class EngineCohort(Cohort):
-    """A dashboard selection over a LazyAnalysis: a Cohort whose ``mask`` / ``frame`` on that
-    analysis explain the alternatives instead of failing obscurely."""
-
-    __slots__ = ()
-
-    def mask(self, analysis: Any) -> np.ndarray:
-        if isinstance(analysis, Analysis):
-            return super().mask(analysis)
-        raise _no_rows(analysis, "mask")
-
-    def frame(self, analysis: Any) -> pd.DataFrame:
-        if isinstance(analysis, Analysis):
-            return super().frame(analysis)
-        raise _no_rows(analysis, "frame")
-
-
-def _no_rows(analysis: Any, what: str) -> Exception:
-    from errlens.engines import ScaleOutError
-
-    return ScaleOutError(
-        f"the selection of a lazy analysis has no {what}: it would bring up to "
-        f"{getattr(analysis, 'n', 0):,} rows to the driver. Use the "
-        "cohort itself: lazy.rows(explorer.selection, limit=...) pages its rows, "
-        "lazy.slices(cohort=explorer.selection) / lazy.confusion(explorer.selection) count "
-        "them in the engine, explorer.selection.to_json() is its filter expression")
 
 
 def _reason(call: Callable[[], Any]) -> str:
