@@ -116,6 +116,12 @@ def test_relation_over_a_frame_with_nan_and_duplicate_ids():
     assert lazy.definition == ev.segment(bins=2).definition
     assert lazy.definition[0]["edges"] == [2.0]  # NaN is missing, not a value above every edge
     assert lazy.slices(sort=None)["n"].tolist() == [1, 3, 2]
+    few = frame.assign(k=[3, 1, 1, 2, 3, 3], g=[0.5, 1.5, 2.5, 3.5, 4.5, 5.5])
+    lazy = LazyAnalysis.from_duckdb(duckdb.from_df(few), y_true="y", y_pred="p", id="id",
+                                    features=["k", "g"], bins=3)
+    ev = el.Analysis.from_predictions(few, y_true="y", y_pred="p", id="id", features=["k", "g"])
+    assert lazy.definition == ev.segment(bins=3).definition  # "= 1", "= 2", "= 3" for k
+    assert lazy.definition[0]["labels"] == ["= 1", "= 2", "= 3"]
     twice = duckdb.from_df(frame.assign(id=[1, 1, 2, 3, 4, 5]))
     with pytest.raises(ValueError, match="1 duplicate or missing ids"):
         LazyAnalysis.from_duckdb(twice, y_true="y", y_pred="p", id="id")
