@@ -114,6 +114,14 @@ def _open(args: argparse.Namespace, author: str = "cli") -> Any:
     return LabelStore.from_log(args.log, author=author)
 
 
+def _read(args: argparse.Namespace) -> Any:
+    """A read-only Changelog of the log alone (no lock, nothing written), or with --data a
+    LabelStore on the dataset (labels relative to every original label)."""
+    from errlens.changelog import Changelog
+
+    return _open(args) if getattr(args, "data", None) else Changelog(args.log)
+
+
 def _read_data(path: str, id_col: str, label_col: str) -> pd.Series:
     frame = pd.read_parquet(path) if path.endswith((".parquet", ".pq")) else pd.read_csv(path)
     missing = [c for c in (id_col, label_col) if c not in frame.columns]
@@ -168,7 +176,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = _read(args)
     events = store.events()
     cols = ["seq", "timestamp", "op", "sample_id", "old_label", "new_label", "author", "note"]
     if args.sample is not None:
@@ -196,7 +204,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    store = _open(args)
+    store = _read(args)
     diff = store.diff(args.old, args.new)
     print(f"{len(diff)} sample(s) changed from {args.old} to {args.new}:")
     print(_table(diff[["sample_id", "from", "to", "author", "note"]]))

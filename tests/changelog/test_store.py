@@ -257,3 +257,33 @@ def test_integer_ids_and_classes_round_trip_as_json_numbers(tmp_path):
 def test_missing_folder_is_a_clear_error(income, tmp_path):
     with pytest.raises(ChangelogError, match="does not exist; create it first"):
         LabelStore(income, tmp_path / "nope" / "l.jsonl", author="ana")
+
+
+def test_changelog_reads_a_log_without_its_dataset_and_never_writes(income, tmp_path):
+    from errlens.changelog import Changelog, ChangelogWarning
+
+    store = LabelStore(income, tmp_path / "l.jsonl", author="ana")
+    a, b = income.index[:2]
+    flip = {">50K": "<=50K", "<=50K": ">50K"}
+    store.relabel(a, flip[income[a]], note="typo")
+    store.tag("v1")
+    store.relabel(b, flip[income[b]])
+    store.undo()
+    log = Changelog(store.path)
+    assert log.labels().to_dict() == {a: flip[income[a]], b: income[b]}
+    assert log.labels("original").to_dict() == {a: income[a], b: income[b]}
+    assert log.versions()["version"].tolist() == ["v1"]
+    assert log.diff("original", "v1")[["sample_id", "from", "to", "note"]].to_dict(
+        "records") == [{"sample_id": a, "from": income[a], "to": flip[income[a]],
+                        "note": "typo"}]
+    assert log.history(b)["op"].tolist() == ["set", "revert"]
+    assert log.events().equals(store.events()) and log.verify().ok
+    assert not hasattr(log, "relabel") and "4 events" in repr(log)
+    before = Path(store.path).read_bytes()
+    with open(store.path, "ab") as fh:
+        fh.write(b'{"torn')
+    with pytest.warns(ChangelogWarning, match="incomplete last line"):
+        Changelog(store.path)
+    assert Path(store.path).read_bytes() == before + b'{"torn'
+    with pytest.raises(ChangelogError, match="does not exist"):
+        Changelog(tmp_path / "nope.jsonl")

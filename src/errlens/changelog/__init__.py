@@ -7,6 +7,8 @@
 >>> _ = store.relabel("b", "cat", note="it meows")
 >>> store.verify().ok
 True
+>>> Changelog(store.path).labels().to_dict()  # read-only, without the dataset
+{'b': 'cat'}
 """
 
 from __future__ import annotations
@@ -19,11 +21,10 @@ from errlens.changelog.errors import (
 )
 from errlens.changelog.events import OPS, ROLES, SCHEMA_VERSION, Event
 from errlens.changelog.merge import MergeReport, merge_logs, read_log
+from errlens.changelog.readonly import Changelog
 from errlens.changelog.schema import LabelSchema
 from errlens.changelog.store import LabelStore
 from errlens.changelog.verify import Problem, VerifyReport, verify_file
-
-Changelog = LabelStore
 
 __all__ = [
     "OPS",

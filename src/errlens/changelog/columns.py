@@ -25,6 +25,7 @@ from typing import Any, overload
 import numpy as np
 import pandas as pd
 
+from errlens.changelog.errors import CorruptLogError
 from errlens.changelog.events import (
     _ALLOWED,
     OPS,
@@ -35,7 +36,7 @@ from errlens.changelog.events import (
     _is_time,
     event_from_dict,
 )
-from errlens.changelog.logfile import Scan, parse_json
+from errlens.changelog.logfile import Scan, parse_json, scan_blocks
 from errlens.changelog.schema import LabelSchema
 
 OP_CODE = {op: i for i, op in enumerate(OPS)}
@@ -249,6 +250,22 @@ class Columns:
                     return
             start = stop
 
+    def first_old_labels(self, events: Sequence[Event]) -> dict[Any, Any]:
+        """Sample -> the old label of the first event on it that carries one (what the log
+        knows of the original labels), in file order."""
+        sample = np.frombuffer(self.sample, dtype=np.int64)
+        rows = np.flatnonzero(sample >= 0)
+        order = rows[np.argsort(sample[rows], kind="stable")]
+        found, done = [], set()
+        for row, code in zip(order.tolist(), sample[order].tolist(), strict=True):
+            if code not in done:
+                old = events[row].old_label
+                if old is not None:
+                    done.add(code)
+                    found.append((row, code, old))
+        names = list(self.samples)
+        return {names[code]: old for _, code, old in sorted(found)}
+
     def first_flagged(self) -> int:
         """Rows before this one passed every check; replay the rest event by event."""
         return min(self.flagged, default=len(self))
@@ -262,6 +279,34 @@ class Columns:
         start = self.offsets[row]
         end = self.data.index(b"\n", start)
         return event_from_dict(parse_json(self.data[start:end - SUFFIX_LEN] + b"}"))
+
+
+def read_columns(path: str, data: bytes) -> tuple[Any, Columns, Scan]:
+    """Scan a whole log, refusing any line with a broken hash link or bad JSON: returns the
+    header object, the event columns and the last block (its ``torn`` tail, ``consumed``
+    bytes and ``last_hash``)."""
+    if not data:
+        raise CorruptLogError(f"{path} is empty (0 bytes), so it is not a changelog: delete "
+                              f"it to start a new log, or open the right file")
+    cols, block, header = Columns(data), Scan(), None
+    for block in scan_blocks(data, prev=""):
+        if block.problems:
+            raise CorruptLogError(describe_problems(path, block.problems))
+        first = header is None
+        if first:
+            if not block.linenos:
+                raise CorruptLogError(f"{path} has no complete line; it is not a changelog")
+            header = block.objs[0]
+        cols.add(block, skip_first=first)
+    return header, cols, block
+
+
+def describe_problems(path: str, problems: list[tuple[int, str]], limit: int = 5) -> str:
+    """A readable message for hash-chain / parse problems, with line numbers."""
+    shown = "; ".join(f"line {n}: {msg}" for n, msg in problems[:limit])
+    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
+    return (f"{path} is damaged: {shown}{more}. Nothing was changed. Run `errlens changelog "
+            f"verify {path}` for the full report and restore the file from a backup or git")
 
 
 class EventList(Sequence[Event]):

@@ -30,7 +30,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -270,7 +270,7 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
 
 
 def _fingerprint(sample: Any, who: str, answer: str, note: str | None,
-                 row: dict[str, Any]) -> str:
+                 row: Mapping[Any, Any]) -> str:
     """A short digest of one answer: what makes a re-imported row the same answer."""
     parts = [sample, who, answer, note, str(row.get("confidence", "")).strip(),
              str(row.get("time_spent", "")).strip()]

@@ -33,14 +33,6 @@ EVENT_COLUMNS = ["event_id", "seq", "op", "sample_id", "old_label", "new_label",
 CURRENT, ORIGINAL = "current", "original"
 
 
-def describe_problems(path: str, problems: list[tuple[int, str]], limit: int = 5) -> str:
-    """A readable message for hash-chain / parse problems, with line numbers."""
-    shown = "; ".join(f"line {n}: {msg}" for n, msg in problems[:limit])
-    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
-    return (f"{path} is damaged: {shown}{more}. Nothing was changed. Run `errlens changelog "
-            f"verify {path}` for the full report and restore the file from a backup or git")
-
-
 class ViewsMixin:
     """Table views over the replay state (``self._state``) and dataset (``self.dataset``)."""
 

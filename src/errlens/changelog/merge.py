@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from errlens.changelog.columns import describe_problems
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
 from errlens.changelog.events import Event, canonical, event_from_dict, seal
-from errlens.changelog.frames import describe_problems
 from errlens.changelog.logfile import fsync_dir, gc_paused, scan
 from errlens.changelog.replay import replay
 from errlens.changelog.schema import LabelSchema

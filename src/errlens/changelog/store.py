@@ -20,9 +20,14 @@ from typing import Any
 import pandas as pd
 
 from errlens.changelog import frames
-from errlens.changelog.columns import Columns
+from errlens.changelog.columns import describe_problems, read_columns
 from errlens.changelog.dataset import Dataset, to_plain
-from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
+from errlens.changelog.errors import (
+    ChangelogError,
+    ChangelogWarning,
+    CorruptLogError,
+    DatasetMismatchError,
+)
 from errlens.changelog.events import (
     SCHEMA_VERSION,
     Event,
@@ -33,7 +38,7 @@ from errlens.changelog.events import (
     utc_now,
     validate,
 )
-from errlens.changelog.logfile import LogFile, Scan, gc_paused, scan, scan_blocks
+from errlens.changelog.logfile import LogFile, gc_paused, scan
 from errlens.changelog.replay import Replay, load
 from errlens.changelog.schema import LabelSchema
 from errlens.changelog.schema_verbs import SchemaVerbs
@@ -64,16 +69,8 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
         ``labels()`` then covers only the samples the log touched, and only those can be
         edited; tags, versions, diffs, history, conflicts and merges work as usual.
         """
-        from errlens.changelog.merge import read_log
-
-        header, events = read_log(path)
-        first_seen: dict[Any, Any] = {}
-        for ev in events:
-            if ev.sample_id is not None and ev.sample_id not in first_seen and \
-                    ev.old_label is not None:
-                first_seen[ev.sample_id] = ev.old_label
         store = cls.__new__(cls)
-        store.dataset = Dataset.from_log(header, first_seen)
+        store.dataset = None  # type: ignore[assignment]  # set from the log by _load
         store._setup(path, author, role)
         return store
 
@@ -117,51 +114,22 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
             self._load()
 
     def _load(self) -> None:
-        data = self._log.read()
-        if not data:
-            raise CorruptLogError(f"{self.path} is empty (0 bytes), so it is not a changelog: "
-                                  f"delete it to start a new log, or open the right file")
-        cols, block, first = Columns(data), Scan(), True
-        for block in scan_blocks(data, prev=""):
-            if block.problems:
-                raise CorruptLogError(frames.describe_problems(self.path, block.problems))
-            if first and not block.linenos:
-                raise CorruptLogError(f"{self.path} has no complete line; it is not a changelog")
-            if first:
-                self._base_schema = self._read_header(block.objs[0])
-            cols.add(block, skip_first=first)
-            first = False
+        header, cols, block = read_columns(self.path, self._log.read())
 
         def refuse(lineno: int, message: str) -> None:
             raise CorruptLogError(f"{self.path} line {lineno}: {message}")
 
-        self._state = load(cols, self._base_schema, refuse, self._check_sample)
+        if self.dataset is None:  # from_log: what the log knows of the original labels
+            self._base_schema = header_schema(self.path, header)
+            self._state = load(cols, self._base_schema, refuse)
+            self.dataset = Dataset.from_log(header, cols.first_old_labels(self._state.events))
+        else:
+            self._base_schema = header_schema(self.path, header, self.dataset)
+            self._state = load(cols, self._base_schema, refuse, self._check_sample)
         self._lines = 1 + len(cols)
         self._hash, self._offset = block.last_hash, block.consumed
         if block.torn:
             self._repair_tail(block.consumed)
-
-    def _read_header(self, obj: Any) -> LabelSchema:
-        where = f"{self.path} line 1"
-        if not isinstance(obj, dict) or obj.get("type") != "header" or obj.get("format") != FORMAT:
-            raise CorruptLogError(f"{where} is not an errlens changelog header")
-        if obj.get("schema_version") != SCHEMA_VERSION:
-            raise CorruptLogError(f"{where}: schema version {obj.get('schema_version')!r} is not "
-                                  f"supported (this errlens reads {SCHEMA_VERSION}); "
-                                  f"upgrade errlens")
-        ds = obj.get("dataset") or {}
-        if ds.get("fingerprint") != self.dataset.fingerprint:
-            from errlens.changelog.errors import DatasetMismatchError
-            raise DatasetMismatchError(
-                f"{self.path} was written for another dataset ({ds.get('n_samples')} samples, "
-                f"fingerprint {str(ds.get('fingerprint'))[:19]}...) but the labels given have "
-                f"{len(self.dataset.original)} samples (fingerprint "
-                f"{self.dataset.fingerprint[:19]}...). Open it with the same original labels "
-                f"and ids, or choose a new path for this dataset")
-        try:
-            return LabelSchema.from_json(obj.get("classes"))
-        except ChangelogError as exc:
-            raise CorruptLogError(f"{where}: {exc}") from None
 
     def _ingest(self, lines: list[Any]) -> None:
         for line in lines:
@@ -194,7 +162,7 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
         data = self._log.read(self._offset)
         result = scan(data, prev=self._hash, first_lineno=self._lines + 1)
         if result.problems:
-            raise CorruptLogError(frames.describe_problems(self.path, result.problems))
+            raise CorruptLogError(describe_problems(self.path, result.problems))
         self._ingest(result.lines)
         self._hash, self._offset = result.last_hash, self._offset + result.consumed
         if result.torn:
@@ -449,3 +417,27 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
 
 def _num(value: Any) -> Any:
     return to_plain(value)
+
+
+def header_schema(path: str, obj: Any, dataset: Dataset | None = None) -> LabelSchema:
+    """The label schema of a header line, after checking its format, version and (given a
+    dataset) fingerprint."""
+    where = f"{path} line 1"
+    if not isinstance(obj, dict) or obj.get("type") != "header" or obj.get("format") != FORMAT:
+        raise CorruptLogError(f"{where} is not an errlens changelog header")
+    if obj.get("schema_version") != SCHEMA_VERSION:
+        raise CorruptLogError(f"{where}: schema version {obj.get('schema_version')!r} is not "
+                              f"supported (this errlens reads {SCHEMA_VERSION}); "
+                              f"upgrade errlens")
+    ds = obj.get("dataset") or {}
+    if dataset is not None and ds.get("fingerprint") != dataset.fingerprint:
+        raise DatasetMismatchError(
+            f"{path} was written for another dataset ({ds.get('n_samples')} samples, "
+            f"fingerprint {str(ds.get('fingerprint'))[:19]}...) but the labels given have "
+            f"{len(dataset.original)} samples (fingerprint "
+            f"{dataset.fingerprint[:19]}...). Open it with the same original labels "
+            f"and ids, or choose a new path for this dataset")
+    try:
+        return LabelSchema.from_json(obj.get("classes"))
+    except ChangelogError as exc:
+        raise CorruptLogError(f"{where}: {exc}") from None
