@@ -29,18 +29,20 @@ from errlens.widgets._base import bundle
 MAX_ROWS = 50
 _VIEWS = ("selection", "segments", "confusion")
 _SEGMENT_TRAITS = ("features", "feature", "feature_b", "heatmap", "tree", "slices", "progress",
-                   "overall", "version", "rows", "cohort")
+                   "overall", "version", "rows", "cohort", "unavailable")
 
 
 def to_html(
     source: Any, path: str | os.PathLike[str], *, store: Any = None, max_rows: int = MAX_ROWS
 ) -> Path:
     """Write the report of an :class:`~errlens.widgets.explorer.Explorer` (its current
-    selection and discovered slices) or of an :class:`~errlens.Analysis` to ``path``.
+    selection and discovered slices), an :class:`~errlens.Analysis` or an engine's
+    :class:`~errlens.engines.LazyAnalysis` to ``path``.
 
     ``store`` (a LabelStore; default: the Explorer's) adds current labels and a changelog
     summary; ``max_rows`` caps the suspect rows and discovered slices written.
     """
+    from errlens.engines.lazy_analysis import LazyAnalysis
     from errlens.widgets.confusion_view import ConfusionView
     from errlens.widgets.explorer import Explorer
     from errlens.widgets.segments_view import SegmentsView
@@ -51,7 +53,7 @@ def to_html(
         store = store if store is not None else source.store
         snapshot = _snapshot(source.analysis, source.segments, source.confusion,
                              source.selection, store, int(max_rows))
-    elif isinstance(source, Analysis):
+    elif isinstance(source, (Analysis, LazyAnalysis)):
         views = [SegmentsView(source)]
         if source.task != "regression":
             views.append(ConfusionView(source))
@@ -62,14 +64,14 @@ def to_html(
             for view in views:
                 view.close()
     else:
-        raise TypeError(f"to_html needs an Explorer or an errlens.Analysis, got "
+        raise TypeError(f"to_html needs an Explorer, an errlens.Analysis or a LazyAnalysis, got "
                         f"{type(source).__name__}")
     out = Path(path)
     out.write_text(_page(snapshot), encoding="utf-8")
     return out
 
 
-def _snapshot(ev: Analysis, seg: Any, confusion: Any, cohort: Any, store: Any,
+def _snapshot(ev: Any, seg: Any, confusion: Any, cohort: Any, store: Any,
               max_rows: int) -> dict[str, Any]:
     """The traits the bundles draw (as the widgets hold them) plus suspects and changelog."""
     segments = {k: getattr(seg, k) for k in _SEGMENT_TRAITS}
@@ -89,10 +91,13 @@ def _snapshot(ev: Analysis, seg: Any, confusion: Any, cohort: Any, store: Any,
             "changelog": _changelog(store) if store is not None else None}
 
 
-def _suspects(ev: Analysis, store: Any, cohort: Any, max_rows: int) -> dict[str, Any]:
-    if ev.proba is None and ev.task != "regression":
+def _suspects(ev: Any, store: Any, cohort: Any, max_rows: int) -> dict[str, Any]:
+    if ev.task != "regression" and (ev.proba is None or len(ev.proba) == 0):
         return {"note": "no probabilities in this analysis: suspects need them", "rows": []}
-    method = "residual" if ev.task == "regression" else "prune_by_noise_rate"
+    # an engine's analysis ranks in the engine, where confident_learning is the exact filter
+    engine = not isinstance(ev, Analysis)
+    method = ("residual" if ev.task == "regression" else
+              "confident_learning" if engine else "prune_by_noise_rate")
     found = ev.suspects(method, cohort=cohort, top=max_rows)
     table = found.table
     current = store.labels() if store is not None else None

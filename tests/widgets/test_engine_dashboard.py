@@ -4,6 +4,8 @@ come from the engine a page at a time, and what an engine cannot do is refused w
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -286,3 +288,21 @@ def test_summary_card_counts_in_the_engine(lazy, ev):
     mine, theirs = SummaryWidget(lazy).summary, SummaryWidget(ev).summary
     assert mine == {**theirs, "proba_source": "given"}  # ev's probabilities are out of fold
     assert (mine["rows"], mine["errors"]) == (48842, 9531)
+
+
+def test_report_of_an_engine_dashboard(lazy, ev, no_proba, tmp_path):
+    from errlens.report import to_html
+
+    ex = explore(lazy)
+    ex.selection = Cohort.segment("sex", "Female")
+    text = to_html(ex, tmp_path / "scale.html", max_rows=5).read_text()
+    raw = re.search(r'id="errlens-data">(.*?)</script>', text, re.S)
+    assert raw is not None
+    data = json.loads(raw.group(1))
+    women = Cohort.segment("sex", "Female")
+    assert data["views"]["selection"]["rows"] == int(women.mask(ev).sum())
+    assert data["views"]["segments"]["unavailable"]["tree"]  # the reason, drawn in its place
+    expected = ev.suspects("confident_learning", cohort=women, top=5).table.index.tolist()
+    assert [row["id"] for row in data["suspects"]["rows"]] == expected
+    plain = to_html(no_proba, tmp_path / "plain.html").read_text()
+    assert "no probabilities in this analysis" in plain

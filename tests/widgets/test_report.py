@@ -79,7 +79,7 @@ def test_report_of_an_explorer_keeps_its_selection_and_store(ev, tmp_path):
 
 
 def test_report_refuses_other_inputs(ev, tmp_path):
-    with pytest.raises(TypeError, match=r"Explorer or an errlens\.Analysis"):
+    with pytest.raises(TypeError, match=r"Explorer, an errlens\.Analysis or a LazyAnalysis"):
         to_html(ev.frame(), tmp_path / "x.html")
     with pytest.raises(ValueError, match="max_rows"):
         to_html(ev, tmp_path / "x.html", max_rows=0)
