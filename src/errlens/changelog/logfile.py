@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import orjson
 from filelock import FileLock, Timeout
 
@@ -67,7 +68,7 @@ class Scan:
 _NO_HASH = "the line has no hash at its end: it was edited by hand or written by another program"
 _BROKEN = ("the hash chain is broken here: this line was edited, or a line just before it was "
            "deleted, inserted or moved")
-_CHUNK_BYTES = 1 << 24
+_CHUNK_BYTES = 1 << 20
 
 
 def parse_json(data: bytes | memoryview) -> Any:
@@ -94,7 +95,7 @@ def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
 
 
 def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
-                size: int = 50_000) -> Iterator[Scan]:
+                size: int = 8_000) -> Iterator[Scan]:
     """:func:`scan` in blocks of about ``size`` lines, so a caller can consume each block's
     parsed lines before the next is built (peak memory stays a fraction of the file's).
 
@@ -105,7 +106,6 @@ def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
     end = data.rfind(b"\n") + 1
     start, lineno = 0, first_lineno - 1
     prev_b = prev.encode()
-    sha, loads, suffix = hashlib.sha256, orjson.loads, HASH_SUFFIX
     while True:
         block = Scan(last_hash=prev)
         budget = _CHUNK_BYTES
@@ -115,39 +115,8 @@ def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
             if len(raws) > size - len(block.linenos) - len(block.problems):
                 raws = raws[: max(1, size - len(block.linenos) - len(block.problems))]
                 cut = start + sum(map(len, raws)) + len(raws)
-            pos = start
-            hashed_at, digests, stored = [], [], []
-            for raw in raws:
-                lineno += 1
-                stop = pos + len(raw)
-                if len(raw) < SUFFIX_LEN + 2 or raw[-SUFFIX_LEN:-66] != suffix:
-                    block.problems.append((lineno, _NO_HASH))
-                    pos = stop + 1
-                    continue
-                hashed = b"%b\n%b}" % (prev_b, raw[:-SUFFIX_LEN])
-                body = memoryview(hashed)[len(prev_b) + 1:]
-                prev_b = raw[-66:-2]
-                digests.append(sha(hashed).digest())
-                stored.append(prev_b)
-                hashed_at.append(lineno)
-                try:
-                    obj = loads(body)
-                except orjson.JSONDecodeError:
-                    try:
-                        obj = json.loads(bytes(body))
-                    except ValueError as exc:
-                        block.problems.append((lineno, f"not valid JSON ({exc})"))
-                        pos = stop + 1
-                        continue
-                block.linenos.append(lineno)
-                block.objs.append(obj)
-                block.offsets.append(pos)
-                pos = stop + 1
-            if b"".join(digests).hex().encode() != b"".join(stored):
-                block.problems += [(n, _BROKEN) for n, d, h in zip(hashed_at, digests, stored,
-                                                                   strict=True)
-                                   if d.hex().encode() != h]
-                block.problems.sort(key=lambda p: (p[0], p[1] != _BROKEN))
+            prev_b = _scan_chunk(raws, start, lineno, prev_b, block)
+            lineno += len(raws)
             start = cut
         block.last_hash = prev_b.decode("ascii", "replace")
         prev = block.last_hash
@@ -156,6 +125,52 @@ def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
             yield block
             return
         yield block
+
+
+def _scan_chunk(raws: list[bytes], start: int, lineno: int, prev_b: bytes,
+                block: Scan) -> bytes:
+    """Hash-check and parse consecutive lines (``start``: byte offset of the first, ``lineno``:
+    number of the line before it, ``prev_b``: the hash before it) into ``block``; returns the
+    last stored hash."""
+    sha, loads, suffix, least = hashlib.sha256, orjson.loads, HASH_SUFFIX, SUFFIX_LEN + 2
+    objs: list[Any] = []
+    digests, stored, hashed, failed = [], [], [], []
+    for k, raw in enumerate(raws):
+        if len(raw) < least or raw[-SUFFIX_LEN:-66] != suffix:
+            block.problems.append((lineno + k + 1, _NO_HASH))
+            continue
+        joined = b"%b\n%b}" % (prev_b, raw[:-SUFFIX_LEN])
+        body = memoryview(joined)[len(prev_b) + 1:]
+        prev_b = raw[-66:-2]
+        digests.append(sha(joined).digest())
+        stored.append(prev_b)
+        hashed.append(k)
+        try:
+            objs.append(loads(body))
+        except orjson.JSONDecodeError:
+            try:
+                objs.append(json.loads(bytes(body)))
+            except ValueError as exc:
+                block.problems.append((lineno + k + 1, f"not valid JSON ({exc})"))
+                failed.append(len(objs))
+                objs.append(None)
+    if b"".join(digests).hex().encode() != b"".join(stored):
+        block.problems += [(lineno + k + 1, _BROKEN) for k, d, h in zip(hashed, digests, stored,
+                                                                       strict=True)
+                           if d.hex().encode() != h]
+    if block.problems:
+        block.problems.sort(key=lambda p: (p[0], p[1] != _BROKEN))
+    lengths = np.fromiter(map(len, raws), np.int64, len(raws)) + 1
+    offsets = (start + np.cumsum(lengths) - lengths).tolist()
+    if failed:
+        gone = set(failed)
+        hashed = [k for i, k in enumerate(hashed) if i not in gone]
+        objs = [o for i, o in enumerate(objs) if i not in gone]
+    block.linenos += [lineno + k + 1 for k in hashed] if len(hashed) < len(raws) else \
+        list(range(lineno + 1, lineno + len(raws) + 1))
+    block.objs += objs
+    block.offsets += [offsets[k] for k in hashed] if len(hashed) < len(raws) else offsets
+    return prev_b
 
 
 @contextmanager

@@ -242,11 +242,14 @@ def _resolve(renames: dict[Any, Any], label: Any) -> Any:
 
 
 def load(cols: Columns, schema: LabelSchema, on_error: Callable[[int, str], None],
-         check_sample: Callable[[Event], None] | None = None) -> Replay:
+         check_sample: Callable[[Event], None] | None = None,
+         has_sample: Callable[[Any], bool] | None = None) -> Replay:
     """Replay the rows of ``cols`` onto ``schema``: every row before the first one a column
     check flagged at once (:meth:`Replay.bulk`), the rest one by one with the exact checks;
-    a refused row is reported as ``on_error(line number, message)`` and skipped."""
-    cols.check_state(None if check_sample is None else _has(check_sample))
+    a refused row is reported as ``on_error(line number, message)`` and skipped.
+    ``check_sample`` raises for an event on a sample outside the dataset; ``has_sample``
+    is the same test on one sample id."""
+    cols.check_state(has_sample)
     cols.check_labels(schema)
     stop = cols.first_flagged()
     state = Replay.bulk(schema, cols, stop)
@@ -259,16 +262,6 @@ def load(cols: Columns, schema: LabelSchema, on_error: Callable[[int, str], None
         except ChangelogError as exc:
             on_error(cols.linenos[row], str(exc))
     return state
-
-
-def _has(check_sample: Callable[[Event], None]) -> Callable[[Any], bool]:
-    def has(sample: Any) -> bool:
-        try:
-            check_sample(Event("x", "skip", "x", "x", "x", 1, sample_id=sample))
-        except ChangelogError:
-            return False
-        return True
-    return has
 
 
 def replay(schema: LabelSchema, events: list[Event], check: bool = True) -> Replay:

@@ -125,7 +125,8 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
             self.dataset = Dataset.from_log(header, cols.first_old_labels(self._state.events))
         else:
             self._base_schema = header_schema(self.path, header, self.dataset)
-            self._state = load(cols, self._base_schema, refuse, self._check_sample)
+            self._state = load(cols, self._base_schema, refuse, self._check_sample,
+                               self.dataset.has)
         self._lines = 1 + len(cols)
         self._hash, self._offset = block.last_hash, block.consumed
         if block.torn:

@@ -106,7 +106,7 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
         report.problems.append(Problem(lineno, message))
 
     check = None if dataset is None else _sample_check(dataset)
-    state = load(cols, schema, problem, check)
+    state = load(cols, schema, problem, check, None if dataset is None else dataset.has)
     report.n_events = len(state.events)
     report.problems.sort(key=lambda p: p.line)
     if torn:
