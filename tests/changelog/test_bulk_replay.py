@@ -18,7 +18,7 @@ from errlens.changelog import ChangelogError, CorruptLogError, LabelStore, merge
 from errlens.changelog.dataset import Dataset
 from errlens.changelog.events import canonical, event_from_dict, seal
 from errlens.changelog.logfile import scan
-from errlens.changelog.replay import Replay
+from errlens.changelog.replay import Replay, replay
 from errlens.changelog.schema import LabelSchema
 
 CLASSES = ["cat", "dog", "fox"]
@@ -91,6 +91,17 @@ def _one_by_one(path: Path) -> tuple[Replay, list[tuple[int, str]]]:
     return state, errors
 
 
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns with None for missing values (an all-missing column may come as None
+    in a small frame and as NaN in a large one)."""
+    out = frame.astype(object)
+    return out.where(out.notna(), None).reset_index(drop=True)
+
+
+def _header_schema(path: Path) -> LabelSchema:
+    return LabelSchema.from_json(json.loads(path.read_bytes().splitlines()[0])["classes"])
+
+
 def _summary(state: Replay) -> dict[str, Any]:
     return {"heads": {s: [(h.event_id, h.label) for h in hs] for s, hs in state.heads.items()},
             "order": list(state.heads), "by_id": state.by_id, "clock": state.clock,
@@ -129,6 +140,21 @@ def test_bulk_load_equals_event_by_event_replay(steps):
         store = LabelStore(LABELS, path, author="check")
         assert _summary(store._state) == _summary(reference)
         assert verify_file(path, dataset=Dataset.from_source(LABELS)).ok
+        events = store.events()
+        for sid in LABELS.index[:3]:
+            pd.testing.assert_frame_equal(
+                _plain(store.history(sid)),
+                _plain(events[events["sample_id"] == sid].reset_index(drop=True)))
+        for name, pos in reference.tags.items():
+            clock = reference.events[pos].clock or {}
+            covered = replay(_header_schema(path),
+                             [e for e in reference.events if e.oseq <= clock.get(e.origin, 0)],
+                             check=False)
+            expected = LABELS.copy().astype(object)
+            for s in covered.heads:
+                expected[s] = covered.label(s, LABELS[s])
+            assert store.labels(name).map(covered.schema.resolve).to_dict() == \
+                expected.map(covered.schema.resolve).to_dict()
 
 
 MUTATIONS = {

@@ -346,6 +346,16 @@ class EventList(Sequence[Event]):
         """Add an event after the loaded ones."""
         self._extra.append(ev)
 
+    def on_sample(self, sample: Any) -> list[int]:
+        """Positions of the events on one sample (without parsing the others)."""
+        found: list[int] = []
+        if self._columns is not None and self._n:
+            code = self._columns.samples.get(sample)
+            if code is not None:
+                codes = np.frombuffer(self._columns.sample, dtype=np.int64)[: self._n]
+                found = np.flatnonzero(codes == code).tolist()
+        return found + [self._n + k for k, e in enumerate(self._extra) if e.sample_id == sample]
+
 
 # ---------------------------------------------------------------------- column checks
 _MISSING: Any = object()

@@ -12,6 +12,7 @@ versions, row-level diffs, conflicts. Mixed into :class:`~errlens.changelog.Labe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -95,26 +96,29 @@ class ViewsMixin:
     # ---------------------------------------------------------------- events
     def events(self) -> pd.DataFrame:
         """One row per event, in file order (timestamps tz-aware UTC)."""
-        evs = self._state.events
-        version = _version_of(self._state)
+        return self._frame(range(len(self._state.events)))
+
+    def history(self, id: Any) -> pd.DataFrame:
+        """Every event on one sample, oldest first."""
+        return self._frame(self._state.events.on_sample(id))
+
+    def _frame(self, positions: Iterable[int]) -> pd.DataFrame:
+        state = self._state
+        evs = [(i, state.events[i]) for i in positions]
+        version = _version_of(state, evs)
         rows = [{"event_id": e.event_id, "seq": i + 1, "op": e.op, "sample_id": e.sample_id,
                  "old_label": e.old_label, "new_label": e.new_label, "author": e.author,
                  "role": e.role, "round": e.round, "timestamp": e.timestamp, "note": e.note,
                  "confidence": e.confidence, "time_spent": e.time_spent, "cause": e.cause,
                  "parents": list(e.parents), "refs": list(e.refs),
                  "version": version.get(e.event_id),
-                 "reverted": self._state.is_reverted(e.event_id), "origin": e.origin}
-                for i, e in enumerate(evs)]
+                 "reverted": state.is_reverted(e.event_id), "origin": e.origin}
+                for i, e in evs]
         frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
         frame["timestamp"] = parse_utc(frame["timestamp"].tolist())
         for col in ("old_label", "new_label", "sample_id", "note", "cause"):
             frame[col] = frame[col].astype(object)
         return frame
-
-    def history(self, id: Any) -> pd.DataFrame:
-        """Every event on one sample, oldest first."""
-        frame = self.events()
-        return frame[frame["sample_id"] == id].reset_index(drop=True)
 
     def versions(self) -> pd.DataFrame:
         """One row per version tag: name, who, when, note, events covered, samples changed."""
@@ -179,13 +183,14 @@ class ViewsMixin:
         return report
 
 
-def _version_of(state: Replay) -> dict[str, str]:
-    """Event id -> first version tag that includes it."""
+def _version_of(state: Replay, events: list[tuple[int, Event]]) -> dict[str, str]:
+    """Event id -> first version tag that includes it, for the given (position, event)s."""
+    tags = [(name, pos, state.events[pos].clock or {}) for name, pos in state.tags.items()]
     out: dict[str, str] = {}
-    for name, pos in state.tags.items():
-        clock = state.events[pos].clock or {}
-        for e in state.events[: pos + 1]:
-            if e.event_id not in out and (e.oseq <= clock.get(e.origin, 0) or (e.op == "tag"
-                                          and e.tag == name)):
+    for i, e in events:
+        for name, pos, clock in tags:
+            if i <= pos and (e.oseq <= clock.get(e.origin, 0) or (e.op == "tag"
+                                                                   and e.tag == name)):
                 out[e.event_id] = name
+                break
     return out

@@ -384,7 +384,8 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
         """Settle a sample's label; supersedes every current head (resolves its conflict)."""
         heads = self._state.head_ids(to_plain(id))
         refs = tuple(resolves) if resolves is not None else heads
-        on_sample = {e.event_id for e in self._state.events if e.sample_id == to_plain(id)}
+        events = self._state.events
+        on_sample = {events[i].event_id for i in events.on_sample(to_plain(id))}
         foreign = [r for r in refs if r not in on_sample]
         if foreign:
             raise ChangelogError(f"events {foreign} are not edits of sample {id!r}; nothing "
