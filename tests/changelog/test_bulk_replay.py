@@ -155,6 +155,13 @@ def test_bulk_load_equals_event_by_event_replay(steps):
                 expected[s] = covered.label(s, LABELS[s])
             assert store.labels(name).map(covered.schema.resolve).to_dict() == \
                 expected.map(covered.schema.resolve).to_dict()
+        store.relabel(LABELS.index[0], store.classes[-1])  # appended after a bulk load
+        store.tag("after")
+        store.relabel(LABELS.index[1], store.classes[0])
+        reopened = LabelStore(LABELS, path, author="check")
+        for name in reopened.versions()["version"]:
+            assert store.labels(name).equals(reopened.labels(name))
+        assert store.diff("after").equals(reopened.diff("after"))
 
 
 MUTATIONS = {

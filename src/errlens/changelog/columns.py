@@ -346,6 +346,10 @@ class EventList(Sequence[Event]):
         """Add an event after the loaded ones."""
         self._extra.append(ev)
 
+    def parts(self) -> tuple[Columns | None, int, list[Event]]:
+        """The columns, how many rows of them are loaded, and the events appended after."""
+        return self._columns, self._n, self._extra
+
     def on_sample(self, sample: Any) -> list[int]:
         """Positions of the events on one sample (without parsing the others)."""
         found: list[int] = []

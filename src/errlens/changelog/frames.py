@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from errlens.changelog.errors import ChangelogError
@@ -70,9 +71,18 @@ class ViewsMixin:
                                  f"'{ORIGINAL}', '{CURRENT}'")
         tag = self._state.events[self._state.tags[version]]
         clock = tag.clock or {}
-        base = self._base_schema
-        covered = [e for e in self._state.events if e.oseq <= clock.get(e.origin, 0)]
-        return replay(base, covered, check=False)
+        cols, n, extra = self._state.events.parts()
+        if cols is None:
+            return replay(self._base_schema, [e for e in extra
+                                              if e.oseq <= clock.get(e.origin, 0)], check=False)
+        limit = np.array([clock.get(name, 0) for name in cols.origins] + [0], dtype=np.int64)
+        origin = np.frombuffer(cols.origin, dtype=np.int64)[:n]
+        mask = np.frombuffer(cols.oseq, dtype=np.int64)[:n] <= limit[origin]
+        state = Replay.bulk(self._base_schema, cols, n, mask)
+        for e in extra:
+            if e.oseq <= clock.get(e.origin, 0):
+                state.apply(e, check=False)
+        return state
 
     def labels(self, version: str | None = None) -> pd.Series:
         """Labels at a version (a tag name, 'original' or None for the current labels).

@@ -156,22 +156,26 @@ class Replay:
         return ev
 
     @classmethod
-    def bulk(cls, schema: LabelSchema, cols: Columns, stop: int) -> Replay:
+    def bulk(cls, schema: LabelSchema, cols: Columns, stop: int,
+             mask: np.ndarray | None = None) -> Replay:
         """The state after applying rows ``[0, stop)`` of ``cols`` (rows that passed every
-        check) one by one, computed on whole columns."""
+        check) one by one, computed on whole columns; ``mask`` keeps only some of those rows
+        (e.g. the events a version covers)."""
         state = cls(schema.copy(), EventList(cols, stop))
+        keep = np.ones(stop, dtype=bool) if mask is None else mask[:stop]
         by_id = cols.by_id
-        state.by_id = by_id if stop == len(cols) else {
-            e: i for e, i in by_id.items() if i < stop}
-        origin = np.frombuffer(cols.origin, dtype=np.int64)[:stop]
+        state.by_id = by_id if stop == len(cols) and mask is None else {
+            e: i for e, i in by_id.items() if i < stop and keep[i]}
+        rows = np.flatnonzero(keep)
+        origin = np.frombuffer(cols.origin, dtype=np.int64)[rows]
         names = list(cols.origins)
-        if stop:
+        if len(rows):
             codes, first = np.unique(origin, return_index=True)
             _, last_rev = np.unique(origin[::-1], return_index=True)
             oseq = cols.oseq
             for k in np.argsort(first).tolist():
-                state.clock[names[codes[k]]] = oseq[stop - 1 - int(last_rev[k])]
-        special = [(i, ev) for i, ev in sorted(cols.exact.items()) if i < stop]
+                state.clock[names[codes[k]]] = oseq[int(rows[len(rows) - 1 - last_rev[k]])]
+        special = [(i, ev) for i, ev in sorted(cols.exact.items()) if i < stop and keep[i]]
         renames: list[tuple[int, dict[Any, Any], list[dict[Any, Any]]]] = []
         for i, ev in special:
             if ev.op == "revert":
@@ -183,7 +187,7 @@ class Replay:
                 mapping = state.schema.apply(ev.change)
                 for _, _, later in renames:
                     later.append(mapping)
-        state.heads = _bulk_heads(cols, stop, state.schema, renames)
+        state.heads = _bulk_heads(cols, stop, keep, state.schema, renames)
         return state
 
     def covers(self, clock: dict[str, int], ev: Event) -> bool:
@@ -196,7 +200,7 @@ def _key(label: Any) -> tuple[str, Any]:
     return (type(label).__name__, label)
 
 
-def _bulk_heads(cols: Columns, stop: int, schema: LabelSchema,
+def _bulk_heads(cols: Columns, stop: int, keep: np.ndarray, schema: LabelSchema,
                 segments: list[tuple[int, dict[Any, Any], list[dict[Any, Any]]]],
                 ) -> dict[Any, list[Head]]:
     """Heads per sample: label rows that no later label row on the same sample names as a
@@ -206,7 +210,7 @@ def _bulk_heads(cols: Columns, stop: int, schema: LabelSchema,
     sample = np.frombuffer(cols.sample, dtype=np.int64)[:stop]
     counts = np.frombuffer(cols.n_parents, dtype=np.int64)[:stop]
     parent = np.frombuffer(cols.parent_rows, dtype=np.int64)[: int(counts.sum())]
-    is_label = label >= 0
+    is_label = (label >= 0) & keep
     child = np.repeat(np.arange(stop), counts)
     keep = is_label[child] & is_label[parent] & (sample[parent] == sample[child])
     superseded = np.zeros(stop, dtype=bool)
