@@ -31,7 +31,7 @@ def lazy(frame) -> LazyAnalysis:
 
 
 def test_exact_percentiles_give_the_in_memory_definition_and_tables(lazy, adult_ev):
-    # percentile_approx is exact while accuracy (default 1,000,000) exceeds the rows
+    # percentile_approx is exact while accuracy (default 100,000) exceeds the rows
     assert lazy.definition == [adult_ev.segments.definition[adult_ev.segments.index(f)]
                                for f in FEATURES]
     pd.testing.assert_frame_equal(lazy.slices(), adult_ev.slices(FEATURES))
