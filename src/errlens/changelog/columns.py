@@ -44,7 +44,7 @@ _LABEL_OPS = np.array([op in ("set", "confirm", "adjudicate", "revert") for op i
 _SAMPLE_OPS = np.array([op in ("set", "confirm", "skip", "adjudicate", "comment") for op in OPS])
 _NEEDS_LABEL = np.array([op in ("set", "adjudicate") for op in OPS])
 #: Operations checked event by event at load (rare, and with op-specific rules).
-_EXACT = frozenset({"comment", "revert", "tag", "schema"})
+_EXACT_CODES = np.array([op in ("comment", "revert", "tag", "schema") for op in OPS])
 _LABEL_TYPES = {type(None), str, int, bool, float}
 _NUMBER_TYPES = {type(None), int, float}
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
@@ -134,15 +134,19 @@ class Columns:
         mark(_bad_labels(news))
         mark(_bad_labels(col("old_label")))
         samples = col("sample_id")
-        op_codes = np.array([OP_CODE.get(o, 0) if type(o) is str else 0 for o in ops],
-                            dtype=np.int8)
-        sample_ok = np.array([type(s) is str or type(s) is int for s in samples], dtype=bool)
+        op_codes = _op_codes(ops)
+        sample_types = set(map(type, samples))
+        if sample_types <= {str, int}:
+            sample_ok = np.ones(len(samples), dtype=bool)
+        else:
+            sample_ok = np.array([type(s) is str or type(s) is int for s in samples], dtype=bool)
+            if not sample_types <= {str, int, type(None)}:
+                mark(i for i, s in enumerate(samples) if not (s is None or sample_ok[i]))
         mark(np.flatnonzero(_SAMPLE_OPS[op_codes] & ~sample_ok).tolist())
-        mark(i for i, s in enumerate(samples) if not (s is None or sample_ok[i]))
-        no_label = np.array([v is None for v in news], dtype=bool)
-        mark(np.flatnonzero(_NEEDS_LABEL[op_codes] & no_label).tolist())
-        for i, op in enumerate(ops):
-            if type(op) is str and op in _EXACT and base + i not in flag:
+        label_codes = _codes(news, self.labels)
+        mark(np.flatnonzero(_NEEDS_LABEL[op_codes] & (label_codes < 0)).tolist())
+        for i in np.flatnonzero(_EXACT_CODES[op_codes]).tolist():
+            if base + i not in flag:
                 try:
                     self.exact[base + i] = event_from_dict(dict(objs[i]))
                 except ValueError:
@@ -153,7 +157,7 @@ class Columns:
         self.offsets.extend(block.offsets[first:])
         self.op.extend(op_codes.tolist())
         self.sample.extend(np.where(sample_ok, _codes(samples, self.samples), -1).tolist())
-        self.label.extend(_codes(news, self.labels).tolist())
+        self.label.extend(label_codes.tolist())
         self.origin.extend(_codes(origins, self.origins).tolist())
         self.oseq.extend([v if type(v) is int and v < 1 << 62 else 0 for v in oseqs])
 
@@ -383,6 +387,14 @@ def _transpose(objs: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], set[st
     return {name: column.tolist() for name, column in out.items()}, partial
 
 
+def _op_codes(ops: list[Any]) -> np.ndarray:
+    """Operation codes (0 for what is not an operation name: the op check flags those)."""
+    try:
+        return np.fromiter(map(OP_CODE.get, ops, repeat(0)), np.int8, len(ops))
+    except TypeError:  # an unhashable op
+        return np.array([OP_CODE.get(o, 0) if type(o) is str else 0 for o in ops], np.int8)
+
+
 def _unique(values: list[Any]) -> set[Any]:
     try:
         return set(values)
@@ -467,10 +479,13 @@ def _bad_times(values: list[Any]) -> list[int]:
     """Rows whose timestamp is not valid ISO 8601 UTC text: the usual
     ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` form is checked on the whole column at once, any other
     form one by one."""
-    fixed = [i for i, v in enumerate(values) if type(v) is str and len(v) == 27]
+    if set(map(type, values)) <= {str} and set(map(len, values)) <= {27}:
+        fixed = list(range(len(values)))
+    else:
+        fixed = [i for i, v in enumerate(values) if type(v) is str and len(v) == 27]
     bad: list[int] = []
     if fixed:
-        text = "".join(values[i] for i in fixed)
+        text = "".join(values if len(fixed) == len(values) else [values[i] for i in fixed])
         raw = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
         ok = np.zeros(len(fixed), dtype=bool)
         if len(raw) == 27 * len(fixed):
