@@ -23,8 +23,23 @@ from itertools import chain, repeat
 from typing import Any, overload
 
 import numpy as np
-import pandas as pd
 
+from errlens.changelog.column_checks import (
+    MISSING,
+    OP_CODE,
+    bad_count,
+    bad_id_lists,
+    bad_labels,
+    bad_number,
+    bad_text,
+    bad_times,
+    operation_codes,
+    outside,
+    transpose,
+    typed,
+    unique,
+    value_codes,
+)
 from errlens.changelog.errors import CorruptLogError
 from errlens.changelog.events import (
     _ALLOWED,
@@ -33,21 +48,16 @@ from errlens.changelog.events import (
     SCHEMA_VERSION,
     SUFFIX_LEN,
     Event,
-    _is_time,
     event_from_dict,
 )
 from errlens.changelog.logfile import Scan, parse_json, scan_blocks
 from errlens.changelog.schema import LabelSchema
 
-OP_CODE = {op: i for i, op in enumerate(OPS)}
 _LABEL_OPS = np.array([op in ("set", "confirm", "adjudicate", "revert") for op in OPS])
 _SAMPLE_OPS = np.array([op in ("set", "confirm", "skip", "adjudicate", "comment") for op in OPS])
 _NEEDS_LABEL = np.array([op in ("set", "adjudicate") for op in OPS])
 #: Operations checked event by event at load (rare, and with op-specific rules).
 _EXACT_CODES = np.array([op in ("comment", "revert", "tag", "schema") for op in OPS])
-_LABEL_TYPES = {type(None), str, int, bool, float}
-_NUMBER_TYPES = {type(None), int, float}
-_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 
 
 class Columns:
@@ -91,50 +101,50 @@ class Columns:
         if not keys <= _ALLOWED:
             flag.update(base + i for i, o in enumerate(objs) if not o.keys() <= _ALLOWED)
 
-        table, partial = _transpose(objs)
+        table, partial = transpose(objs)
 
         def col(name: str, default: Any = None) -> list[Any]:
             values = table.get(name)
             if values is None:
                 return [default] * len(objs)
             if name in partial:
-                values = [default if v is _MISSING else v for v in values]
+                values = [default if v is MISSING else v for v in values]
             return values
 
         def mark(rows: Iterable[int]) -> None:
             flag.update(base + i for i in rows)
 
         ops = col("op")
-        mark(_outside(ops, OP_CODE))
-        mark(_outside(col("type", "event"), {"event"}))
-        mark(_outside(col("schema_version", SCHEMA_VERSION), {SCHEMA_VERSION}))
-        mark(_outside(col("role", "annotator"), set(ROLES)))
+        mark(outside(ops, OP_CODE))
+        mark(outside(col("type", "event"), {"event"}))
+        mark(outside(col("schema_version", SCHEMA_VERSION), {SCHEMA_VERSION}))
+        mark(outside(col("role", "annotator"), set(ROLES)))
         origins = col("origin")
-        mark(_bad_text(origins, 1))
-        mark(_bad_text(col("label_field", "label"), 0))
+        mark(bad_text(origins, 1))
+        mark(bad_text(col("label_field", "label"), 0))
         ids = col("event_id")
-        mark(_bad_text(ids, 1, 64))
+        mark(bad_text(ids, 1, 64))
         authors = col("author")
-        mark(_bad_text(authors, 1))
-        blank = {a for a in _unique(authors) if type(a) is str and not a.strip()}
+        mark(bad_text(authors, 1))
+        blank = {a for a in unique(authors) if type(a) is str and not a.strip()}
         if blank:
             mark(i for i, a in enumerate(authors) if a in blank)
-        mark(_bad_count(col("round", 1)))
+        mark(bad_count(col("round", 1)))
         oseqs = col("oseq")
-        mark(_bad_count(oseqs))
-        mark(_bad_times(col("timestamp")))
-        mark(_typed(col("note"), {type(None), str}))
-        mark(_typed(col("cause"), {type(None), dict}))
-        mark(_bad_number(col("confidence"), 1.0))
-        mark(_bad_number(col("time_spent"), math.inf))
+        mark(bad_count(oseqs))
+        mark(bad_times(col("timestamp")))
+        mark(typed(col("note"), {type(None), str}))
+        mark(typed(col("cause"), {type(None), dict}))
+        mark(bad_number(col("confidence"), 1.0))
+        mark(bad_number(col("time_spent"), math.inf))
         parents, refs = col("parents", []), col("refs", [])
-        mark(_bad_id_lists(parents))
-        mark(_bad_id_lists(refs))
+        mark(bad_id_lists(parents))
+        mark(bad_id_lists(refs))
         news = col("new_label")
-        mark(_bad_labels(news))
-        mark(_bad_labels(col("old_label")))
+        mark(bad_labels(news))
+        mark(bad_labels(col("old_label")))
         samples = col("sample_id")
-        op_codes = _op_codes(ops)
+        op_codes = operation_codes(ops)
         sample_types = set(map(type, samples))
         if sample_types <= {str, int}:
             sample_ok = np.ones(len(samples), dtype=bool)
@@ -143,7 +153,7 @@ class Columns:
             if not sample_types <= {str, int, type(None)}:
                 mark(i for i, s in enumerate(samples) if not (s is None or sample_ok[i]))
         mark(np.flatnonzero(_SAMPLE_OPS[op_codes] & ~sample_ok).tolist())
-        label_codes = _codes(news, self.labels)
+        label_codes = value_codes(news, self.labels)
         mark(np.flatnonzero(_NEEDS_LABEL[op_codes] & (label_codes < 0)).tolist())
         for i in np.flatnonzero(_EXACT_CODES[op_codes]).tolist():
             if base + i not in flag:
@@ -156,9 +166,9 @@ class Columns:
         self.linenos.extend(block.linenos[first:])
         self.offsets.extend(block.offsets[first:])
         self.op.extend(op_codes.tolist())
-        self.sample.extend(np.where(sample_ok, _codes(samples, self.samples), -1).tolist())
+        self.sample.extend(np.where(sample_ok, value_codes(samples, self.samples), -1).tolist())
         self.label.extend(label_codes.tolist())
-        self.origin.extend(_codes(origins, self.origins).tolist())
+        self.origin.extend(value_codes(origins, self.origins).tolist())
         self.oseq.extend([v if type(v) is int and v < 1 << 62 else 0 for v in oseqs])
 
     def _link(self, ids: list[Any], parents: list[Any], refs: list[Any], base: int) -> None:
@@ -363,159 +373,3 @@ class EventList(Sequence[Event]):
                 codes = np.frombuffer(self._columns.sample, dtype=np.int64)[: self._n]
                 found = np.flatnonzero(codes == code).tolist()
         return found + [self._n + k for k, e in enumerate(self._extra) if e.sample_id == sample]
-
-
-# ---------------------------------------------------------------------- column checks
-_MISSING: Any = object()
-
-
-def _transpose(objs: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], set[str]]:
-    """Column lists of a list of dicts, and the names some dicts lack (``_MISSING`` there):
-    rows with the same keys are transposed together with C-level calls instead of one
-    lookup per field."""
-    keys = np.fromiter(map(tuple, objs), dtype=object, count=len(objs))
-    values = list(map(tuple, map(dict.values, objs)))
-    code, uniques = pd.factorize(keys)
-    names = {name for k in uniques for name in k}
-    partial = {name for name in names if not all(name in k for k in uniques)}
-    out = {name: np.full(len(objs), _MISSING, dtype=object) for name in names}
-    for g, key in enumerate(uniques):
-        rows = np.flatnonzero(code == g) if len(uniques) > 1 else np.arange(len(objs))
-        group = [values[i] for i in rows.tolist()]
-        for name, column in zip(key, zip(*group, strict=True), strict=True):
-            out[name][rows] = column
-    return {name: column.tolist() for name, column in out.items()}, partial
-
-
-def _op_codes(ops: list[Any]) -> np.ndarray:
-    """Operation codes (0 for what is not an operation name: the op check flags those)."""
-    try:
-        return np.fromiter(map(OP_CODE.get, ops, repeat(0)), np.int8, len(ops))
-    except TypeError:  # an unhashable op
-        return np.array([OP_CODE.get(o, 0) if type(o) is str else 0 for o in ops], np.int8)
-
-
-def _unique(values: list[Any]) -> set[Any]:
-    try:
-        return set(values)
-    except TypeError:
-        return {v for v in values if type(v) is str}
-
-
-def _codes(values: list[Any], table: dict[Any, int]) -> np.ndarray:
-    """Codes of ``values`` in ``table`` (new values added; -1 for None and for values that
-    cannot be codes, which the column checks flag)."""
-    try:
-        codes, uniques = pd.factorize(np.fromiter(values, dtype=object, count=len(values)))
-    except TypeError:  # unhashable values: the column checks flag their rows
-        return np.array([table.setdefault(v, len(table)) if type(v) in _LABEL_TYPES
-                         and v is not None else -1 for v in values], dtype=np.int64)
-    mapping = np.array([table.setdefault(u, len(table)) if type(u) in _LABEL_TYPES else -1
-                        for u in uniques.tolist()] + [-1], dtype=np.int64)
-    return mapping[codes]
-
-
-def _outside(values: list[Any], allowed: Any) -> list[int]:
-    try:
-        if set(values) <= set(allowed):
-            return []
-    except TypeError:
-        pass
-    return [i for i, v in enumerate(values) if not _member(v, allowed)]
-
-
-def _member(value: Any, allowed: Any) -> bool:
-    try:
-        return value in allowed
-    except TypeError:
-        return False
-
-
-def _bad_text(values: list[Any], low: int, high: int | None = None) -> list[int]:
-    if set(map(type, values)) <= {str}:
-        lengths = list(map(len, values))
-        if not lengths or (min(lengths) >= low and (high is None or max(lengths) <= high)):
-            return []
-    return [i for i, v in enumerate(values) if type(v) is not str or len(v) < low
-            or (high is not None and len(v) > high)]
-
-
-def _bad_count(values: list[Any]) -> list[int]:
-    if set(map(type, values)) <= {int} and (not values or min(values) >= 1):
-        return []
-    return [i for i, v in enumerate(values) if type(v) is not int or v < 1]
-
-
-def _typed(values: list[Any], types: set[type]) -> list[int]:
-    if set(map(type, values)) <= types:
-        return []
-    return [i for i, v in enumerate(values) if type(v) not in types]
-
-
-def _bad_number(values: list[Any], high: float) -> list[int]:
-    if set(map(type, values)) <= {type(None)}:
-        return []
-    return [i for i, v in enumerate(values)
-            if v is not None and (type(v) not in _NUMBER_TYPES or not 0 <= v <= high)]
-
-
-def _bad_labels(values: list[Any]) -> list[int]:
-    types = set(map(type, values))
-    if types <= _LABEL_TYPES - {float}:
-        return []
-    return [i for i, v in enumerate(values) if type(v) not in _LABEL_TYPES
-            or (type(v) is float and not math.isfinite(v))]
-
-
-def _bad_id_lists(values: list[Any]) -> list[int]:
-    if set(map(type, values)) <= {list} and \
-            set(map(type, chain.from_iterable(values))) <= {str}:
-        return []
-    return [i for i, v in enumerate(values) if type(v) is not list
-            or not all(type(p) is str for p in v)]
-
-
-def _bad_times(values: list[Any]) -> list[int]:
-    """Rows whose timestamp is not valid ISO 8601 UTC text: the usual
-    ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` form is checked on the whole column at once, any other
-    form one by one."""
-    if set(map(type, values)) <= {str} and set(map(len, values)) <= {27}:
-        fixed = list(range(len(values)))
-    else:
-        fixed = [i for i, v in enumerate(values) if type(v) is str and len(v) == 27]
-    bad: list[int] = []
-    if fixed:
-        text = "".join(values if len(fixed) == len(values) else [values[i] for i in fixed])
-        raw = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
-        ok = np.zeros(len(fixed), dtype=bool)
-        if len(raw) == 27 * len(fixed):
-            ok = _fixed_time_ok(raw.reshape(-1, 27))
-        bad = [fixed[k] for k in np.flatnonzero(~ok).tolist() if not _is_time(values[fixed[k]])]
-    if len(fixed) < len(values):
-        lookup = set(fixed)
-        bad += [i for i, v in enumerate(values) if i not in lookup and not _is_time(v)]
-    return bad
-
-
-def _fixed_time_ok(t: np.ndarray) -> np.ndarray:
-    digit = (t >= 48) & (t <= 57)
-    places = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, *range(20, 26)]
-    ok = digit[:, places].all(axis=1)
-    for pos, char in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."),
-                      (26, "Z")):
-        ok &= t[:, pos] == ord(char)
-    d = t.astype(np.int64) - 48
-
-    def num(a: int, b: int) -> np.ndarray:
-        out = np.zeros(len(t), dtype=np.int64)
-        for k in range(a, b):
-            out = out * 10 + d[:, k]
-        return out
-
-    year, month, day = num(0, 4), num(5, 7), num(8, 10)
-    month_ok = (month >= 1) & (month <= 12)
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    days = _DAYS[np.clip(month - 1, 0, 11)] + ((month == 2) & leap)
-    ok &= (year >= 1) & month_ok & (day >= 1) & (day <= days)
-    ok &= (num(11, 13) < 24) & (num(14, 16) < 60) & (num(17, 19) < 60)
-    return ok
