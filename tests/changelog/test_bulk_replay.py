@@ -162,6 +162,11 @@ def test_bulk_load_equals_event_by_event_replay(steps):
         for name in reopened.versions()["version"]:
             assert store.labels(name).equals(reopened.labels(name))
         assert store.diff("after").equals(reopened.diff("after"))
+        undoable = [e.event_id for e in reference.events if e.author == "ana" and e.op in (
+            "set", "confirm", "skip", "adjudicate", "comment")
+            and not reference.is_reverted(e.event_id)]
+        if undoable:  # undo in a bulk-loaded store finds the author's last event
+            assert LabelStore(LABELS, path, author="ana").undo().refs == (undoable[-1],)
 
 
 MUTATIONS = {

@@ -73,12 +73,14 @@ class Columns:
         self.sample = array("q")
         self.label = array("q")
         self.origin = array("q")
+        self.author = array("q")
         self.oseq = array("q")
         self.n_parents = array("q")
         self.parent_rows = array("q")
         self.samples: dict[Any, int] = {}
         self.labels: dict[Any, int] = {}
         self.origins: dict[Any, int] = {}
+        self.authors: dict[Any, int] = {}
         self.exact: dict[int, Event] = {}
         self.flagged: set[int] = set()
         self._label_types: set[type] = set()
@@ -169,6 +171,7 @@ class Columns:
         self.sample.extend(np.where(sample_ok, value_codes(samples, self.samples), -1).tolist())
         self.label.extend(label_codes.tolist())
         self.origin.extend(value_codes(origins, self.origins).tolist())
+        self.author.extend(value_codes(authors, self.authors).tolist())
         self.oseq.extend([v if type(v) is int and v < 1 << 62 else 0 for v in oseqs])
 
     def _link(self, ids: list[Any], parents: list[Any], refs: list[Any], base: int) -> None:
@@ -363,6 +366,16 @@ class EventList(Sequence[Event]):
     def parts(self) -> tuple[Columns | None, int, list[Event]]:
         """The columns, how many rows of them are loaded, and the events appended after."""
         return self._columns, self._n, self._extra
+
+    def by_author(self, author: str) -> list[int]:
+        """Positions of the events written by one author (without parsing the others)."""
+        found: list[int] = []
+        if self._columns is not None and self._n:
+            code = self._columns.authors.get(author)
+            if code is not None:
+                codes = np.frombuffer(self._columns.author, dtype=np.int64)[: self._n]
+                found = np.flatnonzero(codes == code).tolist()
+        return found + [self._n + k for k, e in enumerate(self._extra) if e.author == author]
 
     def on_sample(self, sample: Any) -> list[int]:
         """Positions of the events on one sample (without parsing the others)."""

@@ -318,9 +318,9 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
         return self._state.label(sample, self.dataset.label(sample))
 
     def _last_undoable(self, author: str, sample: Any = None) -> str:
-        for ev in reversed(self._state.events):
-            if (ev.author == author and ev.op in ("set", "confirm", "skip", "adjudicate",
-                                                   "comment")
+        events = self._state.events
+        for ev in map(events.__getitem__, reversed(events.by_author(author))):
+            if (ev.op in ("set", "confirm", "skip", "adjudicate", "comment")
                     and (sample is None or ev.sample_id == sample)
                     and not self._state.is_reverted(ev.event_id)):
                 return ev.event_id
