@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import fields
 from itertools import chain, repeat
 from typing import Any, overload
 
@@ -288,6 +289,16 @@ class Columns:
         return min(self.flagged, default=len(self))
 
     # ------------------------------------------------------------------ events
+    def record(self, row: int) -> dict[str, Any]:
+        """The parsed fields of one row (checked at load; missing fields absent)."""
+        cached = self.exact.get(row)
+        if cached is not None:
+            return {f.name: getattr(cached, f.name) for f in fields(cached)}
+        start = self.offsets[row]
+        end = self.data.index(b"\n", start)
+        out: dict[str, Any] = parse_json(self.data[start:end - SUFFIX_LEN] + b"}")
+        return out
+
     def event(self, row: int) -> Event:
         """The full, validated event of one row (parsed again from the file bytes)."""
         cached = self.exact.get(row)

@@ -13,13 +13,14 @@ versions, row-level diffs, conflicts. Mixed into :class:`~errlens.changelog.Labe
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from errlens.changelog.errors import ChangelogError
-from errlens.changelog.events import Event
+from errlens.changelog.events import OPS, Event
 from errlens.changelog.replay import Replay, replay
 from errlens.changelog.schema import LabelSchema
 from errlens.changelog.timeutil import parse_utc
@@ -108,23 +109,50 @@ class ViewsMixin:
         """One row per event, in file order (timestamps tz-aware UTC)."""
         return self._frame(range(len(self._state.events)))
 
+    def event_ops(self) -> pd.DataFrame:
+        """``sample_id`` and ``op`` of every event in file order, read from the compact
+        columns without parsing any event: cheap at a million events (``events()`` is not).
+
+        >>> # store.event_ops().groupby("sample_id")["op"].agg(["size", "last"])
+        """
+        cols, n, extra = self._state.events.parts()
+        samples: list[Any] = []
+        ops: list[Any] = []
+        if cols is not None and n:
+            code = np.frombuffer(cols.sample, dtype=np.int64)[:n]
+            values = np.array([*cols.samples, None], dtype=object)
+            samples = values[np.where(code >= 0, code, len(values) - 1)].tolist()
+            ops = np.array(OPS, dtype=object)[np.frombuffer(cols.op, dtype=np.int8)[:n]].tolist()
+        frame = pd.DataFrame({"sample_id": samples + [e.sample_id for e in extra],
+                              "op": ops + [e.op for e in extra]}, dtype=object)
+        return frame
+
     def history(self, id: Any) -> pd.DataFrame:
         """Every event on one sample, oldest first."""
         return self._frame(self._state.events.on_sample(id))
 
     def _frame(self, positions: Iterable[int]) -> pd.DataFrame:
         state = self._state
-        evs = [(i, state.events[i]) for i in positions]
-        version = _version_of(state, evs)
-        rows = [{"event_id": e.event_id, "seq": i + 1, "op": e.op, "sample_id": e.sample_id,
-                 "old_label": e.old_label, "new_label": e.new_label, "author": e.author,
-                 "role": e.role, "round": e.round, "timestamp": e.timestamp, "note": e.note,
-                 "confidence": e.confidence, "time_spent": e.time_spent, "cause": e.cause,
-                 "parents": list(e.parents), "refs": list(e.refs),
-                 "version": version.get(e.event_id),
-                 "reverted": state.is_reverted(e.event_id), "origin": e.origin}
-                for i, e in evs]
-        frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
+        cols, n, extra = state.events.parts()
+        pos = list(positions)
+        names = ("event_id", "op", "sample_id", "old_label", "new_label", "author", "role",
+                 "round", "timestamp", "note", "confidence", "time_spent", "cause", "parents",
+                 "refs", "origin")
+        data: dict[str, list[Any]] = {name: [] for name in (*names, "version")}
+        for start in range(0, len(pos), 8192):  # records of one chunk at a time: less memory
+            part = pos[start:start + 8192]
+            recs = [cols.record(i) if cols is not None and i < n else _record(extra[i - n])
+                    for i in part]
+            for name in names:
+                default = _DEFAULTS.get(name)
+                data[name] += [r.get(name, default) for r in recs]
+            version = _version_of(state, list(zip(part, recs, strict=True)))
+            data["version"] += [version.get(r["event_id"]) for r in recs]
+        data["seq"] = [i + 1 for i in pos]
+        data["parents"] = [list(p) for p in data["parents"]]
+        data["refs"] = [list(p) for p in data["refs"]]
+        data["reverted"] = [state.is_reverted(e) for e in data["event_id"]]
+        frame = pd.DataFrame(data, columns=EVENT_COLUMNS)
         frame["timestamp"] = parse_utc(frame["timestamp"].tolist())
         for col in ("old_label", "new_label", "sample_id", "note", "cause"):
             frame[col] = frame[col].astype(object)
@@ -193,14 +221,21 @@ class ViewsMixin:
         return report
 
 
-def _version_of(state: Replay, events: list[tuple[int, Event]]) -> dict[str, str]:
-    """Event id -> first version tag that includes it, for the given (position, event)s."""
+_DEFAULTS: dict[str, Any] = {"role": "annotator", "round": 1, "parents": (), "refs": ()}
+
+
+def _record(ev: Event) -> dict[str, Any]:
+    return {f.name: getattr(ev, f.name) for f in fields(ev)}
+
+
+def _version_of(state: Replay, events: list[tuple[int, dict[str, Any]]]) -> dict[str, str]:
+    """Event id -> first version tag that includes it, for the given (position, record)s."""
     tags = [(name, pos, state.events[pos].clock or {}) for name, pos in state.tags.items()]
     out: dict[str, str] = {}
     for i, e in events:
         for name, pos, clock in tags:
-            if i <= pos and (e.oseq <= clock.get(e.origin, 0) or (e.op == "tag"
-                                                                   and e.tag == name)):
-                out[e.event_id] = name
+            if i <= pos and (e["oseq"] <= clock.get(e["origin"], 0) or (
+                    e["op"] == "tag" and e.get("tag") == name)):
+                out[e["event_id"]] = name
                 break
     return out
