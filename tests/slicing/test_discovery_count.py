@@ -23,14 +23,19 @@ def reference(codes, errors, cards, features):
 
 
 @pytest.mark.parametrize(
-    ("distinct", "binary", "path"),
-    [(False, True, "merged"), (True, True, "folded"), (True, False, "weighted")],
+    ("cards", "binary", "path"),
+    [
+        ([3, 4, 2, 2], True, "merged"),  # repeated rows ranked through a dense table
+        ([3, 4000, 500, 2], True, "merged"),  # ... through a sort: keys up to 12M, 5k rows
+        ([3, 40, 50, 2], True, "folded"),
+        ([3, 40, 50, 2], False, "weighted"),
+    ],
 )
-def test_counts_match_group_by_on_every_path(distinct, binary, path):
+def test_counts_match_group_by_on_every_path(cards, binary, path):
     rng = np.random.default_rng(7)
     n = 5_000
-    cards = [3, 40, 50, 2] if distinct else [3, 4, 2, 2]
-    codes = rng.integers(0, cards, size=(n, 4))
+    used = [min(c, 4) for c in cards] if path == "merged" else cards  # few codes repeat rows
+    codes = rng.integers(0, used, size=(n, 4)) * (np.array(cards) // np.array(used))
     errors = rng.random(n) < 0.3
     errors = errors.astype(float) if binary else errors * rng.gamma(2.0, size=n)
     counter = Counter(codes, errors, cards)

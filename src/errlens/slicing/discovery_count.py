@@ -136,15 +136,33 @@ def _merge_identical(
             key, bound = np.searchsorted(distinct, key), len(distinct)
         key = key * card + col
         bound *= card
+    inverse, n_distinct = _rank(key, bound)
+    if inverse is None:
+        return None
+    first = np.empty(n_distinct, dtype=np.intp)
+    first[inverse] = np.arange(len(key))  # any row of a group represents it
+    counts = np.bincount(inverse, minlength=n_distinct).astype(np.float64)
+    sums = np.bincount(inverse, weights=errors, minlength=n_distinct)
+    return [c[first] for c in cols], counts, sums
+
+
+def _rank(key: np.ndarray, bound: int) -> tuple[np.ndarray | None, int]:
+    """Rank of each key among the distinct keys (ascending), unless there are more than half as
+    many distinct keys as rows (then None). Keys below a small ``bound`` are ranked through a
+    dense table (a bincount and a cumulative sum: 10M rows in ~0.3 s, where a sort and a
+    ``searchsorted`` of every row took ~5 s); others by sorting."""
+    if bound <= max(2 * len(key), 1 << 20):
+        present = np.bincount(key, minlength=bound) > 0
+        n_distinct = int(np.count_nonzero(present))
+        if 2 * n_distinct > len(key):
+            return None, n_distinct
+        lookup = np.cumsum(present, dtype=np.intp)
+        lookup -= 1
+        return lookup[key], n_distinct
     distinct = _distinct(key)
     if 2 * len(distinct) > len(key):
-        return None
-    inverse = np.searchsorted(distinct, key)
-    first = np.empty(len(distinct), dtype=np.intp)
-    first[inverse] = np.arange(len(key))  # any row of a group represents it
-    counts = np.bincount(inverse, minlength=len(distinct)).astype(np.float64)
-    sums = np.bincount(inverse, weights=errors, minlength=len(distinct))
-    return [c[first] for c in cols], counts, sums
+        return None, len(distinct)
+    return np.searchsorted(distinct, key), len(distinct)
 
 
 def _distinct(key: np.ndarray) -> np.ndarray:
