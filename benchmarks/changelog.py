@@ -5,7 +5,7 @@ ours), SQLite (stdlib, ``synchronous=FULL``, one commit per edit), and over the 
 floors of any reader of the format: a ``json.loads`` loop, an ``orjson.loads`` loop, and the
 hash chain alone (one SHA-256 per line, as the format requires).
 
-    .venv/bin/python benchmarks/changelog.py          # 1M events (best of 2), 2,000 appends, 60 kills
+    .venv/bin/python benchmarks/changelog.py          # 1M events (best of 2), 2,000 appends
     .venv/bin/python benchmarks/changelog.py --quick  # 100k events, 300 appends, 15 kills
 """
 
