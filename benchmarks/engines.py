@@ -35,6 +35,7 @@ DATA = Path(__file__).parent / ".data"
 N_FEATURES = 20
 RESULTS = DATA / "engines_results.json"
 DISCOVER = "discover (10 features, level ≤ 2)"
+SUSPECTS = "confident_learning"  # cleanlab's filter that engines also run (the same flags)
 ENGINES = {"memory": "in memory", "duckdb": "DuckDB", "spark": "Spark local[2]"}
 ORDER = [
     "start Spark", "read Parquet", "build: Analysis.from_predictions", "segment definition + codes",
@@ -160,7 +161,7 @@ def run_memory(path: Path) -> list[dict[str, Any]]:
     step(res, DISCOVER, lambda: ev.discover(max_level=2, features=features(path)[::2]))
     step(res, "rows page (100 of a cohort)", lambda: ev.frame(cohort).sort_index().head(100))
     step(res, "error tree (depth 3)", lambda: ev.error_tree(max_depth=3))
-    step(res, "suspects (confident learning)", lambda: ev.suspects())
+    step(res, "suspects (confident learning)", lambda: ev.suspects(SUSPECTS, top=1000))
     return res
 
 
@@ -175,7 +176,7 @@ def run_lazy(path: Path, engine: str) -> list[dict[str, Any]]:
     res: list[dict[str, Any]] = []
     names = features(path)
     options = {"y_true": "label", "y_pred": "pred", "id": "id", "features": names,
-               "classes": ["no", "yes"]}
+               "classes": ["no", "yes"], "proba": ["p_no", "p_yes"]}
     if engine == "duckdb":
         import duckdb
 
@@ -206,6 +207,7 @@ def run_lazy(path: Path, engine: str) -> list[dict[str, Any]]:
     step(res, "confusion of a cohort", lambda: lazy.confusion(cohort))
     step(res, DISCOVER, lambda: lazy.discover(max_level=2, features=names[::2]))
     step(res, "rows page (100 of a cohort)", lambda: lazy.rows(cohort, limit=100))
+    step(res, "suspects (confident learning)", lambda: lazy.suspects(SUSPECTS, top=1000))
     return res
 
 
@@ -265,7 +267,7 @@ def report(n: int, runs: dict[str, dict[str, Any]]) -> None:
         base = found.get("memory")
         for e in ratios:
             s = found[e]
-            cells.append("–" if s is None or base is None else f"{s['s'] / base['s']:.2g}×")
+            cells.append("–" if s is None or base is None else _ratio(s["s"] / base["s"]))
         print(f"| {name} | {' | '.join(cells)} |")
     setup = ORDER[1:ORDER.index("slices, all features") + 1]  # Spark's session not counted
     totals = {}
@@ -274,7 +276,7 @@ def report(n: int, runs: dict[str, dict[str, Any]]) -> None:
         if "slices, all features" in done:
             totals[e] = sum(done.get(name, 0.0) for name in setup)
     cells = [item for e in engines for item in (f"**{totals[e]:.2f}**" if e in totals else "–", "")]
-    cells += [f"{totals[e] / totals['memory']:.2g}×" if e in totals and "memory" in totals
+    cells += [_ratio(totals[e] / totals["memory"]) if e in totals and "memory" in totals
               else "–" for e in ratios]
     print(f"| **from Parquet to the first slice table** | {' | '.join(cells)} |")
     for e in engines:
@@ -282,6 +284,10 @@ def report(n: int, runs: dict[str, dict[str, Any]]) -> None:
             print(f"\n{ENGINES[e]}: {runs[e]['unfinished']}")
     print("\n" + "; ".join(f"{ENGINES[e]}: {runs[e]['date']}, load {runs[e]['load']:.1f}"
                            for e in engines))
+
+
+def _ratio(x: float) -> str:
+    return f"{x:.2f}×" if x < 1 else f"{x:.1f}×" if x < 10 else f"{x:.0f}×"
 
 
 def main() -> None:
