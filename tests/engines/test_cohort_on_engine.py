@@ -18,7 +18,7 @@ def lazy(adult_parquet) -> LazyAnalysis:
 def test_cohort_on_an_engine_analysis(lazy, adult_ev):
     women = el.Cohort.where("sex", "==", "Female") & el.Cohort.where("age", ">=", 40)
     women.validate(lazy)
-    with pytest.raises(KeyError, match="unknown feature 'income_band'.*'education'"):
+    with pytest.raises(KeyError, match=r"unknown feature 'income_band'.*'education'"):
         el.Cohort.where("income_band", "==", "x").validate(lazy)
     with pytest.raises(ScaleOutError, match=r"rows\(cohort, limit=\.\.\.\)"):
         women.mask(lazy)
