@@ -44,6 +44,12 @@ def to_pandas_frame(data: Any, feature_names: Sequence[str] | None = None) -> pd
         try:
             frame = nw.from_native(data, eager_only=True).to_pandas()
         except TypeError as exc:
+            if _is_lazy(data):
+                raise TypeError(
+                    f"data is a lazy {type(data).__name__} (its rows stay in the engine): use "
+                    "errlens.engines.LazyAnalysis.from_duckdb / from_spark(data, ...) to count "
+                    "in the engine, or collect a cohort that fits in memory to pandas first"
+                ) from exc
             raise TypeError(
                 f"data of type {type(data).__name__} is not supported: pass a pandas, polars or "
                 "pyarrow table, a dict of columns or a 2-D numpy array"
@@ -174,3 +180,11 @@ def _preview(values: Any, k: int = 8) -> str:
     more = "" if len(values) <= k else f", … ({len(values)} in all)"
     shown = (v.item() if isinstance(v, np.generic) else v for v in items)
     return ", ".join(repr(v) for v in shown) + more
+
+
+def _is_lazy(data: Any) -> bool:
+    """Whether ``data`` is a lazy frame (DuckDB relation, Spark / polars lazy frame…); narwhals'
+    main namespace, since its stable v1 API reads a DuckDB relation as eager."""
+    import narwhals
+
+    return isinstance(narwhals.from_native(data, pass_through=True), narwhals.LazyFrame)

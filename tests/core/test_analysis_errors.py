@@ -96,6 +96,13 @@ def test_empty_data_and_single_class():
         build(data=3)
 
 
+def test_a_lazy_frame_is_pointed_to_the_engines():
+    duckdb = pytest.importorskip("duckdb")
+    relation = duckdb.sql("SELECT * FROM (VALUES (1, 'a', 'a'), (2, 'b', 'a')) t(id, y, p)")
+    with pytest.raises(TypeError, match=r"lazy DuckDBPyRelation .*LazyAnalysis\.from_duckdb"):
+        el.Analysis.from_predictions(relation, y_true="y", y_pred="p", id="id")
+
+
 def test_unknown_column_names():
     with pytest.raises(KeyError, match="y_true='label' is not a column of data; columns are: 'x'"):
         build(y_true="label")
