@@ -30,13 +30,14 @@ from errlens.engines.cohorts import cohort_expr
 from errlens.engines.counts import code_expr, count_keys, flat_key, nan_as_null, vocabulary_code
 from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy
-from errlens.engines.stats import check_metric, stats_from_confusion
+from errlens.engines.stats import stats_from_confusion
 from errlens.engines.suspects import engine_suspects
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE, ConfusionResult, _report, _top_pairs
 from errlens.slicing.discovery import Progress, search_counts
 from errlens.slicing.discovery_result import DiscoveredSlices, build
 from errlens.slicing.heatmap import HeatmapTable
+from errlens.slicing.metrics import check_metric
 from errlens.slicing.segments import Segments
 from errlens.slicing.tables import _ASCENDING, COLUMNS, _add_tests
 from errlens.suspects.table import Suspects

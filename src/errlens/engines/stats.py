@@ -15,30 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from errlens.slicing.metrics import _PROPORTIONS, BINARY_METRICS, CLASS_METRICS, METRICS
+from errlens.slicing.metrics import _PROPORTIONS, fraction_from_confusion
 from errlens.stats import wilson_interval
-
-
-def check_metric(metric: str, task: str, classes: list, label: object) -> int | None:
-    """Validate ``metric`` for a classifier; the class index it is computed for, if any."""
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {METRICS}")
-    if metric not in ("error_rate", "accuracy", *CLASS_METRICS, *BINARY_METRICS):
-        raise ValueError(f"{metric!r} needs a regression; this analysis is {task}")
-    if metric in BINARY_METRICS and task != "binary":
-        raise ValueError(f"{metric!r} is defined for binary tasks; use recall / precision "
-                         "with label= for a multiclass task")
-    if metric not in (*CLASS_METRICS, *BINARY_METRICS):
-        if label is not None:
-            raise ValueError(f"label= is only used by per-class metrics, not {metric!r}")
-        return None
-    if label is None:
-        if task != "binary":
-            raise ValueError(f"{metric!r} is per class: pass label= one of {classes}")
-        return 1
-    if label not in classes:
-        raise KeyError(f"label {label!r} is not a class; classes are {classes}")
-    return list(classes).index(label)
 
 
 def stats_from_confusion(
@@ -64,7 +42,7 @@ def stats_from_confusion(
         })
     if metric == "error_rate":
         return out
-    numerator, denominator = _fraction(cm, metric, label_index)
+    numerator, denominator = fraction_from_confusion(cm, metric, label_index)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
         whole = numerator.sum() / denominator.sum() if denominator.sum() else np.nan
@@ -74,22 +52,3 @@ def stats_from_confusion(
         out[f"{metric}_ci_low"], out[f"{metric}_ci_high"] = low, high
     out[f"{metric}_delta"] = value - whole
     return out
-
-
-def _fraction(cm: np.ndarray, metric: str, c: int | None) -> tuple[np.ndarray, np.ndarray]:
-    n = cm.sum(axis=(1, 2))
-    if metric == "accuracy":
-        return np.trace(cm, axis1=1, axis2=2).astype(np.float64), n
-    assert c is not None
-    tp = cm[:, c, c]
-    predicted = cm[:, :, c].sum(axis=1)
-    actual = cm[:, c, :].sum(axis=1)
-    if metric == "precision":
-        return tp, predicted
-    if metric == "recall":
-        return tp, actual
-    if metric == "f1":
-        return 2 * tp, predicted + actual
-    if metric == "fnr":
-        return actual - tp, actual
-    return predicted - tp, n - actual

@@ -55,18 +55,10 @@ class MetricContext:
         label: Any = None, confidence: float = 0.95,
     ) -> MetricContext:
         """Check ``metric`` against the task and keep the rows of ``mask``."""
-        if metric not in METRICS:
-            raise ValueError(f"unknown metric {metric!r}; choose one of {METRICS}")
+        label_index = check_metric(metric, analysis.task, list(analysis.classes), label)
         if not 0 < confidence < 1:
             raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
         regression = analysis.task == "regression"
-        if regression and metric not in ("error_rate", *REGRESSION_METRICS):
-            raise ValueError(f"{metric!r} needs a classifier; for a regression use mae or rmse")
-        if not regression and metric in REGRESSION_METRICS:
-            raise ValueError(f"{metric!r} needs a regression; this analysis is {analysis.task}")
-        if metric in BINARY_METRICS and analysis.task != "binary":
-            raise ValueError(f"{metric!r} is defined for binary tasks; use recall / precision "
-                             "with label= for a multiclass task")
         # Positions, not the boolean mask: a gather by positions is ~20x faster than boolean
         # indexing of a scattered mask, and the callers reuse them for their own gathers.
         positions = None if mask.all() else np.flatnonzero(mask)
@@ -80,7 +72,7 @@ class MetricContext:
             abs_error=pick(analysis.error) if regression else None,
             n_classes=len(analysis.classes),
             metric=metric,
-            label_index=_label_index(analysis, metric, label),
+            label_index=label_index,
             confidence=confidence,
             positions=positions,
         )
@@ -184,34 +176,63 @@ def _confusion_counts(
     k = ctx.n_classes
     flat = (groups.astype(np.int64) * k + ctx.true_codes) * k + ctx.pred_codes
     cm = np.bincount(flat, minlength=n_groups * k * k).reshape(n_groups, k, k)
-    c = ctx.label_index
+    return fraction_from_confusion(cm, ctx.metric, ctx.label_index)
+
+
+def fraction_from_confusion(
+    cm: np.ndarray, metric: str, label_index: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Numerator and denominator of a classifier ``metric`` per group of ``cm[g, true, pred]``
+    (for the class ``label_index`` where the metric is per class).
+
+    >>> cm = np.array([[[3, 1], [2, 4]]])  # one group: 3 TN, 1 FP, 2 FN, 4 TP
+    >>> [a.tolist() for a in fraction_from_confusion(cm, "recall", 1)]
+    [[4], [6]]
+    """
+    n = cm.sum(axis=(1, 2))
+    if metric == "accuracy":
+        return np.trace(cm, axis1=1, axis2=2), n
+    c = label_index
     assert c is not None
     tp = cm[:, c, c]
-    predicted = cm[:, :, c].sum(axis=1)  # cm[g, true, pred]: column c = predicted as c
+    predicted = cm[:, :, c].sum(axis=1)  # column c = predicted as c
     actual = cm[:, c, :].sum(axis=1)  # row c = truly c
-    if ctx.metric == "precision":
+    if metric == "precision":
         return tp, predicted
-    if ctx.metric == "recall":
+    if metric == "recall":
         return tp, actual
-    if ctx.metric == "f1":
+    if metric == "f1":
         return 2 * tp, predicted + actual
-    if ctx.metric == "fnr":
+    if metric == "fnr":
         return actual - tp, actual
-    negatives = cm.sum(axis=(1, 2)) - actual  # fpr
-    return predicted - tp, negatives
+    return predicted - tp, n - actual  # fpr
 
 
-def _label_index(analysis: Analysis, metric: str, label: Any) -> int | None:
+def check_metric(metric: str, task: str, classes: list[Any], label: Any) -> int | None:
+    """Check ``metric`` (and ``label=``) against the task; the class position a per-class
+    metric is computed for, else None.
+
+    >>> check_metric("recall", "binary", ["no", "yes"], None)
+    1
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {METRICS}")
+    regression = task == "regression"
+    if regression and metric not in ("error_rate", *REGRESSION_METRICS):
+        raise ValueError(f"{metric!r} needs a classifier; for a regression use mae or rmse")
+    if not regression and metric in REGRESSION_METRICS:
+        raise ValueError(f"{metric!r} needs a regression; this analysis is {task}")
+    if metric in BINARY_METRICS and task != "binary":
+        raise ValueError(f"{metric!r} is defined for binary tasks; use recall / precision "
+                         "with label= for a multiclass task")
     if metric not in (*CLASS_METRICS, *BINARY_METRICS):
         if label is not None:
             raise ValueError(f"label= is only used by per-class metrics, not {metric!r}")
         return None
     if label is None:
-        if analysis.task != "binary":
-            raise ValueError(
-                f"{metric!r} is per class: pass label= one of {analysis.classes}"
-            )
+        if task != "binary":
+            raise ValueError(f"{metric!r} is per class: pass label= one of {classes}")
         return 1  # the positive class of a binary task, like scikit-learn's pos_label=1
-    if label not in analysis.classes:
-        raise KeyError(f"label {label!r} is not a class; classes are {analysis.classes}")
-    return list(analysis.classes).index(label)
+    if label not in classes:
+        raise KeyError(f"label {label!r} is not a class; classes are {classes}")
+    return list(classes).index(label)
