@@ -16,6 +16,8 @@ every row on the driver raises :class:`ScaleOutError`.
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,17 @@ MAX_CLASSES = 1_000
 
 class ScaleOutError(NotImplementedError):
     """The operation would need every row on the driver; the message says what to do instead."""
+
+
+def _one_query_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``method`` holding the analysis' lock: a DuckDB connection refuses a second call
+    while one runs, and widget messages run in a kernel thread beside the user's cells."""
+    @functools.wraps(method)
+    def run(self: LazyAnalysis, *args: Any, **kwargs: Any) -> Any:
+        with self.__dict__.setdefault("_lock", threading.RLock()):
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 @dataclass(eq=False)
@@ -248,6 +261,7 @@ class LazyAnalysis:
         return {f: counts[f][0].reshape(-1, k, k) for f in self.features}
 
     # ---------------------------------------------------------------- results
+    @_one_query_at_a_time
     def slices(
         self, features: Sequence[str] | None = None, *, cohort: Any = None,
         metric: str = "error_rate", label: Any = None, min_size: int = 1,
@@ -288,6 +302,7 @@ class LazyAnalysis:
                                       kind="stable", na_position="last").reset_index(drop=True)
         return table
 
+    @_one_query_at_a_time
     def heatmap(self, feature_a: str, feature_b: str, *, metric: str = "error_rate",
                 label: Any = None, cohort: Any = None, confidence: float = 0.95) -> HeatmapTable:
         """Statistics of every segment pair, as :meth:`errlens.Analysis.heatmap`."""
@@ -311,6 +326,7 @@ class LazyAnalysis:
         return HeatmapTable(feature_a, feature_b, list(labels_a), list(labels_b), stats, metric,
                             self.bins, self.top_k, base)
 
+    @_one_query_at_a_time
     def confusion(self, cohort: Any = None, *, normalize: str | None = None, top: int = 10
                   ) -> ConfusionResult:
         """Confusion table of ``cohort``, as :meth:`errlens.Analysis.confusion`."""
@@ -338,6 +354,7 @@ class LazyAnalysis:
             comparison=comparison, cohort=None if cohort is None else self._as_cohort(cohort),
         )
 
+    @_one_query_at_a_time
     def discover(self, *, k: int = 10, max_level: int = 3, min_support: int | float | None = None,
                  alpha: float = 0.95, features: Sequence[str] | None = None, cohort: Any = None,
                  progress: Callable[[Progress], None] | None = None) -> DiscoveredSlices:
@@ -363,6 +380,7 @@ class LazyAnalysis:
                      params={"k": k, "max_level": max_level, "alpha": alpha})
 
     # ---------------------------------------------------------------- rows
+    @_one_query_at_a_time
     def rows(self, cohort: Any = None, *, limit: int = 100, after: Any = None) -> pd.DataFrame:
         """The first ``limit`` rows of ``cohort`` by id (after id ``after``: keyset paging, which
         engines answer with a top-k instead of sorting everything), indexed by id: features,
@@ -373,6 +391,7 @@ class LazyAnalysis:
             frame = frame.filter(nw.col(self.id) > nw.lit(after))
         return self._page(frame.sort(self.id).head(limit))
 
+    @_one_query_at_a_time
     def sample(self, cohort: Any = None, *, n: int = 100, seed: int = 0) -> pd.DataFrame:
         """About ``n`` random rows of ``cohort`` (Bernoulli sampling in the engine, seeded)."""
         _check_limit(n)
@@ -403,6 +422,7 @@ class LazyAnalysis:
         return cohort if isinstance(cohort, Cohort) else Cohort.ids(list(cohort))
 
     # ---------------------------------------------------------------- what does not scale out
+    @_one_query_at_a_time
     def suspects(self, method: str = "confident_learning", *, cohort: Any = None,
                  rank_by: str = "self_confidence", top: int = 1000) -> Suspects:
         """The ``top`` most suspicious rows of ``cohort``, flagged in the engine by confident
