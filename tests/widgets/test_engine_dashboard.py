@@ -306,3 +306,10 @@ def test_report_of_an_engine_dashboard(lazy, ev, no_proba, tmp_path):
     assert [row["id"] for row in data["suspects"]["rows"]] == expected
     plain = to_html(no_proba, tmp_path / "plain.html").read_text()
     assert "no probabilities in this analysis" in plain
+
+
+def test_discovery_on_an_engine_reports_its_progress(lazy):
+    steps: list[Any] = []
+    found = explore(lazy).segments.source.discover(5, 2, steps.append)
+    assert len(found.to_frame()) == 5
+    assert {step.level for step in steps} == {1, 2} and steps[-1].done == steps[-1].total

@@ -286,8 +286,9 @@ class EngineSource:
 
     def discover(self, k: int, max_level: int, progress: Callable[[Any], None]
                  ) -> DiscoveredSlices:
-        return self.run(lambda: self.analysis.discover(k=k, max_level=max_level),
-                        "discover slices")  # one query per level
+        return self.run(lambda: self.analysis.discover(k=k, max_level=max_level,
+                                                       progress=progress),
+                        "discover slices")  # one query per level, progress after each
 
     def to_cohort(self, selection: Any) -> Cohort | None:
         if selection is None or isinstance(selection, Cohort):
