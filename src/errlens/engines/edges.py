@@ -161,14 +161,7 @@ class _DuckDB:
             parts += [f"min({_q(f)})", f"approx_count_distinct({_q(f)})",
                       f"quantile_disc({_q(f)}, {_probs(bins)})"]
         row = self._one(f"SELECT {', '.join(parts)} FROM t")
-        rows, out = row[0], {}
-        for i, f in enumerate(features):
-            out[f] = {"rows": rows, "missing": rows - row[1 + i]}
-        for i, f in enumerate(numeric):
-            low, distinct, quantiles = row[1 + len(features) + 3 * i: 4 + len(features) + 3 * i]
-            out[f].update(min=low, few=_may_be_few(distinct, bins),
-                          quantiles=quantiles)
-        return out
+        return _summary(row, features, numeric, bins)
 
     def distinct(self, f: str, limit: int) -> list[Any]:
         sql = (f"SELECT DISTINCT {_q(f)} FROM t WHERE {_q(f)} IS NOT NULL "
@@ -204,14 +197,7 @@ class _Spark:
             parts += [F.min(f), F.approx_count_distinct(f),
                       F.percentile_approx(f, _probs(bins), self.accuracy)]
         row = self.df.agg(*parts).collect()[0]
-        rows, out = row[0], {}
-        for i, f in enumerate(features):
-            out[f] = {"rows": rows, "missing": rows - row[1 + i]}
-        for i, f in enumerate(numeric):
-            low, distinct, quantiles = row[1 + len(features) + 3 * i: 4 + len(features) + 3 * i]
-            out[f].update(min=low, few=_may_be_few(distinct, bins),
-                          quantiles=quantiles)
-        return out
+        return _summary(row, features, numeric, bins)
 
     def distinct(self, f: str, limit: int) -> list[Any]:
         rows = (self.df.select(f).where(self.df[f].isNotNull()).distinct().orderBy(f)
@@ -244,3 +230,16 @@ class _Spark:
         for r in sorted(rows, key=lambda r: (r["f"], r["r"])):
             out[r["f"]].append((r["v"], int(r["count"])))
         return out
+
+
+def _summary(row: Any, features: list[str], numeric: list[str], bins: int) -> dict[str, Any]:
+    """Per feature: rows and missing; per numeric feature also min, whether its distinct
+    values may be few, and quantiles; from one aggregate row (count(*), count per feature,
+    then min / approximate distinct count / quantiles per numeric feature)."""
+    rows, out = row[0], {}
+    for i, f in enumerate(features):
+        out[f] = {"rows": rows, "missing": rows - row[1 + i]}
+    for i, f in enumerate(numeric):
+        low, distinct, quantiles = row[1 + len(features) + 3 * i: 4 + len(features) + 3 * i]
+        out[f].update(min=low, few=_may_be_few(distinct, bins), quantiles=quantiles)
+    return out
