@@ -61,6 +61,14 @@ def test_few_distinct_values_each_get_a_segment():
     assert seg.codes[:, 0].tolist() == [2, 0, 1, 0, 2, 2]
 
 
+def test_few_values_are_told_apart_from_many_past_the_first_rows():
+    head = np.full(70_000, 1.0)  # more rows than the look-ahead of _few_distinct
+    few = define(pd.DataFrame({"k": np.concatenate([head, np.tile([2.0, 3.0], 20_000)])}))
+    assert few[0]["labels"] == ["= 1", "= 2", "= 3"]
+    many = define(pd.DataFrame({"k": np.concatenate([head, np.arange(40_000.0)])}))
+    assert not any(label.startswith("=") for label in many[0]["labels"])  # quantile bins
+
+
 def test_categories_top_k_other_and_missing():
     frame = pd.DataFrame({"job": ["a"] * 5 + ["b"] * 3 + ["c", "d", None, None]})
     seg = encode(analysis_of(frame), top_k=2)

