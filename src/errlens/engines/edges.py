@@ -25,7 +25,7 @@ from typing import Any
 import narwhals as nw
 import numpy as np
 
-from errlens.slicing.segments import MISSING, _interval_labels, _number_formatter, _plain
+from errlens.slicing.segments import MISSING, _plain, interval_segments, value_segments
 
 SPARK_ACCURACY = 100_000
 """Default ``accuracy`` of Spark's ``percentile_approx`` here: exact below 100,000 rows, within
@@ -86,9 +86,7 @@ def _numeric(backend: Any, f: str, s: dict[str, Any], bins: int, integer: bool) 
     if s["few"]:
         distinct = backend.distinct(f, bins + 1)
         if len(distinct) <= bins:
-            fmt = _number_formatter(integer)
-            return {"kind": "numeric", "edges": [_plain(e, integer) for e in distinct[1:]],
-                    "labels": [f"= {fmt(v)}" for v in distinct]}
+            return value_segments(distinct, integer=integer)
     low = s["min"]
     edges = np.unique(np.asarray(s["quantiles"], dtype=np.float64))
     spike = edges[0] == low
@@ -96,15 +94,7 @@ def _numeric(backend: Any, f: str, s: dict[str, Any], bins: int, integer: bool) 
         start, more = backend.above(f, low, bins - 1)
         more = np.asarray(more, dtype=np.float64)
         edges = np.concatenate([[start], np.unique(more[more > start])])
-    fmt = _number_formatter(integer)
-    texts = [fmt(e) for e in edges]
-    if len(set(texts)) < len(texts):
-        fmt = _number_formatter(integer, exact=True)
-        texts = [fmt(e) for e in edges]
-    labels = _interval_labels(texts)
-    if spike:
-        labels[0] = f"= {fmt(low)}"
-    return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
+    return interval_segments(edges, low if spike else None, integer=integer)
 
 
 def _categorical(top: list[tuple[Any, int]], top_k: int, name: str) -> dict[str, Any]:

@@ -111,18 +111,51 @@ def group_arrays(
         errors = errors.astype(np.int64)
     else:
         n, errors = counts
-    total_errors = int(errors.sum())
-    overall = total_errors / ctx.rows if ctx.rows else np.nan
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(n > 0, errors / np.maximum(n, 1), np.nan)
-        out = {"n": n, "errors": errors, "error_rate": rate}
-        if ci:
-            out["ci_low"], out["ci_high"] = wilson_interval(errors, n, confidence=ctx.confidence)
-        out["lift"] = rate / overall if overall else np.full(n_groups, np.nan)
-        out["error_share"] = errors / total_errors if total_errors else np.full(n_groups, np.nan)
+    out = error_columns(n, errors, ctx.rows, confidence=ctx.confidence if ci else None)
     if ctx.metric != "error_rate":
         assert groups is not None
         _add_metric(out, groups, n_groups, ctx)
+    return out
+
+
+def error_columns(n: np.ndarray, errors: np.ndarray, rows: int, *,
+                  confidence: float | None) -> dict[str, np.ndarray]:
+    """``n``, ``errors``, ``error_rate`` (with its Wilson interval unless ``confidence`` is
+    None), ``lift`` over the error rate of all ``rows`` and ``error_share`` of each group.
+
+    >>> error_columns(np.array([4, 6]), np.array([1, 3]), 10, confidence=None)["lift"].tolist()
+    [0.625, 1.25]
+    """
+    total_errors = int(errors.sum())
+    overall = total_errors / rows if rows else np.nan
+    size = len(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n > 0, errors / np.maximum(n, 1), np.nan)
+        out = {"n": n, "errors": errors, "error_rate": rate}
+        if confidence is not None:
+            out["ci_low"], out["ci_high"] = wilson_interval(errors, n, confidence=confidence)
+        out["lift"] = rate / overall if overall else np.full(size, np.nan)
+        out["error_share"] = errors / total_errors if total_errors else np.full(size, np.nan)
+    return out
+
+
+def fraction_columns(name: str, numerator: np.ndarray, denominator: np.ndarray, *,
+                     confidence: float) -> dict[str, np.ndarray]:
+    """Metric ``name`` = numerator / denominator per group (NaN where the denominator is 0),
+    its Wilson interval when it is a proportion, and its difference from the whole.
+
+    >>> cols = fraction_columns("recall", np.array([1, 3]), np.array([2, 3]), confidence=.95)
+    >>> cols["recall"].tolist(), cols["recall_delta"].round(2).tolist()
+    ([0.5, 1.0], [-0.3, 0.2])
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
+        whole = numerator.sum() / denominator.sum() if denominator.sum() else np.nan
+    out = {name: value}
+    if name in _PROPORTIONS:
+        out[f"{name}_ci_low"], out[f"{name}_ci_high"] = wilson_interval(
+            numerator, denominator, confidence=confidence)
+    out[f"{name}_delta"] = value - whole
     return out
 
 
@@ -155,14 +188,7 @@ def _add_metric(
         out[f"{name}_delta"] = value - whole
         return
     numerator, denominator = _confusion_counts(groups, n_groups, ctx)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.where(denominator > 0, numerator / np.maximum(denominator, 1), np.nan)
-        whole = numerator.sum() / denominator.sum() if denominator.sum() else np.nan
-    out[name] = value
-    if name in _PROPORTIONS:
-        low, high = wilson_interval(numerator, denominator, confidence=ctx.confidence)
-        out[f"{name}_ci_low"], out[f"{name}_ci_high"] = low, high
-    out[f"{name}_delta"] = value - whole
+    out.update(fraction_columns(name, numerator, denominator, confidence=ctx.confidence))
 
 
 def _confusion_counts(

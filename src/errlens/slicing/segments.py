@@ -170,10 +170,7 @@ def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[
 def _define_numeric(values: np.ndarray, bins: int, *, integer: bool) -> dict[str, Any]:
     distinct = _few_distinct(values, bins)
     if distinct is not None:  # few values: each value is its own segment
-        fmt = _number_formatter(integer)
-        edges = distinct[1:]
-        labels = [f"= {fmt(v)}" for v in distinct]
-        return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
+        return value_segments(distinct, integer=integer)
     low = values.min()
     edges = np.unique(np.quantile(values, np.arange(1, bins) / bins, method="inverted_cdf"))
     spike = edges[0] == low  # the minimum holds ≥ 1/bins of the rows (e.g. capital gain = 0)
@@ -182,14 +179,36 @@ def _define_numeric(values: np.ndarray, bins: int, *, integer: bool) -> dict[str
         start = rest.min()
         more = np.quantile(rest, np.arange(1, bins - 1) / (bins - 1), method="inverted_cdf")
         edges = np.concatenate([[start], np.unique(more[more > start])])
+    return interval_segments(edges, low if spike else None, integer=integer)
+
+
+def value_segments(distinct: Any, *, integer: bool) -> dict[str, Any]:
+    """The numeric definition with one segment per value of sorted ``distinct`` (shared with
+    the engines, which find the values with their own queries).
+
+    >>> value_segments([0, 1], integer=True)["labels"]
+    ['= 0', '= 1']
+    """
+    fmt = _number_formatter(integer)
+    return {"kind": "numeric", "edges": [_plain(e, integer) for e in distinct[1:]],
+            "labels": [f"= {fmt(v)}" for v in distinct]}
+
+
+def interval_segments(edges: np.ndarray, spike: Any, *, integer: bool) -> dict[str, Any]:
+    """The numeric definition of bins between ``edges``; ``spike`` (the minimum, when it holds a
+    bin's worth of rows) names the first segment ``= spike`` instead of ``< edge``.
+
+    >>> interval_segments(np.array([1.0, 5.0]), 0.0, integer=False)["labels"]
+    ['= 0', '[1, 5)', '≥ 5']
+    """
     fmt = _number_formatter(integer)
     texts = [fmt(e) for e in edges]
     if len(set(texts)) < len(texts):  # 6 digits cannot tell two edges apart
         fmt = _number_formatter(integer, exact=True)
         texts = [fmt(e) for e in edges]
     labels = _interval_labels(texts)
-    if spike:
-        labels[0] = f"= {fmt(low)}"
+    if spike is not None:
+        labels[0] = f"= {fmt(spike)}"
     return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
 
 
