@@ -309,15 +309,19 @@ class Columns:
         return event_from_dict(parse_json(self.data[start:end - SUFFIX_LEN] + b"}"))
 
 
-def read_columns(path: str, data: bytes) -> tuple[Any, Columns, Scan]:
+def read_columns(path: str, data: bytes,
+                 resume: tuple[Any, Columns, int, str] | None = None) -> tuple[Any, Columns, Scan]:
     """Scan a whole log, refusing any line with a broken hash link or bad JSON: returns the
     header object, the event columns and the last block (its ``torn`` tail, ``consumed``
-    bytes and ``last_hash``)."""
+    bytes and ``last_hash``). ``resume`` is the header, columns, bytes covered and last hash
+    of a checked read of the log's first bytes: only the lines after those are read."""
     if not data:
         raise CorruptLogError(f"{path} is empty (0 bytes), so it is not a changelog: delete "
                               f"it to start a new log, or open the right file")
-    cols, block, header = Columns(data), Scan(), None
-    for block in scan_blocks(data, prev=""):
+    header, cols, start, prev = resume or (None, Columns(data), 0, "")
+    block = Scan(last_hash=prev, consumed=start)
+    for block in scan_blocks(data, prev=prev, first_lineno=len(cols) + 2 if resume else 1,
+                             start=start):
         if block.problems:
             raise CorruptLogError(describe_problems(path, block.problems))
         first = header is None

@@ -95,16 +95,17 @@ def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
 
 
 def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
-                size: int = 8_000) -> Iterator[Scan]:
+                size: int = 8_000, start: int = 0) -> Iterator[Scan]:
     """:func:`scan` in blocks of about ``size`` lines, so a caller can consume each block's
     parsed lines before the next is built (peak memory stays a fraction of the file's).
 
     Every block carries the running ``last_hash``; the last one also ``torn`` and
-    ``consumed`` (bytes of complete lines). Lines are hashed and parsed in one pass
-    (orjson; one SHA-256 per line, as the format requires).
+    ``consumed`` (bytes of complete lines, counted from the start of ``data``). Lines are
+    hashed and parsed in one pass (orjson; one SHA-256 per line, as the format requires).
+    ``start`` is the byte where the first line to read begins (offsets stay those of ``data``).
     """
-    end = data.rfind(b"\n") + 1
-    start, lineno = 0, first_lineno - 1
+    end = max(data.rfind(b"\n") + 1, start)
+    lineno = first_lineno - 1
     prev_b = prev.encode()
     while True:
         block = Scan(last_hash=prev)

@@ -23,7 +23,7 @@ import warnings
 from typing import Any
 
 from errlens.changelog import frames
-from errlens.changelog.columns import read_columns
+from errlens.changelog.checkpoint import open_columns
 from errlens.changelog.dataset import Dataset
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
 from errlens.changelog.logfile import LogFile, gc_paused
@@ -47,7 +47,7 @@ class Changelog(frames.ViewsMixin):
         return self._log.path
 
     def _load(self) -> None:
-        header, cols, block = read_columns(self.path, self._log.read())
+        header, cols, block = open_columns(self.path, self._log.read())
 
         def refuse(lineno: int, message: str) -> None:
             raise CorruptLogError(f"{self.path} line {lineno}: {message}")

@@ -20,7 +20,8 @@ from typing import Any
 import pandas as pd
 
 from errlens.changelog import frames
-from errlens.changelog.columns import describe_problems, read_columns
+from errlens.changelog.checkpoint import open_columns
+from errlens.changelog.columns import describe_problems
 from errlens.changelog.dataset import Dataset, to_plain
 from errlens.changelog.errors import (
     ChangelogError,
@@ -114,7 +115,7 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
             self._load()
 
     def _load(self) -> None:
-        header, cols, block = read_columns(self.path, self._log.read())
+        header, cols, block = open_columns(self.path, self._log.read())
 
         def refuse(lineno: int, message: str) -> None:
             raise CorruptLogError(f"{self.path} line {lineno}: {message}")

@@ -1,0 +1,171 @@
+"""Checkpoints: a local memo of reading a big log, so reopening it skips the per-line work.
+
+Reading a log checks every line (one SHA-256 and one JSON parse each, then column checks);
+at a million events that is seconds. After such a read errlens saves the resulting
+:class:`~errlens.changelog.columns.Columns` (codes, sequence numbers, parent rows, event ids)
+in the user's cache folder, together with the SHA-256 of the exact bytes they were read from.
+The next open hashes the file's first bytes in one call and, only if they are byte for byte
+those bytes, restores the columns and reads just the lines appended since. Any change to an
+earlier byte (an edited, deleted or reordered line) changes the digest, so the file is read
+and checked line by line again and the damage reported as always.
+
+Why this keeps the log tamper-evident: a checkpoint is a memo of *this user's* earlier full
+check of *these exact bytes*. It lives in the cache folder (``$ERRLENS_CACHE_DIR``, else
+``$XDG_CACHE_HOME/errlens``, else ``~/.cache/errlens``), never beside the log, so a log
+received by email or git never brings one; ``verify`` never uses one. Set
+``ERRLENS_CACHE_DIR=off`` to disable checkpoints.
+
+>>> where = checkpoint_path("labels.jsonl")  # None if ERRLENS_CACHE_DIR=off
+>>> where is None or where.endswith(".npz")
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import orjson
+
+from errlens.changelog import column_checks, columns, events, logfile
+from errlens.changelog.columns import Columns, read_columns
+from errlens.changelog.logfile import Scan
+
+#: Logs with fewer events read fast enough without a checkpoint.
+MIN_EVENTS = 50_000
+#: A checkpoint is rewritten once this many events were appended after it.
+REFRESH_EVENTS = 50_000
+_ARRAYS = ("linenos", "offsets", "op", "sample", "label", "origin", "author", "oseq",
+           "n_parents", "parent_rows")
+_TABLES = ("samples", "labels", "origins", "authors")
+_TYPES: dict[str, type] = {t.__name__: t for t in (type(None), str, int, float, bool)}
+
+
+@functools.cache
+def reader_version() -> str:
+    """Digest of the code that builds columns: a checkpoint made by other code is ignored."""
+    digest = hashlib.sha256()
+    for module in (column_checks, columns, events, logfile):
+        with open(module.__file__ or "", "rb") as fh:
+            digest.update(fh.read())
+    return "errlens-checkpoint-1/" + digest.hexdigest()[:16]
+
+
+def checkpoint_path(log_path: str) -> str | None:
+    """Where the checkpoint of a log lives (one per log path), or None if disabled."""
+    folder = os.environ.get("ERRLENS_CACHE_DIR")
+    if folder is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "errlens")
+    elif folder.strip().lower() in ("", "off", "0", "none"):
+        return None
+    key = hashlib.sha256(os.path.realpath(log_path).encode()).hexdigest()[:32]
+    return os.path.join(folder, "changelog-checkpoints", key + ".npz")
+
+
+def open_columns(path: str, data: bytes) -> tuple[Any, Columns, Scan]:
+    """:func:`~errlens.changelog.columns.read_columns` that starts from the log's checkpoint
+    when it still matches, and saves a new one after reading many events."""
+    resume = restore(path, data)
+    known = len(resume[1]) if resume else 0
+    header, cols, block = read_columns(path, data, resume)
+    if len(cols) >= MIN_EVENTS and (resume is None or len(cols) - known >= REFRESH_EVENTS):
+        save(path, header, cols, block.consumed, block.last_hash)
+    return header, cols, block
+
+
+def restore(log_path: str, data: bytes) -> tuple[Any, Columns, int, str] | None:
+    """The header, columns, bytes covered and last hash saved for ``log_path``, if its
+    checkpoint exists and ``data`` starts with exactly the bytes it was read from."""
+    where = checkpoint_path(log_path)
+    if where is None or not os.path.exists(where):
+        return None
+    try:
+        with np.load(where, allow_pickle=False) as saved, ThreadPoolExecutor(1) as pool:
+            meta = orjson.loads(saved["meta"].tobytes())
+            covered = meta["covered"]
+            if meta["format"] != reader_version() or covered > len(data) or \
+                    meta["path"] != os.path.realpath(log_path):
+                return None
+            # hashlib lets go of the GIL on big buffers: hash while the columns are rebuilt
+            digest = pool.submit(_digest, data, covered)
+            cols = _columns(data, saved, meta)
+            if digest.result() != meta["digest"]:
+                return None
+    except Exception:  # a checkpoint only saves time: if it is unusable, read the log
+        return None
+    return meta["header"], cols, covered, meta["last_hash"]
+
+
+def _digest(data: bytes, size: int) -> str:
+    return hashlib.sha256(memoryview(data)[:size]).hexdigest()
+
+
+def _columns(data: bytes, saved: Any, meta: dict[str, Any]) -> Columns:
+    cols = Columns(data)
+    for name in _ARRAYS:
+        column = getattr(cols, name)
+        column.frombytes(saved[name].astype(np.dtype(column.typecode), copy=False).tobytes())
+    cols.event_ids = orjson.loads(saved["event_ids"].tobytes())
+    cols.by_id = dict(zip(cols.event_ids, range(len(cols.event_ids)), strict=True))
+    for name in _TABLES:
+        values = meta[name]
+        setattr(cols, name, dict(zip(values, range(len(values)), strict=True)))
+    cols._label_types = {_TYPES[t] for t in meta["label_types"]}
+    cols.flagged = set(saved["flagged"].tolist())
+    cols.exact = {row: cols.event(row) for row in saved["exact"].tolist()}
+    if len(cols.by_id) != len(cols) or any(len(getattr(cols, a)) != len(cols)
+                                           for a in _ARRAYS if a != "parent_rows"):
+        raise ValueError("inconsistent checkpoint")
+    return cols
+
+
+def save(log_path: str, header: Any, cols: Columns, covered: int, last_hash: str) -> None:
+    """Save the columns read from the first ``covered`` bytes of ``cols.data``; quietly does
+    nothing if checkpoints are disabled, the folder is not writable or a value cannot be
+    stored exactly (e.g. a NaN label)."""
+    where = checkpoint_path(log_path)
+    if where is None:
+        return
+    tables = {name: list(getattr(cols, name)) for name in _TABLES}
+    try:
+        meta = orjson.dumps({
+            "format": reader_version(), "path": os.path.realpath(log_path), "covered": covered,
+            "digest": _digest(cols.data, covered),
+            "last_hash": last_hash, "header": header,
+            "label_types": sorted(t.__name__ for t in cols._label_types), **tables})
+        ids = orjson.dumps(cols.event_ids)
+    except (TypeError, orjson.JSONEncodeError):
+        return
+    back = orjson.loads(meta)
+    if any(back[name] != values or list(map(type, back[name])) != list(map(type, values))
+           for name, values in tables.items()):
+        return  # e.g. NaN, which JSON cannot carry
+    arrays = {name: np.frombuffer(getattr(cols, name), dtype=getattr(cols, name).typecode)
+              for name in _ARRAYS}
+    buffer = io.BytesIO()
+    arrays.update(meta=np.frombuffer(meta, np.uint8), event_ids=np.frombuffer(ids, np.uint8),
+                  flagged=np.array(sorted(cols.flagged), np.int64),
+                  exact=np.array(sorted(cols.exact), np.int64))
+    np.savez(buffer, allow_pickle=False, **arrays)
+    try:
+        os.makedirs(os.path.dirname(where), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(where), suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(buffer.getbuffer())
+        os.replace(tmp, where)  # readers see the old checkpoint or the new one, never half
+    except OSError:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+__all__ = ["MIN_EVENTS", "REFRESH_EVENTS", "checkpoint_path", "open_columns", "restore", "save"]
