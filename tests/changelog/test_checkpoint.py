@@ -262,3 +262,18 @@ def test_verify_reads_every_line_even_with_a_checkpoint(tmp_path: Path, cache: P
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert Changelog(path).verify().ok
+
+
+def test_events_read_back_from_the_file_equal_the_events_as_written(
+        tmp_path: Path, cache: Path, restores: list[bool]):
+    path = tmp_path / "labels.jsonl"
+    store = LabelStore(LABELS, path, author="ana")
+    _edit(store, 200, seed=12)
+    store.relabel(LABELS.index[3], "positive", note="ünïcode ✓", confidence=0.5, time_spent=3.0)
+    written = store.events()  # the events this store appended, as objects
+    assert written["note"].map(type).isin([str, type(None)]).all()
+    for reopened in (LabelStore(LABELS, path, author="ana"), Changelog(path)):
+        pd.testing.assert_frame_equal(reopened.events(), written)  # parsed again from the file
+        pd.testing.assert_frame_equal(reopened.history(LABELS.index[3]),
+                                      store.history(LABELS.index[3]))
+    assert restores[-2:] == [False, True]  # read in full, then from its checkpoint

@@ -24,6 +24,7 @@ from itertools import chain, repeat
 from typing import Any, overload
 
 import numpy as np
+import orjson
 
 from errlens.changelog.column_checks import (
     MISSING,
@@ -274,13 +275,19 @@ class Columns:
         sample = np.frombuffer(self.sample, dtype=np.int64)
         rows = np.flatnonzero(sample >= 0)
         order = rows[np.argsort(sample[rows], kind="stable")]
-        found, done = [], set()
-        for row, code in zip(order.tolist(), sample[order].tolist(), strict=True):
-            if code not in done:
-                old = events[row].old_label
-                if old is not None:
-                    done.add(code)
-                    found.append((row, code, old))
+        starts = np.unique(sample[order], return_index=True)[1]
+        first = order[starts].tolist()  # each sample's first event usually has an old label
+        olds = [r.get("old_label") for r in self.records(first)]
+        found = [(row, int(sample[row]), old) for row, old in zip(first, olds, strict=True)
+                 if old is not None]
+        done = {code for _, code, _ in found}
+        if len(done) < len(first):  # the rest: look further down those samples' events
+            for row, code in zip(order.tolist(), sample[order].tolist(), strict=True):
+                if code not in done:
+                    old = events[row].old_label
+                    if old is not None:
+                        done.add(code)
+                        found.append((row, code, old))
         names = list(self.samples)
         return {names[code]: old for _, code, old in sorted(found)}
 
@@ -297,6 +304,17 @@ class Columns:
         start = self.offsets[row]
         end = self.data.index(b"\n", start)
         out: dict[str, Any] = parse_json(self.data[start:end - SUFFIX_LEN] + b"}")
+        return out
+
+    def records(self, rows: Sequence[int]) -> list[dict[str, Any]]:
+        """:meth:`record` of many rows, parsed together (one JSON call for all of them)."""
+        data, offsets, find = self.data, self.offsets, self.data.index
+        bodies = [data[offsets[r]:find(b"\n", offsets[r]) - SUFFIX_LEN] for r in rows]
+        try:
+            out: list[dict[str, Any]] = orjson.loads(b"[%b}]" % b"},".join(bodies)) \
+                if bodies else []
+        except orjson.JSONDecodeError:  # e.g. a NaN that only the standard library reads
+            out = [self.record(r) for r in rows]
         return out
 
     def event(self, row: int) -> Event:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import OPS, Event
+from errlens.changelog.logfile import gc_paused
 from errlens.changelog.replay import Replay, replay
 from errlens.changelog.schema import LabelSchema
 from errlens.changelog.timeutil import parse_utc
@@ -132,6 +133,10 @@ class ViewsMixin:
         return self._frame(self._state.events.on_sample(id))
 
     def _frame(self, positions: Iterable[int]) -> pd.DataFrame:
+        with gc_paused():  # millions of acyclic records: the collector's scans would dominate
+            return self._build_frame(positions)
+
+    def _build_frame(self, positions: Iterable[int]) -> pd.DataFrame:
         state = self._state
         cols, n, extra = state.events.parts()
         pos = list(positions)
@@ -141,22 +146,21 @@ class ViewsMixin:
         data: dict[str, list[Any]] = {name: [] for name in (*names, "version")}
         for start in range(0, len(pos), 8192):  # records of one chunk at a time: less memory
             part = pos[start:start + 8192]
-            recs = [cols.record(i) if cols is not None and i < n else _record(extra[i - n])
-                    for i in part]
+            parsed = iter(cols.records([i for i in part if i < n]) if cols is not None else ())
+            recs = [next(parsed) if i < n else _record(extra[i - n]) for i in part]
             for name in names:
                 default = _DEFAULTS.get(name)
                 data[name] += [r.get(name, default) for r in recs]
             version = _version_of(state, list(zip(part, recs, strict=True)))
             data["version"] += [version.get(r["event_id"]) for r in recs]
         data["seq"] = [i + 1 for i in pos]
-        data["parents"] = [list(p) for p in data["parents"]]
-        data["refs"] = [list(p) for p in data["refs"]]
+        for name in ("parents", "refs"):
+            data[name] = [p if type(p) is list else list(p) for p in data[name]]
         data["reverted"] = [state.is_reverted(e) for e in data["event_id"]]
-        frame = pd.DataFrame(data, columns=EVENT_COLUMNS)
-        frame["timestamp"] = parse_utc(frame["timestamp"].tolist())
-        for col in ("old_label", "new_label", "sample_id", "note", "cause"):
-            frame[col] = frame[col].astype(object)
-        return frame
+        columns: dict[str, Any] = dict(data, timestamp=parse_utc(data["timestamp"]))
+        for name in ("old_label", "new_label", "sample_id", "note", "cause"):
+            columns[name] = pd.Series(data[name], dtype=object)  # labels keep their own types
+        return pd.DataFrame(columns, columns=EVENT_COLUMNS)
 
     def versions(self) -> pd.DataFrame:
         """One row per version tag: name, who, when, note, events covered, samples changed."""
