@@ -41,6 +41,8 @@ from errlens.changelog.logfile import Scan
 MIN_EVENTS = 50_000
 #: A checkpoint is rewritten once this many events were appended after it.
 REFRESH_EVENTS = 50_000
+#: Fewer bytes than this per event are rare (errlens' own lines are 250-500 bytes).
+_BYTES_PER_EVENT = 150
 _ARRAYS = ("linenos", "offsets", "op", "sample", "label", "origin", "author", "oseq",
            "n_parents", "parent_rows")
 _TABLES = ("samples", "labels", "origins", "authors")
@@ -73,10 +75,16 @@ def open_columns(path: str, data: bytes) -> tuple[Any, Columns, Scan]:
     """:func:`~errlens.changelog.columns.read_columns` that starts from the log's checkpoint
     when it still matches, and saves a new one after reading many events."""
     resume = restore(path, data)
-    known = len(resume[1]) if resume else 0
-    header, cols, block = read_columns(path, data, resume)
-    if len(cols) >= MIN_EVENTS and (resume is None or len(cols) - known >= REFRESH_EVENTS):
-        save(path, header, cols, block.consumed, block.last_hash)
+    known, start = (len(resume[1]), resume[2]) if resume else (0, 0)
+    end = data.rfind(b"\n") + 1  # what a successful read covers
+    with ThreadPoolExecutor(1) as pool:
+        # a big read may end in a save: hash the bytes meanwhile, on another core
+        digest = pool.submit(_digest, data, end) if checkpoint_path(path) is not None and \
+            end - start >= _BYTES_PER_EVENT * min(MIN_EVENTS, REFRESH_EVENTS) else None
+        header, cols, block = read_columns(path, data, resume)
+        if len(cols) >= MIN_EVENTS and (resume is None or len(cols) - known >= REFRESH_EVENTS):
+            save(path, header, cols, block.consumed, block.last_hash,
+                 digest.result() if digest is not None and block.consumed == end else None)
     return header, cols, block
 
 
@@ -126,10 +134,11 @@ def _columns(data: bytes, saved: Any, meta: dict[str, Any]) -> Columns:
     return cols
 
 
-def save(log_path: str, header: Any, cols: Columns, covered: int, last_hash: str) -> None:
-    """Save the columns read from the first ``covered`` bytes of ``cols.data``; quietly does
-    nothing if checkpoints are disabled, the folder is not writable or a value cannot be
-    stored exactly (e.g. a NaN label)."""
+def save(log_path: str, header: Any, cols: Columns, covered: int, last_hash: str,
+         digest: str | None = None) -> None:
+    """Save the columns read from the first ``covered`` bytes of ``cols.data`` (``digest``:
+    their SHA-256, if already known); quietly does nothing if checkpoints are disabled, the
+    folder is not writable or a value cannot be stored exactly (e.g. a NaN label)."""
     where = checkpoint_path(log_path)
     if where is None:
         return
@@ -137,7 +146,7 @@ def save(log_path: str, header: Any, cols: Columns, covered: int, last_hash: str
     try:
         meta = orjson.dumps({
             "format": reader_version(), "path": os.path.realpath(log_path), "covered": covered,
-            "digest": _digest(cols.data, covered),
+            "digest": digest or _digest(cols.data, covered),
             "last_hash": last_hash, "header": header,
             "label_types": sorted(t.__name__ for t in cols._label_types), **tables})
         ids = orjson.dumps(cols.event_ids)
