@@ -1,7 +1,8 @@
 """errlens: Jupyter-native ML error analysis and relabeling.
 
 The core (Analysis, Cohort, LabelStore) is plain Python; the widgets (SummaryWidget,
-SuspectBrowser, explore) load lazily, so scripts that never display one never import ipywidgets.
+SuspectBrowser, explore) load lazily, so scripts that never display one never import ipywidgets,
+and so do Analysis and Cohort, so the changelog alone (and its command line) starts fast.
 
 >>> import errlens as el
 >>> ev = el.Analysis.from_predictions({"x": [1, 2, 3]}, y_true=[0, 1, 1], y_pred=[0, 1, 0])
@@ -12,13 +13,17 @@ SuspectBrowser, explore) load lazily, so scripts that never display one never im
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from errlens.analysis import Analysis
 from errlens.changelog import Changelog, LabelStore, merge_logs
-from errlens.slicing.cohort import Cohort
+
+if TYPE_CHECKING:  # imported on first use: the changelog command line never needs scikit-learn
+    from errlens.analysis import Analysis as Analysis
+    from errlens.slicing.cohort import Cohort as Cohort
 
 _LAZY = {
+    "Analysis": "errlens.analysis",
+    "Cohort": "errlens.slicing.cohort",
     "SummaryWidget": "errlens.widgets.summary",
     "SuspectBrowser": "errlens.widgets.suspect_browser",
     "Explorer": "errlens.widgets.explorer",
@@ -26,7 +31,7 @@ _LAZY = {
     "to_html": "errlens.report",
 }
 
-__all__ = ["Analysis", "Changelog", "Cohort", "LabelStore", "merge_logs", *_LAZY]
+__all__ = ["Changelog", "LabelStore", "merge_logs", *_LAZY]
 __version__ = "0.1.0"
 
 

@@ -29,3 +29,13 @@ def test_widgets_load_on_first_use():
         assert "no attribute 'no_such_thing'" in str(exc)
     else:
         raise AssertionError("unknown attributes must raise AttributeError")
+
+
+def test_the_changelog_and_its_command_line_start_without_the_analysis_stack():
+    code = (
+        "import sys, errlens, errlens.cli\n"
+        "print(','.join(m for m in ('sklearn', 'plotly', 'scipy', 'errlens.analysis')\n"
+        "               if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
