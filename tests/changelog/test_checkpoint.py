@@ -81,6 +81,14 @@ def _edit(store: LabelStore, n: int, seed: int) -> None:
         store.rename_class("neutral", "none")
 
 
+def _checkpointed(folder: Path, n: int, seed: int) -> Path:
+    """A log of ``n`` edits, opened once more so that it has a checkpoint."""
+    path = folder / "labels.jsonl"
+    _edit(LabelStore(LABELS, path, author="ana"), n, seed=seed)
+    LabelStore(LABELS, path, author="ana")
+    return path
+
+
 def _state(store: LabelStore | Changelog) -> dict[str, Any]:
     versions = store.versions()
     out = {"labels": store.labels(), "events": store.events(), "versions": versions,
@@ -127,9 +135,7 @@ def test_reopening_from_a_checkpoint_gives_the_state_of_a_full_read(
 
 
 def test_restored_columns_equal_the_columns_of_a_full_read(tmp_path: Path, cache: Path):
-    path = tmp_path / "labels.jsonl"
-    _edit(LabelStore(LABELS, path, author="ana"), 300, seed=2)
-    LabelStore(LABELS, path, author="ana")  # saves
+    path = _checkpointed(tmp_path, 300, seed=2)
     data = path.read_bytes()
     restored = ckpt.restore(str(path), data)
     assert restored is not None
@@ -161,9 +167,7 @@ def test_events_appended_after_the_checkpoint_are_read_and_checked(
 @pytest.mark.parametrize("change", ["edit", "delete", "swap"])
 def test_a_changed_earlier_line_is_reported_although_a_checkpoint_exists(
         tmp_path: Path, cache: Path, restores: list[bool], change: str):
-    path = tmp_path / "labels.jsonl"
-    _edit(LabelStore(LABELS, path, author="ana"), 100, seed=6)
-    LabelStore(LABELS, path, author="ana")
+    path = _checkpointed(tmp_path, 100, seed=6)
     assert any(cache.rglob("*.npz"))
     lines = path.read_bytes().splitlines(keepends=True)
     if change == "edit":
@@ -186,9 +190,7 @@ def test_a_changed_earlier_line_is_reported_although_a_checkpoint_exists(
 def test_a_torn_last_line_after_the_checkpoint_is_repaired(tmp_path: Path, cache: Path,
                                                             restores: list[bool],
                                                             monkeypatch: pytest.MonkeyPatch):
-    path = tmp_path / "labels.jsonl"
-    _edit(LabelStore(LABELS, path, author="ana"), 100, seed=7)
-    LabelStore(LABELS, path, author="ana")
+    path = _checkpointed(tmp_path, 100, seed=7)
     good = path.read_bytes()
     with open(path, "ab") as fh:
         fh.write(good.splitlines(keepends=True)[-1][:57])  # a crash in the middle of a write
@@ -201,9 +203,7 @@ def test_a_torn_last_line_after_the_checkpoint_is_repaired(tmp_path: Path, cache
 def test_a_damaged_checkpoint_is_ignored_and_replaced(tmp_path: Path, cache: Path,
                                                       restores: list[bool],
                                                       monkeypatch: pytest.MonkeyPatch):
-    path = tmp_path / "labels.jsonl"
-    _edit(LabelStore(LABELS, path, author="ana"), 100, seed=8)
-    LabelStore(LABELS, path, author="ana")
+    path = _checkpointed(tmp_path, 100, seed=8)
     (saved,) = cache.rglob("*.npz")
     size = saved.stat().st_size
     saved.write_bytes(b"PK\x03\x04 not a checkpoint" + os.urandom(200))
@@ -216,9 +216,7 @@ def test_a_damaged_checkpoint_is_ignored_and_replaced(tmp_path: Path, cache: Pat
 
 def test_a_checkpoint_is_used_only_for_its_own_path_and_dataset(tmp_path: Path, cache: Path,
                                                                 restores: list[bool]):
-    path = tmp_path / "labels.jsonl"
-    _edit(LabelStore(LABELS, path, author="ana"), 60, seed=9)
-    LabelStore(LABELS, path, author="ana")
+    path = _checkpointed(tmp_path, 60, seed=9)
     copy = tmp_path / "copy.jsonl"
     copy.write_bytes(path.read_bytes())
     LabelStore(LABELS, copy, author="ana")
