@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -275,3 +276,19 @@ def test_events_read_back_from_the_file_equal_the_events_as_written(
         pd.testing.assert_frame_equal(reopened.history(LABELS.index[3]),
                                       store.history(LABELS.index[3]))
     assert restores[-2:] == [False, True]  # read in full, then from its checkpoint
+
+
+def test_checkpoints_unused_for_a_month_are_deleted_when_another_is_saved(tmp_path: Path,
+                                                                          cache: Path):
+    path = _checkpointed(tmp_path, 40, seed=13)
+    (kept,) = cache.rglob("*.npz")
+    stale = kept.with_name("0" * 32 + ".npz")
+    stale.write_bytes(b"a checkpoint of a log deleted long ago")
+    old = time.time() - 31 * 86_400
+    os.utime(stale, (old, old))
+    os.utime(kept, (old, old))
+    LabelStore(LABELS, path, author="ana")  # restores `kept`: marks it used
+    other = tmp_path / "other"
+    other.mkdir()
+    _checkpointed(other, 40, seed=14)  # a save sweeps the folder
+    assert kept.exists() and not stale.exists() and len(list(cache.rglob("*.npz"))) == 2

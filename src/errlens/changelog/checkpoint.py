@@ -22,11 +22,13 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
 import os
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -41,6 +43,8 @@ from errlens.changelog.logfile import Scan
 MIN_EVENTS = 50_000
 #: A checkpoint is rewritten once this many events were appended after it.
 REFRESH_EVENTS = 50_000
+#: A checkpoint not saved or used for this many days is deleted when another is saved.
+UNUSED_DAYS = 30
 #: Fewer bytes than this per event are rare (errlens' own lines are 250-500 bytes).
 _BYTES_PER_EVENT = 150
 _ARRAYS = ("linenos", "offsets", "op", "sample", "label", "origin", "author", "oseq",
@@ -108,6 +112,8 @@ def restore(log_path: str, data: bytes) -> tuple[Any, Columns, int, str] | None:
                 return None
     except Exception:  # a checkpoint only saves time: if it is unusable, read the log
         return None
+    with contextlib.suppress(OSError):
+        os.utime(where)  # in use: see forget_unused
     return meta["header"], cols, covered, meta["last_hash"]
 
 
@@ -175,6 +181,29 @@ def save(log_path: str, header: Any, cols: Columns, covered: int, last_hash: str
     except OSError:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    forget_unused(os.path.dirname(where))
 
 
-__all__ = ["MIN_EVENTS", "REFRESH_EVENTS", "checkpoint_path", "open_columns", "restore", "save"]
+def forget_unused(folder: str, days: float = UNUSED_DAYS) -> list[str]:
+    """Delete the checkpoints in ``folder`` not saved or used for ``days`` (logs moved or
+    deleted leave theirs behind); returns their paths."""
+    cutoff, gone = time.time() - days * 86_400, []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if entry.name.endswith((".npz", ".tmp")) and entry.stat().st_mtime < cutoff:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    gone.append(entry.path)
+    return gone
+
+
+__all__ = [
+    "MIN_EVENTS",
+    "REFRESH_EVENTS",
+    "UNUSED_DAYS",
+    "checkpoint_path",
+    "forget_unused",
+    "open_columns",
+    "restore",
+    "save",
+]
