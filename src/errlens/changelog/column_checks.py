@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from itertools import chain, repeat
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from errlens.changelog.events import OPS, _is_time
 
@@ -22,25 +22,29 @@ OP_CODE = {op: i for i, op in enumerate(OPS)}
 LABEL_TYPES = {type(None), str, int, bool, float}
 _NUMBER_TYPES = {type(None), int, float}
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-MISSING: Any = object()
+class _Missing:
+    def __repr__(self) -> str:
+        return "<MISSING>"
+
+
+MISSING: Any = _Missing()
 
 
 def transpose(objs: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], set[str]]:
     """Column lists of a list of dicts, and the names some dicts lack (``MISSING`` there):
-    rows with the same keys are transposed together with C-level calls instead of one
-    lookup per field."""
-    keys = np.fromiter(map(tuple, objs), dtype=object, count=len(objs))
-    values = list(map(tuple, map(dict.values, objs)))
-    code, uniques = pd.factorize(keys)
-    names = {name for k in uniques for name in k}
-    partial = {name for name in names if not all(name in k for k in uniques)}
-    out = {name: np.full(len(objs), MISSING, dtype=object) for name in names}
-    for g, key in enumerate(uniques):
-        rows = np.flatnonzero(code == g) if len(uniques) > 1 else np.arange(len(objs))
-        group = [values[i] for i in rows.tolist()]
-        for name, column in zip(key, zip(*group, strict=True), strict=True):
-            out[name][rows] = column
-    return {name: column.tolist() for name, column in out.items()}, partial
+    one C-level ``map`` per field, with ``itemgetter`` while every dict has the field.
+
+    >>> transpose([{"a": 1, "b": 2}, {"a": 3}])
+    ({'a': [1, 3], 'b': [2, <MISSING>]}, {'b'})
+    """
+    out, partial = {}, set()
+    for name in sorted(set().union(*objs)):
+        try:
+            out[name] = list(map(itemgetter(name), objs))
+        except KeyError:
+            out[name] = list(map(methodcaller("get", name, MISSING), objs))
+            partial.add(name)
+    return out, partial
 
 
 def operation_codes(ops: list[Any]) -> np.ndarray:
@@ -62,13 +66,18 @@ def value_codes(values: list[Any], table: dict[Any, int]) -> np.ndarray:
     """Codes of ``values`` in ``table`` (new values added; -1 for None and for values that
     cannot be codes, which the column checks flag)."""
     try:
-        codes, uniques = pd.factorize(np.fromiter(values, dtype=object, count=len(values)))
+        codes = np.fromiter(map(table.get, values, repeat(-1)), np.int64, len(values))
     except TypeError:  # unhashable values: the column checks flag their rows
-        return np.array([table.setdefault(v, len(table)) if type(v) in LABEL_TYPES
-                         and v is not None else -1 for v in values], dtype=np.int64)
-    mapping = np.array([table.setdefault(u, len(table)) if type(u) in LABEL_TYPES else -1
-                        for u in uniques.tolist()] + [-1], dtype=np.int64)
-    return mapping[codes]
+        return np.array([table.setdefault(v, len(table)) if _codable(v) else -1
+                         for v in values], dtype=np.int64)
+    for i in np.flatnonzero(codes < 0).tolist():  # values not seen before (and None)
+        if _codable(values[i]):
+            codes[i] = table.setdefault(values[i], len(table))
+    return codes
+
+
+def _codable(value: Any) -> bool:
+    return type(value) in LABEL_TYPES and value is not None and value == value  # not NaN
 
 
 def outside(values: list[Any], allowed: Any) -> list[int]:

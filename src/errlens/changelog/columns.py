@@ -199,7 +199,9 @@ class Columns:
         self.event_ids += ids
         for lists, store in ((parents, True), (refs, False)):
             counts = np.fromiter(map(len, lists), np.int64, n)
-            flat = [p if type(p) is str else "" for ps in lists for p in ps]
+            flat = list(chain.from_iterable(lists))
+            if not set(map(type, flat)) <= {str}:  # rows already flagged: no links
+                flat = [p if type(p) is str else "" for p in flat]
             found = np.fromiter(map(by_id.get, flat, repeat(-1)), np.int64, len(flat))
             child = np.repeat(np.arange(base, base + n), counts)
             flag.update(child[(found < 0) | (found >= child)].tolist())
