@@ -287,3 +287,55 @@ def test_changelog_reads_a_log_without_its_dataset_and_never_writes(income, tmp_
     assert Path(store.path).read_bytes() == before + b'{"torn'
     with pytest.raises(ChangelogError, match="does not exist"):
         Changelog(tmp_path / "nope.jsonl")
+
+
+def test_a_merge_that_cannot_apply_writes_nothing_and_changes_nothing(income, tmp_path):
+    import shutil
+
+    ids = income.index[:40].tolist()
+    base = LabelStore(income, tmp_path / "ana.jsonl", author="ana")
+    shutil.copy(base.path, tmp_path / "ben.jsonl")
+    ben = LabelStore(income, tmp_path / "ben.jsonl", author="ben")
+    for k, sid in enumerate(ids):
+        base.relabel(sid, ">50K") if k % 2 else base.confirm(sid)
+        ben.relabel(sid, "<=50K") if k % 3 else ben.skip(sid)
+    base.tag("v1")
+    ben.tag("v1")  # the same name for another version: the merge must refuse
+    before = (Path(base.path).read_bytes(), base.labels(), base.conflicts(), base.events())
+    with pytest.raises(ChangelogError, match="tag 'v1' already exists"):
+        base.merge(ben.path)
+    after = (Path(base.path).read_bytes(), base.labels(), base.conflicts(), base.events())
+    assert after[0] == before[0]
+    pd.testing.assert_series_equal(after[1], before[1])
+    pd.testing.assert_frame_equal(after[2], before[2])
+    pd.testing.assert_frame_equal(after[3], before[3])
+    base.relabel(ids[0], "<=50K")  # the store still works, and reads back the same
+    assert LabelStore(income, base.path, author="x").labels().equals(base.labels())
+
+
+def test_policies_resolve_alike_from_written_and_reopened_events(income, tmp_path):
+    import shutil
+
+    ids = income.index[:60].tolist()
+    base = LabelStore(income, tmp_path / "ana.jsonl", author="ana")
+    for name in ("ben", "cleo"):
+        shutil.copy(base.path, tmp_path / f"{name}.jsonl")
+    ben = LabelStore(income, tmp_path / "ben.jsonl", author="ben", role="reviewer")
+    cleo = LabelStore(income, tmp_path / "cleo.jsonl", author="cleo")
+    for k, sid in enumerate(ids):
+        base.relabel(sid, ">50K")
+        ben.relabel(sid, ">50K" if k % 3 else "<=50K")
+        if k % 4:
+            cleo.relabel(sid, "<=50K" if k % 2 else ">50K")
+    base.merge(ben.path)
+    base.merge(cleo.path)  # base holds its events as written objects
+    shutil.copy(base.path, tmp_path / "copy.jsonl")
+    reopened = LabelStore(income, tmp_path / "copy.jsonl", author="ana")  # parsed from the file
+    assert len(base.conflicts()) == len(reopened.conflicts()) > len(ids) // 2
+    majority = base.resolve("majority")
+    assert 0 < majority["label"].notna().sum() < len(ids)  # two-way ties stay open
+    pd.testing.assert_frame_equal(reopened.resolve("majority"), majority)
+    reviewer = base.resolve("reviewer", reviewer="ben")
+    assert reviewer["label"].notna().all() and base.conflicts().empty
+    pd.testing.assert_frame_equal(reopened.resolve("reviewer", reviewer="ben"), reviewer)
+    assert reopened.labels().equals(base.labels())

@@ -398,6 +398,12 @@ class EventList(Sequence[Event]):
         """Add an event after the loaded ones."""
         self._extra.append(ev)
 
+    def copy(self) -> EventList:
+        """A list that can grow apart from this one (the events themselves are shared)."""
+        out = EventList(self._columns, self._n)
+        out._extra = list(self._extra)
+        return out
+
     def parts(self) -> tuple[Columns | None, int, list[Event]]:
         """The columns, how many rows of them are loaded, and the events appended after."""
         return self._columns, self._n, self._extra
@@ -414,10 +420,16 @@ class EventList(Sequence[Event]):
 
     def on_sample(self, sample: Any) -> list[int]:
         """Positions of the events on one sample (without parsing the others)."""
-        found: list[int] = []
+        return self.on_samples([sample])
+
+    def on_samples(self, samples: Iterable[Any]) -> list[int]:
+        """Positions of the events on any of ``samples``, in file order (without parsing the
+        others)."""
+        wanted, found = set(samples), []
         if self._columns is not None and self._n:
-            code = self._columns.samples.get(sample)
-            if code is not None:
-                codes = np.frombuffer(self._columns.sample, dtype=np.int64)[: self._n]
-                found = np.flatnonzero(codes == code).tolist()
-        return found + [self._n + k for k, e in enumerate(self._extra) if e.sample_id == sample]
+            known = self._columns.samples
+            codes = [known[s] for s in wanted if s in known]
+            if codes:
+                column = np.frombuffer(self._columns.sample, dtype=np.int64)[: self._n]
+                found = np.flatnonzero(np.isin(column, codes)).tolist()
+        return found + [self._n + k for k, e in enumerate(self._extra) if e.sample_id in wanted]

@@ -193,7 +193,9 @@ def append_foreign(store: LabelStore, events: list[Event]) -> int:
             store._check_sample(ev)
             new.append(ev)
         new = canonical_order(new)
-        replay(store._base_schema, [*store._state.events, *new])  # validates, writes nothing
+        trial = store._state.fork()
+        for ev in new:  # each checked against the state so far; raises before any write
+            trial.apply(ev)
         lines, digest = [], store._hash
         for ev in new:
             line, digest = seal(ev.body(), digest)
@@ -201,19 +203,20 @@ def append_foreign(store: LabelStore, events: list[Event]) -> int:
         if lines:
             store._offset = store._log.append(lines)
             store._hash, store._lines = digest, store._lines + len(lines)
-        for ev in new:
-            store._state.apply(ev, check=False)
+            store._state = trial
     return len(new)
 
 
-def _opinions(store: LabelStore, sample: Any) -> list[Event]:
-    """Each author's latest label event on the sample that is not undone."""
-    latest: dict[str, Event] = {}
-    for ev in store._state.events:
-        if ev.sample_id == sample and ev.new_label is not None and \
-                not store._state.is_reverted(ev.event_id):
-            latest[ev.author] = ev
-    return list(latest.values())
+def _opinions(store: LabelStore, samples: list[Any]) -> dict[Any, list[Event]]:
+    """For each sample, each author's latest label event on it that is not undone (one pass
+    over the events on these samples, found in the log's columns)."""
+    state = store._state
+    latest: dict[Any, dict[str, Event]] = {s: {} for s in samples}
+    for position in state.events.on_samples(samples):
+        ev = state.events[position]
+        if ev.new_label is not None and not state.is_reverted(ev.event_id):
+            latest[ev.sample_id][ev.author] = ev
+    return {s: list(by_author.values()) for s, by_author in latest.items()}
 
 
 def resolve(store: LabelStore, policy: str, reviewer: str | None = None) -> pd.DataFrame:
@@ -223,12 +226,14 @@ def resolve(store: LabelStore, policy: str, reviewer: str | None = None) -> pd.D
     if policy == "reviewer" and not reviewer:
         raise ChangelogError("policy='reviewer' needs reviewer='<author name>'")
     rows, specs = [], []
-    for sample in store._state.conflicted():
+    conflicted = store._state.conflicted()
+    opinions = _opinions(store, conflicted) if policy != "role" else {}
+    for sample in conflicted:
         heads = store._state.heads[sample]
         label, reason = None, ""
         if policy == "majority":
             votes = pd.Series([store._state.schema.resolve(e.new_label)
-                               for e in _opinions(store, sample)]).value_counts()
+                               for e in opinions[sample]]).value_counts()
             if len(votes) == 1 or votes.iloc[0] > votes.iloc[1]:
                 label, reason = votes.index[0], f"{votes.iloc[0]} of {votes.sum()} votes"
             else:
@@ -244,7 +249,7 @@ def resolve(store: LabelStore, policy: str, reviewer: str | None = None) -> pd.D
             else:
                 reason = "edits of the same highest role disagree"
         else:
-            mine = [e for e in _opinions(store, sample) if e.author == reviewer]
+            mine = [e for e in opinions[sample] if e.author == reviewer]
             if mine:
                 label = store._state.schema.resolve(mine[0].new_label)
                 reason = f"{reviewer}'s label"

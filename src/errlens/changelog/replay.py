@@ -101,6 +101,13 @@ class Replay:
         """The event with this id (KeyError if unknown)."""
         return self.events[self.by_id[event_id]]
 
+    def fork(self) -> Replay:
+        """An independent copy to try events on: applying events to it leaves this state as
+        it was (a write that fails validation half-way changes nothing)."""
+        heads = {s: [Head(h.event_id, h.label) for h in hs] for s, hs in self.heads.items()}
+        return Replay(self.schema.copy(), self.events.copy(), dict(self.by_id), heads,
+                      dict(self.reverted_by), dict(self.clock), dict(self.tags))
+
     # ---------------------------------------------------------------- applying
     def check(self, ev: Event, pending: set[str] | frozenset[str] = frozenset()) -> None:
         """Raise :class:`ChangelogError` if ``ev`` cannot follow the current state.
