@@ -132,7 +132,7 @@ def _read_data(path: str, id_col: str, label_col: str) -> pd.Series:
 
 
 def _sample(store: Any, text: str) -> Any:
-    for sid in store.events()["sample_id"].dropna().unique():
+    for sid in store.event_ops()["sample_id"].dropna().unique():
         if str(sid) == text:
             return sid
     raise ValueError(f"sample {text!r} has no events in {store.path}")

@@ -224,3 +224,9 @@ def test_importing_the_same_answers_twice_writes_nothing_new(store, tweets_analy
         (ids[1], other[1], 3)]
     reopened = LabelStore(tweets_analysis, store.path, author="lead")
     assert len(reopened.events()) == 6 and reopened.labels()[ids[1]] == other[1]
+    reopened.comment(ids[2], '"import" is a word in this tweet')  # not an imported answer
+    assert reopened.imported_causes("csv") == store.imported_causes("csv")
+    assert import_csv(reopened, copy) == [] and import_csv(reopened, path) == []
+    assert LabelStore(tweets_analysis, store.path, author="x").imported_causes("csv") == \
+        [e["cause"] for e in reopened.events().to_dict("records")
+         if isinstance(e["cause"], dict) and e["cause"].get("import") == "csv"]

@@ -280,9 +280,8 @@ def _fingerprint(sample: Any, who: str, answer: str, note: str | None,
 
 def imported_answers(store: Any, fmt: str = "csv") -> set[str]:
     """Fingerprints of the answers already imported from ``fmt`` files into ``store``."""
-    return {cause["answer"] for cause in store.events()["cause"]
-            if isinstance(cause, dict) and cause.get("import") == fmt
-            and isinstance(cause.get("answer"), str)}
+    return {cause["answer"] for cause in store.imported_causes(fmt)
+            if isinstance(cause.get("answer"), str)}
 
 
 def import_csv(store: Any, path: str | os.PathLike[str], *, author: str | None = None) -> list:

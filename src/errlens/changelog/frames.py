@@ -12,6 +12,7 @@ versions, row-level diffs, conflicts. Mixed into :class:`~errlens.changelog.Labe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
@@ -127,6 +128,24 @@ class ViewsMixin:
         frame = pd.DataFrame({"sample_id": samples + [e.sample_id for e in extra],
                               "op": ops + [e.op for e in extra]}, dtype=object)
         return frame
+
+    def imported_causes(self, fmt: str) -> list[dict[str, Any]]:
+        """The ``cause`` of every event imported from ``fmt`` files (``"csv"``,
+        ``"labelstudio"``), in file order. Only lines that mention ``"import"`` are parsed
+        (one byte search of the log), so this stays cheap at a million events.
+
+        >>> # {c["answer"] for c in store.imported_causes("csv")}
+        """
+        cols, n, extra = self._state.events.parts()
+        rows: list[int] = []
+        if cols is not None and n:
+            hits = [m.start() for m in re.finditer(rb'"import"', cols.data)]
+            offsets = np.frombuffer(cols.offsets, dtype=np.int64)[:n]
+            found = np.unique(np.searchsorted(offsets, hits, side="right") - 1)
+            rows = found[found >= 0].tolist()  # a hit before the first event is the header's
+        causes = [r.get("cause") for r in cols.records(rows)] if cols is not None else []
+        causes += [e.cause for e in extra]
+        return [c for c in causes if isinstance(c, dict) and c.get("import") == fmt]
 
     def history(self, id: Any) -> pd.DataFrame:
         """Every event on one sample, oldest first."""

@@ -160,9 +160,8 @@ def _read_tasks(path_or_tasks: Any) -> tuple[list[Any], str]:
 
 def _imported_annotations(store: Any) -> set[tuple[str, str]]:
     done = set()
-    for cause in store.events()["cause"]:
-        if (isinstance(cause, dict) and cause.get("import") == "labelstudio"
-                and cause.get("task") is not None and cause.get("annotation") is not None):
+    for cause in store.imported_causes("labelstudio"):
+        if cause.get("task") is not None and cause.get("annotation") is not None:
             done.add((str(cause.get("task")), str(cause.get("annotation"))))
     return done
 
