@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import io
 import os
 import tempfile
 import time
@@ -57,8 +56,9 @@ _TYPES: dict[str, type] = {t.__name__: t for t in (type(None), str, int, float, 
 def reader_version() -> str:
     """Digest of the code that builds columns: a checkpoint made by other code is ignored."""
     digest = hashlib.sha256()
-    for module in (column_checks, columns, events, logfile):
-        with open(module.__file__ or "", "rb") as fh:
+    for source in (column_checks.__file__, columns.__file__, events.__file__, logfile.__file__,
+                   __file__):
+        with open(source or "", "rb") as fh:
             digest.update(fh.read())
     return "errlens-checkpoint-1/" + digest.hexdigest()[:16]
 
@@ -164,11 +164,9 @@ def save(log_path: str, header: Any, cols: Columns, covered: int, last_hash: str
         return  # e.g. NaN, which JSON cannot carry
     arrays = {name: np.frombuffer(getattr(cols, name), dtype=getattr(cols, name).typecode)
               for name in _ARRAYS}
-    buffer = io.BytesIO()
     arrays.update(meta=np.frombuffer(meta, np.uint8), event_ids=np.frombuffer(ids, np.uint8),
                   flagged=np.array(sorted(cols.flagged), np.int64),
                   exact=np.array(sorted(cols.exact), np.int64))
-    np.savez(buffer, allow_pickle=False, **arrays)
     try:
         os.makedirs(os.path.dirname(where), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(where), suffix=".tmp")
@@ -176,7 +174,7 @@ def save(log_path: str, header: Any, cols: Columns, covered: int, last_hash: str
         return
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(buffer.getbuffer())
+            np.savez(fh, allow_pickle=False, **arrays)
         os.replace(tmp, where)  # readers see the old checkpoint or the new one, never half
     except OSError:
         if os.path.exists(tmp):
