@@ -177,18 +177,19 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     store = _read(args)
-    events = store.events()
     cols = ["seq", "timestamp", "op", "sample_id", "old_label", "new_label", "author", "note"]
     if args.sample is not None:
         hist = store.history(_sample(store, args.sample))
         print(f"History of sample {args.sample} ({len(hist)} events):")
         print(_table(hist[cols]))
         return OK
-    print(f"{store.path}: {len(events)} events; classes {store.classes}")
-    if len(events):
-        print(f"From {events['timestamp'].min():%Y-%m-%d %H:%M} to "
-              f"{events['timestamp'].max():%Y-%m-%d %H:%M} UTC")
-        per = events.groupby(["author", "op"]).size().unstack(fill_value=0)
+    ops = store.event_ops()  # from the log's columns: no event is parsed
+    print(f"{store.path}: {len(ops)} events; classes {store.classes}")
+    if len(ops):
+        first, last = store.events(first=1), store.events(last=1)
+        print(f"First event {first['timestamp'].iloc[0]:%Y-%m-%d %H:%M}, last "
+              f"{last['timestamp'].iloc[0]:%Y-%m-%d %H:%M} UTC")
+        per = ops.groupby(["author", "op"]).size().unstack(fill_value=0)
         print("\nEvents per author and operation:")
         print(per.to_string())
     print("\nVersions:")
@@ -198,8 +199,9 @@ def _show(args: argparse.Namespace) -> int:
     if len(conflicts):
         print(_table(conflicts[["sample_id", "labels", "authors"]].head(20)))
         print("Settle them with an adjudicate event (store.adjudicate) or store.resolve(policy).")
-    print(f"\nLatest {min(args.last, len(events))} events:")
-    print(_table(events[cols].tail(args.last)))
+    latest = store.events(last=args.last)
+    print(f"\nLatest {len(latest)} events:")
+    print(_table(latest[cols]))
     return OK
 
 

@@ -141,7 +141,7 @@ def test_bulk_load_equals_event_by_event_replay(steps):
         assert _summary(store._state) == _summary(reference)
         assert verify_file(path, dataset=Dataset.from_source(LABELS)).ok
         events = store.events()
-        assert store.event_ops().equals(events[["sample_id", "op"]].astype(object))
+        assert store.event_ops().equals(events[["sample_id", "op", "author"]].astype(object))
         for sid in LABELS.index[:3]:
             pd.testing.assert_frame_equal(
                 _plain(store.history(sid)),
@@ -163,7 +163,8 @@ def test_bulk_load_equals_event_by_event_replay(steps):
         for name in reopened.versions()["version"]:
             assert store.labels(name).equals(reopened.labels(name))
         assert store.diff("after").equals(reopened.diff("after"))
-        assert store.event_ops().equals(store.events()[["sample_id", "op"]].astype(object))
+        assert store.event_ops().equals(
+            store.events()[["sample_id", "op", "author"]].astype(object))
         undoable = [e.event_id for e in reference.events if e.author == "ana" and e.op in (
             "set", "confirm", "skip", "adjudicate", "comment")
             and not reference.is_reverted(e.event_id)]

@@ -292,3 +292,27 @@ def test_checkpoints_unused_for_a_month_are_deleted_when_another_is_saved(tmp_pa
     other.mkdir()
     _checkpointed(other, 40, seed=14)  # a save sweeps the folder
     assert kept.exists() and not stale.exists() and len(list(cache.rglob("*.npz"))) == 2
+
+
+def test_the_first_and_last_events_alone_equal_the_ends_of_the_whole_table(tmp_path: Path,
+                                                                           cache: Path):
+    path = _checkpointed(tmp_path, 80, seed=15)
+    store = LabelStore(LABELS, path, author="ana")
+    store.relabel(LABELS.index[5], "neutral")  # one written after the reopen
+    whole = store.events()
+    assert len(whole) > 80
+    for k in (1, 7, len(whole), len(whole) + 5):
+        # compared as plain values: a few rows of only missing versions are not a text column
+        pd.testing.assert_frame_equal(_plain(store.events(first=k)), _plain(whole.head(k)))
+        pd.testing.assert_frame_equal(_plain(store.events(last=k)),
+                                      _plain(whole.tail(k).reset_index(drop=True)))
+    assert store.events(first=0).columns.equals(whole.columns) and store.events(last=0).empty
+    ops = store.event_ops()
+    assert ops.columns.tolist() == ["sample_id", "op", "author"]
+    assert ops.astype(str).equals(whole[["sample_id", "op", "author"]].astype(str))
+    with pytest.raises(ValueError, match="not both"):
+        store.events(first=1, last=1)
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(object).where(frame.notna(), None)

@@ -107,27 +107,37 @@ class ViewsMixin:
         return out.rename("label")
 
     # ---------------------------------------------------------------- events
-    def events(self) -> pd.DataFrame:
-        """One row per event, in file order (timestamps tz-aware UTC)."""
-        return self._frame(range(len(self._state.events)))
+    def events(self, *, first: int | None = None, last: int | None = None) -> pd.DataFrame:
+        """One row per event, in file order (timestamps tz-aware UTC). ``first`` / ``last``:
+        only the first / last that many, which stays cheap at any size (the whole table of a
+        million events takes seconds)."""
+        n = len(self._state.events)
+        if first is not None and last is not None:
+            raise ValueError("give first= or last=, not both")
+        if first is not None:
+            return self._frame(range(min(max(first, 0), n)))
+        return self._frame(range(0 if last is None else max(0, n - last), n))
 
     def event_ops(self) -> pd.DataFrame:
-        """``sample_id`` and ``op`` of every event in file order, read from the compact
-        columns without parsing any event: cheap at a million events (``events()`` is not).
+        """``sample_id``, ``op`` and ``author`` of every event in file order, read from the
+        compact columns without parsing any event: cheap at a million events (``events()``
+        is not).
 
         >>> # store.event_ops().groupby("sample_id")["op"].agg(["size", "last"])
         """
         cols, n, extra = self._state.events.parts()
-        samples: list[Any] = []
-        ops: list[Any] = []
+        out: dict[str, list[Any]] = {"sample_id": [], "op": [], "author": []}
         if cols is not None and n:
-            code = np.frombuffer(cols.sample, dtype=np.int64)[:n]
-            values = np.array([*cols.samples, None], dtype=object)
-            samples = values[np.where(code >= 0, code, len(values) - 1)].tolist()
-            ops = np.array(OPS, dtype=object)[np.frombuffer(cols.op, dtype=np.int8)[:n]].tolist()
-        frame = pd.DataFrame({"sample_id": samples + [e.sample_id for e in extra],
-                              "op": ops + [e.op for e in extra]}, dtype=object)
-        return frame
+            for name, codes, table in (("sample_id", cols.sample, cols.samples),
+                                       ("author", cols.author, cols.authors)):
+                code = np.frombuffer(codes, dtype=np.int64)[:n]
+                values = np.array([*table, None], dtype=object)
+                out[name] = values[np.where(code >= 0, code, len(values) - 1)].tolist()
+            op = np.frombuffer(cols.op, dtype=np.int8)[:n]
+            out["op"] = np.array(OPS, dtype=object)[op].tolist()
+        for name in out:
+            out[name] += [getattr(e, name) for e in extra]
+        return pd.DataFrame(out, dtype=object)
 
     def imported_causes(self, fmt: str) -> list[dict[str, Any]]:
         """The ``cause`` of every event imported from ``fmt`` files (``"csv"``,
