@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import fields
 from itertools import chain, repeat
 from typing import Any, overload
 
@@ -298,25 +297,18 @@ class Columns:
         return min(self.flagged, default=len(self))
 
     # ------------------------------------------------------------------ events
-    def record(self, row: int) -> dict[str, Any]:
-        """The parsed fields of one row (checked at load; missing fields absent)."""
-        cached = self.exact.get(row)
-        if cached is not None:
-            return {f.name: getattr(cached, f.name) for f in fields(cached)}
+    def _body(self, row: int) -> bytes:
+        """The JSON of one row's line without its hash member."""
         start = self.offsets[row]
-        end = self.data.index(b"\n", start)
-        out: dict[str, Any] = parse_json(self.data[start:end - SUFFIX_LEN] + b"}")
-        return out
+        return self.data[start:self.data.index(b"\n", start) - SUFFIX_LEN] + b"}"
 
     def records(self, rows: Sequence[int]) -> list[dict[str, Any]]:
-        """:meth:`record` of many rows, parsed together (one JSON call for all of them)."""
-        data, offsets, find = self.data, self.offsets, self.data.index
-        bodies = [data[offsets[r]:find(b"\n", offsets[r]) - SUFFIX_LEN] for r in rows]
+        """The parsed fields of many rows (missing fields absent), one JSON call for all."""
+        bodies = [self._body(r) for r in rows]
         try:
-            out: list[dict[str, Any]] = orjson.loads(b"[%b}]" % b"},".join(bodies)) \
-                if bodies else []
+            out: list[dict[str, Any]] = orjson.loads(b"[%b]" % b",".join(bodies))
         except orjson.JSONDecodeError:  # e.g. a NaN that only the standard library reads
-            out = [self.record(r) for r in rows]
+            out = [parse_json(body) for body in bodies]
         return out
 
     def event(self, row: int) -> Event:
@@ -324,9 +316,7 @@ class Columns:
         cached = self.exact.get(row)
         if cached is not None:
             return cached
-        start = self.offsets[row]
-        end = self.data.index(b"\n", start)
-        return event_from_dict(parse_json(self.data[start:end - SUFFIX_LEN] + b"}"))
+        return event_from_dict(parse_json(self._body(row)))
 
 
 def read_columns(path: str, data: bytes,
