@@ -2,8 +2,10 @@
 memory, and a long SIGKILL crash run. Peers measured in the same run: the bare disk
 (``write`` + ``fsync`` and ``write`` + ``fdatasync`` of one line, interleaved call by call with
 ours), SQLite (stdlib, ``synchronous=FULL``, one commit per edit), and over the same file the
-floors of any reader of the format: a ``json.loads`` loop, an ``orjson.loads`` loop, and the
-hash chain alone (one SHA-256 per line, as the format requires). Opening a log is timed twice:
+floors of any reader of the format: a ``json.loads`` loop, an ``orjson.loads`` loop, the
+hash chain alone (one SHA-256 per line, as the format requires), and two native multi-threaded
+columnar JSON readers that only parse (pyarrow's, and polars' when installed): no hash, no
+check, no replay. Opening a log is timed twice:
 the first open (every line read and checked; it leaves a checkpoint in the cache folder) and
 a reopen (the checkpoint matches the file's bytes, so only its digest is computed).
 
@@ -14,6 +16,7 @@ a reopen (the checkpoint matches the file's bytes, so only its digest is compute
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -34,6 +37,7 @@ from errlens.changelog import ChangelogWarning, LabelStore
 from errlens.changelog.events import Event, seal
 
 CLASSES = ["negative", "neutral", "positive"]
+POLARS = importlib.util.find_spec("polars") is not None  # a dev dependency, optional here
 
 
 def dataset(n: int = 50_000) -> pd.Series:
@@ -140,6 +144,12 @@ elif what == "orjson.loads loop":
 elif what == "sha256 per line":
     with open(path, "rb") as fh:
         n = sum(1 for line in fh if hashlib.sha256(line).digest())
+elif what == "pyarrow.json, parse only":
+    import pyarrow.json
+    n = pyarrow.json.read_json(path).num_rows - 1
+elif what == "polars.read_ndjson, parse only":
+    import polars
+    n = len(polars.read_ndjson(path)) - 1
 elapsed = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"seconds": elapsed, "peak_mb": peak / 1024, "base_mb": base / 1024, "n": n}))
@@ -225,10 +235,11 @@ def main() -> None:
               f"fastest of {repeat} run(s) each, in a fresh process")
         rows = {w: timed_child(big, w, repeat) for w in (
             "replay, first open", "replay, reopen", "verify", "read-only Changelog, reopen",
-            "json.loads loop", "orjson.loads loop", "sha256 per line")}
+            "json.loads loop", "orjson.loads loop", "sha256 per line",
+            "pyarrow.json, parse only", *(["polars.read_ndjson, parse only"] if POLARS else []))}
         cold, warm = rows["replay, first open"]["seconds"], rows["replay, reopen"]["seconds"]
         for name, r in rows.items():
-            print(f"{name:27s} {r['seconds']:6.2f} s   peak RSS {r['peak_mb']:6.0f} MB "
+            print(f"{name:31s} {r['seconds']:6.2f} s   peak RSS {r['peak_mb']:6.0f} MB "
                   f"(before {r['base_mb']:4.0f} MB)   first open/this {cold / r['seconds']:5.2f}"
                   f"   reopen/this {warm / r['seconds']:5.2f}   verify/this "
                   f"{rows['verify']['seconds'] / r['seconds']:5.2f}")
