@@ -52,6 +52,7 @@ from errlens.changelog.events import (
     event_from_dict,
 )
 from errlens.changelog.logfile import Scan, parse_json, scan_blocks
+from errlens.changelog.progress import reading
 from errlens.changelog.schema import LabelSchema
 
 _LABEL_OPS = np.array([op in ("set", "confirm", "adjudicate", "revert") for op in OPS])
@@ -330,16 +331,18 @@ def read_columns(path: str, data: bytes,
                               f"it to start a new log, or open the right file")
     header, cols, start, prev = resume or (None, Columns(data), 0, "")
     block = Scan(last_hash=prev, consumed=start)
-    for block in scan_blocks(data, prev=prev, first_lineno=len(cols) + 2 if resume else 1,
-                             start=start):
-        if block.problems:
-            raise CorruptLogError(describe_problems(path, block.problems))
-        first = header is None
-        if first:
-            if not block.linenos:
-                raise CorruptLogError(f"{path} has no complete line; it is not a changelog")
-            header = block.objs[0]
-        cols.add(block, skip_first=first)
+    with reading(path, len(data) - start) as advance:
+        for block in scan_blocks(data, prev=prev, first_lineno=len(cols) + 2 if resume else 1,
+                                 start=start):
+            if block.problems:
+                raise CorruptLogError(describe_problems(path, block.problems))
+            first = header is None
+            if first:
+                if not block.linenos:
+                    raise CorruptLogError(f"{path} has no complete line; it is not a changelog")
+                header = block.objs[0]
+            cols.add(block, skip_first=first)
+            advance((block.consumed or (block.offsets or [start])[-1]) - start)
     return header, cols, block
 
 

@@ -20,6 +20,7 @@ from errlens.changelog.columns import Columns
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import SCHEMA_VERSION, Event
 from errlens.changelog.logfile import gc_paused, scan_blocks
+from errlens.changelog.progress import reading
 from errlens.changelog.replay import load
 from errlens.changelog.schema import LabelSchema
 
@@ -87,16 +88,18 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
         report.problems.append(Problem(0, "the file is empty (0 bytes): it is not a changelog"))
         return report
     cols, header, torn, consumed = Columns(data), None, b"", 0
-    for block in scan_blocks(data, prev=""):
-        report.problems += [Problem(n, m) for n, m in block.problems]
-        skip = header is None and bool(block.linenos) and block.linenos[0] == 1
-        if header is None:
-            if not skip:
-                report.problems.append(Problem(1, "the first line is not a readable header"))
-                return report
-            header = block.objs[0]
-        cols.add(block, skip_first=skip)
-        report.head, torn, consumed = block.last_hash, block.torn, block.consumed
+    with reading(path, len(data)) as advance:
+        for block in scan_blocks(data, prev=""):
+            report.problems += [Problem(n, m) for n, m in block.problems]
+            skip = header is None and bool(block.linenos) and block.linenos[0] == 1
+            if header is None:
+                if not skip:
+                    report.problems.append(Problem(1, "the first line is not a readable header"))
+                    return report
+                header = block.objs[0]
+            cols.add(block, skip_first=skip)
+            report.head, torn, consumed = block.last_hash, block.torn, block.consumed
+            advance(block.consumed or (block.offsets or [0])[-1])
     report.n_lines = data[:consumed].count(b"\n")
     schema = _check_header(header, dataset, report)
     if schema is None:
