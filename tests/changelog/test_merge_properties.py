@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from errlens.changelog import LabelStore, merge_logs
+from errlens.changelog.events import Event
+from errlens.changelog.merge import _place_one_by_one, canonical_order
 
 CLASSES = ["cat", "dog", "fox"]
 LABELS = pd.Series([CLASSES[i % 3] for i in range(8)], index=[f"img-{i}" for i in range(8)])
@@ -149,3 +151,25 @@ def test_a_conflict_keeps_the_last_state_both_sides_had_seen(tmp_path):
     merged = LabelStore(LABELS, tmp_path / "m.jsonl", author="x")
     assert merged.conflicts()["sample_id"].tolist() == ["img-0"]
     assert merged.labels()["img-0"] == "fox"
+
+
+dag = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 5),
+                         st.lists(st.integers(0, 30), max_size=2)), min_size=1, max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(dag, st.randoms(use_true_random=False))
+def test_the_order_by_time_is_kept_only_when_it_is_the_causal_order(spec, rnd):
+    """Events of three origins on skewed clocks (a child often earlier than its parent):
+    the quick order by time equals Kahn's algorithm's whenever it is taken."""
+    events: list[Event] = []
+    for k, (origin, minute, parents) in enumerate(spec):
+        events.append(Event(
+            event_id=f"e{k:03d}", op="set", author="ana", origin=f"o{origin}", oseq=k + 1,
+            timestamp=f"2026-01-01T00:{minute:02d}:00.000000Z", sample_id="img-1",
+            new_label="cat", parents=tuple(sorted({f"e{p:03d}" for p in parents if p < k}))))
+    rnd.shuffle(events)
+    got = canonical_order(events)
+    assert got == _place_one_by_one(events, {e.event_id for e in events})
+    where = {e.event_id: i for i, e in enumerate(got)}
+    assert all(where[p] < where[e.event_id] for e in got for p in e.parents)

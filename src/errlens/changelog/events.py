@@ -63,11 +63,11 @@ class Event:
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this event, without null or empty fields."""
         out: dict[str, Any] = {"type": "event"}
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name in _FIELD_NAMES:
+            value = getattr(self, name)
             if value is None or value == ():
                 continue
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+            out[name] = list(value) if isinstance(value, tuple) else value
         return out
 
     def body(self) -> str:
@@ -77,6 +77,9 @@ class Event:
     def content_key(self) -> str:
         """What must be equal for two copies of one event id to be the same event."""
         return self.body()
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Event))
 
 
 def canonical(obj: Any) -> str:
@@ -224,7 +227,7 @@ def validate(ev: Event) -> Event:
     return ev
 
 
-_FIELDS = {f.name for f in fields(Event)}
+_FIELDS = set(_FIELD_NAMES)
 
 
 _ALLOWED = _FIELDS | {"type"}

@@ -102,8 +102,20 @@ def union(sources: Iterable[tuple[str, list[Event]]]) -> list[Event]:
 
 def canonical_order(events: list[Event]) -> list[Event]:
     """Topological order (parents, refs, earlier events of the same origin first), ties broken
-    by (timestamp, event id): a function of the set of events only."""
+    by (timestamp, event id): a function of the set of events only.
+
+    That is the order by (timestamp, event id) whenever it already puts every event after
+    what it depends on (clocks that agree: the usual case), so that order is checked first;
+    otherwise the events are placed one by one, always the earliest whose dependencies are
+    placed."""
     ids = {e.event_id for e in events}
+    by_time = sorted(events, key=lambda e: (e.timestamp, e.event_id))
+    return by_time if _causal(by_time, ids) else _place_one_by_one(events, ids)
+
+
+def _place_one_by_one(events: list[Event], ids: set[str]) -> list[Event]:
+    """:func:`canonical_order` by Kahn's algorithm: always the earliest (timestamp, event
+    id) of the events whose dependencies are placed."""
     by_origin: dict[str, list[Event]] = {}
     for e in events:
         by_origin.setdefault(e.origin, []).append(e)
@@ -132,6 +144,20 @@ def canonical_order(events: list[Event]) -> list[Event]:
     if len(out) != len(events):
         raise ChangelogError("the events' parents form a cycle; a file was edited by hand")
     return out
+
+
+def _causal(ordered: list[Event], ids: set[str]) -> bool:
+    """True if every event comes after its parents and refs (among ``ids``) and after the
+    events of its origin with lower ``oseq``."""
+    placed: set[str] = set()
+    last: dict[str, int] = {}
+    for e in ordered:
+        if any(d in ids and d not in placed for d in (*e.parents, *e.refs)) or \
+                last.get(e.origin, 0) >= e.oseq:
+            return False
+        placed.add(e.event_id)
+        last[e.origin] = e.oseq
+    return True
 
 
 def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str], *,
