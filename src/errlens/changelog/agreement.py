@@ -134,8 +134,10 @@ def rating_counts(matrix: pd.DataFrame, classes: Sequence[Any] | None = None) ->
     """Samples × classes table: how many annotators chose each class for each sample."""
     cls = _class_list(matrix, classes)
     codes = label_codes(matrix, cls)
-    counts = np.stack([(codes == k).sum(axis=1) for k in range(len(cls))], axis=1)
-    return pd.DataFrame(counts.reshape(len(matrix), len(cls)), index=matrix.index,
+    counts = np.zeros((len(matrix), len(cls)), dtype=np.int64)  # no class seen: no columns
+    for k in range(len(cls)):
+        counts[:, k] = (codes == k).sum(axis=1)
+    return pd.DataFrame(counts, index=matrix.index,
                         columns=pd.Index(cls, name="label"))
 
 
@@ -177,7 +179,8 @@ def majority_vote(
     tie = is_top.sum(axis=1) > 1
     labels = np.full(len(values), np.nan, dtype=object)
     clear = is_top.any(axis=1) & ~tie
-    labels[clear] = np.asarray(cls, dtype=object)[values[clear].argmax(axis=1)]
+    if clear.any():
+        labels[clear] = np.asarray(cls, dtype=object)[values[clear].argmax(axis=1)]
     for i in np.flatnonzero(tie):  # only tied rows need the rules
         cands = list(np.flatnonzero(is_top[i]))
         for rule in tie_break:

@@ -55,27 +55,51 @@ class AgreementReport:
 
 def consensus(store: Any, *, tie_break: Sequence[str] = TIE_BREAKS) -> pd.DataFrame:
     """Majority vote of the store's annotators, plus an ``adjudicated`` column (or NaN)."""
-    votes = majority_vote(label_matrix(store), original=store.original, classes=store.classes,
-                          tie_break=tie_break)
-    votes["adjudicated"] = adjudicated(store).reindex(votes.index)
+    return _consensus(store, in_current_names(store), tie_break)
+
+
+def _consensus(store: Any, events: pd.DataFrame, tie_break: Sequence[str]) -> pd.DataFrame:
+    votes = majority_vote(label_matrix(events), original=_original(store),
+                          classes=store.classes, tie_break=tie_break)
+    votes["adjudicated"] = adjudicated(events).reindex(votes.index)
     return votes
 
 
 def agreement_report(store: Any, *, tie_break: Sequence[str] = TIE_BREAKS,
                      idle: float = 300.0) -> AgreementReport:
     """Agreement, consensus and each annotator's quality and speed for a LabelStore."""
-    matrix = label_matrix(store)
-    reference = adjudicated(store)
-    accuracy = annotator_accuracy(matrix, reference, original=store.original,
+    events = in_current_names(store)
+    matrix = label_matrix(events)
+    reference = adjudicated(events)
+    accuracy = annotator_accuracy(matrix, reference, original=_original(store),
                                   classes=store.classes)
-    speed = throughput(store, idle=idle)[["items_per_hour", "median_seconds", "hours"]]
+    speed = throughput(events, idle=idle)[["items_per_hour", "median_seconds", "hours"]]
     return AgreementReport(
         matrix=matrix,
         summary=agreement_summary(matrix, classes=store.classes),
         pairwise=pairwise_kappa(matrix, classes=store.classes),
-        consensus=consensus(store, tie_break=tie_break),
+        consensus=_consensus(store, events, tie_break),
         annotators=accuracy.join(speed, how="left"),
     )
+
+
+def in_current_names(store: Any) -> pd.DataFrame:
+    """``store.events()`` with every label under today's class names: a label written before
+    a ``rename_class`` or ``merge_classes`` is renamed as the schema changed after it."""
+    events = store.events()
+    schema, logged = store._base_schema.copy(), store._state.events
+    for seq in events.loc[events["op"] == "schema", "seq"].tolist():
+        mapping = schema.apply(logged[seq - 1].change or {})
+        if mapping:
+            before = events["seq"] < seq
+            for column in ("old_label", "new_label"):
+                events.loc[before, column] = events.loc[before, column].map(
+                    lambda v, m=mapping: m.get(v, v))
+    return events
+
+
+def _original(store: Any) -> pd.Series:
+    return store.original.map(store._state.schema.current_name)
 
 
 def review_precision(store: Any, *, by: Sequence[str] = ("detector",)) -> pd.DataFrame:

@@ -76,6 +76,10 @@ class Dataset:
         if classes is None:
             classes = sorted(set(labels), key=lambda v: (type(v).__name__, v))
         classes = [to_plain(c) for c in classes]
+        if not classes:
+            raise ChangelogError("the dataset has no labels and no classes were given: a "
+                                 "changelog needs at least one class (pass classes=[...] to "
+                                 "LabelStore, or the original labels)")
         outside = sorted({repr(v) for v in set(labels)} - {repr(c) for c in classes})
         if outside:
             raise ChangelogError(f"original labels {outside[:5]} are not in classes {classes}")

@@ -97,13 +97,12 @@ class ViewsMixin:
         state = self._state_at(version)
         if state is None:
             return out
-        originals = self.dataset.lookup
-        changed = {s: state.label(s, originals.get(s)) for s in state.heads}
+        originals, now = self.dataset.lookup, state.schema.current_name
+        if state.schema.from_start:  # classes renamed or merged since the start
+            out = out.map(now)
+        changed = {s: state.label(s, now(originals.get(s))) for s in state.heads}
         if changed:
             out.loc[list(changed)] = list(changed.values())
-        renames = state.schema.renames
-        if renames:
-            out = out.map(state.schema.resolve)
         return out.rename("label")
 
     # ---------------------------------------------------------------- events
@@ -235,7 +234,8 @@ class ViewsMixin:
             heads = self._state.heads[sample]
             edits = [self._state.get(h.event_id) for h in heads]
             rows.append({"sample_id": sample, "original": originals.get(sample),
-                         "current": self._state.label(sample, originals.get(sample)),
+                         "current": self._state.label(
+                             sample, self._state.schema.current_name(originals.get(sample))),
                          "labels": [h.label for h in heads],
                          "event_ids": [h.event_id for h in heads],
                          "authors": [e.author for e in edits], "roles": [e.role for e in edits]})

@@ -234,15 +234,18 @@ def append_foreign(store: LabelStore, events: list[Event]) -> int:
 
 
 def _opinions(store: LabelStore, samples: list[Any]) -> dict[Any, list[Event]]:
-    """For each sample, each author's latest label event on it that is not undone (one pass
-    over the events on these samples, found in the log's columns)."""
+    """For each sample, each author's latest judgement on it that is not undone, as in
+    :func:`~errlens.changelog.agreement.label_matrix`: a ``set`` or ``confirm``; a later
+    ``skip`` withdraws it; undos and adjudications are not votes (one pass over the events on
+    these samples, found in the log's columns)."""
     state = store._state
     latest: dict[Any, dict[str, Event]] = {s: {} for s in samples}
     for position in state.events.on_samples(samples):
         ev = state.events[position]
-        if ev.new_label is not None and not state.is_reverted(ev.event_id):
+        if ev.op in ("set", "confirm", "skip") and not state.is_reverted(ev.event_id):
             latest[ev.sample_id][ev.author] = ev
-    return {s: list(by_author.values()) for s, by_author in latest.items()}
+    return {s: [e for e in by_author.values() if e.op != "skip"]
+            for s, by_author in latest.items()}
 
 
 def resolve(store: LabelStore, policy: str, reviewer: str | None = None) -> pd.DataFrame:

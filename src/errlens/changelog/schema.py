@@ -54,6 +54,9 @@ class LabelSchema:
     classes: list[Any]
     guidelines: dict[Any, dict[str, Any]] = field(default_factory=dict)
     renames: dict[Any, Any] = field(default_factory=dict)
+    #: Initial class -> its current name, through every rename and merge so far (unlike
+    #: ``renames``, not undone when a later ``add_class`` reuses an old name).
+    from_start: dict[Any, Any] = field(default_factory=dict)
 
     @classmethod
     def from_classes(cls, classes: list[Any]) -> LabelSchema:
@@ -100,8 +103,9 @@ class LabelSchema:
         return label
 
     def check_label(self, label: Any) -> None:
-        """Raise unless ``label`` is a current class."""
-        if label not in self.classes:
+        """Raise unless ``label`` is a current class, of the class's own type (``True`` is
+        not class ``1``, nor ``2.0`` class ``2``, although Python finds them equal)."""
+        if not any(type(c) is type(label) and c == label for c in self.classes):
             raise ChangelogError(
                 f"label {label!r} is not one of the classes {self.classes!r}; fix the typo, or "
                 f"extend the schema first with store.add_class({label!r}, definition=...)")
@@ -130,6 +134,7 @@ class LabelSchema:
             self.classes[self.classes.index(old)] = new
             self.guidelines[new] = self.guidelines.pop(old)
             self.renames[old] = new
+            self._carry({old: new})
             return {old: new}
         if action == "merge_classes":
             sources, into = change.get("classes"), change.get("into")
@@ -148,6 +153,7 @@ class LabelSchema:
             self.guidelines[into] = guideline
             mapping = {c: into for c in sources if c != into}
             self.renames.update(mapping)
+            self._carry(mapping)
             return mapping
         if action == "set_guideline":
             name = change.get("class")
@@ -155,6 +161,23 @@ class LabelSchema:
             self.guidelines[name] = _guideline_from(change.get("guideline", {}))
             return {}
         raise ChangelogError(f"unknown schema action {action!r}; use one of {', '.join(ACTIONS)}")
+
+    def _carry(self, mapping: dict[Any, Any]) -> None:
+        for first, now in self.from_start.items():
+            self.from_start[first] = mapping.get(now, now)
+        for old, new in mapping.items():
+            self.from_start.setdefault(old, new)
+
+    def current_name(self, initial: Any) -> Any:
+        """The current name of a class of the initial schema (an original label).
+
+        >>> s = LabelSchema.from_classes(["cat", "dog"])
+        >>> _ = s.apply({"action": "rename_class", "old": "dog", "new": "canine"})
+        >>> _ = s.apply({"action": "add_class", "class": "dog"})
+        >>> s.current_name("dog"), s.resolve("dog")
+        ('canine', 'dog')
+        """
+        return self.from_start.get(initial, initial)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per class: definition, example, edge cases."""

@@ -382,21 +382,31 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
 
     def adjudicate(self, id: Any, label: Any, *, resolves: Iterable[str] | None = None,
                    note: str | None = None, cause: Mapping[str, Any] | None = None) -> Event:
-        """Settle a sample's label; supersedes every current head (resolves its conflict)."""
-        heads = self._state.head_ids(to_plain(id))
-        refs = tuple(resolves) if resolves is not None else heads
-        events = self._state.events
-        on_sample = {events[i].event_id for i in events.on_sample(to_plain(id))}
-        foreign = [r for r in refs if r not in on_sample]
-        if foreign:
-            raise ChangelogError(f"events {foreign} are not edits of sample {id!r}; nothing "
-                                 f"was written")
-        return self.record("adjudicate", id, label, note=note, cause=cause, refs=refs,
-                           parents=heads)
+        """Settle a sample's label; supersedes every current head (resolves its conflict),
+        including heads other processes appended since this store last looked."""
+        with self._log.locked():
+            self._catch_up()
+            heads = self._state.head_ids(to_plain(id))
+            refs = tuple(resolves) if resolves is not None else heads
+            events = self._state.events
+            on_sample = {events[i].event_id for i in events.on_sample(to_plain(id))}
+            foreign = [r for r in refs if r not in on_sample]
+            if foreign:
+                raise ChangelogError(f"events {foreign} are not edits of sample {id!r}; "
+                                     f"nothing was written")
+            return self.record("adjudicate", id, label, note=note, cause=cause, refs=refs,
+                               parents=heads)
 
     def tag(self, name: str, *, note: str | None = None) -> Event:
-        """Name the current state as a version (``labels(version=name)`` replays it)."""
-        return self._write_special("tag", tag=name, note=note, clock=dict(self._state.clock))
+        """Name the current state as a version (``labels(version=name)`` replays it), with
+        every event in the file so far, other processes' included."""
+        if name in (frames.CURRENT, frames.ORIGINAL):
+            raise ChangelogError(f"{name!r} is a reserved version name (labels({name!r}) "
+                                 f"means the {name} labels); pick another; nothing was written")
+        with self._log.locked():
+            self._catch_up()
+            return self._write_special("tag", tag=name, note=note,
+                                       clock=dict(self._state.clock))
 
     def merge(self, other: Any) -> int:
         """Append the events of another log of this dataset (a path or store) that this one
