@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("log")
     p.add_argument("--sample", help="show the full history of this sample id instead")
     p.add_argument("--last", type=int, default=15, help="how many recent events to list")
+    _add_data_args(p, required=False)
 
     p = verbs.add_parser("diff", help="which samples changed between two versions",
                          description="List samples whose label differs between two versions "
@@ -64,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("log")
     p.add_argument("old", nargs="?", default="original", help="default: original")
     p.add_argument("new", nargs="?", default="current", help="default: current")
-    p.add_argument("--csv", help="also write the differences to this CSV file")
+    p.add_argument("--csv", help="also write the differences to this new CSV file")
+    p.add_argument("--force", action="store_true", help="overwrite the --csv file if it exists")
+    _add_data_args(p, required=False)
 
     p = verbs.add_parser("merge", help="combine the changelogs of several annotators",
                          description="Union of the events of several changelogs of one "
@@ -90,7 +93,8 @@ def _exchange_verbs(verbs: Any) -> None:
                          description="Export samples for annotators: a CSV (.csv) or Label "
                                      "Studio tasks (.json).")
     p.add_argument("log")
-    p.add_argument("output", help="out.csv or out.json")
+    p.add_argument("output", help="a new out.csv, or out.json for Label Studio")
+    p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     p.add_argument("--ids", help="comma-separated sample ids (default: every sample)")
     _add_data_args(p, required=True)
 
@@ -131,6 +135,28 @@ def _read_data(path: str, id_col: str, label_col: str) -> pd.Series:
     return pd.Series(frame[label_col].to_numpy(), index=frame[id_col].to_numpy())
 
 
+def _kind(path: str, what: str) -> str:
+    """'csv' or 'json' from a file name's extension (any case); anything else is refused."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".csv", ".json"):
+        raise ValueError(f"{path}: {what} must be a .csv file or a Label Studio .json file")
+    return ext[1:]
+
+
+def _new_file(path: str, log: str, force: bool) -> None:
+    """Refuse to write over the changelog, a folder, or (without --force) any existing file."""
+    if os.path.exists(path) and os.path.realpath(path) == os.path.realpath(log):
+        raise ValueError(f"{path} is the changelog itself; write to another file")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a folder; give a file name inside it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"the folder {folder} does not exist; create it first")
+    if os.path.exists(path) and not force:
+        raise ValueError(f"{path} already exists; choose a new file name, or add --force to "
+                         f"replace it")
+
+
 def _sample(store: Any, text: str) -> Any:
     for sid in store.event_ops()["sample_id"].dropna().unique():
         if str(sid) == text:
@@ -152,12 +178,17 @@ def _verify(args: argparse.Namespace) -> int:
     from errlens.changelog import verify_file
     from errlens.changelog.dataset import Dataset
     from errlens.changelog.logfile import LogFile
+    from errlens.changelog.verify import OTHER_DATASET
 
     if not os.path.exists(args.log):
         raise FileNotFoundError(f"{args.log} does not exist; check the path")
     dataset = (Dataset.from_source(_read_data(args.data, args.id, args.label))
                if args.data else None)
     report = verify_file(args.log, dataset=dataset, expect_head=args.head)
+    if any(p.message == OTHER_DATASET for p in report.problems):
+        raise ValueError(f"{args.log} belongs to another dataset than {args.data} (its "
+                         f"original labels differ): check --data, --id and --label; the log "
+                         f"itself was not judged")
     if args.repair and report.torn_bytes and len(report.problems) == 1:
         LogFile(args.log).truncate(os.path.getsize(args.log) - report.torn_bytes)
         print(f"Removed an incomplete last line ({report.torn_bytes} bytes).")
@@ -211,6 +242,7 @@ def _diff(args: argparse.Namespace) -> int:
     print(f"{len(diff)} sample(s) changed from {args.old} to {args.new}:")
     print(_table(diff[["sample_id", "from", "to", "author", "note"]]))
     if args.csv:
+        _new_file(args.csv, args.log, args.force)
         diff.to_csv(args.csv, index=False)
         print(f"Written to {args.csv}")
     return OK
@@ -237,16 +269,20 @@ def _tag(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    kind = _kind(args.output, "the output")
+    side = ".config.xml" if kind == "json" else ".instructions.md"  # written beside it
+    for path in (args.output, os.path.splitext(args.output)[0] + side):
+        _new_file(path, args.log, args.force)
     store = _open(args)
     ids = None
     if args.ids:
         lookup = {str(i): i for i in store.original.index}
-        wanted = [x.strip() for x in args.ids.split(",") if x.strip()]
+        wanted = list(dict.fromkeys(x.strip() for x in args.ids.split(",") if x.strip()))
         unknown = [x for x in wanted if x not in lookup]
         if unknown:
             raise ValueError(f"unknown sample id(s) {unknown[:5]} in --ids")
         ids = [lookup[x] for x in wanted]
-    if args.output.endswith(".json"):
+    if kind == "json":
         from errlens.changelog.labelstudio import export_labelstudio
 
         n = len(export_labelstudio(store, args.output, ids))
@@ -260,8 +296,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    kind = _kind(args.answers, "the answers file")
+    if not os.path.exists(args.answers):
+        raise FileNotFoundError(f"{args.answers} does not exist; check the path")
     store = _open(args, author=args.author or "cli")
-    if args.answers.endswith(".json"):
+    if kind == "json":
         from errlens.changelog.labelstudio import import_labelstudio
 
         events = import_labelstudio(store, args.answers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from errlens.changelog import LabelStore
+from errlens.changelog.events import canonical, seal
 from errlens.cli import main
 
 LABELS = pd.Series(["cat", "dog", "dog", "cat", "fox"],
@@ -121,5 +123,106 @@ def test_export_then_import_csv_round_trip(logs, tmp_path, capsys):
     assert store.labels()[["img-0", "img-2"]].tolist() == ["fox", "dog"]
     assert store.events()["cause"].iloc[-1]["import"] == "csv"
     assert main(["changelog", "export", str(ana), str(out), "--data", str(data),
-                 "--ids", "img-9"]) == 2
+                 "--ids", "img-9", "--force"]) == 2
     assert "unknown sample id(s) ['img-9']" in capsys.readouterr().err
+
+
+def _data_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "data.csv"
+    LABELS.rename("label").reset_index().to_csv(path, index=False)
+    return path
+
+
+def test_outputs_never_overwrite_the_log_or_an_existing_file(logs, tmp_path, capsys):
+    ana, _ = logs
+    data, before = _data_csv(tmp_path), ana.read_bytes()
+    odd = tmp_path / "log.csv"  # a changelog under an unusual name
+    shutil.copy(ana, odd)
+    for argv in (["export", str(odd), str(odd), "--data", str(data), "--force"],
+                 ["diff", str(ana), "v1", "v2", "--csv", str(ana)],
+                 ["diff", str(ana), "v1", "v2", "--csv", str(ana), "--force"]):
+        assert main(["changelog", *argv]) == 2
+        assert "is the changelog itself" in capsys.readouterr().err
+    assert main(["changelog", "export", str(ana), str(ana), "--data", str(data)]) == 2
+    assert ana.read_bytes() == odd.read_bytes() == before
+    batch = tmp_path / "batch.csv"
+    assert main(["changelog", "export", str(ana), str(batch), "--data", str(data)]) == 0
+    batch.write_text("answered by hand")
+    assert main(["changelog", "export", str(ana), str(batch), "--data", str(data)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert batch.read_text() == "answered by hand"
+    assert main(["changelog", "export", str(ana), str(batch), "--data", str(data),
+                 "--force"]) == 0
+
+
+def test_file_kinds_follow_the_extension_in_any_case(logs, tmp_path, capsys):
+    ana, _ = logs
+    data = _data_csv(tmp_path)
+    assert main(["changelog", "export", str(ana), str(tmp_path / "TASKS.JSON"),
+                 "--data", str(data)]) == 0
+    assert (tmp_path / "TASKS.JSON").read_text().lstrip().startswith("[")
+    assert main(["changelog", "export", str(ana), str(tmp_path / "batch.xlsx"),
+                 "--data", str(data)]) == 2
+    assert "must be a .csv file or a Label Studio .json file" in capsys.readouterr().err
+    assert not (tmp_path / "batch.xlsx").exists()
+
+
+def test_verify_head_prefix_bad_head_and_wrong_dataset(logs, tmp_path, capsys):
+    ana, _ = logs
+    assert main(["changelog", "verify", str(ana)]) == 0
+    head = capsys.readouterr().out.split("Head hash: ")[1].split()[0]
+    assert main(["changelog", "verify", str(ana), "--head", head[:16].upper()]) == 0
+    assert main(["changelog", "verify", str(ana), "--head", "garbage"]) == 2
+    assert "is not a head hash" in capsys.readouterr().err
+    other = tmp_path / "other.csv"
+    pd.DataFrame({"id": LABELS.index, "label": ["cat"] * 5}).to_csv(other, index=False)
+    assert main(["changelog", "verify", str(ana), "--data", str(other)]) == 2
+    err = capsys.readouterr().err
+    assert "belongs to another dataset" in err and "not judged" in err
+
+
+def test_verify_refuses_a_header_of_another_format(logs, capsys):
+    """A header re-hashed with another "format" passes the chain but not the header check."""
+    ana, _ = logs
+    lines = ana.read_text().splitlines()
+    header = json.loads(lines[0])
+    header.pop("hash")
+    header["format"] = "something-else"
+    line, digest = seal(canonical(header), "")
+    rest = []
+    for old in lines[1:]:
+        body = json.loads(old)
+        body.pop("hash")
+        new, digest = seal(canonical(body), digest)
+        rest.append(new)
+    ana.write_text("\n".join([line, *rest]) + "\n")
+    assert main(["changelog", "verify", str(ana)]) == 1
+    assert "line 1: it is not an errlens changelog header" in capsys.readouterr().out
+
+
+def test_merge_output_in_a_folder_or_a_missing_folder(logs, tmp_path, capsys):
+    ana, ben = logs
+    assert main(["changelog", "merge", str(ana), str(ben), "-o", str(tmp_path), "--force"]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["changelog", "merge", str(ana), str(ben), "-o",
+                 str(tmp_path / "nowhere" / "m.jsonl")]) == 2
+    assert "does not exist; create it first" in capsys.readouterr().err
+    assert not list(tmp_path.parent.glob("*.tmp-*")) and not list(tmp_path.glob("*.tmp-*"))
+
+
+def test_an_infinite_time_spent_names_its_line(logs, tmp_path, capsys):
+    ana, _ = logs
+    answers = tmp_path / "answers.csv"
+    answers.write_text("sample_id,label,annotator,time_spent\nimg-0,cat,ivy,inf\n")
+    assert main(["changelog", "import", str(ana), str(answers), "--data",
+                 str(_data_csv(tmp_path))]) == 2
+    assert "line 2: time_spent 'inf' must be a finite number" in capsys.readouterr().err
+
+
+def test_show_and_diff_against_the_dataset(logs, tmp_path, capsys):
+    ana, _ = logs
+    data = _data_csv(tmp_path)
+    assert main(["changelog", "show", str(ana), "--data", str(data)]) == 0
+    assert "Open conflicts: 0" in capsys.readouterr().out
+    assert main(["changelog", "diff", str(ana), "--data", str(data)]) == 0
+    assert "2 sample(s) changed from original to current" in capsys.readouterr().out

@@ -53,7 +53,7 @@ FILE_CASES = {
     "duplicate event id": ({"event_id": "__first__"}, "duplicate event id"),
     "oseq as text": ({"oseq": "2"}, "oseq must be a positive integer"),
     "confidence above 1": ({"confidence": 1.5}, "confidence must be a number between 0 and 1"),
-    "negative time spent": ({"time_spent": -3}, "time_spent must be a number of seconds"),
+    "negative time spent": ({"time_spent": -3}, "time_spent must be a finite number of seconds"),
     "parents not a list": ({"parents": "abc"}, "parents must be a list"),
     "unknown operation": ({"op": "delete"}, "unknown operation 'delete'"),
     "unknown field": ({"colour": "red"}, "unknown field(s) ['colour']"),

@@ -120,8 +120,8 @@ def typed(values: list[Any], types: set[type]) -> list[int]:
 def bad_number(values: list[Any], high: float) -> list[int]:
     if set(map(type, values)) <= {type(None)}:
         return []
-    return [i for i, v in enumerate(values)
-            if v is not None and (type(v) not in _NUMBER_TYPES or not 0 <= v <= high)]
+    return [i for i, v in enumerate(values) if v is not None and (
+        type(v) not in _NUMBER_TYPES or not 0 <= v <= high or v == math.inf)]
 
 
 def bad_labels(values: list[Any]) -> list[int]:

@@ -135,7 +135,7 @@ def _is_count(value: Any) -> bool:
 
 def _is_number(value: Any, high: float) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and 0 <= value <= high)
+            and 0 <= value <= high and value != math.inf)  # JSON has no infinity
 
 
 def problem(ev: Event) -> str | None:
@@ -168,7 +168,7 @@ def problem(ev: Event) -> str | None:
     if ev.confidence is not None and not _is_number(ev.confidence, 1.0):
         return f"confidence must be a number between 0 and 1, got {ev.confidence!r}"
     if ev.time_spent is not None and not _is_number(ev.time_spent, math.inf):
-        return f"time_spent must be a number of seconds >= 0, got {ev.time_spent!r}"
+        return f"time_spent must be a finite number of seconds >= 0, got {ev.time_spent!r}"
     if ev.cause is not None and not isinstance(ev.cause, dict):
         return "cause must be a JSON object, e.g. {'detector': 'cleanlab', 'score': 0.93}"
     for name in ("parents", "refs"):

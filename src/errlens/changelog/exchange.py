@@ -157,6 +157,7 @@ def export_csv(store: Any, path: str | os.PathLike[str], ids: Iterable[Any] | No
     sample; ``columns`` are feature or text columns of ``analysis`` shown to annotators.
     """
     path = Path(path)
+    not_the_log(store, path, path.with_suffix(".instructions.md"))
     ids_list = batch_ids(store, ids, suspects)
     frame = batch_frame(store, ids_list, analysis=analysis, columns=columns, suspects=suspects)
     for col in ANSWER_COLUMNS:
@@ -165,6 +166,14 @@ def export_csv(store: Any, path: str | os.PathLike[str], ids: Iterable[Any] | No
     frame.reset_index().to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
     path.with_suffix(".instructions.md").write_text(instructions(store), encoding="utf-8")
     return path
+
+
+def not_the_log(store: Any, *paths: Path) -> None:
+    """Refuse to write an export over the store's own changelog."""
+    log = Path(store.path).resolve()
+    for path in paths:
+        if path.resolve() == log:
+            raise ChangelogError(f"{path} is the changelog itself; export to another file")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -192,8 +201,9 @@ def _number(text: str, name: str, line: int, problems: list[str],
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (low <= value <= high):
-        problems.append(f"line {line}: {name} {text!r} must be a number from {low} to {high}")
+    if not (low <= value <= high) or math.isinf(value):
+        span = f"from {low:g} to {high:g}" if math.isfinite(high) else f"of at least {low:g}"
+        problems.append(f"line {line}: {name} {text!r} must be a finite number {span}")
         return None
     return value
 

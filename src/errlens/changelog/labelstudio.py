@@ -30,6 +30,7 @@ from errlens.changelog.exchange import (
     batch_frame,
     batch_ids,
     label_lookup,
+    not_the_log,
     plain,
     text_lookup,
 )
@@ -109,6 +110,7 @@ def export_labelstudio(store: Any, path: str | os.PathLike[str],
     """Write the tasks of :func:`labelstudio_tasks` as JSON to ``path`` and the labeling
     config beside it (``<name>.config.xml``); returns the tasks."""
     path = Path(path)
+    not_the_log(store, path, path.with_suffix(".config.xml"))
     tasks = labelstudio_tasks(store, ids, analysis=analysis, text_column=text_column,
                               columns=columns, suspects=suspects, model_version=model_version)
     path.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -10,6 +10,7 @@ disagree become conflicts (``store.conflicts()``); they are never settled silent
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import os
@@ -166,6 +167,11 @@ def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str],
     if not paths_or_stores:
         raise ChangelogError("give at least one log to merge")
     out_path = os.fspath(out_path)
+    if os.path.isdir(out_path):
+        raise ChangelogError(f"{out_path} is a folder; give a file name for the merged log")
+    folder = os.path.dirname(os.path.abspath(out_path))
+    if not os.path.isdir(folder):
+        raise ChangelogError(f"the folder {folder} does not exist; create it first")
     if os.path.exists(out_path) and not overwrite:
         raise ChangelogError(f"{out_path} already exists; choose a new output file or pass "
                              f"overwrite=True (--force on the command line)")
@@ -185,11 +191,15 @@ def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str],
         line, digest = seal(ev.body(), digest)
         lines.append(line)
     tmp = f"{out_path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as fh:
-        fh.write("".join(x + "\n" for x in lines).encode())
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, out_path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write("".join(x + "\n" for x in lines).encode())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out_path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)  # only still there if the write or the rename failed
     fsync_dir(out_path)
     return MergeReport(out_path, len(events), len(loaded), state.conflicted())
 

@@ -26,9 +26,9 @@ from errlens.changelog import frames
 from errlens.changelog.checkpoint import open_columns
 from errlens.changelog.dataset import Dataset
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
+from errlens.changelog.header import header_schema
 from errlens.changelog.logfile import LogFile, gc_paused
 from errlens.changelog.replay import load
-from errlens.changelog.store import header_schema
 
 
 class Changelog(frames.ViewsMixin):

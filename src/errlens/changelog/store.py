@@ -27,7 +27,6 @@ from errlens.changelog.errors import (
     ChangelogError,
     ChangelogWarning,
     CorruptLogError,
-    DatasetMismatchError,
 )
 from errlens.changelog.events import (
     SCHEMA_VERSION,
@@ -39,13 +38,13 @@ from errlens.changelog.events import (
     utc_now,
     validate,
 )
+from errlens.changelog.header import FORMAT, header_schema
 from errlens.changelog.logfile import LogFile, gc_paused, scan
 from errlens.changelog.replay import Replay, load
 from errlens.changelog.schema import LabelSchema
 from errlens.changelog.schema_verbs import SchemaVerbs
 from errlens.changelog.timeutil import to_utc_text
 
-FORMAT = "errlens-changelog"
 _SPEC_KEYS = {"op", "id", "sample_id", "label", "author", "role", "note", "cause", "confidence",
               "time_spent", "timestamp", "round", "parents", "refs", "event_id"}
 
@@ -430,27 +429,3 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
 
 def _num(value: Any) -> Any:
     return to_plain(value)
-
-
-def header_schema(path: str, obj: Any, dataset: Dataset | None = None) -> LabelSchema:
-    """The label schema of a header line, after checking its format, version and (given a
-    dataset) fingerprint."""
-    where = f"{path} line 1"
-    if not isinstance(obj, dict) or obj.get("type") != "header" or obj.get("format") != FORMAT:
-        raise CorruptLogError(f"{where} is not an errlens changelog header")
-    if obj.get("schema_version") != SCHEMA_VERSION:
-        raise CorruptLogError(f"{where}: schema version {obj.get('schema_version')!r} is not "
-                              f"supported (this errlens reads {SCHEMA_VERSION}); "
-                              f"upgrade errlens")
-    ds = obj.get("dataset") or {}
-    if dataset is not None and ds.get("fingerprint") != dataset.fingerprint:
-        raise DatasetMismatchError(
-            f"{path} was written for another dataset ({ds.get('n_samples')} samples, "
-            f"fingerprint {str(ds.get('fingerprint'))[:19]}...) but the labels given have "
-            f"{len(dataset.original)} samples (fingerprint "
-            f"{dataset.fingerprint[:19]}...). Open it with the same original labels "
-            f"and ids, or choose a new path for this dataset")
-    try:
-        return LabelSchema.from_json(obj.get("classes"))
-    except ChangelogError as exc:
-        raise CorruptLogError(f"{where}: {exc}") from None

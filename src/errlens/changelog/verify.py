@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from errlens.changelog.columns import Columns
 from errlens.changelog.errors import ChangelogError
-from errlens.changelog.events import SCHEMA_VERSION, Event
+from errlens.changelog.events import Event
+from errlens.changelog.header import header_problem
 from errlens.changelog.logfile import gc_paused, scan_blocks
 from errlens.changelog.progress import reading
 from errlens.changelog.replay import load
@@ -26,6 +27,10 @@ from errlens.changelog.schema import LabelSchema
 
 if TYPE_CHECKING:
     from errlens.changelog.dataset import Dataset
+
+
+OTHER_DATASET = ("the log was written for another dataset (its fingerprint differs from the "
+                 "original labels given)")
 
 
 @dataclass
@@ -70,9 +75,15 @@ def verify_file(path: str | os.PathLike[str], *, dataset: Dataset | None = None,
                 expect_head: str | None = None) -> VerifyReport:
     """Check structure, hash chain, header, every event and (optionally) the dataset.
 
-    ``expect_head`` is a head hash noted earlier (printed by ``errlens changelog verify``);
-    giving it also detects lines removed from the end, which a hash chain alone cannot.
+    ``expect_head`` is a head hash noted earlier (printed by ``errlens changelog verify``;
+    its first 16 hex digits are enough); giving it also detects lines removed from the end,
+    which a hash chain alone cannot.
     """
+    if expect_head is not None:
+        expect_head = expect_head.strip().lower()
+        if not 16 <= len(expect_head) <= 64 or set(expect_head) - set("0123456789abcdef"):
+            raise ChangelogError(f"{expect_head!r} is not a head hash: give the 64 hex digits "
+                                 f"that verify printed (or at least their first 16)")
     with gc_paused():
         return _verify(os.fspath(path), dataset, expect_head)
 
@@ -118,9 +129,9 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
             report.n_lines + 1, "the last line is incomplete (a write was interrupted, e.g. a "
             "crash); it was never acknowledged. Opening the log with errlens removes it, or run "
             "`errlens changelog verify --repair`"))
-    if expect_head is not None and expect_head != report.head:
-        report.problems.append(Problem(0, f"the last line's hash {report.head[:16]} is not the "
-                                          f"expected {expect_head[:16]}: lines were removed from "
+    if expect_head is not None and not report.head.startswith(expect_head):
+        report.problems.append(Problem(0, f"the last line's hash {report.head} is not the "
+                                          f"expected {expect_head}: lines were removed from "
                                           f"or added at the end"))
     return report
 
@@ -133,18 +144,10 @@ def _sample_check(dataset: Dataset) -> Callable[[Event], None]:
 
 
 def _check_header(obj: Any, dataset: Dataset | None, report: VerifyReport) -> LabelSchema | None:
-    if not isinstance(obj, dict) or obj.get("type") != "header":
-        report.problems.append(Problem(1, "the first line is not an errlens changelog header"))
+    problem = header_problem(obj)
+    if problem is not None:
+        report.problems.append(Problem(1, problem))
         return None
-    if obj.get("schema_version") != SCHEMA_VERSION:
-        report.problems.append(Problem(1, f"schema version {obj.get('schema_version')!r} is not "
-                                          f"supported (this errlens reads {SCHEMA_VERSION})"))
-        return None
-    if dataset is not None and (obj.get("dataset") or {}).get("fingerprint") != dataset.fingerprint:
-        report.problems.append(Problem(1, "the log was written for another dataset (its "
-                                          "fingerprint differs from the original labels given)"))
-    try:
-        return LabelSchema.from_json(obj.get("classes"))
-    except ChangelogError as exc:
-        report.problems.append(Problem(1, str(exc)))
-        return None
+    if dataset is not None and obj["dataset"]["fingerprint"] != dataset.fingerprint:
+        report.problems.append(Problem(1, OTHER_DATASET))
+    return LabelSchema.from_json(obj["classes"])
