@@ -14,7 +14,7 @@ from sklearn.pipeline import make_pipeline
 
 import errlens as el
 from errlens.changelog.agreement_quality import detector_precision
-from errlens.changelog.errors import ChangelogError
+from errlens.changelog.errors import ChangelogError, ChangelogWarning
 from errlens.changelog.exchange import ImportErrors, export_csv, import_csv
 from errlens.changelog.store import LabelStore
 from errlens.datasets import load_tweets
@@ -226,7 +226,11 @@ def test_importing_the_same_answers_twice_writes_nothing_new(store, tweets_analy
     assert len(reopened.events()) == 6 and reopened.labels()[ids[1]] == other[1]
     reopened.comment(ids[2], '"import" is a word in this tweet')  # not an imported answer
     assert reopened.imported_causes("csv") == store.imported_causes("csv")
-    assert import_csv(reopened, copy) == [] and import_csv(reopened, path) == []
+    assert import_csv(reopened, path) == []
+    with pytest.warns(ChangelogWarning, match="go back to what the same annotator answered"):
+        back = import_csv(reopened, copy)  # the old copy: ana's earlier answer is her answer now
+    assert [(e.sample_id, e.author) for e in back] == [(ids[1], "ana")]
+    assert reopened.labels()[ids[1]] != other[1] and import_csv(reopened, copy) == []
     assert LabelStore(tweets_analysis, store.path, author="x").imported_causes("csv") == \
         [e["cause"] for e in reopened.events().to_dict("records")
          if isinstance(e["cause"], dict) and e["cause"].get("import") == "csv"]

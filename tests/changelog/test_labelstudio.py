@@ -25,6 +25,7 @@ from errlens.changelog.labelstudio import (
     import_labelstudio,
     labelstudio_config,
     labelstudio_tasks,
+    user_names,
 )
 from errlens.changelog.store import LabelStore
 from errlens.datasets import load_tweets
@@ -66,8 +67,9 @@ def test_recorded_export_imports_as_events_by_each_annotator(store) -> None:
     created = sorted(a["created_at"] for t in EXPORT for a in t["annotations"])
     stamps = store.events()["timestamp"].iloc[-6:]
     assert stamps.tolist() == [pd.Timestamp(c) for c in created]
-    assert events[0].cause == {"import": "labelstudio", "project": 1, "task": 1,
-                                 "annotation": 1}
+    answer = events[0].cause.pop("answer")  # fingerprint of the choices, note, cancel flag
+    assert len(answer) == 20 and events[0].cause == {"import": "labelstudio", "project": 1,
+                                                     "task": 1, "annotation": 1}
     # Concurrent, disagreeing answers are conflicts, left for an adjudicator.
     assert set(store.conflicts()["sample_id"]) == {"tweet-30058", "tweet-11152"}
     matrix = label_matrix(store)
@@ -82,6 +84,23 @@ def test_importing_the_same_export_twice_records_each_annotation_once(store) -> 
     added = import_labelstudio(store, grown, users=USERS)
     assert len(first) == 6 and [(e.sample_id, e.cause["annotation"]) for e in added] == [
         (grown[4]["data"]["sample_id"], 99)]
+
+
+def test_an_annotation_edited_in_label_studio_is_imported_again(store) -> None:
+    """Same task and annotation ids, another answer: the annotator's new answer is recorded,
+    also when it goes back to their first one; an unchanged re-import records nothing."""
+    import_labelstudio(store, EXPORT, users=USERS)
+    task, ann = EXPORT[0], EXPORT[0]["annotations"][0]
+    first = ann["result"][0]["value"]["choices"][0]
+    other = next(c for c in store.classes if c != first)
+    for choice, expected in ((other, 1), (other, 0), (first, 1), (first, 0)):
+        edited = copy.deepcopy(EXPORT)
+        edited[0]["annotations"][0]["result"][0]["value"]["choices"] = [choice]
+        events = import_labelstudio(store, edited, users=USERS)
+        assert [e.new_label for e in events] == [choice] * expected
+    history = store.history(task["data"]["sample_id"])
+    mine = history[history["author"] == user_names(USERS)[str(ann["completed_by"])]]
+    assert mine["new_label"].tolist()[-3:] == [first, other, first]
 
 
 def test_unmapped_users_get_a_stable_name(store) -> None:
@@ -106,6 +125,14 @@ def _broken(change) -> list[dict]:
     (lambda t: t[1]["data"].pop("sample_id"), "no data.sample_id"),
     (lambda t: t[1]["data"].update(sample_id="tweet-nope"), "unknown sample_id 'tweet-nope'"),
     (lambda t: t.append("not a task"), "no data.sample_id"),
+    (lambda t: t[0].update(annotations=[None]), "an annotation without an id"),
+    (lambda t: t[0]["annotations"][0].pop("id"), "an annotation without an id"),
+    (lambda t: t[0].update(annotations={"id": 1}), "annotations are not a list"),
+    (lambda t: t[0]["annotations"][0].update(result=["negative"]), "a result item is not"),
+    (lambda t: t[0]["annotations"][0]["result"][0].update(value=None), "a result item is not"),
+    (lambda t: t[0]["annotations"][0]["result"][0]["value"].update(choices="negative"),
+     "choices 'negative' is not a list"),
+    (lambda t: t[0]["annotations"][0].update(lead_time="slow"), "lead_time 'slow' is not"),
 ])
 def test_bad_exports_fail_clearly_and_write_nothing(store, change, needle) -> None:
     before = _events(store)

@@ -30,6 +30,7 @@ import hashlib
 import json
 import math
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from errlens.changelog.errors import ChangelogError
+from errlens.changelog.errors import ChangelogError, ChangelogWarning
 
 #: Answer written in the ``label`` column to mark a sample unsure (a ``skip`` event).
 SKIP = "?"
@@ -220,9 +221,10 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
     ids = text_lookup(store.original.index)
     classes = label_lookup(store)
     current = store.labels()
-    done = imported_answers(store, fmt)
+    latest, earlier = answer_history(store, fmt)
     specs: list[dict[str, Any]] = []
     seen: dict[tuple[Any, str], int] = {}
+    went_back: list[str] = []
     for pos, row in enumerate(rows.to_dict("records")):
         line = pos + 2  # line 1 is the header
         answer = row["label"].strip()
@@ -245,8 +247,10 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
             continue
         seen[(sample, who)] = line
         answer_key = _fingerprint(sample, who, answer, note, row)
-        if answer_key in done:
-            continue
+        if latest.get((sample, who)) == answer_key:
+            continue  # what this annotator's last import on the sample said already
+        if (sample, who, answer_key) in earlier:
+            went_back.append(f"{sample!r} by {who}")
         cause: dict[str, Any] = {"import": fmt, "file": source, "line": line,
                                  "answer": answer_key}
         if row.get("cause", "").strip():
@@ -276,6 +280,12 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
         specs.append(spec)
     if problems:
         raise ImportErrors(source, problems)
+    if went_back:
+        warnings.warn(f"{len(went_back)} answer(s) in {source} go back to what the same "
+                      f"annotator answered before their latest import (e.g. "
+                      f"{', '.join(went_back[:3])}); they are recorded as the annotator's "
+                      f"answer now. If {source} is an old copy, undo those events",
+                      ChangelogWarning, stacklevel=3)
     return specs
 
 
@@ -288,10 +298,18 @@ def _fingerprint(sample: Any, who: str, answer: str, note: str | None,
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def imported_answers(store: Any, fmt: str = "csv") -> set[str]:
-    """Fingerprints of the answers already imported from ``fmt`` files into ``store``."""
-    return {cause["answer"] for cause in store.imported_causes(fmt)
-            if isinstance(cause.get("answer"), str)}
+def answer_history(store: Any, fmt: str = "csv"
+                   ) -> tuple[dict[tuple[Any, str], str], set[tuple[Any, str, str]]]:
+    """The answers imported from ``fmt`` files: the fingerprint of each annotator's latest
+    answer on each sample (``{(sample_id, annotator): fingerprint}``), and every
+    ``(sample_id, annotator, fingerprint)`` imported so far."""
+    latest: dict[tuple[Any, str], str] = {}
+    every: set[tuple[Any, str, str]] = set()
+    for sample, author, cause in store.imported(fmt):
+        if isinstance(cause.get("answer"), str):
+            latest[(sample, author)] = cause["answer"]
+            every.add((sample, author, cause["answer"]))
+    return latest, every
 
 
 def import_csv(store: Any, path: str | os.PathLike[str], *, author: str | None = None) -> list:
@@ -299,8 +317,10 @@ def import_csv(store: Any, path: str | os.PathLike[str], *, author: str | None =
 
     Each answered row becomes a ``set`` (a new label), ``confirm`` (the current label),
     ``skip`` (``?``) or ``comment`` (a note alone) by the row's ``annotator`` (or ``author``).
-    Answers imported before (same sample, annotator, label, note, confidence and time spent)
-    are skipped, so importing a file twice writes nothing the second time. All rows are
+    A row is skipped when it repeats what the same annotator's latest import on that
+    sample said (same label, note, confidence and time spent), so importing a file twice
+    writes nothing the second time, while an annotator who changes an answer, even back to
+    an earlier one, is heard. All rows are
     checked first: on any problem nothing is written and the error lists each problem with
     its line.
     """

@@ -145,6 +145,11 @@ class ViewsMixin:
 
         >>> # {c["answer"] for c in store.imported_causes("csv")}
         """
+        return [cause for _, _, cause in self.imported(fmt)]
+
+    def imported(self, fmt: str) -> list[tuple[Any, str, dict[str, Any]]]:
+        """``(sample_id, author, cause)`` of every event imported from ``fmt`` files, in file
+        order (cheap at any size, like :meth:`imported_causes`)."""
         cols, n, extra = self._state.events.parts()
         rows: list[int] = []
         if cols is not None and n:
@@ -152,9 +157,12 @@ class ViewsMixin:
             offsets = np.frombuffer(cols.offsets, dtype=np.int64)[:n]
             found = np.unique(np.searchsorted(offsets, hits, side="right") - 1)
             rows = found[found >= 0].tolist()  # a hit before the first event is the header's
-        causes = [r.get("cause") for r in cols.records(rows)] if cols is not None else []
-        causes += [e.cause for e in extra]
-        return [c for c in causes if isinstance(c, dict) and c.get("import") == fmt]
+        found_events: list[tuple[Any, Any, Any]] = [
+            (r.get("sample_id"), r.get("author"), r.get("cause"))
+            for r in (cols.records(rows) if cols is not None else [])]
+        found_events += [(e.sample_id, e.author, e.cause) for e in extra]
+        return [(s, a, c) for s, a, c in found_events
+                if isinstance(c, dict) and c.get("import") == fmt]
 
     def history(self, id: Any) -> pd.DataFrame:
         """Every event on one sample, oldest first."""

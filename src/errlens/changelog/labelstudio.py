@@ -7,9 +7,10 @@ label in Label Studio; its full JSON export (``exportType=JSON``, all tasks) com
 :func:`import_labelstudio`: each annotation becomes an event by its annotator, with
 ``lead_time`` as ``time_spent``, ``created_at`` as the timestamp, a cancelled (skipped)
 annotation as ``skip``, and
-``cause={"import": "labelstudio", "project": .., "task": .., "annotation": ..}``.
+``cause={"import": "labelstudio", "project": .., "task": .., "annotation": .., "answer": ..}``.
 Label Studio does not check choices against its config, so every label is checked here.
-Importing the same export twice records each annotation once.
+Importing the same export twice records each annotation once; an annotation edited in Label
+Studio since its import is recorded again (its ``answer`` fingerprint changed).
 
 >>> print(labelstudio_config(["neg", "pos"]).splitlines()[2])
   <Choices name="label" toName="text" choice="single" showInline="true">
@@ -17,7 +18,9 @@ Importing the same export twice records each annotation once.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -160,25 +163,42 @@ def _read_tasks(path_or_tasks: Any) -> tuple[list[Any], str]:
     return tasks, source
 
 
-def _imported_annotations(store: Any) -> set[tuple[str, str]]:
-    done = set()
-    for cause in store.imported_causes("labelstudio"):
+def _imported_annotations(store: Any) -> dict[tuple[str, str], str | None]:
+    """The latest answer fingerprint imported for each ``(task, annotation)`` (None for
+    imports recorded before answers were fingerprinted)."""
+    latest: dict[tuple[str, str], str | None] = {}
+    for _, _, cause in store.imported("labelstudio"):
         if cause.get("task") is not None and cause.get("annotation") is not None:
-            done.add((str(cause.get("task")), str(cause.get("annotation"))))
-    return done
+            latest[(str(cause["task"]), str(cause["annotation"]))] = cause.get("answer")
+    return latest
 
 
 def _answer(annotation: Mapping[str, Any]) -> tuple[list[Any], str | None]:
+    """The choices and note of one annotation; ValueError names what is malformed."""
+    result = annotation.get("result") or []
+    if not isinstance(result, list):
+        raise ValueError("its result is not a list")
     choices: list[Any] = []
     notes: list[str] = []
-    for item in annotation.get("result") or []:
-        value = item.get("value", {}) if isinstance(item, Mapping) else {}
+    for item in result:
+        if not isinstance(item, Mapping) or not isinstance(item.get("value", {}), Mapping):
+            raise ValueError("a result item is not an object with a value object")
+        value = item.get("value", {})
         if item.get("type") == "choices":  # any Choices control: a custom config's too
-            choices.extend(value.get("choices") or [])
+            picked = value.get("choices") or []
+            if not isinstance(picked, list):
+                raise ValueError(f"choices {picked!r} is not a list")
+            choices.extend(picked)
         elif item.get("type") == "textarea" and item.get("from_name") == NOTE_NAME:
-            notes.extend(str(t) for t in value.get("text") or [])
+            texts = value.get("text") or []
+            notes.extend(str(t) for t in (texts if isinstance(texts, list) else [texts]))
     note = "\n".join(n for n in notes if n.strip()) or None
     return choices, note
+
+
+def _digest(*parts: Any) -> str:
+    text = json.dumps(parts, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def labelstudio_specs(store: Any, tasks: list[Any], *, users: Any = None,
@@ -200,12 +220,34 @@ def labelstudio_specs(store: Any, tasks: list[Any], *, users: Any = None,
         if sample is None:
             problems.append(f"{where}: unknown sample_id {data['sample_id']!r}")
             continue
-        for ann in task.get("annotations") or []:
-            if (str(task.get("id")), str(ann.get("id"))) in done:
+        annotations = task.get("annotations") or []
+        if task.get("id") is None or not isinstance(annotations, list):
+            problems.append(f"{where}: no task id, or its annotations are not a list; export "
+                            f"the project again from Label Studio as JSON")
+            continue
+        for ann in annotations:
+            if not isinstance(ann, Mapping) or ann.get("id") is None:
+                problems.append(f"{where}: an annotation without an id; export the project "
+                                f"again from Label Studio as JSON")
                 continue
-            choices, note = _answer(ann)
+            try:
+                choices, note = _answer(ann)
+            except ValueError as exc:
+                problems.append(f"{where}, annotation {ann.get('id')}: {exc}")
+                continue
+            lead = ann.get("lead_time")
+            if lead is not None and (isinstance(lead, bool) or not isinstance(lead, (int, float))
+                                     or not 0 <= lead < math.inf):
+                problems.append(f"{where}, annotation {ann.get('id')}: lead_time {lead!r} is "
+                                f"not a number of seconds")
+                continue
+            answer = _digest(choices, note, bool(ann.get("was_cancelled")))
+            key = (str(task.get("id")), str(ann.get("id")))
+            if key in done and done[key] in (None, answer):
+                continue  # imported before, unchanged since (or from before fingerprints)
             cause: dict[str, Any] = {"import": "labelstudio", "project": ann.get("project"),
-                                     "task": task.get("id"), "annotation": ann.get("id")}
+                                     "task": task.get("id"), "annotation": ann.get("id"),
+                                     "answer": answer}
             if isinstance(data.get("cause"), Mapping):
                 cause["suspect"] = dict(data["cause"])
             spec: dict[str, Any] = {"id": sample, "author": _author(ann.get("completed_by"),
