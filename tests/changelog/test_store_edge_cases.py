@@ -112,3 +112,31 @@ def test_resolve_by_majority_counts_the_votes_consensus_counts(tmp_path: Path) -
     assert consensus(store).loc[1, "tie"]
     outcome = store.resolve("majority")
     assert outcome.loc[0, "label"] is None and "tie" in outcome.loc[0, "reason"]
+
+
+def test_undoing_an_adjudication_reopens_its_conflict(tmp_path: Path) -> None:
+    """The undo retracts the adjudication (no label of its own): the heads it settled are
+    heads again, for the writing store, a reopened one and a read-only Changelog; undoing
+    the undo settles the conflict again."""
+    labels = pd.Series(["a", "b"], index=[1, 2])
+    base = tmp_path / "base.jsonl"
+    lead = LabelStore(labels, base, author="lead")
+    lead.add_class("c")
+    lead.relabel(1, "b")
+    for name, label in (("ana", "c"), ("ben", "a")):
+        (tmp_path / f"{name}.jsonl").write_bytes(base.read_bytes())
+        LabelStore(labels, tmp_path / f"{name}.jsonl", author=name).relabel(1, label)
+    judge = LabelStore(labels, tmp_path / "ana.jsonl", author="lead", role="adjudicator")
+    judge.merge(tmp_path / "ben.jsonl")
+    conflict = judge.conflicts()[["sample_id", "current", "labels"]].to_dict("records")
+    assert conflict == [{"sample_id": 1, "current": "b", "labels": ["c", "a"]}]
+    settled = judge.adjudicate(1, "a")
+    assert judge.conflicts().empty and judge.labels()[1] == "a"
+    undo = judge.undo(settled.event_id)
+    assert undo.new_label is None
+    for view in (judge, LabelStore(labels, judge.path, author="x"), Changelog(judge.path)):
+        assert view.conflicts()[["sample_id", "current", "labels"]].to_dict(
+            "records") == conflict
+    judge.undo(undo.event_id)  # redo
+    reopened = LabelStore(labels, judge.path, author="y")
+    assert reopened.conflicts().empty and reopened.labels()[1] == "a" and reopened.verify().ok

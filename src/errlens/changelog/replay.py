@@ -160,7 +160,35 @@ class Replay:
             kept = [h for h in self.heads.get(ev.sample_id, ()) if h.event_id not in parents]
             kept.append(Head(ev.event_id, self.schema.resolve(ev.new_label)))
             self.heads[ev.sample_id] = kept
+        elif ev.op == "revert" and self._undoes_adjudication(ev):
+            self._recount_heads(ev.sample_id)
         return ev
+
+    def _undoes_adjudication(self, ev: Event) -> bool:
+        """True if a label-less revert (or a chain of them) retracts or restores an
+        adjudication."""
+        target = self.get(ev.refs[0])
+        while target.op == "revert" and target.new_label is None:
+            target = self.get(target.refs[0])
+        return target.op == "adjudicate"
+
+    def retracted(self, ev: Event) -> bool:
+        """True for an adjudication undone by a revert that carries no label: it no longer
+        counts for heads, so the heads it settled are heads again (format §2)."""
+        by = self.reverted_by.get(ev.event_id)
+        return (ev.op == "adjudicate" and by is not None and self.is_reverted(ev.event_id)
+                and self.get(by).new_label is None)
+
+    def _recount_heads(self, sample: Any) -> None:
+        """The sample's heads from its events: label events that no later label event names
+        as a parent, retracted adjudications left out."""
+        label_events = [e for e in map(self.events.__getitem__, self.events.on_sample(sample))
+                        if e.new_label is not None and not self.retracted(e)]
+        named = {p for e in label_events for p in e.parents}
+        known = {h.event_id: h.label for h in self.heads.get(sample, ())}
+        self.heads[sample] = [  # possibly none left: the sample keeps its original label
+            Head(e.event_id, known.get(e.event_id, self.schema.resolve(e.new_label)))
+            for e in label_events if e.event_id not in named]
 
     @classmethod
     def bulk(cls, schema: LabelSchema, cols: Columns, stop: int,
@@ -194,7 +222,12 @@ class Replay:
                 mapping = state.schema.apply(ev.change)
                 for _, _, later in renames:
                     later.append(mapping)
-        state.heads = _bulk_heads(cols, stop, keep, state.schema, renames)
+        counted = keep.copy()
+        for _, ev in special:  # retracted adjudications do not count for heads
+            target = state.by_id.get(ev.refs[0], stop) if ev.op == "revert" else stop
+            if target < stop and ev.new_label is None and state.retracted(state.events[target]):
+                counted[target] = False
+        state.heads = _bulk_heads(cols, stop, keep, state.schema, renames, counted)
         return state
 
     def covers(self, clock: dict[str, int], ev: Event) -> bool:
@@ -209,20 +242,22 @@ def _key(label: Any) -> tuple[str, Any]:
 
 def _bulk_heads(cols: Columns, stop: int, keep: np.ndarray, schema: LabelSchema,
                 segments: list[tuple[int, dict[Any, Any], list[dict[Any, Any]]]],
-                ) -> dict[Any, list[Head]]:
+                counted: np.ndarray) -> dict[Any, list[Head]]:
     """Heads per sample: label rows that no later label row on the same sample names as a
     parent; each head's label resolved under the schema of its time, then mapped by every
-    later schema change."""
+    later schema change. Rows outside ``counted`` (retracted adjudications) neither are heads
+    nor supersede their parents, but their samples keep their place in the order."""
     label = np.frombuffer(cols.label, dtype=np.int64)[:stop]
     sample = np.frombuffer(cols.sample, dtype=np.int64)[:stop]
     counts = np.frombuffer(cols.n_parents, dtype=np.int64)[:stop]
     parent = np.frombuffer(cols.parent_rows, dtype=np.int64)[: int(counts.sum())]
     is_label = (label >= 0) & keep
+    counting = is_label & counted
     child = np.repeat(np.arange(stop), counts)
-    keep = is_label[child] & is_label[parent] & (sample[parent] == sample[child])
+    links = counting[child] & counting[parent] & (sample[parent] == sample[child])
     superseded = np.zeros(stop, dtype=bool)
-    superseded[parent[keep]] = True
-    rows = np.flatnonzero(is_label & ~superseded)
+    superseded[parent[links]] = True
+    rows = np.flatnonzero(counting & ~superseded)
     samples, labels, ids = list(cols.samples), list(cols.labels), cols.event_ids
     segment = np.searchsorted([i for i, _, _ in segments], rows).tolist()
     memo: dict[tuple[int, int], Any] = {}

@@ -281,7 +281,9 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
             if self._state.is_reverted(target.event_id):
                 raise ChangelogError(f"event {target.event_id} is already undone")
             sample = target.sample_id
-            new_label = target.old_label if target.new_label is not None else None
+            # undoing an adjudication retracts it (no label): its conflict reopens
+            new_label = target.old_label if target.new_label is not None and \
+                target.op != "adjudicate" else None
             current = self._current(sample) if sample is not None else None
             parents = self._seen_heads(sample, author, op) if new_label is not None else ()
         elif op in ("skip", "comment", "tag", "schema") and label is not None:
