@@ -299,10 +299,10 @@ def test_a_merge_that_cannot_apply_writes_nothing_and_changes_nothing(income, tm
     for k, sid in enumerate(ids):
         base.relabel(sid, ">50K") if k % 2 else base.confirm(sid)
         ben.relabel(sid, "<=50K") if k % 3 else ben.skip(sid)
-    base.tag("v1")
-    ben.tag("v1")  # the same name for another version: the merge must refuse
+    base.add_class("unsure")
+    ben.add_class("unsure")  # two writers add one class: the second cannot apply
     before = (Path(base.path).read_bytes(), base.labels(), base.conflicts(), base.events())
-    with pytest.raises(ChangelogError, match="tag 'v1' already exists"):
+    with pytest.raises(ChangelogError, match="cannot add class 'unsure': it exists"):
         base.merge(ben.path)
     after = (Path(base.path).read_bytes(), base.labels(), base.conflicts(), base.events())
     assert after[0] == before[0]

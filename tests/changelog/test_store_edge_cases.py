@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errlens.changelog import Changelog, ChangelogError, LabelStore
+from errlens.changelog import Changelog, ChangelogError, LabelStore, merge_logs
 from errlens.changelog.agreement import fleiss_kappa, label_matrix, majority_vote
 from errlens.changelog.agreement_store import agreement_report, consensus
 
@@ -140,3 +140,38 @@ def test_undoing_an_adjudication_reopens_its_conflict(tmp_path: Path) -> None:
     judge.undo(undo.event_id)  # redo
     reopened = LabelStore(labels, judge.path, author="y")
     assert reopened.conflicts().empty and reopened.labels()[1] == "a" and reopened.verify().ok
+
+
+def test_two_annotators_tagging_one_name_still_merge(tmp_path: Path) -> None:
+    """Same name, same state: one version. Same name, different states: the merged log
+    refuses to guess and names both as name@author; each own log keeps its meaning."""
+    labels = pd.Series(["a", "b", "a"], index=[1, 2, 3])
+    base = tmp_path / "base.jsonl"
+    LabelStore(labels, base, author="lead")
+    paths = {name: tmp_path / f"{name}.jsonl" for name in ("ana", "ben")}
+    for name, path in paths.items():
+        path.write_bytes(base.read_bytes())
+        LabelStore(labels, path, author=name).tag("start")
+    merged = tmp_path / "m1.jsonl"
+    merge_logs(list(paths.values()), merged)
+    assert LabelStore(labels, merged, author="x").versions()["version"].tolist() == ["start"]
+    ana = LabelStore(labels, paths["ana"], author="ana")
+    ana.relabel(1, "b")
+    ana.tag("round1")
+    ben = LabelStore(labels, paths["ben"], author="ben")
+    ben.relabel(2, "a")
+    ben.tag("round1")
+    for order in (list(paths.values()), list(paths.values())[::-1]):
+        out = tmp_path / f"m-{order[0].stem}.jsonl"
+        merge_logs(order, out)
+        store = LabelStore(labels, out, author="x")
+        assert set(store.versions()["version"]) == {"start", "round1@ana", "round1@ben"}
+        with pytest.raises(ChangelogError, match=r"ambiguous.*round1@ana"):
+            store.labels("round1")
+        assert store.labels("round1@ana").equals(ana.labels("round1"))
+        assert store.labels("round1@ben").equals(ben.labels("round1"))
+        with pytest.raises(ChangelogError, match="already exists"):
+            store.tag("round1")
+    assert (tmp_path / "m-ana.jsonl").read_bytes() == (tmp_path / "m-ben.jsonl").read_bytes()
+    with pytest.raises(ChangelogError, match="already exists"):
+        ana.tag("round1")

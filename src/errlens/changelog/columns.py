@@ -220,7 +220,7 @@ class Columns:
         if bool in self._label_types and self._label_types & {int, float}:
             flag.update(np.flatnonzero(label >= 0).tolist())  # 1 == True as dict keys
         self._check_oseq()
-        seen: set[Any] = set()
+        seen: set[tuple[Any, str]] = set()  # a tag name reused by one writer
         for i, ev in sorted(self.exact.items()):
             if ev.op == "revert":
                 target = self.by_id.get(ev.refs[0], n)
@@ -228,9 +228,9 @@ class Columns:
                         self.sample[target] != self.sample[i]:
                     flag.add(i)
             if ev.op == "tag":
-                if ev.tag in seen:
+                if (ev.tag, ev.origin) in seen:
                     flag.add(i)
-                seen.add(ev.tag)
+                seen.add((ev.tag, ev.origin))
         if has_sample is not None:
             unknown = {c for s, c in self.samples.items() if not has_sample(s)}
             if unknown:

@@ -68,6 +68,10 @@ class ViewsMixin:
             return self._state
         if version == ORIGINAL:
             return None
+        if version in self._state.ambiguous:
+            named = [t for t in self._state.tags if t.startswith(f"{version}@")]
+            raise ChangelogError(f"version {version!r} is ambiguous: several annotators tagged "
+                                 f"different states with that name; use one of {named}")
         if version not in self._state.tags:
             known = ", ".join(self._state.tags) or "none yet (create one with store.tag('v1'))"
             raise ChangelogError(f"unknown version {version!r}; versions: {known}, "

@@ -25,7 +25,7 @@ from errlens.changelog.columns import describe_problems
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
 from errlens.changelog.events import Event, canonical, event_from_dict, seal
 from errlens.changelog.logfile import fsync_dir, gc_paused, scan
-from errlens.changelog.replay import replay
+from errlens.changelog.replay import Replay
 from errlens.changelog.schema import LabelSchema
 
 if TYPE_CHECKING:
@@ -184,7 +184,15 @@ def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str],
     header = dict(loaded[0][1])
     header.pop("hash", None)
     header["created"] = min(h.get("created", "") for _, h, _ in loaded)
-    state = replay(LabelSchema.from_json(header["classes"]), events)
+    where = {ev.event_id: path for path, _, evs in reversed(loaded) for ev in evs}
+    state = Replay(LabelSchema.from_json(header["classes"]))
+    for ev in events:
+        try:
+            state.apply(ev)
+        except ChangelogError as exc:
+            raise ChangelogError(f"these logs cannot be merged: {_describe(ev)} from "
+                                 f"{where[ev.event_id]} does not apply after the events before "
+                                 f"it: {exc}. Nothing was written") from None
     line, digest = seal(canonical(header), "")
     lines = [line]
     for ev in events:
@@ -231,7 +239,11 @@ def append_foreign(store: LabelStore, events: list[Event]) -> int:
         new = canonical_order(new)
         trial = store._state.fork()
         for ev in new:  # each checked against the state so far; raises before any write
-            trial.apply(ev)
+            try:
+                trial.apply(ev)
+            except ChangelogError as exc:
+                raise ChangelogError(f"cannot merge: {_describe(ev)} does not apply to "
+                                     f"{store.path}: {exc}. Nothing was written") from None
         lines, digest = [], store._hash
         for ev in new:
             line, digest = seal(ev.body(), digest)
@@ -241,6 +253,11 @@ def append_foreign(store: LabelStore, events: list[Event]) -> int:
             store._hash, store._lines = digest, store._lines + len(lines)
             store._state = trial
     return len(new)
+
+
+def _describe(ev: Event) -> str:
+    what = f"{ev.op} {ev.change.get('action')}" if ev.op == "schema" and ev.change else ev.op
+    return f"the {what} event {ev.event_id} by {ev.author}"
 
 
 def _opinions(store: LabelStore, samples: list[Any]) -> dict[Any, list[Event]]:

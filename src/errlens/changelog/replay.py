@@ -50,6 +50,8 @@ class Replay:
     reverted_by: dict[str, str] = field(default_factory=dict)
     clock: dict[str, int] = field(default_factory=dict)
     tags: dict[str, int] = field(default_factory=dict)
+    #: Tag names two writers gave to different states (see :meth:`add_tag`).
+    ambiguous: set[str] = field(default_factory=set)
 
     # ---------------------------------------------------------------- queries
     def label(self, sample: Any, original: Any) -> Any:
@@ -106,7 +108,8 @@ class Replay:
         it was (a write that fails validation half-way changes nothing)."""
         heads = {s: [Head(h.event_id, h.label) for h in hs] for s, hs in self.heads.items()}
         return Replay(self.schema.copy(), self.events.copy(), dict(self.by_id), heads,
-                      dict(self.reverted_by), dict(self.clock), dict(self.tags))
+                      dict(self.reverted_by), dict(self.clock), dict(self.tags),
+                      set(self.ambiguous))
 
     # ---------------------------------------------------------------- applying
     def check(self, ev: Event, pending: set[str] | frozenset[str] = frozenset()) -> None:
@@ -133,7 +136,8 @@ class Replay:
                 raise ChangelogError(f"a {target.op} event cannot be undone; write a new one")
             if target.sample_id != ev.sample_id:
                 raise ChangelogError("a revert must name the sample of the event it undoes")
-        if ev.op == "tag" and ev.tag in self.tags:
+        if ev.op == "tag" and any(self.events[p].tag == ev.tag and
+                                  self.events[p].origin == ev.origin for p in self.tags.values()):
             raise ChangelogError(f"version tag {ev.tag!r} already exists; pick a new name")
         if ev.op == "schema" and ev.change is not None:
             self.schema.validate(ev.change)
@@ -148,7 +152,7 @@ class Replay:
         if ev.op == "revert":
             self.reverted_by[ev.refs[0]] = ev.event_id
         if ev.op == "tag" and ev.tag is not None:
-            self.tags[ev.tag] = len(self.events) - 1
+            self.add_tag(ev, len(self.events) - 1)
         elif ev.op == "schema" and ev.change is not None:
             mapping = self.schema.apply(ev.change)
             if mapping:
@@ -163,6 +167,29 @@ class Replay:
         elif ev.op == "revert" and self._undoes_adjudication(ev):
             self._recount_heads(ev.sample_id)
         return ev
+
+    def add_tag(self, ev: Event, pos: int) -> None:
+        """Register the version of a tag event at position ``pos``. Two writers who gave one
+        name to different states (each in their own log, then merged) make the name
+        ambiguous: each version is then reachable as ``name@author`` (``name@<event id>``
+        if one author did both). A second tag of one name for the same state adds nothing."""
+        name = ev.tag or ""
+        first = self.tags.get(name)
+        if first is not None:
+            other = self.events[first]
+            if (other.clock or {}) == (ev.clock or {}):
+                return
+            del self.tags[name]
+            self.ambiguous.add(name)
+            self.tags[self._qualified(name, other)] = first
+        if name in self.ambiguous:
+            self.tags[self._qualified(name, ev)] = pos
+        else:
+            self.tags[name] = pos
+
+    def _qualified(self, name: str, ev: Event) -> str:
+        by_author = f"{name}@{ev.author}"
+        return by_author if by_author not in self.tags else f"{name}@{ev.event_id}"
 
     def _undoes_adjudication(self, ev: Event) -> bool:
         """True if a label-less revert (or a chain of them) retracts or restores an
@@ -216,7 +243,7 @@ class Replay:
             if ev.op == "revert":
                 state.reverted_by[ev.refs[0]] = ev.event_id
             elif ev.op == "tag" and ev.tag is not None:
-                state.tags[ev.tag] = i
+                state.add_tag(ev, i)
             elif ev.op == "schema" and ev.change is not None:
                 renames.append((i, dict(state.schema.renames), []))
                 mapping = state.schema.apply(ev.change)

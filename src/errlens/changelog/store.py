@@ -406,6 +406,9 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
                                  f"means the {name} labels); pick another; nothing was written")
         with self._log.locked():
             self._catch_up()
+            if name in self._state.tags or name in self._state.ambiguous:
+                raise ChangelogError(f"version tag {name!r} already exists; pick a new name; "
+                                     f"nothing was written")
             return self._write_special("tag", tag=name, note=note,
                                        clock=dict(self._state.clock))
 
