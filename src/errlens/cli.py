@@ -84,6 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--author", default=os.environ.get("USER") or "cli")
     p.add_argument("--note")
 
+    p = verbs.add_parser("resolve", help="settle open conflicts by a named policy",
+                         description="Write an adjudication for each conflicted sample the "
+                                     "policy settles: majority (each annotator's latest vote), "
+                                     "role (adjudicator > reviewer > annotator) or reviewer "
+                                     "(one named author's label). Ties stay open and are listed.")
+    p.add_argument("log")
+    p.add_argument("--policy", choices=("majority", "role", "reviewer"), default="majority")
+    p.add_argument("--reviewer", help="with --policy reviewer: whose labels settle conflicts")
+    p.add_argument("--author", default=os.environ.get("USER") or "cli",
+                   help="who settles (recorded as the adjudicator)")
+    _add_data_args(p, required=False)
+
     _exchange_verbs(verbs)
     return parser
 
@@ -108,14 +120,20 @@ def _exchange_verbs(verbs: Any) -> None:
 
 
 # ------------------------------------------------------------------------ helpers
-def _open(args: argparse.Namespace, author: str = "cli") -> Any:
+def _open(args: argparse.Namespace, author: str = "cli", role: str = "annotator") -> Any:
     from errlens.changelog import LabelStore
 
     if getattr(args, "data", None):
-        return LabelStore(_read_data(args.data, args.id, args.label), args.log, author=author)
+        new = not os.path.exists(args.log)
+        store = LabelStore(_read_data(args.data, args.id, args.label), args.log, author=author,
+                           role=role)
+        if new:
+            print(f"note: created a new changelog {args.log} (no file was at that path)",
+                  file=sys.stderr)
+        return store
     if not os.path.exists(args.log):
         raise FileNotFoundError(f"{args.log} does not exist; check the path")
-    return LabelStore.from_log(args.log, author=author)
+    return LabelStore.from_log(args.log, author=author, role=role)
 
 
 def _read(args: argparse.Namespace) -> Any:
@@ -229,7 +247,8 @@ def _show(args: argparse.Namespace) -> int:
     print(f"\nOpen conflicts: {len(conflicts)}")
     if len(conflicts):
         print(_table(conflicts[["sample_id", "labels", "authors"]].head(20)))
-        print("Settle them with an adjudicate event (store.adjudicate) or store.resolve(policy).")
+        print(f"Settle them with `errlens changelog resolve {args.log} --policy majority` "
+              f"(or role, or reviewer), or one by one in Python with store.adjudicate.")
     latest = store.events(last=args.last)
     print(f"\nLatest {len(latest)} events:")
     print(_table(latest[cols]))
@@ -257,7 +276,7 @@ def _merge(args: argparse.Namespace) -> int:
         shown = ", ".join(map(str, report.conflicts[:10]))
         print(f"{len(report.conflicts)} sample(s) have conflicting labels: {shown}"
               f"{' ...' if len(report.conflicts) > 10 else ''}. See `errlens changelog show "
-              f"{report.path}` and settle them with an adjudicator.")
+              f"{report.path}`; settle them with `errlens changelog resolve {report.path}`.")
     return OK
 
 
@@ -319,8 +338,26 @@ def _import(args: argparse.Namespace) -> int:
     return OK
 
 
+def _resolve(args: argparse.Namespace) -> int:
+    if args.policy == "reviewer" and not args.reviewer:
+        raise ValueError("--policy reviewer needs --reviewer NAME (whose labels settle)")
+    store = _open(args, author=args.author, role="adjudicator")
+    if store.conflicts().empty:
+        print(f"No open conflicts in {store.path}; nothing was written.")
+        return OK
+    outcome = store.resolve(args.policy, reviewer=args.reviewer)
+    settled = outcome["label"].notna()
+    print(f"Settled {int(settled.sum())} of {len(outcome)} conflict(s) in {store.path} by "
+          f"policy {args.policy!r} (one adjudicate event each, by {args.author}):")
+    print(_table(outcome))
+    if not settled.all():
+        print(f"{int((~settled).sum())} stay open (see the reason); settle them with another "
+              f"policy or one by one.")
+    return OK
+
+
 VERBS = {"verify": _verify, "show": _show, "diff": _diff, "merge": _merge, "tag": _tag,
-         "export": _export, "import": _import}
+         "export": _export, "import": _import, "resolve": _resolve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -226,3 +226,35 @@ def test_show_and_diff_against_the_dataset(logs, tmp_path, capsys):
     assert "Open conflicts: 0" in capsys.readouterr().out
     assert main(["changelog", "diff", str(ana), "--data", str(data)]) == 0
     assert "2 sample(s) changed from original to current" in capsys.readouterr().out
+
+
+def test_resolve_settles_conflicts_from_the_command_line(logs, tmp_path, capsys):
+    ana, ben = logs
+    merged = tmp_path / "merged.jsonl"
+    assert main(["changelog", "merge", str(ana), str(ben), "-o", str(merged)]) == 0
+    assert "changelog resolve" in capsys.readouterr().out
+    assert main(["changelog", "resolve", str(merged), "--policy", "reviewer"]) == 2
+    assert "--reviewer NAME" in capsys.readouterr().err
+    assert main(["changelog", "resolve", str(merged), "--policy", "reviewer", "--reviewer",
+                 "ana", "--author", "lead"]) == 0
+    out = capsys.readouterr().out
+    assert "Settled 1 of 1 conflict(s)" in out and "ana's label" in out
+    store = LabelStore.from_log(merged, author="x")
+    assert store.conflicts().empty and store.labels()["img-1"] == "cat"
+    last = store.events(last=1).iloc[0]
+    assert (last["op"], last["author"], last["role"]) == ("adjudicate", "lead", "adjudicator")
+    assert main(["changelog", "resolve", str(merged)]) == 0
+    assert "No open conflicts" in capsys.readouterr().out
+
+
+def test_a_new_log_is_announced_and_a_trailing_separator_is_harmless(logs, tmp_path, capsys):
+    _, _ = logs
+    data = _data_csv(tmp_path)
+    answers = tmp_path / "answers.csv"
+    answers.write_text("sample_id,label,annotator\nimg-0,dog,ivy,\n")  # one cell too many
+    typo = tmp_path / "typo.jsonl"
+    assert main(["changelog", "import", str(typo), str(answers), "--data", str(data)]) == 0
+    captured = capsys.readouterr()
+    assert f"created a new changelog {typo}" in captured.err
+    assert "Recorded 1 events" in captured.out
+    assert LabelStore.from_log(typo, author="x").labels()["img-0"] == "dog"

@@ -185,8 +185,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
     # Spreadsheets in many locales save "CSV" with semicolons.
     sep = ";" if ";" in header and "," not in header else ","
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                           encoding="utf-8-sig", sep=sep)
+        # index_col=False: a row with a cell too many (a trailing separator) must not shift
+        # every column; cells beyond the header's columns have no meaning and are dropped
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+                               index_col=False, encoding="utf-8-sig", sep=sep)
     except pd.errors.EmptyDataError:
         raise ChangelogError(f"{path} is empty; expected the CSV written by export_csv") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -238,8 +242,8 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
             continue
         who = row.get("annotator", "").strip() or author
         if not who:
-            problems.append(f"line {line}: no annotator; fill the annotator column or pass "
-                            f"author='name'")
+            problems.append(f"line {line}: no annotator; fill the annotator column, or give "
+                            f"a default author (--author NAME; author= in Python)")
             continue
         if (sample, who) in seen:
             problems.append(f"line {line}: {who} already answered sample {sample!r} on line "

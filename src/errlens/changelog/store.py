@@ -77,8 +77,8 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
     def _setup(self, path: str | os.PathLike[str], author: str, role: str) -> None:
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
-            raise ChangelogError(f"the folder {folder} does not exist; create it first "
-                                 f"(os.makedirs) or choose another path for the log")
+            raise ChangelogError(f"the folder {folder} does not exist; create it first, or "
+                                 f"choose another path for the log")
         self.author, self.role, self.round = author, role, 1
         validate(Event("check", "comment", author, utc_now(), "check", 1, sample_id=0,
                        role=role, note="x"))
