@@ -163,16 +163,11 @@ def _kind(path: str, what: str) -> str:
 
 def _new_file(path: str, log: str, force: bool) -> None:
     """Refuse to write over the changelog, a folder, or (without --force) any existing file."""
+    from errlens.changelog.logfile import check_new_file
+
     if os.path.exists(path) and os.path.realpath(path) == os.path.realpath(log):
         raise ValueError(f"{path} is the changelog itself; write to another file")
-    if os.path.isdir(path):
-        raise ValueError(f"{path} is a folder; give a file name inside it")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"the folder {folder} does not exist; create it first")
-    if os.path.exists(path) and not force:
-        raise ValueError(f"{path} already exists; choose a new file name, or add --force to "
-                         f"replace it")
+    check_new_file(path, overwrite=force, how="add --force")
 
 
 def _sample(store: Any, text: str) -> Any:

@@ -190,6 +190,19 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def check_new_file(path: str, *, overwrite: bool, how: str) -> None:
+    """Refuse an output path that is a folder, sits in a missing folder, or (unless
+    ``overwrite``) exists; ``how`` says how to overwrite (e.g. ``"add --force"``)."""
+    if os.path.isdir(path):
+        raise ChangelogError(f"{path} is a folder; give a file name inside it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ChangelogError(f"the folder {folder} does not exist; create it first")
+    if os.path.exists(path) and not overwrite:
+        raise ChangelogError(f"{path} already exists; choose a new file name, or {how} to "
+                             f"replace it")
+
+
 def fsync_dir(path: str) -> None:
     """Make a new directory entry durable (POSIX; a no-op where directories can't be opened)."""
     try:

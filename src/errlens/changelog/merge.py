@@ -24,7 +24,7 @@ import pandas as pd
 from errlens.changelog.columns import describe_problems
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
 from errlens.changelog.events import Event, canonical, event_from_dict, seal
-from errlens.changelog.logfile import fsync_dir, gc_paused, scan
+from errlens.changelog.logfile import check_new_file, fsync_dir, gc_paused, scan
 from errlens.changelog.replay import Replay
 from errlens.changelog.schema import LabelSchema
 
@@ -167,14 +167,8 @@ def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str],
     if not paths_or_stores:
         raise ChangelogError("give at least one log to merge")
     out_path = os.fspath(out_path)
-    if os.path.isdir(out_path):
-        raise ChangelogError(f"{out_path} is a folder; give a file name for the merged log")
-    folder = os.path.dirname(os.path.abspath(out_path))
-    if not os.path.isdir(folder):
-        raise ChangelogError(f"the folder {folder} does not exist; create it first")
-    if os.path.exists(out_path) and not overwrite:
-        raise ChangelogError(f"{out_path} already exists; choose a new output file or pass "
-                             f"overwrite=True (--force on the command line)")
+    check_new_file(out_path, overwrite=overwrite,
+                   how="pass overwrite=True (--force on the command line)")
     loaded = []
     for item in paths_or_stores:
         path = item.path if hasattr(item, "path") else os.fspath(item)
