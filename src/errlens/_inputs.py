@@ -60,12 +60,42 @@ def to_pandas_frame(data: Any, feature_names: Sequence[str] | None = None) -> pd
     return frame
 
 
+def names(value: Any, *, arg: str) -> list[Any]:
+    """A list of column names given as ``arg``: a string is refused (it is not split into
+    characters), and so are repeated names.
+
+    >>> names(("age", "sex"), arg="features")
+    ['age', 'sex']
+    """
+    if isinstance(value, str):
+        raise TypeError(f"{arg} must be a list of names, got the string {value!r}: "
+                        f"write {arg}=[{value!r}]")
+    out = list(value)
+    repeated = sorted({str(v) for v in out if out.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{arg} names {repeated} more than once")
+    return out
+
+
+def row_index(data: Any) -> pd.Index | None:
+    """The row labels of ``data`` when it is a pandas DataFrame (else None): pandas Series
+    given beside it are matched on them, and they are the default sample ids.
+
+    >>> row_index(pd.DataFrame({"a": [1, 2]}, index=[10, 20])).tolist()
+    [10, 20]
+    """
+    return data.index if isinstance(data, pd.DataFrame) else None
+
+
 def resolve_column(
-    frame: pd.DataFrame, value: Any, *, arg: str, n: int
+    frame: pd.DataFrame, value: Any, *, arg: str, n: int,
+    keys: Sequence[pd.Index | None] = (),
 ) -> tuple[pd.Series, str | None]:
     """Resolve ``value`` (a column name or an array-like) into a Series of length ``n``.
 
-    Returns the series and the column name it came from (None for arrays).
+    A pandas Series is matched on its index, as pandas would: on the data's row labels or the
+    sample ids (``keys``), else it must carry a plain 0..n-1 index (then it is taken in row
+    order). Returns the series and the column name it came from (None for arrays).
     """
     if isinstance(value, str):
         if value not in frame.columns:
@@ -73,10 +103,50 @@ def resolve_column(
                 f"{arg}={value!r} is not a column of data; columns are: {_preview(frame.columns)}"
             )
         return frame[value].reset_index(drop=True), value
+    if isinstance(value, pd.Series) and len(value) == n:
+        value = _aligned(value, arg=arg, keys=keys)
     series = _as_series(value, arg=arg)
     if len(series) != n:
         raise ValueError(f"{arg} has {len(series)} rows but data has {n} rows")
     return series, None
+
+
+def _aligned(series: pd.Series, *, arg: str, keys: Sequence[pd.Index | None]) -> pd.Series:
+    """``series`` in row order, matched on the first of ``keys`` (the data's row labels, then
+    the sample ids) whose labels it carries."""
+    for key in keys:
+        if key is None:
+            continue
+        if series.index.equals(key):
+            return series
+        if key.is_unique and series.index.is_unique and series.index.isin(key).all():
+            return series.reindex(key)
+    rows = keys[0] if keys else None
+    if rows is None or series.index.equals(pd.RangeIndex(len(series))):
+        return series  # data without row labels (a dict, numpy, polars), or a plain index
+    raise ValueError(
+        f"{arg} is a pandas Series whose index matches neither the data's rows nor the sample "
+        f"ids (e.g. {_preview(series.index, 3)}): align it first, or pass {arg}.to_numpy() to "
+        f"take it in row order")
+
+
+def by_id(series: pd.Series, ids: pd.Index, *, arg: str, fill: Any) -> np.ndarray:
+    """The values of a pandas Series in sample-id order (``fill`` for ids it lacks); refuses
+    one whose index names none of the ids, rather than silently matching nothing.
+
+    >>> by_id(pd.Series([True], index=["b"]), pd.Index(["a", "b"]), arg="mask", fill=False)
+    array([False,  True])
+    """
+    if series.index.equals(ids):
+        return series.to_numpy()
+    if not series.index.is_unique:
+        raise ValueError(f"{arg} has repeated index labels; sample ids are unique")
+    if len(series) and not series.index.isin(ids).any():
+        raise KeyError(
+            f"{arg}'s index names none of the sample ids (its index: "
+            f"{_preview(series.index, 3)}; ids: {_preview(ids, 3)}): build it from the "
+            f"analysis' rows (ev.frame()), or pass a plain array in row order")
+    return series.reindex(ids, fill_value=fill).to_numpy()
 
 
 def _as_series(value: Any, *, arg: str) -> pd.Series:
@@ -92,13 +162,18 @@ def _as_series(value: Any, *, arg: str) -> pd.Series:
         array[:] = value
     else:
         array = np.asarray(value)
+        if array.dtype.kind == "U" and isinstance(value, (list, tuple)) and \
+                not all(isinstance(v, str) for v in value):  # [1, "a"]: keep 1 a number
+            array = np.empty(len(value), dtype=object)
+            array[:] = value
     if array.ndim != 1:
         raise ValueError(f"{arg} must be one-dimensional, got shape {array.shape}")
     return pd.Series(array)
 
 
 def _looks_ragged(value: Any) -> bool:
-    return isinstance(value, list) and any(isinstance(v, (list, dict, set)) for v in value[:50])
+    return isinstance(value, list) and any(isinstance(v, (list, tuple, dict, set))
+                                           for v in value[:50])
 
 
 def check_no_missing(series: pd.Series, *, arg: str) -> None:
@@ -112,11 +187,14 @@ def check_no_missing(series: pd.Series, *, arg: str) -> None:
         )
 
 
-def resolve_ids(frame: pd.DataFrame, id: Any, n: int) -> pd.Index:
-    """Unique, hashable sample ids: the user's column / array, or ``0..n-1`` when absent."""
+def resolve_ids(frame: pd.DataFrame, id: Any, n: int, rows: pd.Index | None = None) -> pd.Index:
+    """Unique, hashable sample ids: the user's column / array; when absent, the data's own
+    row labels if it is a pandas DataFrame with unique ones (``rows``), else ``0..n-1``."""
     if id is None:
+        if rows is not None and rows.is_unique and not isinstance(rows, pd.MultiIndex):
+            return pd.Index(rows.to_numpy(), name="id")
         return pd.Index(np.arange(n), name="id")
-    series, _ = resolve_column(frame, id, arg="id", n=n)
+    series, _ = resolve_column(frame, id, arg="id", n=n, keys=(rows,))
     check_no_missing(series, arg="id")
     bad = [v for v in series.iloc[: min(n, 10_000)] if not isinstance(v, Hashable)]
     if bad:

@@ -51,6 +51,9 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
     proba_source: ProbaSource = "none"
     error_threshold: float | None = None
     cohorts: dict[str, Any] = field(default_factory=dict)
+    #: The row labels of the pandas DataFrame it was built from (None for other data): a
+    #: boolean Series over that frame (``df.age > 60``) selects its rows.
+    row_labels: pd.Index | None = None
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -81,13 +84,16 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         [0, 0]
         """
         frame = _inputs.to_pandas_frame(data, features if isinstance(data, np.ndarray) else None)
-        n = len(frame)
-        y_series, y_col = _inputs.resolve_column(frame, y_true, arg="y_true", n=n)
+        n, rows = len(frame), _inputs.row_index(data)
+        ids = _inputs.resolve_ids(frame, id, n, rows)
+        keys = (rows, ids)
+        y_series, y_col = _inputs.resolve_column(frame, y_true, arg="y_true", n=n, keys=keys)
         _inputs.check_no_missing(y_series, arg="y_true")
         used = {c for c in (y_col,) if c}
         pred_series: pd.Series | None = None
         if y_pred is not None:
-            pred_series, pred_col = _inputs.resolve_column(frame, y_pred, arg="y_pred", n=n)
+            pred_series, pred_col = _inputs.resolve_column(frame, y_pred, arg="y_pred", n=n,
+                                                           keys=keys)
             _inputs.check_no_missing(pred_series, arg="y_pred")
             used |= {pred_col} if pred_col else set()
         proba_array: np.ndarray | None = None
@@ -96,14 +102,13 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
             used |= set(proba_cols or ())
         if isinstance(id, str):
             used.add(id)
-        ids = _inputs.resolve_ids(frame, id, n)
         if pred_series is None and proba_array is None:
             raise ValueError("pass y_pred, proba or both: errlens needs the model's predictions")
         if isinstance(data, np.ndarray):
             feature_frame = frame
         else:
             feature_frame = _select_features(frame, features, exclude=used)
-        return cls._build(
+        analysis = cls._build(
             ids=ids,
             features=feature_frame,
             y_true=y_series,
@@ -116,6 +121,8 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                 "given" if proba_array is not None else "none"
             ),
         )
+        analysis.row_labels = rows
+        return analysis
 
     @classmethod
     def from_estimator(
@@ -147,10 +154,10 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         'out_of_fold'
         """
         frame = _inputs.to_pandas_frame(X, features if isinstance(X, np.ndarray) else None)
-        n = len(frame)
-        y_series, y_col = _inputs.resolve_column(frame, y, arg="y", n=n)
+        n, rows = len(frame), _inputs.row_index(X)
+        ids = _inputs.resolve_ids(frame, id, n, rows)
+        y_series, y_col = _inputs.resolve_column(frame, y, arg="y", n=n, keys=(rows, ids))
         _inputs.check_no_missing(y_series, arg="y")
-        ids = _inputs.resolve_ids(frame, id, n)
         exclude = {c for c in (y_col, id if isinstance(id, str) else None) if c}
         feature_frame = (
             frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
@@ -164,12 +171,15 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                 estimator, feature_frame, y_series, cv=cv, regression=True,
                 random_state=random_state, progress=progress,
             )
-            return cls._build(
+            analysis = cls._build(
                 ids=ids, features=feature_frame, y_true=y_series, y_pred=pd.Series(pred),
                 proba=None, classes=None, task="regression", error_threshold=error_threshold,
                 proba_source="none",
             )
+            analysis.row_labels = rows
+            return analysis
         class_list = _resolve_classes(y_series, None, None, classes)
+        _codes(y_series, class_list, "y")  # every label a class, before any model is fitted
         if not hasattr(estimator, "predict_proba"):
             raise TypeError(
                 f"{type(estimator).__name__} has no predict_proba: errlens needs predicted "
@@ -186,11 +196,13 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
             estimator, feature_frame, y_series, cv=cv, regression=False, classes=class_list,
             random_state=random_state, progress=progress,
         )
-        return cls._build(
+        analysis = cls._build(
             ids=ids, features=feature_frame, y_true=y_series, y_pred=None, proba=proba,
             classes=class_list, task=task, error_threshold=error_threshold,
             proba_source="out_of_fold",
         )
+        analysis.row_labels = rows
+        return analysis
 
     @classmethod
     def _build(
@@ -231,15 +243,34 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                 f"proba has {proba.shape[1]} columns but there are {len(class_list)} classes "
                 f"({_inputs._preview(class_list)}); pass classes= in the order of proba's columns"
             )
+        if resolved == "binary" and len(class_list) > 2:
+            if task == "binary":
+                raise ValueError(f"task='binary' but there are {len(class_list)} classes "
+                                 f"({_inputs._preview(class_list)}); use task='multiclass'")
+            resolved = "multiclass"  # y_pred holds a class y_true lacks
+        if y_pred is not None and not set(pd.unique(y_true.to_numpy())) & set(
+                pd.unique(y_pred.to_numpy())):
+            warnings.warn(
+                f"y_true and y_pred share no label (y_true: "
+                f"{_inputs._preview(pd.unique(y_true.to_numpy()), 4)}; y_pred: "
+                f"{_inputs._preview(pd.unique(y_pred.to_numpy()), 4)}): if they are of different "
+                f"types, convert one (e.g. y_pred.astype(str))", UserWarning, stacklevel=3)
         true_codes = _codes(y_true, class_list, "y_true")
         if y_pred is None:
             assert proba is not None
             pred_codes = proba.argmax(axis=1)
-            # Take from the classes in y_true's own dtype: no per-row conversion of labels.
-            try:
-                labels = pd.Index(class_list, dtype=y_true.dtype)
-            except (TypeError, ValueError):
-                labels = pd.Index(class_list, dtype=object)
+            # Take from the classes in y_true's own dtype (no per-row conversion of labels)
+            # when it holds every class as it is; else as objects.
+            labels = pd.Index(class_list, dtype=object)
+            dtype = y_true.dtype
+            if not isinstance(dtype, pd.CategoricalDtype) or set(class_list) <= set(
+                    dtype.categories):
+                try:
+                    typed = pd.Index(class_list, dtype=dtype)
+                    if typed.tolist() == class_list and not typed.isna().any():
+                        labels = typed
+                except (TypeError, ValueError, OverflowError):
+                    pass
             y_pred = pd.Series(labels.take(pred_codes))
         else:
             pred_codes = _codes(y_pred, class_list, "y_pred")
@@ -287,8 +318,12 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         """
         if cohort is None:
             return np.ones(self.n, dtype=bool)
+        if isinstance(cohort, str):
+            raise TypeError(f"the cohort is the string {cohort!r}: pass a list of sample ids "
+                            f"([{cohort!r}]), a boolean mask or a Cohort")
         if isinstance(cohort, pd.Series) and cohort.dtype == bool:
-            result = cohort.reindex(self.ids, fill_value=False).to_numpy()
+            result = _inputs.by_id(cohort, self.labels_of(cohort), arg="the cohort mask",
+                                   fill=False)
         elif not isinstance(cohort, (pd.Series, np.ndarray)) and callable(
             getattr(cohort, "mask", None)
         ):
@@ -309,6 +344,13 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                 f"cohort mask has shape {result.shape} but the analysis has {self.n} rows"
             )
         return result
+
+    def labels_of(self, series: pd.Series) -> pd.Index:
+        """The row labels a pandas Series given per row is matched on: the sample ids, or
+        the source DataFrame's row labels when the Series names none of the ids."""
+        if self.row_labels is None or series.index.isin(self.ids).any():
+            return self.ids
+        return self.row_labels
 
     def frame(self, cohort: Any = None) -> pd.DataFrame:
         """The rows of ``cohort`` as a DataFrame: features, given and predicted label, error.
@@ -387,6 +429,7 @@ def _select_features(
 ) -> pd.DataFrame:
     if features is None:
         return frame[[c for c in frame.columns if c not in exclude]]
+    features = _inputs.names(features, arg="features")
     unknown = [f for f in features if f not in frame.columns]
     if unknown:
         raise KeyError(

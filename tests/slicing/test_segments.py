@@ -74,9 +74,9 @@ def test_categories_top_k_other_and_missing():
     seg = encode(analysis_of(frame), top_k=2)
     assert seg.labels == [["a", "b", "other", MISSING]]
     assert seg.codes[:, 0].tolist() == [0] * 5 + [1] * 3 + [2, 2, 3, 3]
-    # a real category called "other" does not collide with the bucket
+    # a real category called "other" is quoted, so it never collides with the bucket
     frame = pd.DataFrame({"job": ["other"] * 3 + ["x", "y"]})
-    assert encode(analysis_of(frame), top_k=1).labels == [["other", "(other)"]]
+    assert encode(analysis_of(frame), top_k=1).labels == [["'other'", "other"]]
 
 
 def test_ordered_categories_keep_their_order():

@@ -155,9 +155,27 @@ def test_a_whole_cohort_can_be_sent_and_is_validated(ev, view):
     for payload, needle in [({"kind": "where", "feature": "salary", "op": ">", "value": 1},
                              "unknown feature"),
                             ({"kind": "ids", "ids": ["adult-00000"] * 10_000}, "larger than"),
-                            ("age > 3", "JSON object")]:
+                            ("age > 3", "JSON object"),
+                            ({"kind": "where", "feature": "race", "op": "==", "value": {"a": 1}},
+                             "must be text, a number"),
+                            (_nested_not(900), "nested more than 64 levels")]:
         assert needle in send(view, {"type": "select_cohort", "cohort": payload})["error"]
         assert view.selection == cohort
+
+
+def _nested_not(depth: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"kind": "all"}
+    for _ in range(depth):
+        node = {"kind": "not", "arg": node}
+    return node
+
+
+def test_state_updates_from_the_browser_are_dropped(ev, view):
+    """The front end only sends messages; a forged state update changes no trait."""
+    before = {name: getattr(view, name) for name in ("heatmap", "cohort", "rows")}
+    for state in ({"heatmap": {"labels_a": ["x"]}}, {"cohort": {"kind": "ids", "ids": []}}):
+        view.set_state(state)  # what an "update" message from the browser calls
+        assert {name: getattr(view, name) for name in before} == before
 
 
 def test_unexpected_kernel_errors_reach_the_widget(ev, view, monkeypatch):

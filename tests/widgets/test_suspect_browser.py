@@ -177,6 +177,24 @@ def test_similar_panel_and_relabel_from_it(browser, ev, store):
     assert cause["distance"] == pytest.approx(truth["distance"].iloc[0])
 
 
+def test_a_tiny_dataset_relabels_from_the_similar_panel(tmp_path):
+    """Twelve rows: fewer than the neighbours the panel can show, and still it works."""
+    rng = np.random.default_rng(1)
+    proba = rng.dirichlet([1, 1], size=12)
+    tiny = el.Analysis.from_predictions({"x": rng.normal(size=12)}, y_true=[0, 1] * 6,
+                                        proba=proba, proba_out_of_fold=True,
+                                        id=[f"s{i:03d}" for i in range(12)])
+    store = LabelStore(tiny, tmp_path / "tiny.jsonl", author="ana")
+    b = SuspectBrowser(tiny, store)
+    reply, _ = b.handle({"type": "similar", "rid": 2, "id": "s000", "k": 11})
+    first = reply["rows"][0]
+    result = b.handle({"type": "action", "rid": 3, "action": "confirm", "id": first["id"],
+                       "token": b.version, "mode": "all", "source": "similar", "of": "s000",
+                       "seen": first["current"]})[0]
+    assert result["error"] is None
+    assert store.history(first["id"]).iloc[0]["cause"]["neighbour_of"] == "s000"
+
+
 def test_on_msg_sends_the_reply_with_arrow_buffers(browser, monkeypatch):
     sent = []
     monkeypatch.setattr(browser, "send", lambda content, buffers=None: sent.append((content,

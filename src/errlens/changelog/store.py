@@ -251,8 +251,10 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
         label = to_plain(spec.get("label"))
         refs = tuple(spec.get("refs") or ())
         if sample is not None:
-            self._check_sample(validate(Event("x", "skip", "x", utc_now(), "x", 1,
-                                              sample_id=sample)))
+            if type(sample) not in (str, int):
+                raise ChangelogError(f"sample id {sample!r} must be text or an integer (the "
+                                     f"dataset's ids), got {type(sample).__name__}")
+            self._check_sample(Event("x", "skip", "x", utc_now(), "x", 1, sample_id=sample))
         if op in ("tag", "schema"):
             raise ChangelogError(f"write {op} events with store.tag(name) or the schema methods "
                                  f"(add_class, rename_class, merge_classes, set_guideline)")

@@ -25,7 +25,13 @@ from typing import Any
 import narwhals as nw
 import numpy as np
 
-from errlens.slicing.segments import MISSING, _plain, interval_segments, value_segments
+from errlens.slicing.segments import (
+    MISSING,
+    _plain,
+    categorical_segments,
+    interval_segments,
+    value_segments,
+)
 
 SPARK_ACCURACY = 100_000
 """Default ``accuracy`` of Spark's ``percentile_approx`` here: exact below 100,000 rows, within
@@ -99,13 +105,7 @@ def _numeric(backend: Any, f: str, s: dict[str, Any], bins: int, integer: bool) 
 
 def _categorical(top: list[tuple[Any, int]], top_k: int, name: str) -> dict[str, Any]:
     vocabulary = [_plain(v, False) for v, _ in top[:top_k]]
-    labels = [str(v) for v in vocabulary]
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"{name!r} has values that print the same: {labels}")
-    other = len(top) > top_k
-    if other:
-        labels.append("other" if "other" not in labels else "(other)")
-    return {"kind": "categorical", "vocabulary": vocabulary, "other": other, "labels": labels}
+    return categorical_segments(vocabulary, len(top) > top_k, name)
 
 
 def _may_be_few(estimate: int | None, bins: int) -> bool:

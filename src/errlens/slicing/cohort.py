@@ -85,6 +85,7 @@ class Cohort:
     @classmethod
     def from_json(cls, data: dict[str, Any], *, analysis: Analysis | None = None) -> Cohort:
         """Rebuild a cohort from :meth:`to_json`; with ``analysis``, also check its features."""
+        _validate(data)  # depth-limited: before a copy recurses into what it was given
         cohort = cls(copy.deepcopy(data))
         if analysis is not None:
             cohort.validate(analysis)
@@ -165,7 +166,13 @@ def to_cohort(analysis: Analysis, selection: Any) -> Cohort | None:
 
 
 # ---------------------------------------------------------------------------- validation
-def _validate(node: Any) -> None:
+#: Deepest nesting of and / or / not accepted (a person's cohort is a few levels deep).
+MAX_DEPTH = 64
+
+
+def _validate(node: Any, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"the cohort is nested more than {MAX_DEPTH} levels deep")
     if not isinstance(node, dict) or node.get("kind") not in KINDS:
         kind = node.get("kind") if isinstance(node, dict) else type(node).__name__
         raise ValueError(f"unknown cohort node kind {kind!r}; expected one of {KINDS}")
@@ -174,9 +181,9 @@ def _validate(node: Any) -> None:
         if not isinstance(node.get("args"), list) or len(node["args"]) < 2:
             raise ValueError(f"an {kind!r} node needs a list of at least two cohorts in 'args'")
         for arg in node["args"]:
-            _validate(arg)
+            _validate(arg, depth + 1)
     elif kind == "not":
-        _validate(node.get("arg"))
+        _validate(node.get("arg"), depth + 1)
     elif kind == "where":
         _validate_where(node)
     elif kind == "segment":
@@ -197,6 +204,10 @@ def _validate_where(node: dict[str, Any]) -> None:
         raise ValueError(f"a where node needs a feature name, got {node.get('feature')!r}")
     if op not in OPS:
         raise ValueError(f"unknown cohort op {op!r}; expected one of {OPS}")
+    values = value if isinstance(value, list) else [value]
+    if not all(v is None or isinstance(v, (str, int, float, bool)) for v in values):
+        raise ValueError(f"a where node's value must be text, a number or a list of them, "
+                         f"got {value!r}")
     if op in ("is missing", "not missing"):
         if value is not None:
             raise ValueError(f"{op!r} takes no value")

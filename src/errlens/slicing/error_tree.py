@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from errlens import _inputs
 from errlens.slicing.cohort import Cohort, to_cohort
 from errlens.slicing.metrics import wilson_interval
 from errlens.slicing.packed import PackedKeys, packed_keys
@@ -111,7 +112,8 @@ def build_error_tree(
     if int(max_depth) != max_depth or max_depth < 0:
         raise ValueError(f"max_depth must be a non-negative integer, got {max_depth!r}")
     seg = analysis.segments if segments is None else segments
-    columns = [seg.index(f) for f in (seg.features if features is None else features)]
+    chosen = seg.features if features is None else _inputs.names(features, arg="features")
+    columns = [seg.index(f) for f in chosen]
     idx = np.flatnonzero(analysis.mask(cohort))
     if min_samples is None:
         min_samples = max(20, len(idx) // 100)

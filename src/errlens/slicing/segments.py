@@ -190,8 +190,12 @@ def value_segments(distinct: Any, *, integer: bool) -> dict[str, Any]:
     ['= 0', '= 1']
     """
     fmt = _number_formatter(integer)
+    texts = [fmt(v) for v in distinct]
+    if len(set(texts)) < len(texts):  # 6 digits cannot tell two values apart (0.3, 0.1+0.2)
+        fmt = _number_formatter(integer, exact=True)
+        texts = [fmt(v) for v in distinct]
     return {"kind": "numeric", "edges": [_plain(e, integer) for e in distinct[1:]],
-            "labels": [f"= {fmt(v)}" for v in distinct]}
+            "labels": [f"= {t}" for t in texts]}
 
 
 def interval_segments(edges: np.ndarray, spike: Any, *, integer: bool) -> dict[str, Any]:
@@ -244,12 +248,25 @@ def _define_categorical(column: pd.Series, top_k: int) -> dict[str, Any]:
     if isinstance(column.dtype, pd.CategoricalDtype) and column.dtype.ordered:
         kept = [c for c in column.dtype.categories if c in set(kept)]  # keep the user's order
     vocabulary = [_plain(v, False) for v in kept]
-    labels = [str(v) for v in vocabulary]
+    return categorical_segments(vocabulary, len(counts) > len(kept), column.name)
+
+
+OTHER = "other"
+
+
+def categorical_segments(vocabulary: list[Any], other: bool, name: Any) -> dict[str, Any]:
+    """The categorical definition of ``vocabulary`` (plus ``"other"`` for the rest when
+    ``other``), shared with the engines. A value that prints like a segment errlens adds
+    (``"other"``, ``"(missing)"``) is quoted, so every label names one segment.
+
+    >>> categorical_segments(["a", "other", "(missing)"], True, "s")["labels"]
+    ['a', "'other'", "'(missing)'", 'other']
+    """
+    labels = [repr(v) if str(v) in (OTHER, MISSING) else str(v) for v in vocabulary]
     if len(set(labels)) != len(labels):
-        raise ValueError(f"{column.name!r} has values that print the same: {labels}")
-    other = len(counts) > len(kept)
+        raise ValueError(f"{name!r} has values that print the same: {labels}")
     if other:
-        labels.append("other" if "other" not in labels else "(other)")
+        labels.append(OTHER)
     return {"kind": "categorical", "vocabulary": vocabulary, "other": other, "labels": labels}
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
+from errlens import _inputs
 from errlens.slicing.metrics import MetricContext, group_arrays, wilson_interval
 from errlens.slicing.packed import packed_keys
 
@@ -50,10 +51,8 @@ def slice_table(
     over the whole table (``p_adjusted``), and ``significant = p_adjusted ≤ fdr``. Segments with
     fewer than ``min_size`` rows are left out; an empty cohort gives an empty table.
     """
-    if isinstance(features, str):
-        raise TypeError(f"features must be a list of names, got the string {features!r}")
     seg = analysis.segments if segments is None else segments
-    names = list(seg.features) if features is None else list(features)
+    names = list(seg.features) if features is None else _inputs.names(features, arg="features")
     columns = [seg.index(f) for f in names]
     if int(min_size) != min_size or min_size < 0:
         raise ValueError(f"min_size must be a non-negative integer, got {min_size!r}")

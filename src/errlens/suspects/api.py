@@ -8,6 +8,7 @@ import cleanlab
 import numpy as np
 import pandas as pd
 
+from errlens._inputs import by_id
 from errlens.suspects import knn, regression
 from errlens.suspects.confident import (
     FILTERS,
@@ -160,10 +161,15 @@ class SuspectMethods:
                     f"{list(ev.features.columns)[:20]}"
                 )
             values = ev.features[column]
+        elif isinstance(column, pd.Series):
+            values = pd.Series(by_id(column, ev.labels_of(column), arg="column", fill=None),
+                               index=ev.ids)
         else:
-            values = pd.Series(np.asarray(column, dtype=object), index=ev.ids)
-            if len(values) != ev.n:
-                raise ValueError(f"column has {len(values)} values but the analysis has {ev.n}")
+            array = np.asarray(column, dtype=object)
+            if array.ndim != 1 or len(array) != ev.n:
+                raise ValueError(f"column has shape {array.shape} but the analysis has {ev.n} "
+                                 f"rows: give one value per row")
+            values = pd.Series(array, index=ev.ids)
         table = ev.suspects(method, **options).table
         flagged = table["flagged"].reindex(ev.ids).to_numpy(dtype=bool)
         return rates_by_value(values, flagged)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import anywidget
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -26,10 +29,18 @@ def bundle(name: str) -> tuple[Path, Path]:
 
 
 class ErrlensWidget(anywidget.AnyWidget):
-    """Base class: unknown constructor keywords raise instead of being silently ignored."""
+    """Base class: unknown constructor keywords raise instead of being silently ignored, and
+    the browser cannot write synced state: errlens front ends only send messages, which each
+    widget validates one by one, so a state update from the page (a forged one, since ours
+    never send any) is dropped before it touches a trait."""
 
     def __init__(self, **kwargs: Any) -> None:
         unknown = sorted(k for k in kwargs if not self.has_trait(k) and not k.startswith("_"))
         if unknown:
             raise TypeError(f"{type(self).__name__} got unknown arguments: {', '.join(unknown)}")
         super().__init__(**kwargs)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Drop a state update sent by the browser (see the class docstring)."""
+        log.warning("%s: ignored a state update from the browser for %s", type(self).__name__,
+                    sorted(sync_data))

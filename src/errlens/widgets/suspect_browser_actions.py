@@ -69,10 +69,14 @@ class Actions:
             return self._cohort_suspects().cause(sample)
         return {"view": "browser", "cohort": self.b.cohort_text}
 
+    def _most_neighbours(self) -> int:
+        """At most ``MAX_NEIGHBOURS``, and never more than the other rows (a tiny dataset)."""
+        return max(1, min(MAX_NEIGHBOURS, self.b.analysis.n - 1))
+
     def _similar_cause(self, position: int, of: Any) -> dict[str, Any]:
         of_position = P.sample_id(of, self.b.analysis.ids)
         of_id = plain(self.b.analysis.ids[of_position])
-        near = self.b.analysis.similar(of_id, k=MAX_NEIGHBOURS)
+        near = self.b.analysis.similar(of_id, k=self._most_neighbours())
         sample = plain(self.b.analysis.ids[position])
         if sample not in near.index:
             raise P.ProtocolError(f"sample {sample!r} is not among the neighbours of {of_id!r}")
@@ -162,7 +166,7 @@ class Actions:
         P.fields(msg, required={"type", "rid", "id"}, optional={"k"})
         ev = self.b.analysis
         position = P.sample_id(msg["id"], ev.ids)
-        k = P.integer(msg.get("k", 8), "k", low=1, high=MAX_NEIGHBOURS)
+        k = P.integer(msg.get("k", 8), "k", low=1, high=self._most_neighbours())
         sample = plain(ev.ids[position])
         near = ev.similar(sample, k=k)
         positions = ev.ids.get_indexer(near.index)
