@@ -229,8 +229,17 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                 if not pd.api.types.is_numeric_dtype(s):
                     raise TypeError(f"regression {name} must be numeric, got dtype {s.dtype}")
             truth = y_true.to_numpy(dtype=np.float64)
-            error = np.abs(truth - y_pred.to_numpy(dtype=np.float64))
+            predicted = y_pred.to_numpy(dtype=np.float64)
+            for name, values in (("y_true", truth), ("y_pred", predicted)):
+                bad = np.flatnonzero(~np.isfinite(values))
+                if len(bad):
+                    raise ValueError(f"{name} has {len(bad)} infinite values (rows "
+                                     f"{bad[:5].tolist()}); drop or fix those rows")
+            error = np.abs(truth - predicted)
             threshold = float(error.mean()) if error_threshold is None else float(error_threshold)
+            if not 0 <= threshold < np.inf:
+                raise ValueError(f"error_threshold must be a finite number >= 0 (the residual "
+                                 f"above which a row counts as an error), got {error_threshold!r}")
             return cls(
                 ids=ids, features=features, y_true=_indexed(y_true, ids, "y_true"),
                 y_pred=_indexed(y_pred, ids, "y_pred"), proba=None, classes=[], task="regression",
@@ -353,7 +362,8 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         return self.row_labels
 
     def frame(self, cohort: Any = None) -> pd.DataFrame:
-        """The rows of ``cohort`` as a DataFrame: features, given and predicted label, error.
+        """The rows of ``cohort`` as a DataFrame: features, given and predicted label, error
+        (``errlens_y_true`` etc. when a feature already has that name).
 
         >>> ev = Analysis.from_predictions({"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0])
         >>> ev.frame().columns.tolist()
@@ -361,9 +371,10 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         """
         keep = self.mask(cohort)
         out = self.features.loc[keep].copy()
-        out["y_true"] = self.y_true.to_numpy()[keep]
-        out["y_pred"] = self.y_pred.to_numpy()[keep]
-        out["error"] = self.error[keep] if self.task == "regression" else self.is_error[keep]
+        added = {"y_true": self.y_true.to_numpy()[keep], "y_pred": self.y_pred.to_numpy()[keep],
+                 "error": self.error[keep] if self.task == "regression" else self.is_error[keep]}
+        for name, values in added.items():  # a feature of the same name keeps its column
+            out[name if name not in self.features.columns else f"errlens_{name}"] = values
         return out
 
     def summary(self) -> dict[str, Any]:

@@ -98,3 +98,30 @@ def test_an_estimator_with_a_class_list_missing_labels_fails_before_fitting() ->
     with pytest.raises(ValueError, match="labels outside classes 'z', 'm': 'a'"):
         el.Analysis.from_estimator(Counting(), X, y, cv=3, progress=False, classes=["z", "m"])
     assert Counting.fits == 0
+
+
+def test_regression_refuses_infinities_and_bad_thresholds() -> None:
+    base = {"data": {"x": [1, 2, 3, 4]}, "y_true": [0.5, 1, 2, 3], "task": "regression"}
+    with pytest.raises(ValueError, match=r"y_pred has 1 infinite values \(rows \[1\]\)"):
+        el.Analysis.from_predictions(**base, y_pred=[0, np.inf, 2, 3])
+    for threshold in (float("nan"), -1.0, float("inf")):
+        with pytest.raises(ValueError, match="error_threshold must be a finite number"):
+            el.Analysis.from_predictions(**base, y_pred=[0, 1, 2, 3], error_threshold=threshold)
+
+
+def test_frame_keeps_features_named_like_its_own_columns() -> None:
+    ev = el.Analysis.from_predictions({"y_true": [1, 2], "error": [3, 4]}, y_true=[0, 1],
+                                      y_pred=[0, 0])
+    frame = ev.frame()
+    assert frame["y_true"].tolist() == [1, 2] and frame["error"].tolist() == [3, 4]
+    assert frame["errlens_y_true"].tolist() == [0, 1]
+    assert frame["errlens_error"].tolist() == [False, True]
+
+
+def test_dates_with_a_time_zone_are_segmented_on_its_own_clock() -> None:
+    stamps = pd.Series(pd.date_range("2020-01-01", periods=12, freq="MS", tz="Europe/Paris"))
+    ev = el.Analysis.from_predictions({"d": stamps}, y_true=[0, 1] * 6, y_pred=[0] * 12)
+    assert ev.segments.labels[0] == ["2020Q1", "2020Q2", "2020Q3", "2020Q4"]
+    table = ev.slices(["d"], sort=None)
+    for code, n in enumerate(table["n"]):
+        assert ev.segments.cohort("d", code).mask(ev).sum() == n == 3

@@ -315,8 +315,8 @@ def _to_timestamps(value: Any, column: pd.Series) -> Any:
 
     def convert(v: Any) -> pd.Timestamp:
         ts = pd.Timestamp(v)
-        if tz is not None and ts.tz is None:
-            return ts.tz_localize("UTC").tz_convert(tz)
+        if tz is not None and ts.tz is None:  # segment edges are wall times of the column's zone
+            return ts.tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
         return ts
 
     return [convert(v) for v in value] if isinstance(value, list) else convert(value)

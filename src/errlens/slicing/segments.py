@@ -156,7 +156,7 @@ def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[
     if pd.api.types.is_bool_dtype(dtype):
         out.update(kind="boolean", vocabulary=[False, True], other=False, labels=["False", "True"])
     elif pd.api.types.is_datetime64_any_dtype(dtype):
-        out.update(_define_datetime(_as_naive_utc(column)[~missing], bins, top_k))
+        out.update(_define_datetime(_wall_time(column)[~missing], bins, top_k))
     elif pd.api.types.is_numeric_dtype(dtype):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)[~missing]
         out.update(_define_numeric(values, bins, integer=pd.api.types.is_integer_dtype(dtype)))
@@ -298,7 +298,7 @@ def _encode_column(column: pd.Series, d: dict[str, Any]) -> tuple[np.ndarray, np
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)
         return _count_edges_below(values, np.asarray(d["edges"], dtype=np.float64)), missing
     if kind == "datetime":
-        values = _as_naive_utc(column).to_numpy(dtype="datetime64[ns]")
+        values = _wall_time(column).to_numpy(dtype="datetime64[ns]")
         edges = np.array([np.datetime64(e, "ns") for e in d["edges"]], dtype="datetime64[ns]")
         return np.searchsorted(edges, values, side="right"), missing
     vocabulary = d["vocabulary"]
@@ -333,9 +333,10 @@ def _count_edges_below(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _as_naive_utc(column: pd.Series) -> pd.Series:
+def _wall_time(column: pd.Series) -> pd.Series:
+    """Times as read on the column's own clock (a time zone's months and days, not UTC's)."""
     if getattr(column.dt, "tz", None) is not None:
-        return column.dt.tz_convert("UTC").dt.tz_localize(None)
+        return column.dt.tz_localize(None)
     return column
 
 
