@@ -27,7 +27,7 @@ def test_categories_named_like_added_segments_are_quoted() -> None:
     ev = el.Analysis.from_predictions({"s": s, "g": ["x", "y"] * 4},
                                       y_true=[0, 1, 0, 1, 1, 1, 0, 0], y_pred=[0] * 8)
     labels = ev.segments.labels[ev.segments.index("s")]
-    assert labels == ["'(missing)'", "a", "b", "'other'", "c", "(missing)"]
+    assert labels == ["'(missing)'", "a", "b", "c", "'other'", "(missing)"]
     literal = ev.segments.cohort("s", labels.index("'(missing)'")).mask(ev)
     assert literal.tolist() == [x == "(missing)" for x in s]
     assert ev.heatmap("s", "g").pivot().shape == (6, 2)  # one row per segment

@@ -144,3 +144,29 @@ def test_questions_after_the_build_read_the_codes_not_the_source(adult_parquet, 
                                   adult_ev.discover(max_level=2, k=5, cohort=cohort).to_frame())
     with pytest.raises(duckdb.IOException):  # value cohorts and pages do read the source
         lazy.slices(cohort=Cohort.where("age", ">", 40))
+
+
+def test_ties_at_the_top_k_cut_are_broken_alike() -> None:
+    """Twelve categories of one row each compete for nine places: both paths keep the same
+    nine (by value), so every table agrees."""
+    values = ["z"] * 3 + [f"v{i:02d}" for i in range(12, 0, -1)]
+    frame = pd.DataFrame({"id": range(15), "cat": values, "label": ["a", "b"] * 7 + ["a"],
+                          "pred": ["a"] * 15})
+    memory = el.Analysis.from_predictions(frame, y_true="label", y_pred="pred", id="id")
+    engine = LazyAnalysis.from_duckdb(duckdb.from_df(frame), y_true="label", y_pred="pred",
+                                      id="id")
+    assert engine.definition == memory.segments.definition
+    assert engine.definition[0]["labels"][:3] == ["z", "v01", "v02"]
+    pd.testing.assert_frame_equal(engine.slices().reset_index(drop=True),
+                                  memory.slices().reset_index(drop=True), check_dtype=False)
+
+
+def test_missing_ids_and_labels_of_different_types_are_refused_clearly() -> None:
+    ids = pd.DataFrame({"id": pd.array([1, None, 2, 3], dtype="Int64"), "x": [1.0, 2, 3, 4],
+                        "label": list("abab"), "pred": list("aabb")})
+    with pytest.raises(ValueError, match="'id' has 1 missing ids"):
+        LazyAnalysis.from_duckdb(duckdb.from_df(ids), y_true="label", y_pred="pred", id="id")
+    types = pd.DataFrame({"id": range(4), "x": [1, 2, 3, 4], "label": ["0", "1", "0", "1"],
+                          "pred": [0, 1, 0, 1]})
+    with pytest.raises(TypeError, match=r"holds text .* but y_pred 'pred' holds numbers"):
+        LazyAnalysis.from_duckdb(duckdb.from_df(types), y_true="label", y_pred="pred", id="id")

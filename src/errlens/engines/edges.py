@@ -8,8 +8,8 @@ otherwise each edge is within ``rows / accuracy`` ranks of the exact one (about 
 rows change bins at 10M rows with the default accuracy). Either way the result is kept as literals
 and every engine counts with the same literals, so the counts agree everywhere.
 
-Categories keep the ``top_k`` most frequent values; ties at the cut are broken by value (pandas
-breaks them by category order, which is the same for the sorted categories pandas creates).
+Categories keep the ``top_k`` most frequent values; ties at the cut are broken by value, in
+memory too (``segments._most_frequent``).
 
 >>> import duckdb, narwhals as nw
 >>> rel = duckdb.sql("SELECT * FROM range(10) t(x)")
@@ -84,7 +84,8 @@ def _kind(name: str, dtype: Any) -> str:
         return "categorical"
     raise TypeError(
         f"{name!r} has dtype {dtype}, which the engines cannot segment yet (numbers, booleans and "
-        "strings only): cast it to a string or a number, or pass definition= computed in memory"
+        "strings only): cast it to a string or a number in the engine, or leave it out with "
+        "features=[...]"
     )
 
 

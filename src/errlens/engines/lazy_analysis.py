@@ -129,6 +129,12 @@ class LazyAnalysis:
         missing = [c for c in [*given, *(features or [])] if c not in columns]
         if missing:
             raise KeyError(f"columns {missing} are not in the data; columns are {columns}")
+        schema = frame.collect_schema()
+        kinds = {c: _label_kind(schema[c]) for c in (y_true, y_pred)}
+        if classes is None and kinds[y_true] != kinds[y_pred]:
+            raise TypeError(f"y_true {y_true!r} holds {kinds[y_true]} ({schema[y_true]}) but "
+                            f"y_pred {y_pred!r} holds {kinds[y_pred]} ({schema[y_pred]}): cast "
+                            f"one so that labels compare")
         names = [c for c in columns if c not in given] if features is None else list(features)
         frame = nan_as_null(frame, names)
         class_list = list(classes) if classes is not None else _classes(frame, y_true, y_pred)
@@ -167,7 +173,11 @@ class LazyAnalysis:
             ((nw.col("__t") < 0) | (nw.col("__p") < 0) | nw.col("__t").is_null()
              | nw.col("__p").is_null()).cast(nw.Int64).sum().cast(nw.Int64).alias("bad"),
             nw.col(self.id).n_unique().cast(nw.Int64).alias("ids"),
+            nw.col(self.id).is_null().cast(nw.Int64).sum().cast(nw.Int64).alias("null_ids"),
         ).collect("pandas").to_native().iloc[0]
+        if row["null_ids"]:
+            raise ValueError(f"{self.id!r} has {int(row['null_ids'])} missing ids; every row "
+                             f"needs a sample id")
         if row["bad"]:
             raise ValueError(f"{int(row['bad'])} rows have a missing label or one outside "
                              f"classes {self.classes[:10]}; pass classes= or drop those rows")
@@ -450,6 +460,16 @@ def _check_limit(limit: int) -> None:
     if int(limit) != limit or not 0 < limit <= MAX_ROWS:
         raise ScaleOutError(f"pages hold 1 to {MAX_ROWS:,} rows, got {limit!r}: page with "
                             "after=<last id> or aggregate with slices() / heatmap()")
+
+
+def _label_kind(dtype: Any) -> str:
+    if dtype == nw.Boolean:
+        return "booleans"
+    if dtype.is_numeric():
+        return "numbers"
+    if dtype in (nw.String, nw.Categorical) or isinstance(dtype, nw.Enum):
+        return "text"
+    return str(dtype)
 
 
 def _classes(frame: nw.LazyFrame[Any], y_true: str, y_pred: str) -> list[Any]:

@@ -189,13 +189,8 @@ def value_segments(distinct: Any, *, integer: bool) -> dict[str, Any]:
     >>> value_segments([0, 1], integer=True)["labels"]
     ['= 0', '= 1']
     """
-    fmt = _number_formatter(integer)
-    texts = [fmt(v) for v in distinct]
-    if len(set(texts)) < len(texts):  # 6 digits cannot tell two values apart (0.3, 0.1+0.2)
-        fmt = _number_formatter(integer, exact=True)
-        texts = [fmt(v) for v in distinct]
     return {"kind": "numeric", "edges": [_plain(e, integer) for e in distinct[1:]],
-            "labels": [f"= {t}" for t in texts]}
+            "labels": [f"= {t}" for t in _texts(distinct, integer)]}
 
 
 def interval_segments(edges: np.ndarray, spike: Any, *, integer: bool) -> dict[str, Any]:
@@ -205,14 +200,10 @@ def interval_segments(edges: np.ndarray, spike: Any, *, integer: bool) -> dict[s
     >>> interval_segments(np.array([1.0, 5.0]), 0.0, integer=False)["labels"]
     ['= 0', '[1, 5)', '≥ 5']
     """
-    fmt = _number_formatter(integer)
-    texts = [fmt(e) for e in edges]
-    if len(set(texts)) < len(texts):  # 6 digits cannot tell two edges apart
-        fmt = _number_formatter(integer, exact=True)
-        texts = [fmt(e) for e in edges]
-    labels = _interval_labels(texts)
+    texts = _texts([*edges, *([] if spike is None else [spike])], integer)
+    labels = _interval_labels(texts[:len(edges)])
     if spike is not None:
-        labels[0] = f"= {fmt(spike)}"
+        labels[0] = f"= {texts[-1]}"
     return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
 
 
@@ -244,7 +235,7 @@ def _interval_labels(edges: list[str]) -> list[str]:
 def _define_categorical(column: pd.Series, top_k: int) -> dict[str, Any]:
     counts = column.value_counts(sort=False, dropna=True)
     counts = counts[counts > 0]
-    kept = list(counts.sort_values(ascending=False, kind="stable").index[:top_k])
+    kept = _most_frequent(counts, top_k)
     if isinstance(column.dtype, pd.CategoricalDtype) and column.dtype.ordered:
         kept = [c for c in column.dtype.categories if c in set(kept)]  # keep the user's order
     vocabulary = [_plain(v, False) for v in kept]
@@ -252,6 +243,23 @@ def _define_categorical(column: pd.Series, top_k: int) -> dict[str, Any]:
 
 
 OTHER = "other"
+
+
+def _most_frequent(counts: pd.Series, top_k: int) -> list[Any]:
+    """The ``top_k`` most frequent values, ties broken by value (as the engines' SQL
+    ``ORDER BY n DESC, value`` does), or by first appearance for values of mixed types.
+
+    >>> _most_frequent(pd.Series([2, 1, 1, 1], index=["z", "y", "b", "c"]), 2)
+    ['z', 'b']
+    """
+    if len(counts) > top_k:
+        counts = counts[counts >= counts.nlargest(top_k).min()]  # the candidates only
+    frame = pd.DataFrame({"value": counts.index, "n": counts.to_numpy()})
+    try:
+        frame = frame.sort_values(["n", "value"], ascending=[False, True], kind="mergesort")
+    except TypeError:
+        frame = frame.sort_values("n", ascending=False, kind="mergesort")
+    return frame["value"].iloc[:top_k].tolist()
 
 
 def categorical_segments(vocabulary: list[Any], other: bool, name: Any) -> dict[str, Any]:
@@ -346,6 +354,19 @@ def _number_formatter(integer: bool, *, exact: bool = False) -> Any:
     if exact:
         return lambda v: repr(float(v))
     return lambda v: format(float(v), ".6g")
+
+
+def _texts(values: Any, integer: bool) -> list[str]:
+    """Numbers as labels: 6 significant digits, or in full when 6 digits print two of them
+    alike (0.3 and 0.1 + 0.2), so every label names one segment.
+
+    >>> _texts([0.3, 0.1 + 0.2], False), _texts([1.5, 2.0], False)
+    (['0.3', '0.30000000000000004'], ['1.5', '2'])
+    """
+    texts = [_number_formatter(integer)(v) for v in values]
+    if len(set(texts)) < len(texts):
+        texts = [_number_formatter(integer, exact=True)(v) for v in values]
+    return texts
 
 
 def _plain(value: Any, integer: bool) -> Any:
