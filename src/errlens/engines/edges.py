@@ -75,13 +75,26 @@ def define_lazy(
     return out
 
 
-def _kind(name: str, dtype: Any) -> str:
+def dtype_family(dtype: Any) -> str | None:
+    """``"boolean"``, ``"numeric"`` or ``"categorical"`` for the engine dtypes errlens can
+    segment and compare as labels; None for the others (dates, nested types...).
+
+    >>> dtype_family(nw.Int64), dtype_family(nw.String), dtype_family(nw.Datetime())
+    ('numeric', 'categorical', None)
+    """
     if dtype == nw.Boolean:
         return "boolean"
     if dtype.is_numeric():
         return "numeric"
     if dtype in (nw.String, nw.Categorical) or isinstance(dtype, nw.Enum):
         return "categorical"
+    return None
+
+
+def _kind(name: str, dtype: Any) -> str:
+    family = dtype_family(dtype)
+    if family is not None:
+        return family
     raise TypeError(
         f"{name!r} has dtype {dtype}, which the engines cannot segment yet (numbers, booleans and "
         "strings only): cast it to a string or a number in the engine, or leave it out with "

@@ -31,7 +31,7 @@ from errlens.engines.coded import leaves, materialise, source_columns
 from errlens.engines.cohorts import cohort_expr
 from errlens.engines.counts import code_expr, count_keys, flat_key, nan_as_null, vocabulary_code
 from errlens.engines.discover import LevelCounts
-from errlens.engines.edges import SPARK_ACCURACY, define_lazy
+from errlens.engines.edges import SPARK_ACCURACY, define_lazy, dtype_family
 from errlens.engines.stats import stats_from_confusion
 from errlens.engines.suspects import engine_suspects
 from errlens.slicing.cohort import Cohort
@@ -130,7 +130,8 @@ class LazyAnalysis:
         if missing:
             raise KeyError(f"columns {missing} are not in the data; columns are {columns}")
         schema = frame.collect_schema()
-        kinds = {c: _label_kind(schema[c]) for c in (y_true, y_pred)}
+        words = {"boolean": "booleans", "numeric": "numbers", "categorical": "text", None: "values"}
+        kinds = {c: words[dtype_family(schema[c])] for c in (y_true, y_pred)}
         if classes is None and kinds[y_true] != kinds[y_pred]:
             raise TypeError(f"y_true {y_true!r} holds {kinds[y_true]} ({schema[y_true]}) but "
                             f"y_pred {y_pred!r} holds {kinds[y_pred]} ({schema[y_pred]}): cast "
@@ -460,16 +461,6 @@ def _check_limit(limit: int) -> None:
     if int(limit) != limit or not 0 < limit <= MAX_ROWS:
         raise ScaleOutError(f"pages hold 1 to {MAX_ROWS:,} rows, got {limit!r}: page with "
                             "after=<last id> or aggregate with slices() / heatmap()")
-
-
-def _label_kind(dtype: Any) -> str:
-    if dtype == nw.Boolean:
-        return "booleans"
-    if dtype.is_numeric():
-        return "numbers"
-    if dtype in (nw.String, nw.Categorical) or isinstance(dtype, nw.Enum):
-        return "text"
-    return str(dtype)
 
 
 def _classes(frame: nw.LazyFrame[Any], y_true: str, y_pred: str) -> list[Any]:
