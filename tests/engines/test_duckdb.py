@@ -170,3 +170,17 @@ def test_missing_ids_and_labels_of_different_types_are_refused_clearly() -> None
                           "pred": [0, 1, 0, 1]})
     with pytest.raises(TypeError, match=r"holds text .* but y_pred 'pred' holds numbers"):
         LazyAnalysis.from_duckdb(duckdb.from_df(types), y_true="label", y_pred="pred", id="id")
+
+
+def test_booleans_with_gaps_and_bin_like_categories_are_defined_alike() -> None:
+    frame = pd.DataFrame({"id": range(8), "flag": [True, False, None, True, False, True, None,
+                                                   False],
+                          "code": ["= 3", "< 5", "x", "x", "y", "[1, 2)", "z", "x"],
+                          "label": ["a", "b"] * 4, "pred": ["a"] * 8})
+    memory = el.Analysis.from_predictions(frame, y_true="label", y_pred="pred", id="id")
+    engine = LazyAnalysis.from_duckdb(duckdb.from_df(frame), y_true="label", y_pred="pred",
+                                      id="id")
+    assert engine.definition == memory.segments.definition
+    flag, code = memory.segments.definition
+    assert flag["kind"] == "boolean" and flag["labels"] == ["False", "True", "(missing)"]
+    assert code["labels"] == ["x", "'< 5'", "'= 3'", "'[1, 2)'", "y", "z"]

@@ -154,7 +154,7 @@ def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[
     if missing.all():
         return {**out, "kind": "empty", "labels": [MISSING]}
     dtype = column.dtype
-    if pd.api.types.is_bool_dtype(dtype):
+    if pd.api.types.is_bool_dtype(dtype) or _booleans_with_missing(column, missing):
         out.update(kind="boolean", vocabulary=[False, True], other=False, labels=["False", "True"])
     elif pd.api.types.is_datetime64_any_dtype(dtype):
         out.update(_define_datetime(_wall_time(column)[~missing], bins, top_k))
@@ -166,6 +166,14 @@ def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[
     if has_missing:
         out["labels"] = [*out["labels"], MISSING]
     return out
+
+
+def _booleans_with_missing(column: pd.Series, missing: np.ndarray) -> bool:
+    """An object column of True / False and missing values (how pandas stores booleans with
+    gaps): a boolean feature, as the engines see it."""
+    if column.dtype != object or not missing.any():
+        return False
+    return set(map(type, column.to_numpy()[~missing])) <= {bool, np.bool_}
 
 
 def _define_numeric(values: np.ndarray, bins: int, *, integer: bool) -> dict[str, Any]:
@@ -275,15 +283,23 @@ def _most_frequent(counts: pd.Series, top_k: int) -> list[Any]:
     return [*first["value"].tolist(), *tied]
 
 
+def _reads_like_ours(text: str) -> bool:
+    """True for a category that would read like a segment errlens names itself: "other",
+    "(missing)", or a numeric bin such as "= 3", "< 5", "≥ 9" or "[1, 2)"."""
+    return text in (OTHER, MISSING) or text[:2] in ("= ", "< ", "≥ ") or (
+        text.startswith("[") and text.endswith(")"))
+
+
 def categorical_segments(vocabulary: list[Any], other: bool, name: Any) -> dict[str, Any]:
     """The categorical definition of ``vocabulary`` (plus ``"other"`` for the rest when
-    ``other``), shared with the engines. A value that prints like a segment errlens adds
-    (``"other"``, ``"(missing)"``) is quoted, so every label names one segment.
+    ``other``), shared with the engines. A value that prints like a segment errlens names
+    itself (``"other"``, ``"(missing)"``, a numeric bin such as ``"= 3"``) is quoted, so every
+    label names one segment and reads as a category.
 
-    >>> categorical_segments(["a", "other", "(missing)"], True, "s")["labels"]
-    ['a', "'other'", "'(missing)'", 'other']
+    >>> categorical_segments(["a", "other", "(missing)", "= 3"], True, "s")["labels"]
+    ['a', "'other'", "'(missing)'", "'= 3'", 'other']
     """
-    labels = [repr(v) if str(v) in (OTHER, MISSING) else str(v) for v in vocabulary]
+    labels = [repr(v) if _reads_like_ours(str(v)) else str(v) for v in vocabulary]
     if len(set(labels)) != len(labels):
         raise ValueError(f"{name!r} has values that print the same: {labels}")
     if other:
