@@ -6,6 +6,7 @@ column and the counts, so a user can fix the input without reading errlens' sour
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -71,7 +72,7 @@ def names(value: Any, *, arg: str) -> list[Any]:
         raise TypeError(f"{arg} must be a list of names, got the string {value!r}: "
                         f"write {arg}=[{value!r}]")
     out = list(value)
-    repeated = sorted({str(v) for v in out if out.count(v) > 1})
+    repeated = sorted(str(v) for v, times in Counter(out).items() if times > 1)
     if repeated:
         raise ValueError(f"{arg} names {repeated} more than once")
     return out

@@ -108,7 +108,7 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
             feature_frame = frame
         else:
             feature_frame = _select_features(frame, features, exclude=used)
-        analysis = cls._build(
+        return cls._build(
             ids=ids,
             features=feature_frame,
             y_true=y_series,
@@ -120,9 +120,8 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
             proba_source="out_of_fold" if proba_out_of_fold else (
                 "given" if proba_array is not None else "none"
             ),
+            row_labels=rows,
         )
-        analysis.row_labels = rows
-        return analysis
 
     @classmethod
     def from_estimator(
@@ -171,13 +170,11 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                 estimator, feature_frame, y_series, cv=cv, regression=True,
                 random_state=random_state, progress=progress,
             )
-            analysis = cls._build(
+            return cls._build(
                 ids=ids, features=feature_frame, y_true=y_series, y_pred=pd.Series(pred),
                 proba=None, classes=None, task="regression", error_threshold=error_threshold,
-                proba_source="none",
+                proba_source="none", row_labels=rows,
             )
-            analysis.row_labels = rows
-            return analysis
         class_list = _resolve_classes(y_series, None, None, classes)
         _codes(y_series, class_list, "y")  # every label a class, before any model is fitted
         if not hasattr(estimator, "predict_proba"):
@@ -196,13 +193,11 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
             estimator, feature_frame, y_series, cv=cv, regression=False, classes=class_list,
             random_state=random_state, progress=progress,
         )
-        analysis = cls._build(
+        return cls._build(
             ids=ids, features=feature_frame, y_true=y_series, y_pred=None, proba=proba,
             classes=class_list, task=task, error_threshold=error_threshold,
-            proba_source="out_of_fold",
+            proba_source="out_of_fold", row_labels=rows,
         )
-        analysis.row_labels = rows
-        return analysis
 
     @classmethod
     def _build(
@@ -217,6 +212,7 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         task: Task | None,
         error_threshold: float | None,
         proba_source: ProbaSource,
+        row_labels: pd.Index | None = None,
     ) -> Analysis:
         resolved = _infer_task(y_true, proba, classes, task, y_pred)
         features = features.set_axis(ids, axis=0)
@@ -244,7 +240,7 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                 ids=ids, features=features, y_true=_indexed(y_true, ids, "y_true"),
                 y_pred=_indexed(y_pred, ids, "y_pred"), proba=None, classes=[], task="regression",
                 error=error, is_error=error > threshold, proba_source="none",
-                error_threshold=threshold,
+                error_threshold=threshold, row_labels=row_labels,
             )
         class_list = _resolve_classes(y_true, y_pred, proba, classes)
         if proba is not None and proba.shape[1] != len(class_list):
@@ -257,13 +253,6 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                 raise ValueError(f"task='binary' but there are {len(class_list)} classes "
                                  f"({_inputs._preview(class_list)}); use task='multiclass'")
             resolved = "multiclass"  # y_pred holds a class y_true lacks
-        if y_pred is not None and not set(pd.unique(y_true.to_numpy())) & set(
-                pd.unique(y_pred.to_numpy())):
-            warnings.warn(
-                f"y_true and y_pred share no label (y_true: "
-                f"{_inputs._preview(pd.unique(y_true.to_numpy()), 4)}; y_pred: "
-                f"{_inputs._preview(pd.unique(y_pred.to_numpy()), 4)}): if they are of different "
-                f"types, convert one (e.g. y_pred.astype(str))", UserWarning, stacklevel=3)
         true_codes = _codes(y_true, class_list, "y_true")
         if y_pred is None:
             assert proba is not None
@@ -283,13 +272,22 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
             y_pred = pd.Series(labels.take(pred_codes))
         else:
             pred_codes = _codes(y_pred, class_list, "y_pred")
+            k = len(class_list)
+            if not (np.bincount(true_codes, minlength=k) & np.bincount(pred_codes, minlength=k)
+                    ).any():
+                warnings.warn(
+                    f"y_true and y_pred share no label (y_true: "
+                    f"{_inputs._preview(pd.unique(y_true.to_numpy()), 4)}; y_pred: "
+                    f"{_inputs._preview(pd.unique(y_pred.to_numpy()), 4)}): if they are of "
+                    f"different types, convert one (e.g. y_pred.astype(str))", UserWarning,
+                    stacklevel=3)
         wrong = true_codes != pred_codes
         analysis = cls(
             ids=ids, features=features, y_true=_indexed(y_true, ids, "y_true"),
             y_pred=_indexed(y_pred, ids, "y_pred"),
             proba=None if proba is None else np.ascontiguousarray(proba), classes=class_list,
             task=resolved, error=wrong.astype(np.float64), is_error=wrong,
-            proba_source=proba_source, error_threshold=None,
+            proba_source=proba_source, error_threshold=None, row_labels=row_labels,
         )
         # Seed the cached codes: they were needed for the error vector anyway.
         analysis.__dict__.update(y_true_codes=true_codes, y_pred_codes=pred_codes)
