@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -61,11 +62,76 @@ def test_segment_click_narrows_the_cohort_and_recomputes(ev, view):
     assert view.selection == Cohort.segment("sex", "Female")
     female = (ev.features["sex"] == "Female").to_numpy()
     assert view.rows == view.overall["rows"] == female.sum()
-    bars = {f["feature"]: f for f in view.features}["sex"]["segments"]
-    assert [(s["label"], s["n"]) for s in bars] == [("Female", female.sum())]
+    race = {f["feature"]: f for f in view.features}["race"]
+    assert sum(s["n"] for s in race["segments"]) == female.sum()  # other features narrow
+    assert race["context"] is None and not any(s["selected"] for s in race["segments"])
     send(view, {"type": "select_segment", "feature": "race", "label": "White",
                 "version": view.version})
     assert view.selection == Cohort.segment("sex", "Female") & Cohort.segment("race", "White")
+
+
+def test_a_click_on_the_feature_on_show_keeps_its_bars_and_the_heatmap(ev, view):
+    """The selected feature is drawn in context: all its bars stay, the selected one marked,
+    counted over the selection without its own condition; the heatmap likewise."""
+    feature = view.feature
+    shown = view.features[0]
+    assert shown["feature"] == feature
+    label = shown["segments"][0]["label"]
+    send(view, {"type": "select_segment", "feature": feature, "label": label,
+                "version": view.version})
+    assert view.selection == Cohort.segment(feature, label) and view.feature == feature
+    entry = {f["feature"]: f for f in view.features}[feature]
+    table = ev.slices()
+    expected = table[table["feature"] == feature]
+    assert [s["label"] for s in entry["segments"]] == expected["segment"].tolist()
+    assert [s["n"] for s in entry["segments"]] == expected["n"].tolist()
+    assert [s["label"] for s in entry["segments"] if s["selected"]] == [label]
+    assert entry["context"] == {"rows": ev.n, "errors": int(ev.is_error.sum()),
+                                "error_rate": pytest.approx(ev.is_error.mean()),
+                                "text": "all rows"}
+    assert view.overall["rows"] == shown["segments"][0]["n"] == view.rows
+    heat = view.heatmap
+    filled = [c for row in heat["cells"] for c in row if c["n"]]
+    assert len(filled) > len(heat["labels_b"])  # more than the selected row
+    assert sum(c["n"] for c in filled) == ev.n
+    assert heat["selected_a"] == [label] and heat["selected_b"] == [] and heat["context"] == (
+        "all rows")
+
+    other = shown["segments"][1]["label"]  # another bar of that feature replaces the first
+    send(view, {"type": "select_segment", "feature": feature, "label": other,
+                "version": view.version})
+    assert view.selection == Cohort.segment(feature, other)
+    assert view.rows == shown["segments"][1]["n"]
+    send(view, {"type": "select_segment", "feature": feature, "label": other,
+                "version": view.version})  # the selected bar again: deselected
+    assert view.selection is None and view.rows == ev.n
+
+
+def test_context_keeps_the_selection_s_other_conditions(ev, view):
+    older = Cohort.where("age", ">", 40)
+    view.cohort = (older & Cohort.segment("sex", "Female")).to_json()
+    sex = {f["feature"]: f for f in view.features}["sex"]
+    in_older = ev.features["age"].to_numpy() > 40
+    assert sex["context"]["text"] == "age > 40" and sex["context"]["rows"] == in_older.sum()
+    assert sum(s["n"] for s in sex["segments"]) == in_older.sum()
+    assert [s["label"] for s in sex["segments"] if s["selected"]] == ["Female"]
+    send(view, {"type": "pick", "feature": "sex", "feature_b": "race"})
+    assert view.heatmap["context"] == "age > 40"
+    col = view.heatmap["labels_b"].index("White")
+    row = view.heatmap["labels_a"].index("Male")
+    send(view, {"type": "select_cell", "row": row, "col": col, "version": view.version})
+    assert view.selection == (older & Cohort.segment("sex", "Male")
+                              & Cohort.segment("race", "White"))
+    assert view.rows == view.heatmap["cells"][row][col]["n"] > 0
+
+
+def test_tree_payload_is_aggregates_only(ev, view):
+    keys = {"id", "parent", "depth", "rows", "errors", "error_rate", "ci_low", "ci_high",
+            "lift", "path", "condition", "split", "selected"}
+    assert view.tree and all(set(node) == keys for node in view.tree)
+    assert all(isinstance(node["rows"], int) for node in view.tree)
+    text = json.dumps(view.tree)
+    assert not any(str(i) in text for i in ev.ids[:500]) and len(text) < 1000 * len(view.tree)
 
 
 def test_heatmap_follows_the_pickers_and_cells_select_rows(ev, view):

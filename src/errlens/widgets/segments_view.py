@@ -3,6 +3,12 @@ the error tree and the discovered slices, every mark a click that selects its ro
 
 Only aggregates reach the browser: one row per segment, heatmap cell, tree node or slice.
 
+A feature's bars (and a heatmap) keep their context, as crossfilter's groups do: they are
+counted over the selection *without* its own segment conditions on the features drawn, with the
+selected segments marked. Selecting ``sex = Female`` therefore leaves every ``sex`` bar in place
+(Female highlighted, its rate beside the rest), while the other features' bars narrow to the
+Female rows; another bar of ``sex`` then replaces Female instead of emptying the selection.
+
 >>> import errlens as el
 >>> from errlens.datasets import load_adult
 >>> adult = load_adult().head(2000)
@@ -54,11 +60,15 @@ class SegmentsView(CohortView):
     _css = _CSS
     features: traitlets.List[dict[str, Any]] = traitlets.List(
         help="Per feature (highest lift first): its segments with n, errors, error_rate, "
-        "ci_low, ci_high, lift (sorted by lift).").tag(sync=True)
+        "ci_low, ci_high, lift, selected (sorted by lift); a feature the selection has a "
+        "segment condition on is counted without it, over ``context`` (rows, errors, "
+        "error_rate, text), its selected segments marked.").tag(sync=True)
     feature = traitlets.Unicode("", help="Feature whose bars are shown.").tag(sync=True)
     feature_b = traitlets.Unicode("", help="Second feature of the heatmap.").tag(sync=True)
-    heatmap = traitlets.Dict(help="Heatmap of feature × feature_b: labels and cells."
-                             ).tag(sync=True)
+    heatmap = traitlets.Dict(help="Heatmap of feature × feature_b: labels and cells, counted "
+                             "without the selection's segment conditions on these two "
+                             "features (context: their text; selected_a / selected_b: the "
+                             "labels those conditions pick).").tag(sync=True)
     tree: traitlets.List[dict[str, Any]] = traitlets.List(
         help="Error-tree nodes (over all rows), depth-first.").tag(sync=True)
     slices: traitlets.List[dict[str, Any]] = traitlets.List(
@@ -86,7 +96,19 @@ class SegmentsView(CohortView):
         picked = self._selected()
         rows = picked.rows
         names_all = list(source.segments.features)
-        features = _by_feature(source.slices(picked), names_all, max(1, rows // 100))
+        base_table = source.slices(picked)
+        _, own = self._context(names_all)
+        tables = [base_table[~base_table["feature"].isin(list(own))]]
+        contexts: dict[str, dict[str, Any]] = {}
+        for name in own:  # each constrained feature over the selection without its condition
+            context, _ = self._context([name])
+            ctx = source.select(context)
+            table = source.slices(ctx)
+            tables.append(table[table["feature"] == name])
+            contexts[name] = {**{k: _plain(v) for k, v in source.overall(ctx).items()},
+                              "text": _text(context)}
+        table = pd.concat(tables) if len(tables) > 1 else tables[0]
+        features = _by_feature(table, names_all, max(1, rows // 100), own, contexts)
         names = [f["feature"] for f in features] or names_all
         overall = source.overall(picked)
         with self.hold_sync():
@@ -100,11 +122,17 @@ class SegmentsView(CohortView):
                 self.feature_b = next((f for f in names if f != self.feature), "")
             self._refresh_heatmap()
 
+    def _context(self, features: list[str]) -> tuple[Cohort | None, dict[str, list[str]]]:
+        """The selection without its segment conditions on ``features`` (what they are drawn
+        over), and the labels those conditions pick, per feature."""
+        return _split(self.selection, features, self.source.segments)
+
     def _refresh_heatmap(self) -> None:
         if not self.feature_b:
             self.heatmap = {}
         else:
-            heat = self.source.heatmap(self.feature, self.feature_b, self._selected())
+            context, own = self._context([self.feature, self.feature_b])
+            heat = self.source.heatmap(self.feature, self.feature_b, self.source.select(context))
             # heat.table holds every cell in segment order (row-major), so no pivot is needed
             cells = [{k: _plain(v) for k, v in zip(_STATS, row, strict=True)}
                      for row in heat.table[list(_STATS)].itertuples(index=False)]
@@ -113,6 +141,9 @@ class SegmentsView(CohortView):
                 "a": heat.feature_a, "b": heat.feature_b,
                 "labels_a": heat.labels_a, "labels_b": heat.labels_b,
                 "cells": [cells[i * width:(i + 1) * width] for i in range(len(heat.labels_a))],
+                "context": _text(context),
+                "selected_a": own.get(heat.feature_a, []),
+                "selected_b": own.get(heat.feature_b, []),
             }
         self.version += 1
 
@@ -146,7 +177,11 @@ class SegmentsView(CohortView):
             raise SelectionError(f"unknown feature {feature!r}; features are {segments.features}")
         if not isinstance(label, str) or label not in segments.labels[segments.index(feature)]:
             raise SelectionError(f"{feature!r} has no segment {label!r}")
-        self._set_selection(combine(self.selection, self._segment(feature, label)))
+        context, own = self._context([feature])
+        if own.get(feature) == [label]:  # a second click on the selected bar removes it
+            self._set_selection(context)
+        else:  # another segment of a selected feature replaces its segment, never empties
+            self._set_selection(combine(context, self._segment(feature, label)))
 
     def _on_select_cell(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
@@ -156,7 +191,8 @@ class SegmentsView(CohortView):
         assert isinstance(i, int) and isinstance(j, int)
         cell = (self._segment(heat["a"], heat["labels_a"][i])
                 & self._segment(heat["b"], heat["labels_b"][j]))
-        self._set_selection(combine(self.selection, cell))
+        context, _ = self._context([heat["a"], heat["b"]])  # what the heatmap was counted over
+        self._set_selection(combine(context, cell))
 
     def _on_select_node(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
@@ -212,18 +248,56 @@ class SegmentsView(CohortView):
     }
 
 
-def _by_feature(table: pd.DataFrame, order: list[str], min_rows: int) -> list[dict[str, Any]]:
+def _split(selection: Cohort | None, features: list[str], segments: Any
+           ) -> tuple[Cohort | None, dict[str, list[str]]]:
+    """``selection`` without its top-level segment conditions on ``features`` (with the
+    analysis' segment settings), and the labels each feature's conditions leave selected.
+
+    >>> class Seg: bins, top_k = 5, 10
+    >>> both = Cohort.segment("sex", "Female") & Cohort.where("age", ">", 40)
+    >>> rest, own = _split(both, ["sex"], Seg())
+    >>> rest.describe(), own
+    ('age > 40', {'sex': ['Female']})
+    """
+    if selection is None:
+        return None, {}
+    node = selection.to_json()
+    own: dict[str, list[str]] = {}
+    rest: list[dict[str, Any]] = []
+    for part in node["args"] if node["kind"] == "and" else [node]:
+        if (part["kind"] == "segment" and part["feature"] in features
+                and (part["bins"], part["top_k"]) == (segments.bins, segments.top_k)):
+            labels = own.get(part["feature"], part["labels"])
+            own[part["feature"]] = [x for x in part["labels"] if x in labels]  # and: intersect
+        else:
+            rest.append(part)
+    if not rest:
+        return None, own
+    return Cohort.from_json(rest[0] if len(rest) == 1 else {"kind": "and", "args": rest}), own
+
+
+def _text(cohort: Cohort | None) -> str:
+    return "all rows" if cohort is None else cohort.describe()
+
+
+def _by_feature(table: pd.DataFrame, order: list[str], min_rows: int,
+                own: dict[str, list[str]], contexts: dict[str, dict[str, Any]]
+                ) -> list[dict[str, Any]]:
     """Segments grouped per feature (table order, i.e. by lift), features by their max lift
-    over segments of at least ``min_rows`` rows (a 10-row segment's lift is mostly noise)."""
+    over segments of at least ``min_rows`` rows (a 10-row segment's lift is mostly noise).
+    Segments in ``own`` (feature → selected labels) are marked ``selected``; features with
+    a ``contexts`` entry carry it as ``context``."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in table[["feature", "segment", *_STATS]].itertuples(index=False):
-        grouped.setdefault(str(row[0]), []).append(
-            {"label": str(row[1]), **{k: _plain(v) for k, v in zip(_STATS, row[2:], strict=True)}})
+        feature, label = str(row[0]), str(row[1])
+        grouped.setdefault(feature, []).append(
+            {"label": label, **{k: _plain(v) for k, v in zip(_STATS, row[2:], strict=True)},
+             "selected": label in own.get(feature, ())})
     out: list[dict[str, Any]] = []
     for feature, segments in grouped.items():
         lifts = [s["lift"] for s in segments if s["lift"] is not None and s["n"] >= min_rows]
         out.append({"feature": feature, "max_lift": max(lifts) if lifts else None,
-                    "segments": segments})
+                    "segments": segments, "context": contexts.get(feature)})
     out.sort(key=lambda f: (f["max_lift"] is None, -(f["max_lift"] or 0),
                             order.index(f["feature"])))
     return out
