@@ -3,6 +3,8 @@ quick out-of-fold model and a LabelStore in a temporary folder."""
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import numpy as np
@@ -225,6 +227,16 @@ FORGED = [
     ("check no ids", {"type": "check", "rid": 1, "ids": [], "on": True}),
     ("history of unknown id", {"type": "history", "rid": 1, "id": 12}),
     ("similar k too large", {"type": "similar", "rid": 1, "id": "adult-00001", "k": 10**6}),
+    ("huge page number", {"type": "page", "rid": 1, "mode": "all", "page": 10**12}),
+    ("huge page as text", {"type": "page", "rid": 1, "mode": "all", "page": "1e309"}),
+    ("detail of unknown id", {"type": "detail", "rid": 1, "id": "adult-99999999"}),
+    ("detail of an integer id", {"type": "detail", "rid": 1, "id": 17}),
+    ("detail of a list of ids", {"type": "detail", "rid": 1, "id": ["adult-00001"]}),
+    ("detail of a float id", {"type": "detail", "rid": 1, "id": 1.0}),
+    ("detail of a bool id", {"type": "detail", "rid": 1, "id": True}),
+    ("detail without id", {"type": "detail", "rid": 1}),
+    ("detail of a page", {"type": "detail", "rid": 1, "id": "adult-00001", "page": 10**12}),
+    ("detail with a string rid", {"type": "detail", "rid": "1", "id": "adult-00001"}),
 ]
 
 
@@ -375,3 +387,117 @@ def test_without_probabilities_it_opens_on_all_rows_and_explains_suspects(ev):
     reply, table = page(knn)
     assert reply["error"] is None and reply["total"] == int(plain.suspects("knn").table[
         "flagged"].sum())
+
+
+# ---------------------------------------------------------------------------- detail panel
+def detail(b: SuspectBrowser, sid) -> dict:
+    reply, buffers = b.handle({"type": "detail", "rid": 5, "id": sid})
+    assert reply["rid"] == 5 and reply["type"] == "detail" and buffers == []
+    return reply
+
+
+def test_detail_shows_the_whole_row_every_class_and_why_it_was_flagged(browser, ev, store):
+    _, table = page(browser)
+    sid = table["id"][0].as_py()
+    reply = detail(browser, sid)
+    assert reply["error"] is None and reply["id"] == sid
+    row = ev.features.loc[sid]
+    assert [f["name"] for f in reply["features"]] == list(ev.features.columns)
+    assert len(reply["features"]) == 14  # every column, not just those the grid has room for
+    values = {f["name"]: f["value"] for f in reply["features"]}
+    assert values["native_country"] == row["native_country"]
+    assert values["hours_per_week"] == str(row["hours_per_week"])
+    position = ev.ids.get_loc(sid)
+    assert [p["class"] for p in reply["proba"]] == ["<=50K", ">50K"]
+    np.testing.assert_allclose([p["p"] for p in reply["proba"]], ev.proba[position])
+    truth = ev.suspects().cause(sid)
+    assert reply["cause"] == {"method": "prune_by_noise_rate", "score_kind": truth["score_kind"],
+                              "score": truth["score"], "flagged": True, "rank": 1,
+                              "ranked_rows": ev.n, "cohort": None}
+    assert reply["given"] == ev.y_true[sid] and reply["predicted"] == ev.y_pred[sid]
+    assert reply["history"] == [] and reply["state"]["current"] == ev.y_true[sid]
+    assert reply["text"] is None and reply["image"] is None
+    target = ">50K" if ev.y_true[sid] == "<=50K" else "<=50K"
+    act(browser, "relabel", id=sid, label=target, seen=ev.y_true[sid], note="pay slip")
+    history = detail(browser, sid)["history"]
+    assert [(e["op"], e["author"], e["old_label"], e["new_label"], e["note"]) for e in history] \
+        == [("set", "ana", ev.y_true[sid], target, "pay slip")]
+    assert history[0]["cause"].startswith("prune_by_noise_rate") and "rank 1" in history[0]["cause"]
+
+
+def test_detail_ranks_within_the_cohort_and_works_without_a_store(ev):
+    b = SuspectBrowser(ev)
+    cohort = Cohort.where("age", ">=", 60)
+    b.cohort = cohort.to_json()
+    truth = ev.suspects(cohort=cohort)
+    sid = truth.flagged_ids[2]
+    reply = detail(b, sid)
+    assert reply["cause"]["rank"] == 3 and reply["cause"]["cohort"] == "age ≥ 60"
+    assert reply["cause"]["ranked_rows"] == int((ev.features["age"] >= 60).sum())
+    assert reply["history"] is None and reply["in_selection"] is True
+    outside = ev.ids[(ev.features["age"] < 60).to_numpy()][0]
+    reply = detail(b, outside)
+    assert reply["error"] is None and reply["in_selection"] is False and reply["cause"] is None
+
+
+def test_detail_has_the_full_text_and_a_large_image(tmp_path):
+    essay = "<b>not bold</b> " + "a long review " * 200
+    frame = pd.DataFrame({"text": [essay, "short"] * 10})
+    text_ev = el.Analysis.from_predictions(frame, y_true=[0, 1] * 10, y_pred=[0, 1, 1, 0] * 5)
+    reply = detail(SuspectBrowser(text_ev, text_column="text"), 0)
+    assert reply["text"] == essay and reply["text_chars"] == len(essay) > 2800
+
+    from io import BytesIO
+
+    from PIL import Image
+
+    digits, images = load_digits()
+    ev = el.Analysis.from_predictions(digits.drop(columns=["id", "digit"]).iloc[:50],
+                                      y_true=digits["digit"].iloc[:50],
+                                      y_pred=digits["digit"].iloc[:50], id=digits["id"].iloc[:50])
+    reply = detail(SuspectBrowser(ev, image=images[:50]), digits["id"].iloc[7])
+    assert (reply["image"]["width"], reply["image"]["height"]) == (8, 8)
+    png = Image.open(BytesIO(__import__("base64").b64decode(reply["image"]["src"].split(",")[1])))
+    assert png.size == (8, 8)  # its own size: the browser scales it up, pixelated
+    assert len(reply["proba"]) == 0 and len(reply["features"]) == 64
+    big = tmp_path / "big.png"
+    Image.new("RGB", (1600, 800), "white").save(big)
+    b = SuspectBrowser(ev, image=[str(big)] * 50)
+    reply = detail(b, digits["id"].iloc[0])
+    assert (reply["image"]["width"], reply["image"]["height"]) == (1600, 800)
+    small = Image.open(BytesIO(__import__("base64").b64decode(reply["image"]["src"].split(",")[1])))
+    assert small.size == (512, 256)
+
+
+# ---------------------------------------------------------------------------- failures answer
+def test_a_full_disk_is_answered_with_the_error(browser, ev, store, monkeypatch):
+    _, table = page(browser)
+    sid, seen = table["id"][0].as_py(), table["current"][0].as_py()
+    target = ">50K" if seen == "<=50K" else "<=50K"
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(store, "record_many", full)
+    sent = []
+    monkeypatch.setattr(browser, "send", lambda content, buffers=None: sent.append(content))
+    browser._on_msg(browser, {"type": "action", "rid": 41, "action": "relabel", "id": sid,
+                              "label": target, "seen": seen, "token": browser.version,
+                              "mode": "suspects", "source": "grid"}, [])
+    assert len(sent) == 1 and sent[0]["rid"] == 41 and sent[0]["type"] == "action"
+    assert "No space left on device" in sent[0]["error"] and str(store.path) in sent[0]["error"]
+    monkeypatch.undo()
+    assert LabelStore(ev, store.path, author="x").events()["op"].tolist() == []
+    reply = act(browser, "relabel", id=sid, label=target, seen=seen)  # space again: it works
+    assert reply["error"] is None and store.labels()[sid] == target
+
+
+def test_an_unexpected_exception_is_answered_too(browser, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(browser._rows, "page", broken)
+    reply, buffers = browser.handle({"type": "page", "rid": 3, "mode": "all", "page": 0})
+    assert reply["rid"] == 3 and buffers == []
+    assert reply["error"] == "errlens failed to answer 'page': RuntimeError: boom (a bug: please " \
+        "report it)"

@@ -16,6 +16,7 @@ on disk before the reply reaches the browser.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -26,14 +27,16 @@ from errlens.changelog import ChangelogError, LabelStore
 from errlens.slicing.cohort import Cohort
 from errlens.widgets import protocol as P
 from errlens.widgets._base import ErrlensWidget, bundle
-from errlens.widgets.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, to_ipc
+from errlens.widgets.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, RowSource, to_ipc
 from errlens.widgets.selection import SelectionError, parse_cohort
 from errlens.widgets.source import ViewSource, source_of
 from errlens.widgets.suspect_browser_actions import Actions
+from errlens.widgets.suspect_browser_detail import Detail, history_events
 from errlens.widgets.suspect_browser_store import StoreView, plain
 
 _JS, _CSS = bundle("suspects")
 MAX_PAGE = 10**9
+log = logging.getLogger(__name__)
 
 
 class SuspectBrowser(ErrlensWidget):
@@ -53,7 +56,8 @@ class SuspectBrowser(ErrlensWidget):
     cohort_text = traitlets.Unicode("all rows", help="The cohort as readable text.").tag(sync=True)
     mode = traitlets.Unicode("suspects", help="'suspects' (ranked) or 'all' rows.").tag(sync=True)
     unavailable = traitlets.Dict(help="Control ('suspects', 'search', 'sort', 'check', "
-                                 "'similar', 'relabel') → why this analysis cannot offer it; "
+                                 "'similar', 'relabel', 'detail') → why this analysis cannot "
+                                 "offer it; "
                                  "the front end disables it and says why.").tag(sync=True)
     version = traitlets.Int(0, help="Bumped on every cohort change; actions carry it.").tag(
         sync=True)
@@ -104,13 +108,19 @@ class SuspectBrowser(ErrlensWidget):
         guidelines = store.schema.to_json() if store is not None else []
         kind = ("image" if self._rows.images is not None
                 else "text" if text_column is not None else "tabular")
+        unavailable = dict(source.unavailable)
+        if not isinstance(self._rows, RowSource):
+            unavailable["detail"] = ("the whole sample (every class probability, why it was "
+                                     "flagged) needs an in-memory errlens.Analysis; the panel "
+                                     "shows the row as the grid has it")
         super().__init__(
             classes=classes, class_names=[str(c) for c in classes], guidelines=guidelines,
             features=self._rows.features, editable=editable, hint=hint, page_size=page_size,
             method=method, has_proba=self._rows.has_proba, kind=kind,
-            unavailable=source.unavailable,
+            unavailable=unavailable,
             changelog=str(store.path) if store is not None else "", **kwargs)
         self._actions = Actions(self)
+        self._detail = Detail(self)
         if cohort is not None:
             self.cohort = cohort.to_json() if isinstance(cohort, Cohort) else cohort
         self.on_msg(self._on_msg)
@@ -185,7 +195,8 @@ class SuspectBrowser(ErrlensWidget):
         kind = msg.get("type") if isinstance(msg, dict) else None
         rid = rid if isinstance(rid, int) and not isinstance(rid, bool) else None
         handlers = {"page": self._page, "check": self._check, "history": self._history,
-                    "similar": self._actions.similar, "action": self._actions.act}
+                    "detail": self._detail.detail, "similar": self._actions.similar,
+                    "action": self._actions.act}
         needs = {"check": "check", "history": "relabel", "similar": "similar",
                  "action": "relabel"}
         try:
@@ -201,7 +212,19 @@ class SuspectBrowser(ErrlensWidget):
             reply, buffers = {"error": str(exc)}, []
         except KeyError as exc:
             reply, buffers = {"error": str(exc.args[0]) if exc.args else "KeyError"}, []
+        except OSError as exc:  # e.g. a full disk: the front end must hear it, not wait forever
+            reply, buffers = {"error": self._os_error(kind, exc)}, []
+        except Exception as exc:  # a bug still gets an answer (and a traceback in the log)
+            log.exception("SuspectBrowser failed to answer %r", kind)
+            reply, buffers = {"error": f"errlens failed to answer {kind!r}: "
+                              f"{type(exc).__name__}: {exc} (a bug: please report it)"}, []
         return {"type": kind if isinstance(kind, str) else "error", "rid": rid, **reply}, buffers
+
+    def _os_error(self, kind: Any, exc: OSError) -> str:
+        if kind != "action":
+            return f"could not answer {kind!r}: {exc}"
+        return (f"could not write to the changelog {self.changelog}: {exc}. Nothing is shown "
+                f"as saved; free disk space or fix the file's permissions, then retry")
 
     def query(self, msg: dict[str, Any]) -> Query:
         """Parse the view fields of a page message."""
@@ -288,25 +311,5 @@ class SuspectBrowser(ErrlensWidget):
         if self._store is None:
             raise P.ProtocolError("no history without a LabelStore: pass store= to the browser")
         sample = plain(self._ev.ids[position])
-        frame = self._store.history(sample)
-        events = [{"op": r["op"], "old_label": plain(r["old_label"]),
-                   "new_label": plain(r["new_label"]), "author": r["author"],
-                   "timestamp": r["timestamp"].isoformat(timespec="seconds"),
-                   "note": plain(r["note"]), "reverted": bool(r["reverted"]),
-                   "cause": _cause_text(r["cause"])}
-                  for r in frame.to_dict("records")]
-        return {"id": sample, "events": events}, []
-
-
-def _cause_text(cause: Any) -> str | None:
-    if not isinstance(cause, dict):
-        return None
-    if "method" in cause:
-        return f"{cause['method']}: {cause.get('score_kind')} {cause.get('score', 0):.3g}, " \
-               f"rank {cause.get('rank')}"
-    if cause.get("view") == "similar":
-        return f"similar to {cause.get('neighbour_of')}"
-    if cause.get("view") == "browser":
-        return f"browsing {cause.get('cohort')}"
-    return None
+        return {"id": sample, "events": history_events(self._store, sample)}, []
 

@@ -43,7 +43,8 @@ class Actions:
         mask = self.b._rows._mask
         return mask is None or bool(mask[position])
 
-    def _cohort_suspects(self) -> Suspects:
+    def cohort_suspects(self) -> Suspects:
+        """The suspects of the current selection (cached until it changes)."""
         if self._suspects is None:
             rows = self.b._rows
             cohort = rows.cohort
@@ -66,7 +67,7 @@ class Actions:
             flagged = self.b._rows._flagged
             if flagged is None or not flagged[position]:
                 raise P.ProtocolError(f"sample {sample!r} is not a suspect of this selection")
-            return self._cohort_suspects().cause(sample)
+            return self.cohort_suspects().cause(sample)
         return {"view": "browser", "cohort": self.b.cohort_text}
 
     def _most_neighbours(self) -> int:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 THUMB_PX = 64
+DETAIL_PX = 512
 _MAX_FILE_BYTES = 50_000_000
 
 
@@ -86,7 +87,8 @@ def png_data_url(image: np.ndarray, size: int = THUMB_PX) -> str:
     return "data:image/png;base64," + base64.b64encode(_png(small)).decode("ascii")
 
 
-def _file_thumbnail(source: str | bytes | Path, size: int) -> str:
+def _file_png(source: str | bytes | Path, size: int) -> tuple[str, int, int]:
+    """A PNG data URL of an image file fitted into ``size`` px, and the file's own size."""
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover - depends on the environment
@@ -96,10 +98,12 @@ def _file_thumbnail(source: str | bytes | Path, size: int) -> str:
     if len(data) > _MAX_FILE_BYTES:
         raise ValueError(f"image of {len(data):,} bytes is too large for a thumbnail")
     with Image.open(io.BytesIO(data)) as img:
+        width, height = img.size
         img.thumbnail((size, size))
         out = io.BytesIO()
         img.convert("RGBA" if "A" in img.getbands() else "RGB").save(out, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii"), \
+        width, height
 
 
 class Images:
@@ -147,5 +151,23 @@ class Images:
             elif isinstance(item, np.ndarray):
                 out.append(png_data_url(item, self.size))
             else:
-                out.append(_file_thumbnail(item, self.size))
+                out.append(_file_png(item, self.size)[0])
         return out
+
+    def large(self, position: int, size: int = DETAIL_PX) -> dict[str, Any] | None:
+        """One row's image for the detail panel: ``src`` (a PNG data URL at the image's own
+        size, or fitted into ``size`` px when larger) and the image's own ``width`` and
+        ``height`` (the browser scales tiny ones up, pixelated); None when it is missing.
+
+        >>> Images(np.zeros((1, 8, 8)), pd.Index(["a"])).large(0)["width"]
+        8
+        """
+        item = self._array[position] if self._array is not None else self._items[position]
+        if item is None or (isinstance(item, float) and math.isnan(item)):
+            return None
+        if isinstance(item, np.ndarray):
+            height, width = item.shape[:2]
+            src = png_data_url(item, min(size, max(height, width)))
+        else:
+            src, width, height = _file_png(item, size)
+        return {"src": src, "width": int(width), "height": int(height)}

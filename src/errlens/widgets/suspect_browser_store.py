@@ -64,7 +64,11 @@ class StoreView:
         1M-row store is not replayed after every click; a write by anyone else since the last
         look still triggers a full re-read."""
         self._sync()
-        written = events()
+        try:
+            written = events()
+        except BaseException:
+            self._size = -1  # e.g. a full disk mid-write: re-read what is really on disk
+            raise
         for event in written:
             if event.sample_id is None:
                 continue
