@@ -14,7 +14,7 @@ image, every feature, the probability of every class, why it was flagged, its la
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from errlens.widgets.suspect_browser_store import plain
 
 if TYPE_CHECKING:
     from errlens.changelog import LabelStore
-    from errlens.widgets.suspect_browser import SuspectBrowser
+    from errlens.widgets.suspect_browser_store import StoreView
 
 #: Longer texts are cut here (the reply says so): a panel is no place for a whole book.
 MAX_TEXT_CHARS = 100_000
@@ -63,10 +63,21 @@ def cause_text(cause: Any) -> str | None:
     return None
 
 
+class _Browser(Protocol):
+    """What the handler reads of its SuspectBrowser (not imported: no import cycle)."""
+
+    analysis: Any
+    unavailable: dict[str, str]
+    cohort_text: str
+    _rows: Any
+    _view: StoreView | None
+    _actions: Any  # its Actions (in_cohort, cohort_suspects)
+
+
 class Detail:
     """The ``detail`` message handler of one browser."""
 
-    def __init__(self, browser: SuspectBrowser) -> None:
+    def __init__(self, browser: _Browser) -> None:
         self.b = browser
 
     def detail(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
