@@ -1,85 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { tableFromArrays, tableToIPC } from "@uwdata/flechette";
-import widget from "../src/suspects/index.js";
-import { keyCommand, isTyping } from "../src/suspects/keys.js";
+import { keyCommand, isTyping, classKeys } from "../src/suspects/keys.js";
 import { appendHighlighted, FOLD_AT } from "../src/suspects/text.js";
-import { fakeModel } from "./fake-model.js";
-
-const HOSTILE = "<img src=x onerror=alert(1)>";
-
-/** @param {Record<string, any>} over */
-function state(over = {}) {
-  return {
-    cohort: null, cohort_text: "all rows", mode: "suspects", version: 0,
-    classes: ["<=50K", ">50K"], class_names: ["<=50K", ">50K"],
-    guidelines: [{ name: "<=50K", definition: "income at most 50K", example: "", edge_cases: [] },
-      { name: ">50K", definition: "income above 50K", example: "", edge_cases: [HOSTILE] }],
-    features: ["age", "education"], kind: "tabular", editable: true, hint: "", page_size: 3,
-    method: "prune_by_noise_rate", has_proba: true, changelog: "/tmp/labels.jsonl", ...over,
-  };
-}
-
-/** Arrow IPC bytes of a page like the kernel sends. @param {number} n @param {Record<string, any[]>} [extra] */
-function pageBytes(n, extra = {}) {
-  const ids = Array.from({ length: n }, (_, i) => `adult-${i}`);
-  const table = tableFromArrays({
-    id: ids, given: ids.map(() => "<=50K"), predicted: ids.map(() => ">50K"),
-    given_code: ids.map(() => 0), predicted_code: ids.map(() => 1),
-    p_given: ids.map(() => 0.1), p_pred: ids.map(() => 0.9), score: ids.map((_, i) => 0.01 * i),
-    flagged: ids.map(() => true), rank: ids.map((_, i) => i + 1),
-    f0: ids.map((_, i) => String(30 + i)), f1: ids.map(() => "Masters"),
-    current: ids.map(() => "<=50K"), current_code: ids.map(() => 0),
-    n_events: ids.map(() => 0), last_op: ids.map(() => null), checked: ids.map(() => false),
-    ...extra,
-  });
-  const bytes = /** @type {Uint8Array} */ (tableToIPC(table, { format: "stream" }));
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** A fake model whose kernel replies can carry buffers. @param {Record<string, any>} s */
-function model(s) {
-  const m = fakeModel(s);
-  /** @type {Function[]} */
-  const custom = [];
-  const on = m.on;
-  m.on = (name, fn) => { if (name === "msg:custom") custom.push(fn); else on(name, fn); };
-  m.off = () => {};
-  return Object.assign(m, {
-    /** @param {any} msg @param {any[]} [buffers] */
-    reply(msg, buffers = []) { for (const fn of custom) fn(msg, buffers); },
-    last() { return m.sent[m.sent.length - 1]; },
-  });
-}
-
-/** Find a button by its aria-label (jsdom's selector engine trips over ">" in values).
- * @param {Element} root @param {string} label @returns {HTMLButtonElement} */
-function byLabel(root, label) {
-  const found = [...root.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === label);
-  if (!found) throw new Error(`no button labelled ${label}`);
-  return found;
-}
-
-const flush = () => new Promise((r) => setTimeout(r, 0));
-
-/** Render, answer the first page request, return the pieces. */
-async function mount(over = {}, rows = 3, extra = {}) {
-  const m = model(state(over));
-  const el = document.createElement("div");
-  document.body.appendChild(el);
-  const cleanup = /** @type {any} */ (widget).render({ model: m, el });
-  const first = m.last();
-  m.reply({ type: "page", rid: first.rid, error: null, page: 0, pages: 4, total: 10, offset: 0,
-    token: 0, mode: "suspects", n_checked: 0, score_kind: "self_confidence" }, [pageBytes(rows, extra)]);
-  await flush();
-  return { m, el, cleanup, grid: /** @type {HTMLElement} */ (el.querySelector(".el-grid-wrap")) };
-}
-
-/** @param {HTMLElement} target @param {string} key @param {Record<string, any>} [opts] */
-function press(target, key, opts = {}) {
-  const e = new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...opts });
-  target.dispatchEvent(e);
-  return e;
-}
+import { DETAIL_DEBOUNCE_MS } from "../src/suspects/index.js";
+import { HOSTILE, byLabel, flush, mount, pageBytes, press } from "./suspects-harness.js";
 
 afterEach(() => { document.body.replaceChildren(); });
 
@@ -105,7 +28,9 @@ describe("suspect browser rendering", () => {
     expect(el.querySelectorAll("[onerror]")).toHaveLength(0);
     const text = el.textContent ?? "";
     expect(text).toContain(HOSTILE);
-    expect(byLabel(el, "Relabel as <img src=x onerror=alert(1)>").textContent).toBe(`1 ${HOSTILE}`);
+    const hostileButton = byLabel(el, "Relabel as <img src=x onerror=alert(1)>");
+    expect(hostileButton.querySelector("kbd.el-key")?.textContent).toBe("1");
+    expect(hostileButton.querySelector(".el-class-name")?.textContent).toBe(HOSTILE);
     expect(el.querySelector(".el-guideline")?.parentElement?.textContent).toContain("income");
   });
 
@@ -188,7 +113,8 @@ describe("relabel in place", () => {
     expect(row?.querySelector(".el-badge")?.textContent).toBe("relabelled");
     expect(note.value).toBe("");
     /** @type {HTMLButtonElement} */ (byLabel(el, "History of adult-0")).click();
-    expect(m.last()).toMatchObject({ type: "history", id: "adult-0" });
+    await new Promise((r) => setTimeout(r, DETAIL_DEBOUNCE_MS + 20));
+    expect(m.last()).toMatchObject({ type: "detail", id: "adult-0" });
   });
 
   it("handles digits, j / k, Enter, s, u and ? on the grid and stops them there", async () => {
@@ -225,7 +151,7 @@ describe("relabel in place", () => {
     expect(leaked).toBe(0);
     press(grid, "c", { ctrlKey: true });
     press(grid, "a");
-    expect(leaked).toBe(2); // not ours: JupyterLab may have them
+    expect(leaked).toBe(0); // not ours, yet kept from the notebook too (common/keyguard.js)
   });
 
   it("does not treat typing in the note or search field as shortcuts", async () => {
@@ -233,14 +159,14 @@ describe("relabel in place", () => {
     const before = m.sent.length;
     let leaked = 0;
     document.body.addEventListener("keydown", () => { leaked += 1; });
-    for (const input of el.querySelectorAll("input[type=text], input[type=search]")) {
+    for (const input of el.querySelectorAll('input[aria-label="Note"], input[aria-label="Search"]')) {
       for (const key of ["1", "j", "s", "u", "Enter", "?"]) {
         const e = press(/** @type {HTMLElement} */ (input), key);
         expect(e.defaultPrevented).toBe(false);
       }
     }
     expect(m.sent.length).toBe(before);
-    expect(leaked).toBe(12);
+    expect(leaked).toBe(0); // typed into the field, never seen by the notebook
     const confirm = /** @type {HTMLButtonElement} */ (byLabel(el, "Confirm label"));
     expect(press(confirm, "Enter").defaultPrevented).toBe(false); // the button's own activation
   });
@@ -342,7 +268,14 @@ describe("helpers", () => {
       return e;
     };
     expect(keyCommand(ev("3", div))).toEqual({ kind: "label", index: 2 });
-    expect(keyCommand(ev("0", div))).toBeNull();
+    expect(keyCommand(ev("0", div))).toEqual({ kind: "label", index: 9 }); // the 10th class
+    expect(keyCommand(ev("l", div))).toEqual({ kind: "pick" });
+    const digits = classKeys(["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    expect(keyCommand(ev("4", div), digits)).toEqual({ kind: "label", index: 4 }); // class "4"
+    expect(keyCommand(ev("0", div), digits)).toEqual({ kind: "label", index: 0 });
+    expect(classKeys(["a", "b"])).toEqual(["1", "2"]);
+    expect(classKeys(Array.from({ length: 12 }, (_, i) => `c${i}`)).slice(8)).toEqual(["9", "0", null, null]);
+    expect(classKeys(["1", "2", "x"])).toEqual(["1", "2", "3"]);
     expect(keyCommand(ev("ArrowDown", div))).toEqual({ kind: "move", by: 1 });
     expect(keyCommand(ev("k", div))).toEqual({ kind: "move", by: -1 });
     expect(keyCommand(ev("j", input))).toBeNull();

@@ -67,6 +67,17 @@ function probaBar(r) {
   return h("div", { cls: "el-proba-cell" }, [bar, h("span", { cls: "el-muted", text: label })]);
 }
 
+/** What the colours of the probability bar mean (shown once, above the grid). */
+export function probaLegend() {
+  return h("div", { cls: "el-legend el-muted", attrs: { "aria-label": "probability bar legend" } }, [
+    h("span", { text: "probability bar: " }),
+    h("span", { cls: "el-swatch el-proba-given", attrs: { "aria-hidden": "true" } }),
+    h("span", { text: " p(given label) " }),
+    h("span", { cls: "el-swatch el-proba-pred", attrs: { "aria-hidden": "true" } }),
+    h("span", { text: " p(predicted class), when the model predicts another class" }),
+  ]);
+}
+
 /**
  * @param {Row} r
  * @param {GridView} v

@@ -3,14 +3,18 @@
 import "./suspects.css";
 import { h, int } from "../common/dom.js";
 import { followTheme } from "../common/theme.js";
-import { buildGrid } from "./grid.js";
+import { guardKeys } from "../common/keyguard.js";
+import { buildGrid, probaLegend } from "./grid.js";
 import { buildPanel, button } from "./panel.js";
-import { keyCommand, SHORTCUTS } from "./keys.js";
+import { buildDetail } from "./detail.js";
+import { createPicker, keycap } from "./picker.js";
+import { classKeys, keyCommand, SHORTCUTS } from "./keys.js";
 import { decodeRows } from "./rows.js";
 
 /**
  * @typedef {import("./rows.js").Row} Row
  * @typedef {import("./panel.js").Neighbour} Neighbour
+ * @typedef {import("./detail.js").DetailReply} DetailReply
  * @typedef {{ cohort: any, cohort_text: string, mode: string, version: number, classes: any[],
  *   class_names: string[], guidelines: any[], features: string[], kind: string,
  *   editable: boolean, hint: string, page_size: number, method: string, has_proba: boolean,
@@ -19,6 +23,8 @@ import { decodeRows } from "./rows.js";
 
 export const TIMEOUT_MS = 60_000;
 export const SEARCH_DEBOUNCE_MS = 250;
+/** The detail of a row is asked for once the cursor rests this long (not per held-down key). */
+export const DETAIL_DEBOUNCE_MS = 80;
 
 /**
  * Request / response over anywidget custom messages: every request gets a `rid`, the kernel's
@@ -70,12 +76,13 @@ function render({ model, el }) {
     busy: false, help: false, loadingSimilar: false,
     /** @type {number | null} */ anchor: null,
     /** @type {string | null} */ scoreKind: null,
-    /** @type {any} */ history: null,
+    /** @type {DetailReply | null} */ detail: null, detailSeq: 0, showHistory: false,
     /** @type {{ of: any, rows: Neighbour[] } | null} */ similar: null, pageSeq: 0,
   };
 
   // --- persistent skeleton (only the grid body and the panel are rebuilt)
   const root = h("div", { cls: "errlens errlens-suspects", attrs: { "data-lm-suppress-shortcuts": "true" } });
+  guardKeys(root); // no key reaches the notebook; Escape hands focus back (unless help is open)
   const stopTheme = followTheme(root);
   const cohortLine = h("div", { cls: "el-cohort" });
   const modeSuspects = button("Suspects", "Show suspects", () => setMode("suspects"), { cls: "el-btn el-toggle" });
@@ -95,31 +102,47 @@ function render({ model, el }) {
   const gridWrap = h("div", { cls: "el-grid-wrap", attrs: { tabindex: "0", "aria-label": "samples: j / k to move, digits to relabel, ? for help" } });
   const panel = h("div", { cls: "el-panel", attrs: { role: "region", "aria-label": "current sample" } });
   const note = h("input", { cls: "el-note", attrs: { type: "text", "aria-label": "Note", placeholder: "note for the next action (optional)" } });
+  const helpKeys = h("div", { cls: "el-help-keys", attrs: { "aria-label": "class keys" } });
   const helpBox = h("div", { cls: "el-help", attrs: { role: "dialog", "aria-label": "Keyboard shortcuts" } }, [
     h("strong", { text: "Keyboard shortcuts" }),
     h("table", {}, [h("tbody", {}, SHORTCUTS.map(([k, d]) => h("tr", {}, [h("td", { text: k }), h("td", { text: d })])))]),
+    helpKeys,
     button("Close", "Close help", () => toggleHelp()),
   ]);
+  const picker = createPicker({
+    onPick: (i) => labelKey(i),
+    onClose: (refocus) => { if (refocus) gridWrap.focus({ preventScroll: true }); },
+  });
+  const zoomBox = h("div", { cls: "el-zoom", attrs: { role: "dialog", "aria-label": "Zoomed image" } });
+  zoomBox.hidden = true;
+  zoomBox.addEventListener("click", () => closeZoom());
   root.append(
     h("div", { cls: "el-toolbar" }, [modeSuspects, modeAll, givenSelect, search, prev, pageText, next, helpBtn]),
     cohortLine,
     h("div", { cls: "el-toolbar el-bulkbar" }, [checkedText, bulkSelect, bulkBtn, clearBtn]),
     errorBox,
+    probaLegend(),
     h("div", { cls: "el-body" }, [gridWrap, panel]),
     statusLine,
     helpBox,
+    picker.el,
+    zoomBox,
   );
   el.replaceChildren(root);
 
   const editable = () => model.get("editable");
   const classes = () => model.get("classes");
   const names = () => model.get("class_names");
+  const keys = () => classKeys(names());
   const current = () => s.rows[s.cursor];
 
   function fillSelects() {
     givenSelect.replaceChildren(h("option", { text: "any given label", attrs: { value: "" } }),
       ...names().map((n, i) => h("option", { text: `given ${n}`, attrs: { value: String(i) } })));
     bulkSelect.replaceChildren(...names().map((n, i) => h("option", { text: n, attrs: { value: String(i) } })));
+    const k = keys();
+    helpKeys.replaceChildren(h("div", { text: "class keys:" }), ...names().map((n, i) => h("span", { cls: "el-help-key" },
+      [keycap(k[i] ?? "l"), h("span", { text: k[i] ? ` ${n}` : ` …${n}` })])));
   }
 
   /** @param {string} text */
@@ -157,19 +180,30 @@ function render({ model, el }) {
       hasStore: Boolean(model.get("changelog")), scoreKind: s.scoreKind, method: model.get("method"),
       unavailable: off,
     }, {
-      onSort: sortBy, onCursor: (i) => { setCursor(i); gridWrap.focus(); }, onCheck: check, onHistory: (i) => { setCursor(i); loadHistory(); },
+      onSort: sortBy, onCursor: (i) => { setCursor(i); gridWrap.focus(); }, onCheck: check, onHistory: (i) => { setCursor(i); showHistory(); },
     }));
     const row = current();
+    const label = row ? (row.current ?? row.given) : null;
+    const detail = row ? buildDetail({
+      row, detail: s.detail && s.detail.id === row.id ? s.detail : null, off: off.detail,
+      kind: model.get("kind"), features: model.get("features"), search: s.search, current: label,
+      guidelines: model.get("guidelines"),
+    }, { onZoom: zoom }) : null;
     panel.replaceChildren(buildPanel({
-      id: row ? row.id : null, current: row ? (row.current ?? row.given) : null,
+      id: row ? row.id : null, current: label,
       currentCode: row ? (row.current_code ?? row.given_code ?? null) : null,
-      classNames: names(), guidelines: model.get("guidelines"), editable: editable(), hint: model.get("hint"),
-      busy: s.busy, history: s.history, similar: s.similar, loadingSimilar: s.loadingSimilar,
+      classNames: names(), keys: keys(), guidelines: model.get("guidelines"), editable: editable(),
+      hint: model.get("hint"), busy: s.busy, similar: s.similar, loadingSimilar: s.loadingSimilar,
       similarOff: off.similar,
     }, {
       onLabel: (i) => act("relabel", i), onConfirm: () => act("confirm"), onSkip: () => act("skip"),
-      onUndo: undo, onHistory: loadHistory, onSimilar: loadSimilar, onNeighbour: neighbourAct,
-    }, note));
+      onUndo: undo, onHistory: showHistory, onSimilar: loadSimilar, onNeighbour: neighbourAct,
+    }, note, detail));
+    if (s.showHistory && s.detail && row && s.detail.id === row.id) {
+      s.showHistory = false;
+      panel.querySelector(".el-detail-history")?.scrollIntoView?.({ block: "nearest" });
+    }
+    wantDetail();
     // A redraw must not drop focus to the page (JupyterLab would then get the keys).
     if (hadFocus && !root.contains(doc.activeElement)) gridWrap.focus({ preventScroll: true });
     gridWrap.querySelector(".el-current")?.scrollIntoView?.({ block: "nearest" });
@@ -298,7 +332,8 @@ function render({ model, el }) {
     applyStates(reply.rows);
     s.nChecked = reply.n_checked;
     if (reply.action === "bulk_relabel") for (const r of s.rows) r.checked = false;
-    if (s.history && reply.rows.some((/** @type {any} */ r) => r.id === s.history.id)) loadHistory();
+    const r = current();
+    if (r && reply.rows.some((/** @type {any} */ x) => x.id === r.id)) wantDetail(true);
     s.status = `saved: ${reply.action.replace("_", " ")}`;
     if (advance && s.cursor < s.rows.length - 1) s.cursor += 1;
     draw();
@@ -344,13 +379,58 @@ function render({ model, el }) {
     send(msg);
   }
 
-  async function loadHistory() {
+  // --- the detail of the current row: one request per row the cursor rests on
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let detailTimer;
+  /** @type {any} */
+  let detailFor = null;
+
+  /** Ask for the current row's detail unless it is here or asked for (`again`: after a change). */
+  function wantDetail(again = false) {
     const r = current();
-    if (!r) return;
-    const { msg } = await net.request({ type: "history", id: r.id });
-    if (msg.error) { showError(msg.error); return; }
-    s.history = { id: msg.id, events: msg.events };
+    if (!r || (model.get("unavailable") ?? {}).detail) return;
+    if (!again && detailFor === r.id) return;
+    detailFor = r.id;
+    clearTimeout(detailTimer);
+    detailTimer = setTimeout(() => loadDetail(r.id), DETAIL_DEBOUNCE_MS);
+  }
+
+  /** @param {any} id */
+  async function loadDetail(id) {
+    const seq = ++s.detailSeq;
+    const { msg } = await net.request({ type: "detail", id });
+    if (seq !== s.detailSeq) return; // the cursor moved on
+    s.detail = msg.error ? { id, error: msg.error } : msg;
     draw();
+  }
+
+  /** Scroll to the current row's label history (fresh from the kernel). */
+  function showHistory() {
+    s.showHistory = true;
+    wantDetail(true);
+  }
+
+  /** @param {string} src @param {string} alt @param {boolean} pixelated */
+  function zoom(src, alt, pixelated) {
+    const img = h("img", { cls: pixelated ? "el-zoom-img el-pixelated" : "el-zoom-img", attrs: { alt } });
+    img.src = src; // a PNG data URL the kernel made (checked by the detail panel)
+    zoomBox.replaceChildren(img, button("Close", "Close zoomed image", () => closeZoom()));
+    zoomBox.hidden = false;
+  }
+
+  function closeZoom() {
+    zoomBox.hidden = true;
+    zoomBox.replaceChildren();
+    gridWrap.focus({ preventScroll: true });
+  }
+
+  /** A class chosen by its key or the picker: a relabel, or a confirm of the label it has.
+   * @param {number} index */
+  function labelKey(index) {
+    const r = current();
+    if (!r || index >= classes().length) return;
+    if (index === (r.current_code ?? r.given_code)) act("confirm", undefined, true);
+    else act("relabel", index, true);
   }
 
   async function loadSimilar() {
@@ -373,27 +453,23 @@ function render({ model, el }) {
   // --- keyboard: handled keys stop here, so JupyterLab never sees them
   /** @param {KeyboardEvent} e */
   function onKey(e) {
-    const cmd = keyCommand(e);
+    const cmd = keyCommand(e, keys());
     if (!cmd) return;
     e.preventDefault();
     e.stopPropagation();
     const r = current();
     switch (cmd.kind) {
-      case "label":
-        if (r && cmd.index < classes().length) {
-          if (cmd.index === (r.current_code ?? r.given_code)) act("confirm", undefined, true);
-          else act("relabel", cmd.index, true);
-        }
-        break;
+      case "label": labelKey(cmd.index); break;
+      case "pick": if (r && editable()) picker.show(names(), keys()); break;
       case "move": move(cmd.by); break;
       case "page": goPage(s.page + cmd.by); break;
       case "confirm": act("confirm", undefined, true); break;
       case "skip": act("skip", undefined, true); break;
       case "undo": undo(); break;
       case "help": toggleHelp(); break;
-      case "close": if (s.help) toggleHelp(); break;
+      case "close": if (!zoomBox.hidden) closeZoom(); else if (s.help) toggleHelp(); break;
       case "check": if (r) check(s.cursor, !r.checked, false); break;
-      case "history": loadHistory(); break;
+      case "history": showHistory(); break;
       case "similar": loadSimilar(); break;
     }
   }
@@ -417,7 +493,8 @@ function render({ model, el }) {
 
   // --- kernel-side changes: a new cohort (from the Explorer or Python) restarts the view
   const onVersion = () => {
-    Object.assign(s, { page: 0, cursor: 0, nChecked: 0, history: null, similar: null });
+    Object.assign(s, { page: 0, cursor: 0, nChecked: 0, detail: null, similar: null });
+    detailFor = null;
     fetchPage();
   };
   const onSchema = () => { fillSelects(); draw(); };
@@ -432,6 +509,7 @@ function render({ model, el }) {
   fetchPage();
   return () => {
     clearTimeout(debounce);
+    clearTimeout(detailTimer);
     stopTheme();
     net.stop();
     root.removeEventListener("keydown", onKey);

@@ -1,7 +1,8 @@
-// The side panel of the current row: class buttons with guidelines, confirm / skip / undo,
-// its history, and its nearest neighbours, relabelable the same way.
+// The side panel of the current row: the sample (see detail.js), class buttons with their key
+// and guideline, confirm / skip / undo, and its nearest neighbours, relabelable the same way.
 import { h } from "../common/dom.js";
 import { THUMB_PREFIX } from "./rows.js";
+import { keycap } from "./picker.js";
 
 /**
  * @typedef {{ name: string, definition?: string, example?: string, edge_cases?: string[] }} Guideline
@@ -11,10 +12,9 @@ import { THUMB_PREFIX } from "./rows.js";
  *   predicted: string, distance: number, error: boolean, n_events: number,
  *   last_op: string | null, glimpse: { text?: string | null, thumb?: string | null } }} Neighbour
  * @typedef {{ id: string | number | null, current: string | null, currentCode: number | null,
- *   classNames: string[], guidelines: Guideline[], editable: boolean, hint: string, busy: boolean,
- *   history: { id: any, events: HistoryEvent[] } | null,
- *   similar: { of: any, rows: Neighbour[] } | null, loadingSimilar: boolean,
- *   similarOff?: string }} PanelView
+ *   classNames: string[], keys: (string | null)[], guidelines: Guideline[], editable: boolean,
+ *   hint: string, busy: boolean, similar: { of: any, rows: Neighbour[] } | null,
+ *   loadingSimilar: boolean, similarOff?: string }} PanelView
  * @typedef {{ onLabel: (index: number) => void, onConfirm: () => void, onSkip: () => void,
  *   onUndo: () => void, onHistory: () => void, onSimilar: () => void,
  *   onNeighbour: (n: Neighbour, action: "relabel" | "confirm", index?: number) => void }} PanelHandlers
@@ -48,27 +48,21 @@ function guidelineText(g) {
  */
 function labelButtons(v, on) {
   const disabled = !v.editable || v.busy || v.id === null;
-  const items = v.classNames.map((name, i) => h("li", { cls: "el-class" }, [
-    button(`${i < 9 ? `${i + 1} ` : ""}${name}`, `Relabel as ${name}`, () => on.onLabel(i),
-      { disabled, pressed: v.currentCode === i, cls: "el-btn el-class-btn" }),
-    guidelineText(v.guidelines.find((g) => g.name === name) ?? v.guidelines[i]),
-  ]));
-  return h("ul", { cls: "el-classes", attrs: { "aria-label": "classes and guidelines" } }, items);
-}
-
-/** @param {PanelView} v */
-function historyList(v) {
-  if (!v.history || v.history.id !== v.id) return null;
-  if (!v.history.events.length) return h("p", { cls: "el-muted", text: "no events yet" });
-  return h("ol", { cls: "el-history", attrs: { "aria-label": `history of ${v.id}` } },
-    v.history.events.map((e) => h("li", { cls: e.reverted ? "el-reverted" : "" }, [
-      h("span", { text: `${e.timestamp.replace("T", " ")} ${e.author} ${e.op}` }),
-      e.new_label !== null && e.op !== "skip"
-        ? h("span", { text: ` ${String(e.old_label)} → ${String(e.new_label)}` }) : null,
-      e.reverted ? h("span", { cls: "el-muted", text: " (undone)" }) : null,
-      e.note ? h("div", { cls: "el-muted", text: `note: ${e.note}` }) : null,
-      e.cause ? h("div", { cls: "el-muted", text: `cause: ${e.cause}` }) : null,
-    ])));
+  const items = v.classNames.map((name, i) => {
+    const key = v.keys[i];
+    // The key is a keycap beside the name, never part of it: class "3" keyed 4 reads [4] 3.
+    const b = button("", `Relabel as ${name}`, () => on.onLabel(i),
+      { disabled, pressed: v.currentCode === i, cls: "el-btn el-class-btn" });
+    b.append(keycap(key) ?? "", h("span", { cls: "el-class-name", text: name }));
+    b.title = key ? `key ${key}` : "press l and type its name";
+    return h("li", { cls: "el-class" }, [b,
+      guidelineText(v.guidelines.find((g) => g.name === name) ?? v.guidelines[i])]);
+  });
+  const unkeyed = v.keys.filter((k) => !k).length;
+  const hint = h("p", { cls: "el-muted el-keys-hint", text: unkeyed
+    ? `${unkeyed} classes have no key: press l and type a name` : "l: pick a class by name" });
+  return h("div", {}, [
+    h("ul", { cls: "el-classes", attrs: { "aria-label": "classes and guidelines" } }, items), hint]);
 }
 
 /**
@@ -116,13 +110,15 @@ function similarButton(v, on) {
 }
 
 /**
- * Build the panel; `note` is the persistent note input (kept across redraws).
+ * Build the panel; `note` is the persistent note input (kept across redraws), `detail` the
+ * sample (above the class buttons) and what is known of it (below them).
  * @param {PanelView} v
  * @param {PanelHandlers} on
  * @param {HTMLInputElement} note
+ * @param {{ top: HTMLElement, rest: HTMLElement } | null} detail
  * @returns {HTMLElement}
  */
-export function buildPanel(v, on, note) {
+export function buildPanel(v, on, note, detail) {
   if (v.id === null) return h("div", { cls: "el-muted", text: "no row selected" });
   const disabled = !v.editable || v.busy;
   note.disabled = !v.editable;
@@ -132,6 +128,7 @@ export function buildPanel(v, on, note) {
       h("span", { cls: "el-muted", text: v.current !== null ? ` · label ${v.current}` : "" }),
     ]),
     v.editable ? null : h("p", { cls: "el-hint", text: v.hint, attrs: { role: "note" } }),
+    detail?.top,
     labelButtons(v, on),
     h("div", { cls: "el-actions" }, [
       button("✓ Label is right", "Confirm label", on.onConfirm, { disabled }),
@@ -143,7 +140,7 @@ export function buildPanel(v, on, note) {
       button("History", `Show history of ${v.id}`, on.onHistory, { disabled: !v.editable }),
       similarButton(v, on),
     ]),
-    historyList(v),
+    detail?.rest,
     similarList(v, on),
   ]);
 }
