@@ -1,22 +1,18 @@
 // Shared pieces of the linked dashboard views: the widget root, request/reply messages with
 // errors shown in the widget, and keyboard isolation from JupyterLab.
 import { h } from "./dom.js";
+import { guardKeys } from "./keyguard.js";
 import { followTheme } from "./theme.js";
 
 /**
- * The root element of a view: scoped class, JupyterLab shortcuts suppressed, and the keys the
- * view handles (Enter, Space, arrows) kept from bubbling into the notebook.
+ * The root element of a view: scoped class, and no key pressed inside it reaches the notebook
+ * (Escape hands focus back; see keyguard.js).
  * @param {string} cls
  * @returns {HTMLDivElement}
  */
 export function viewRoot(cls) {
-  const root = h("div", { cls: `errlens ${cls}`, attrs: { "data-lm-suppress-shortcuts": "true" } });
-  root.addEventListener("keydown", (event) => {
-    if (["Enter", " ", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"].includes(event.key)) {
-      event.stopPropagation();
-    }
-  });
-  return root;
+  // tabindex -1: focusable by code only, the last resort when a redraw removes the focused control.
+  return guardKeys(h("div", { cls: `errlens ${cls}`, attrs: { tabindex: "-1" } }));
 }
 
 /**
@@ -93,15 +89,22 @@ export function mountView(model, el, cls, traits, build) {
   const body = document.createElement("div");
   root.append(msgs.banner, body);
   const stopTheme = followTheme(root);
+  const controls = () => [...body.querySelectorAll("button, select, input, [tabindex]")];
   const draw = () => {
-    const focused = root.ownerDocument.activeElement?.getAttribute("aria-label");
+    const active = root.ownerDocument.activeElement;
+    const inside = active !== null && root.contains(active);
+    const label = inside ? active.getAttribute("aria-label") : null;
+    const at = inside ? controls().indexOf(active) : -1;
     const state = Object.fromEntries(traits.map((k) => [k, model.get(k)]));
     body.replaceChildren(...build(state, msgs.request));
-    if (focused) {
-      const again = [...body.querySelectorAll("[aria-label]")]
-        .find((e) => e.getAttribute("aria-label") === focused);
-      if (again instanceof HTMLElement) again.focus();
-    }
+    if (!inside || root.contains(root.ownerDocument.activeElement)) return;
+    // Focus must not fall to the page (the notebook would get the keys): the control with the
+    // same label, else the one at the same place (a bar's label says "select" / "deselect"),
+    // else the view itself.
+    const now = controls();
+    const again = now.find((e) => label && e.getAttribute("aria-label") === label) ?? now[at];
+    if (again instanceof HTMLElement) again.focus({ preventScroll: true });
+    else root.focus({ preventScroll: true });
   };
   el.replaceChildren(root);
   draw();

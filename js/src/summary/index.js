@@ -2,6 +2,7 @@
 import "./summary.css";
 import { h, int, pct } from "../common/dom.js";
 import { followTheme } from "../common/theme.js";
+import { guardKeys } from "../common/keyguard.js";
 
 /**
  * @typedef {{ label: string | number | boolean, support: number, errors: number,
@@ -59,7 +60,7 @@ export function buildSummary(s, title) {
   } else if (s.mae !== undefined) {
     parts.push(h("span", { text: `mean absolute error ${s.mae.toPrecision(4)}` }));
   }
-  return h("div", { cls: "errlens errlens-summary", attrs: { "data-lm-suppress-shortcuts": "true" } }, parts);
+  return guardKeys(h("div", { cls: "errlens errlens-summary" }, parts));
 }
 
 /** @type {import("@anywidget/types").Render<Model>} */

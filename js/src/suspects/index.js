@@ -3,6 +3,7 @@
 import "./suspects.css";
 import { h, int } from "../common/dom.js";
 import { followTheme } from "../common/theme.js";
+import { guardKeys } from "../common/keyguard.js";
 import { buildGrid, probaLegend } from "./grid.js";
 import { buildPanel, button } from "./panel.js";
 import { buildDetail } from "./detail.js";
@@ -81,6 +82,7 @@ function render({ model, el }) {
 
   // --- persistent skeleton (only the grid body and the panel are rebuilt)
   const root = h("div", { cls: "errlens errlens-suspects", attrs: { "data-lm-suppress-shortcuts": "true" } });
+  guardKeys(root); // no key reaches the notebook; Escape hands focus back (unless help is open)
   const stopTheme = followTheme(root);
   const cohortLine = h("div", { cls: "el-cohort" });
   const modeSuspects = button("Suspects", "Show suspects", () => setMode("suspects"), { cls: "el-btn el-toggle" });
