@@ -20,9 +20,10 @@ from labserver import JupyterServer
 from nbrun import open_and_run
 
 NOTEBOOK = "_e2e_keys.ipynb"
-# The suspect browser's own keys (suspects/keys.js); "?" then "Escape" opens and closes its help.
-WIDGET_KEYS = [*"123456789", "Enter", "s", "u", "j", "k", "n", "p", "x", "h", "m", "?", "Escape",
-               "ArrowDown", "ArrowUp", "ArrowRight", "ArrowLeft"]
+# The suspect browser's own keys (suspects/keys.js); "?" / "l" open its help / label picker and
+# the "Escape" after each closes it (focus stays in the widget).
+WIDGET_KEYS = [*"1234567890", "Enter", "s", "u", "j", "k", "n", "p", "x", "h", "m", "?", "Escape",
+               "l", "Escape", "ArrowDown", "ArrowUp", "ArrowRight", "ArrowLeft"]
 # Notebook command-mode keys (JupyterLab 4 / Notebook 7 defaults); "d d" and "0 0" are chords.
 NOTEBOOK_KEYS = ["a", "b", "c", "d", "d", "m", "y", "r", "z", "x", "v", "Shift+M", "Shift+J",
                  "Shift+K", "Shift+ArrowDown", "Shift+Enter", "Control+Enter", "Alt+Enter",
