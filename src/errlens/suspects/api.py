@@ -51,7 +51,8 @@ class SuspectMethods:
         ``predicted_neq_given``, ``low_normalized_margin``, ``low_self_confidence``) on the
         analysis' probabilities, which must be out-of-fold (a warning says so otherwise); or
         ``"knn"``: no model needed, the vote of the ``n_neighbors`` (default 10) nearest other rows
-        (encoded features, or ``embeddings=`` (n, d)) becomes pseudo-probabilities fed to the
+        (encoded features, or ``embeddings=``: an (n, d) array, or a SciPy sparse matrix such
+        as TF-IDF, searched by cosine distance) becomes pseudo-probabilities fed to the
         ``filter_by`` filter (default ``prune_by_noise_rate``). Rows are ranked by ``rank_by``
         (``self_confidence``, ``normalized_margin``, ``confidence_weighted_entropy``; lower =
         more suspicious), flagged rows first. ``n_jobs`` parallelises the neighbour search
@@ -176,8 +177,9 @@ class SuspectMethods:
 
     def similar(self, id: Any, k: int = 10, *, embeddings: Any = None) -> pd.DataFrame:
         """The ``k`` nearest other samples of sample ``id`` (in encoded features, or in
-        ``embeddings=`` (n, d)), nearest first, with distance, given and predicted labels and
-        whether the model got them wrong. The neighbour index is fitted once and cached.
+        ``embeddings=`` (n, d), dense or SciPy sparse as for ``suspects("knn")``), nearest
+        first, with distance, given and predicted labels and whether the model got them
+        wrong. The neighbour index is fitted once and cached.
 
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"x": [0.0, 1.0, 5.0, 1.2]}, y_true=[0, 0, 1, 1],
@@ -241,7 +243,7 @@ def _neighbour_index(ev: Analysis, embeddings: Any, n_jobs: int) -> knn.Neighbou
             cache[key] = knn.NeighbourIndex.fit(knn.encode_features(ev.features), "features")
     else:
         matrix = knn.check_embeddings(embeddings, ev.n)
-        key = ("embeddings_index", fingerprint(matrix))
+        key = ("embeddings_index", knn.space_fingerprint(matrix))
         if key not in cache:
             cache[key] = knn.NeighbourIndex.fit(matrix, "embeddings")
     index: knn.NeighbourIndex = cache[key]

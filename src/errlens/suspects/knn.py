@@ -1,16 +1,25 @@
 """Neighbours without a model: an encoded feature space (or user embeddings), a cached neighbour
-index, and the neighbours' label vote as pseudo-probabilities for confident learning."""
+index, and the neighbours' label vote as pseudo-probabilities for confident learning.
+
+Dense embeddings are searched by Euclidean distance; a SciPy sparse matrix (a bag of words,
+TF-IDF) by cosine distance, which is what compares documents of different lengths.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 
 from errlens.suspects.table import fingerprint
+
+#: A representation of the rows: dense (n, d) floats, or a CSR matrix of them.
+Matrix: TypeAlias = "np.ndarray | sparse.csr_matrix"
 
 TOP_CATEGORIES = 30
 
@@ -45,9 +54,22 @@ def encode_features(features: pd.DataFrame) -> np.ndarray:
     return np.hstack(blocks)
 
 
-def check_embeddings(embeddings: Any, n: int) -> np.ndarray:
-    """Validate user embeddings as an (n, d) finite float array."""
-    array = np.asarray(embeddings, dtype=np.float64)
+def check_embeddings(embeddings: Any, n: int) -> Matrix:
+    """Validate user embeddings as an (n, d) finite float array, or a CSR float matrix when
+    they are SciPy sparse (e.g. ``TfidfVectorizer().fit_transform(texts)``).
+
+    >>> from scipy import sparse
+    >>> check_embeddings(sparse.coo_matrix(np.eye(3)), 3).format
+    'csr'
+    """
+    if sparse.issparse(embeddings):
+        return _check_sparse(embeddings, n)
+    try:
+        array = np.asarray(embeddings, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"embeddings must be an (n, d) array of numbers or a SciPy sparse "
+                         f"matrix, one row per sample in ev.ids order; got "
+                         f"{type(embeddings).__name__} ({exc})") from None
     if array.ndim != 2:
         raise ValueError(f"embeddings must be 2-D (samples × dimensions), got shape {array.shape}")
     if array.shape[0] != n:
@@ -61,23 +83,61 @@ def check_embeddings(embeddings: Any, n: int) -> np.ndarray:
     return array
 
 
+def _check_sparse(embeddings: Any, n: int) -> sparse.csr_matrix:
+    if embeddings.ndim != 2:
+        raise ValueError(f"embeddings must be 2-D (samples × dimensions), got shape "
+                         f"{embeddings.shape}")
+    matrix = sparse.csr_matrix(embeddings, dtype=np.float64, copy=True)  # sorted below
+    if matrix.shape[0] != n:
+        raise ValueError(
+            f"embeddings has {matrix.shape[0]} rows but the analysis has {n}: pass one row per "
+            "sample, in ev.ids order"
+        )
+    matrix.sum_duplicates()  # one canonical form, so equal matrices share one fingerprint
+    matrix.sort_indices()
+    if not np.isfinite(matrix.data).all():
+        bad = np.unique(np.repeat(np.arange(n), np.diff(matrix.indptr))[
+            ~np.isfinite(matrix.data)])
+        raise ValueError(f"embeddings has {bad.size} rows with NaN or infinite values: {bad[:5]}")
+    return matrix
+
+
+def space_fingerprint(matrix: Matrix) -> str:
+    """Short content hash of a dense or CSR matrix (what a cached index was fitted on).
+
+    >>> space_fingerprint(sparse.csr_matrix(np.eye(2))) == space_fingerprint(np.eye(2))
+    False
+    """
+    if isinstance(matrix, np.ndarray):
+        return fingerprint(matrix)
+    digest = hashlib.sha256(f"csr{matrix.shape}".encode())
+    for part in (matrix.data, matrix.indices, matrix.indptr):
+        digest.update(fingerprint(part).encode())
+    return "sha256:" + digest.hexdigest()[:16]
+
+
 @dataclass
 class NeighbourIndex:
-    """A fitted nearest-neighbour index over one representation of the rows."""
+    """A fitted nearest-neighbour index over one representation of the rows: Euclidean for
+    a dense matrix, cosine (brute force, as scikit-learn needs for sparse input) for CSR."""
 
     source: str
     fingerprint: str
-    matrix: np.ndarray
+    matrix: Matrix
     model: NearestNeighbors
 
     @classmethod
-    def fit(cls, matrix: np.ndarray, source: str) -> NeighbourIndex:
-        model = NearestNeighbors().fit(matrix)
-        return cls(source, fingerprint(matrix), matrix, model)
+    def fit(cls, matrix: Matrix, source: str) -> NeighbourIndex:
+        if sparse.issparse(matrix):
+            model = NearestNeighbors(metric="cosine", algorithm="brute").fit(matrix)
+            source = f"{source} (sparse, cosine)"
+        else:
+            model = NearestNeighbors().fit(matrix)
+        return cls(source, space_fingerprint(matrix), matrix, model)
 
     @property
     def n(self) -> int:
-        return len(self.matrix)
+        return int(self.matrix.shape[0])
 
     def check_k(self, k: int) -> None:
         if not isinstance(k, (int, np.integer)) or not 1 <= k < self.n:
