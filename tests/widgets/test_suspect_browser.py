@@ -137,9 +137,9 @@ def test_confirm_skip_undo_and_history(browser, ev, store):
     reply = act(browser, "undo")
     assert reply["error"] is None and reply["rows"][0]["id"] == b
     assert store.events()["op"].tolist() == ["confirm", "skip", "revert"]
-    history, _ = browser.handle({"type": "history", "rid": 3, "id": b})
-    assert [e["op"] for e in history["events"]] == ["skip", "revert"]
-    assert history["events"][0]["reverted"] is True
+    history, _ = browser.handle({"type": "detail", "rid": 3, "id": b})
+    assert [e["op"] for e in history["history"]] == ["skip", "revert"]
+    assert history["history"][0]["reverted"] is True
 
 
 def test_bulk_relabel_of_checked_rows(browser, ev, store):
@@ -225,7 +225,7 @@ FORGED = [
     ("extra field", {"type": "page", "rid": 1, "mode": "all", "page": 0, "sql": "drop"}),
     ("check unknown id", {"type": "check", "rid": 1, "ids": ["adult-99999999"], "on": True}),
     ("check no ids", {"type": "check", "rid": 1, "ids": [], "on": True}),
-    ("history of unknown id", {"type": "history", "rid": 1, "id": 12}),
+    ("history is part of detail", {"type": "history", "rid": 1, "id": "adult-00001"}),
     ("similar k too large", {"type": "similar", "rid": 1, "id": "adult-00001", "k": 10**6}),
     ("huge page number", {"type": "page", "rid": 1, "mode": "all", "page": 10**12}),
     ("huge page as text", {"type": "page", "rid": 1, "mode": "all", "page": "1e309"}),
@@ -299,7 +299,8 @@ def test_without_store_controls_are_disabled_with_a_hint(ev):
     assert reply["error"] is None and "current" not in table.column_names
     reply = act(b, "confirm", id=ev.ids[0], seen=ev.y_true.iloc[0], mode="all")
     assert "store=" in reply["error"]
-    assert "LabelStore" in b.handle({"type": "history", "rid": 1, "id": ev.ids[0]})[0]["error"]
+    reply, _ = b.handle({"type": "detail", "rid": 1, "id": ev.ids[0]})
+    assert reply["error"] is None and reply["history"] is None and reply["state"] is None
 
 
 HOSTILE = "<img src=x onerror=alert(1)>"

@@ -31,7 +31,7 @@ from errlens.widgets.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, RowS
 from errlens.widgets.selection import SelectionError, parse_cohort
 from errlens.widgets.source import ViewSource, source_of
 from errlens.widgets.suspect_browser_actions import Actions
-from errlens.widgets.suspect_browser_detail import Detail, history_events
+from errlens.widgets.suspect_browser_detail import Detail
 from errlens.widgets.suspect_browser_store import StoreView, plain
 
 _JS, _CSS = bundle("suspects")
@@ -194,11 +194,9 @@ class SuspectBrowser(ErrlensWidget):
         rid = msg.get("rid") if isinstance(msg, dict) else None
         kind = msg.get("type") if isinstance(msg, dict) else None
         rid = rid if isinstance(rid, int) and not isinstance(rid, bool) else None
-        handlers = {"page": self._page, "check": self._check, "history": self._history,
-                    "detail": self._detail.detail, "similar": self._actions.similar,
-                    "action": self._actions.act}
-        needs = {"check": "check", "history": "relabel", "similar": "similar",
-                 "action": "relabel"}
+        handlers = {"page": self._page, "check": self._check, "detail": self._detail.detail,
+                    "similar": self._actions.similar, "action": self._actions.act}
+        needs = {"check": "check", "similar": "similar", "action": "relabel"}
         try:
             if kind not in handlers:
                 raise P.ProtocolError(f"unknown message type {kind!r}; expected one of "
@@ -304,12 +302,3 @@ class SuspectBrowser(ErrlensWidget):
         else:
             self._checked.difference_update(positions)
         return {"n_checked": len(self._checked), "ids": msg["ids"], "on": on}, []
-
-    def _history(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
-        P.fields(msg, required={"type", "rid", "id"})
-        position = P.sample_id(msg["id"], self._ev.ids)
-        if self._store is None:
-            raise P.ProtocolError("no history without a LabelStore: pass store= to the browser")
-        sample = plain(self._ev.ids[position])
-        return {"id": sample, "events": history_events(self._store, sample)}, []
-
