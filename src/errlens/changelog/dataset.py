@@ -1,9 +1,10 @@
-"""The dataset a log belongs to: original labels by sample id, classes and a fingerprint.
+"""The dataset a log belongs to: original labels by sample id, classes, a fingerprint, and
+the dtype labels are given back in (``y_true``'s, as the user gave it).
 
 >>> import pandas as pd
->>> ds = Dataset.from_source(pd.Series(["a", "b"], index=[10, 11]))
->>> ds.classes, ds.fingerprint[:7]
-(['a', 'b'], 'sha256:')
+>>> ds = Dataset.from_source(pd.Series([1, 0], index=[10, 11], dtype="int32"))
+>>> ds.classes, ds.fingerprint[:7], ds.typed(ds.original, LabelSchema.from_classes([0, 1])).dtype
+([0, 1], 'sha256:', dtype('int32'))
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import is_label_value
+from errlens.changelog.schema import LabelSchema
 
 
 def to_plain(value: Any) -> Any:
@@ -29,13 +31,15 @@ def to_plain(value: Any) -> Any:
 
 @dataclass
 class Dataset:
-    """Original labels (Series indexed by sample id), their classes and fingerprint."""
+    """Original labels (Series of plain values indexed by sample id), their classes and
+    fingerprint; ``dtype`` is the one :meth:`typed` gives labels back in."""
 
     original: pd.Series
     classes: list[Any]
     fingerprint: str
     partial: bool = False
     lookup: dict[Any, Any] = field(default_factory=dict, repr=False)
+    dtype: Any = field(default=np.dtype(object))
 
     def __post_init__(self) -> None:
         if not self.lookup:
@@ -49,7 +53,7 @@ class Dataset:
             if getattr(source, "task", None) == "regression":
                 raise ChangelogError("a label changelog needs class labels; this Analysis is a "
                                      "regression task")
-            series = pd.Series(source.y_true.to_numpy(), index=source.ids)
+            series = source.y_true  # indexed by the ids, in the dtype the user gave
             classes = list(source.classes) if classes is None else classes
         elif isinstance(source, pd.Series):
             series = source
@@ -86,18 +90,38 @@ class Dataset:
         original = pd.Series(labels, index=pd.Index(ids, name=series.index.name or "id"),
                              name="label", dtype=object)
         return cls(original, classes, fingerprint(ids, labels),
-                   lookup=dict(zip(ids, labels, strict=True)))
+                   lookup=dict(zip(ids, labels, strict=True)), dtype=series.dtype)
 
     @classmethod
     def from_log(cls, header: dict[str, Any], first_seen: dict[Any, Any]) -> Dataset:
         """A partial dataset known only from a log: its fingerprint and the original labels
-        of the samples the log touched (``first_seen``: sample -> first event's old label)."""
+        of the samples the log touched (``first_seen``: sample -> first event's old label).
+        Their dtype is the one pandas gives the header's classes (``pd.Series(classes)``):
+        ``int64``, ``bool``, ``float64``, text as ``str`` (pandas 3; ``object`` before), else
+        ``object``; a log does not record whether the labels were a ``category``."""
         ds = header.get("dataset") or {}
         classes = [c.get("name") for c in header.get("classes") or [] if isinstance(c, dict)]
         original = pd.Series(list(first_seen.values()),
                              index=pd.Index(list(first_seen), name="id"), name="label",
                              dtype=object)
-        return cls(original, classes, str(ds.get("fingerprint")), partial=True)
+        return cls(original, classes, str(ds.get("fingerprint")), partial=True,
+                   dtype=pd.Series(classes).dtype)
+
+    def typed(self, labels: pd.Series, schema: LabelSchema) -> pd.Series:
+        """``labels`` (plain values, classes of ``schema``) in the dataset's label dtype: the
+        one place labels leave a store, so ``fit(X, store.labels())`` sees what ``y_true`` was.
+
+        >>> ds = Dataset.from_source(pd.Series(["lo", "hi"], dtype="category"))
+        >>> schema = LabelSchema.from_classes(["hi", "lo"])
+        >>> _ = schema.apply({"action": "add_class", "class": "mid"})
+        >>> ds.typed(pd.Series(["mid", "lo"]), schema).cat.categories.tolist()
+        ['hi', 'lo', 'mid']
+        """
+        dtype = label_dtype(self.dtype, schema)
+        out = labels.astype(dtype)
+        if isinstance(dtype, pd.CategoricalDtype) and out.isna().any():
+            return labels.astype(object)  # a value outside the categories: never lose it
+        return out
 
     def has(self, sample_id: Any) -> bool:
         """True if the sample id is part of the dataset (always, for a partial dataset)."""
@@ -111,6 +135,39 @@ class Dataset:
             raise ChangelogError(f"the original label of sample {sample_id!r} is unknown: this "
                                  f"store was opened from the log alone; open it with the "
                                  f"dataset to edit samples the log has not touched") from None
+
+
+def label_dtype(dtype: Any, schema: LabelSchema) -> Any:
+    """The dtype for labels under ``schema`` when ``y_true`` had ``dtype``: a category keeps
+    its categories and order (renamed or merged ones under their new name, where the first
+    of them was) and gains classes added since; other dtypes are kept when every class fits
+    them (an ``int32`` class in range, a ``bool``, a ``str``), else labels are ``object``.
+
+    >>> schema = LabelSchema.from_classes([0, 1])
+    >>> label_dtype(np.dtype("int8"), schema), label_dtype(np.dtype(bool), schema)
+    (dtype('int8'), dtype('O'))
+    """
+    classes = schema.classes
+    if isinstance(dtype, pd.CategoricalDtype):
+        named = [schema.current_name(c) for c in dtype.categories.tolist()]
+        categories = list(dict.fromkeys([*named, *classes]))
+        if categories == dtype.categories.tolist():
+            return dtype  # unchanged: the very dtype, its categories' own dtype included
+        return pd.CategoricalDtype(categories, ordered=dtype.ordered)
+    kinds = {type(c) for c in classes}
+    types = pd.api.types
+    if types.is_object_dtype(dtype):
+        fits = False
+    elif types.is_bool_dtype(dtype):
+        fits = kinds == {bool}
+    elif types.is_integer_dtype(dtype):
+        bounds = np.iinfo(getattr(dtype, "numpy_dtype", dtype))
+        fits = kinds == {int} and all(bounds.min <= c <= bounds.max for c in classes)
+    elif types.is_float_dtype(dtype):
+        fits = kinds == {float}
+    else:
+        fits = types.is_string_dtype(dtype) and kinds == {str}
+    return dtype if fits else np.dtype(object)
 
 
 def fingerprint(ids: list[Any], labels: list[Any]) -> str:

@@ -60,8 +60,8 @@ class ViewsMixin:
 
     @property
     def original(self) -> pd.Series:
-        """Original labels indexed by sample id."""
-        return self.dataset.original.copy()
+        """Original labels indexed by sample id, in ``y_true``'s dtype (see :meth:`labels`)."""
+        return self.dataset.typed(self.dataset.original, self._base_schema)
 
     def _state_at(self, version: str | None) -> Replay | None:
         if version is None or version == CURRENT:
@@ -95,19 +95,29 @@ class ViewsMixin:
         """Labels at a version (a tag name, 'original' or None for the current labels).
 
         Samples in an unresolved conflict keep the label all sides had seen; see
-        :meth:`conflicts`.
+        :meth:`conflicts`. Labels come back in the dtype ``y_true`` had (``int64``, ``bool``,
+        ``str``, a ``category`` with its categories and order, ...), so
+        ``model.fit(X, store.labels("v2"))`` works as on the original labels; a category gains
+        classes added since, and a class that does not fit the dtype (text added to integer
+        labels) makes the labels ``object``. A :class:`~errlens.Changelog` opened without its
+        dataset uses the dtype pandas gives the log's classes (``int64``, ``bool``, ``str``).
         """
+        raw, schema = self._raw_labels(version)
+        return self.dataset.typed(raw, schema)
+
+    def _raw_labels(self, version: str | None) -> tuple[pd.Series, LabelSchema]:
+        """Labels at a version as plain values (object dtype), and the schema they are in."""
         out = self.dataset.original.copy()
         state = self._state_at(version)
         if state is None:
-            return out
+            return out, self._base_schema
         originals, now = self.dataset.lookup, state.schema.current_name
         if state.schema.from_start:  # classes renamed or merged since the start
             out = out.map(now)
         changed = {s: state.label(s, now(originals.get(s))) for s in state.heads}
         if changed:
             out.loc[list(changed)] = list(changed.values())
-        return out.rename("label")
+        return out.rename("label"), state.schema
 
     # ---------------------------------------------------------------- events
     def events(self, *, first: int | None = None, last: int | None = None) -> pd.DataFrame:
@@ -208,7 +218,7 @@ class ViewsMixin:
         original = self.dataset.original
         for name, pos in self._state.tags.items():
             tag: Event = self._state.events[pos]
-            labels = self.labels(name)
+            labels, _ = self._raw_labels(name)
             rows.append({"version": name, "event_id": tag.event_id, "author": tag.author,
                          "timestamp": tag.timestamp, "note": tag.note,
                          "n_events": sum((tag.clock or {}).values()),
@@ -221,9 +231,10 @@ class ViewsMixin:
     def diff(self, a: str | None = ORIGINAL, b: str | None = None) -> pd.DataFrame:
         """Samples whose label differs between versions ``a`` and ``b`` (default: now).
 
-        Columns: sample_id, from, to, author, note, cause, event_id (the edit that set ``to``).
+        Columns: sample_id, from, to, author, note, cause, event_id (the edit that set ``to``);
+        ``from`` and ``to`` have the dtype of ``labels(a)`` and ``labels(b)``.
         """
-        left, right = self.labels(a), self.labels(b)
+        (left, left_schema), (right, right_schema) = self._raw_labels(a), self._raw_labels(b)
         changed = left.index[(left != right).to_numpy()]
         state = self._state_at(b)
         rows = []
@@ -235,8 +246,11 @@ class ViewsMixin:
                          "note": "; ".join(e.note for e in edits if e.note) or None,
                          "cause": edits[-1].cause if edits else None,
                          "event_id": edits[-1].event_id if edits else None})
-        return pd.DataFrame(rows, columns=["sample_id", "from", "to", "author", "note", "cause",
-                                           "event_id"])
+        frame = pd.DataFrame(rows, columns=["sample_id", "from", "to", "author", "note", "cause",
+                                            "event_id"])
+        frame["from"] = self.dataset.typed(frame["from"], left_schema)
+        frame["to"] = self.dataset.typed(frame["to"], right_schema)
+        return frame
 
     def conflicts(self) -> pd.DataFrame:
         """Samples where concurrent edits disagree (one row each); never resolved silently."""
@@ -251,8 +265,11 @@ class ViewsMixin:
                          "labels": [h.label for h in heads],
                          "event_ids": [h.event_id for h in heads],
                          "authors": [e.author for e in edits], "roles": [e.role for e in edits]})
-        return pd.DataFrame(rows, columns=["sample_id", "original", "current", "labels",
-                                           "event_ids", "authors", "roles"])
+        frame = pd.DataFrame(rows, columns=["sample_id", "original", "current", "labels",
+                                            "event_ids", "authors", "roles"])
+        frame["original"] = self.dataset.typed(frame["original"], self._base_schema)
+        frame["current"] = self.dataset.typed(frame["current"], self._state.schema)
+        return frame
 
     def verify(self) -> VerifyReport:
         """Re-read the file and check every hash link, line and event (see VerifyReport)."""
