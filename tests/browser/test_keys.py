@@ -98,6 +98,10 @@ def _keys_stay_in_widgets(page: Page, server: JupyterServer) -> int:
     pressed += _press_all(page, NOTEBOOK_KEYS, "errlens-suspects")
     _wait_idle(page)
     assert page.evaluate(_FOCUS) == "widget:errlens-suspects"
+    page.keyboard.press("Escape")  # help closed: focus goes back to the dashboard's cell
+    pressed += 1
+    at = _dashboard_cell(cells)
+    assert page.evaluate(_FOCUS) == f"cell:{at}:command:{at}"
 
     # 2. The search box: typing works, Tab moves focus on inside the widget.
     search = suspects.get_by_role("searchbox", name="Search")
@@ -120,10 +124,9 @@ def _keys_stay_in_widgets(page: Page, server: JupyterServer) -> int:
     for root in ("suspects", "segments", "confusion", "selection", "summary"):
         assert page.locator(f".errlens-{root}").count() == 1, f"the {root} widget is gone"
 
-    # 4. Escape hands focus to the dashboard's cell, in command mode; notebook keys work again.
+    # 4. Escape hands focus to the dashboard's cell again; notebook keys work again.
     page.keyboard.press("Escape")
     pressed += 1
-    at = _dashboard_cell(cells)
     assert page.evaluate(_FOCUS) == f"cell:{at}:command:{at}"
     page.keyboard.press("j")
     pressed += 1
