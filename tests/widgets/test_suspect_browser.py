@@ -502,3 +502,16 @@ def test_an_unexpected_exception_is_answered_too(browser, monkeypatch):
     assert reply["rid"] == 3 and buffers == []
     assert reply["error"] == "errlens failed to answer 'page': RuntimeError: boom (a bug: please " \
         "report it)"
+
+
+def test_an_engine_analysis_says_why_it_has_no_detail(adult, tmp_path):
+    from errlens.engines import LazyAnalysis
+
+    path = tmp_path / "adult.parquet"
+    adult.iloc[:2000].drop(columns="split").assign(pred="<=50K").to_parquet(path)
+    lazy = LazyAnalysis.from_duckdb(path, y_true="income", y_pred="pred", id="id",
+                                    features=["age", "education"])
+    b = SuspectBrowser(lazy, mode="all")
+    assert "in-memory errlens.Analysis" in b.unavailable["detail"]
+    reply, _ = b.handle({"type": "detail", "rid": 1, "id": adult["id"].iloc[0]})
+    assert reply["error"] == b.unavailable["detail"]

@@ -10,6 +10,7 @@ import { buildDetail } from "./detail.js";
 import { createPicker, keycap } from "./picker.js";
 import { classKeys, keyCommand, SHORTCUTS } from "./keys.js";
 import { decodeRows } from "./rows.js";
+import { messenger } from "./net.js";
 
 /**
  * @typedef {import("./rows.js").Row} Row
@@ -21,49 +22,9 @@ import { decodeRows } from "./rows.js";
  *   changelog: string, unavailable?: Record<string, string> }} Model
  */
 
-export const TIMEOUT_MS = 60_000;
 export const SEARCH_DEBOUNCE_MS = 250;
 /** The detail of a row is asked for once the cursor rests this long (not per held-down key). */
 export const DETAIL_DEBOUNCE_MS = 80;
-
-/**
- * Request / response over anywidget custom messages: every request gets a `rid`, the kernel's
- * reply carries it back (with `error` set when it refused).
- * @param {import("@anywidget/types").AnyModel<Model>} model
- */
-export function messenger(model) {
-  let next = 0;
-  /** @type {Map<number, (r: { msg: any, buffers: any[] }) => void>} */
-  const pending = new Map();
-  /** @param {any} msg @param {any[]} [buffers] */
-  const onMsg = (msg, buffers) => {
-    const done = msg && pending.get(msg.rid);
-    if (done) {
-      pending.delete(msg.rid);
-      done({ msg, buffers: buffers ?? [] });
-    }
-  };
-  model.on("msg:custom", onMsg);
-  return {
-    /**
-     * @param {Record<string, any>} msg
-     * @returns {Promise<{ msg: any, buffers: any[] }>}
-     */
-    request(msg) {
-      const rid = ++next;
-      return new Promise((resolve) => {
-        pending.set(rid, resolve);
-        setTimeout(() => {
-          if (pending.delete(rid)) {
-            resolve({ msg: { rid, error: "the kernel did not answer in time (is it busy or dead?)" }, buffers: [] });
-          }
-        }, TIMEOUT_MS);
-        model.send({ ...msg, rid });
-      });
-    },
-    stop() { model.off("msg:custom", onMsg); },
-  };
-}
 
 /** @type {import("@anywidget/types").Render<Model>} */
 function render({ model, el }) {
