@@ -111,6 +111,46 @@ def test_regression_has_no_confusion_view():
     assert ex.confusion is None and ex.segments in ex.views
 
 
+def test_segments_and_confusion_share_a_row_that_wraps_only_when_narrow(ev):
+    ex = explore(ev)
+    row = ex.children[1]
+    assert list(row.children) == [ex.segments, ex.confusion]
+    assert row.layout.flex_flow == "row wrap"
+    # segments take the spare room; the confusion table keeps its narrowest width
+    assert ex.segments.layout.flex == "1 1 560px" and ex.segments.layout.min_width == "0"
+    assert (ex.confusion.layout.flex, ex.confusion.layout.width) == ("0 0 auto", "min-content")
+    assert all("errlens-box" in v._dom_classes for v in (ex.segments, ex.confusion))
+
+
+def test_marimo_displays_the_views_themselves(ev):
+    """marimo shows no ipywidgets container: it gets the same views in its own stacks."""
+    import marimo as mo
+
+    ex = explore(ev)
+    html = mo.as_html(ex).text  # marimo's formatter calls Explorer._display_
+    assert "application/vnd.jupyter.widget-view+json" not in html
+    views = [ex.bar, ex.segments, ex.confusion, ex.suspects]
+    places = [html.index(f"&quot;{v.model_id}&quot;") for v in views]
+    assert places == sorted(places)  # bar, segments, confusion, then the suspect browser
+    segments_box = html.rindex('class="errlens-box"', 0, places[1])
+    confusion_box = html.rindex('class="errlens-box"', 0, places[2])
+    assert places[0] < segments_box < places[1] < confusion_box < places[2]
+    assert "flex: 1 1 560px" in html[segments_box:places[1]]
+    assert "width: min-content" in html[confusion_box:places[2]]
+
+    ex.selection = Cohort.where("age", ">=", 50)  # the Explorer keeps linking its own views
+    assert ex.confusion.rows == ex.bar.rows == (ev.features["age"] >= 50).sum()
+
+
+def test_marimo_regression_dashboard_has_no_confusion_box():
+    import marimo as mo
+
+    ev = el.Analysis.from_predictions({"x": [1.0, 2.0, 3.0]}, y_true=[1.0, 2.0, 3.0],
+                                      y_pred=[1.5, 2.0, 2.0])
+    html = mo.as_html(explore(ev)).text
+    assert html.count('class="errlens-box"') == 1 and "min-content" not in html
+
+
 def test_parse_cohort_refuses_malformed_payloads(ev):
     assert parse_cohort(None, ev) is None and parse_cohort({"kind": "all"}, ev) is None
     for payload, needle in [

@@ -3,6 +3,16 @@
 A click in any view sets that view's cohort (after Python validated it); the Explorer takes it
 as the current selection, keeps the previous ones for "back", and pushes it to every view.
 
+Front ends: the Explorer is an ``ipywidgets.VBox`` of anywidget views, which JupyterLab,
+Notebook 7, VS Code and Colab draw as they draw any ipywidgets container. marimo draws
+anywidgets but no ipywidgets container ("Jupyter widgets are not supported"), so the Explorer
+also implements marimo's display protocol, ``_display_``, which only marimo calls: it lays the
+same view objects out with ``mo.vstack`` / ``mo.hstack``. This is simpler and sturdier than one
+composite anywidget: each view keeps its own model, traits and request/response messages, which
+marimo's anywidget support carries both ways like Jupyter's comms (``tests/browser/test_marimo.py``
+checks clicks, linking and a keyboard relabel there), and the linking observers stay in Python.
+No marimo detection is needed and marimo is imported only when marimo itself displays.
+
 >>> import errlens as el
 >>> from errlens.slicing.cohort import Cohort
 >>> ev = el.Analysis.from_predictions({"g": ["a", "b", "b"]}, y_true=[0, 1, 1], y_pred=[0, 0, 1])
@@ -24,6 +34,14 @@ from errlens.widgets.confusion_view import ConfusionView
 from errlens.widgets.segments_view import SegmentsView
 from errlens.widgets.selection import SelectionBar, SelectionHistory
 from errlens.widgets.source import source_of
+
+# Segments and confusion share a row that wraps only when both cannot fit: segments take the
+# spare room; the confusion table keeps its narrowest tidy width (its per-class report goes
+# under the matrix), so at a 1400 px window both sit side by side in JupyterLab.
+ROW_BOX = {"flex_flow": "row wrap", "align_items": "flex-start"}
+SEGMENTS_BOX = {"flex": "1 1 560px", "min_width": "0"}
+CONFUSION_BOX = {"flex": "0 0 auto", "width": "min-content", "max_width": "100%"}
+BOX_CLASS = "errlens-box"  # base.css: a view fills its box (no max-width of its own)
 
 
 class Explorer(ipywidgets.VBox):
@@ -51,11 +69,29 @@ class Explorer(ipywidgets.VBox):
         for view in self.views:
             view.observe(self._on_view_cohort, "cohort")
         self.bar.on_msg(self._on_bar_message)
-        top = ipywidgets.HBox([w for w in (self.segments, self.confusion) if w],
-                              layout=ipywidgets.Layout(flex_flow="row wrap",
-                                                       align_items="flex-start"))
-        super().__init__([self.bar, top, *([self.suspects] if self.suspects else [])],
-)
+        for view in self._side_by_side():
+            view.layout = ipywidgets.Layout(**self._box(view))
+            view.add_class(BOX_CLASS)
+        top = ipywidgets.HBox(self._side_by_side(), layout=ipywidgets.Layout(**ROW_BOX))
+        super().__init__([self.bar, top, *([self.suspects] if self.suspects else [])])
+
+    def _side_by_side(self) -> list[Any]:
+        return [w for w in (self.segments, self.confusion) if w is not None]
+
+    def _display_(self) -> Any:
+        """What marimo shows (marimo's display protocol; Jupyter never calls it): the same
+        views in marimo's stacks, each box with the flex rules the Jupyter layout uses."""
+        import marimo as mo
+
+        # Each view's own element (which marimo caches per widget, so it lives as long as the
+        # view) goes in a div that is the flex item, styled as ipywidgets' Layout styles it.
+        boxes = [mo.Html(f'<div class="{BOX_CLASS}" style="{_css(self._box(view))}">'
+                         f"{mo.as_html(view).text}</div>") for view in self._side_by_side()]
+        row = mo.hstack(boxes, justify="start", align="start", wrap=True, gap=0)
+        return mo.vstack([self.bar, row, *([self.suspects] if self.suspects else [])], gap=0)
+
+    def _box(self, view: Any) -> dict[str, str]:
+        return SEGMENTS_BOX if view is self.segments else CONFUSION_BOX
 
     @property
     def selection(self) -> Cohort | None:
@@ -127,6 +163,11 @@ def explore(analysis: Any, store: Any = None) -> Explorer:
     'Explorer'
     """
     return Explorer(analysis, store)
+
+
+def _css(layout: dict[str, str]) -> str:
+    """``{"min_width": "0"}`` → ``"min-width: 0"``: ipywidgets Layout names as CSS."""
+    return "; ".join(f"{k.replace('_', '-')}: {v}" for k, v in layout.items())
 
 
 def _suspect_browser(analysis: Any, store: Any) -> Any:
