@@ -2,7 +2,10 @@
 
 The core (Analysis, Cohort, LabelStore) is plain Python; the widgets (SummaryWidget,
 SuspectBrowser, explore) load lazily, so scripts that never display one never import ipywidgets,
-and so do Analysis and Cohort, so the changelog alone (and its command line) starts fast.
+and so do Analysis and Cohort, so the changelog alone (and its command line) starts fast. So do
+the annotators' tools: ``export_csv`` / ``import_csv``, ``export_labelstudio`` /
+``import_labelstudio``, and the reports ``agreement_report``, ``consensus`` and
+``review_precision`` (also methods of a LabelStore: ``store.review_precision(by=...)``).
 
 >>> import errlens as el
 >>> ev = el.Analysis.from_predictions({"x": [1, 2, 3]}, y_true=[0, 1, 1], y_pred=[0, 1, 0])
@@ -29,6 +32,14 @@ _LAZY = {
     "Explorer": "errlens.widgets.explorer",
     "explore": "errlens.widgets.explorer",
     "to_html": "errlens.report",
+    # the annotators' round trip and reports (agreement needs scikit-learn: loaded on use)
+    "export_csv": "errlens.changelog.exchange",
+    "import_csv": "errlens.changelog.exchange",
+    "export_labelstudio": "errlens.changelog.labelstudio",
+    "import_labelstudio": "errlens.changelog.labelstudio",
+    "agreement_report": "errlens.changelog.agreement_store",
+    "consensus": "errlens.changelog.agreement_store",
+    "review_precision": "errlens.changelog.agreement_store",
 }
 
 __all__ = ["Changelog", "LabelStore", "merge_logs", *_LAZY]

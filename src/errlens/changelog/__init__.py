@@ -13,6 +13,9 @@ True
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import Any
+
 from errlens.changelog.errors import (
     ChangelogError,
     ChangelogWarning,
@@ -25,6 +28,11 @@ from errlens.changelog.readonly import Changelog
 from errlens.changelog.schema import LabelSchema
 from errlens.changelog.store import LabelStore
 from errlens.changelog.verify import Problem, VerifyReport, verify_file
+
+# Annotator reports need scikit-learn and krippendorff: imported on first use, so the
+# changelog and its command line start without them.
+_LAZY = {name: "errlens.changelog.agreement_store"
+         for name in ("AgreementReport", "agreement_report", "consensus", "review_precision")}
 
 __all__ = [
     "OPS",
@@ -44,4 +52,11 @@ __all__ = [
     "merge_logs",
     "read_log",
     "verify_file",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'errlens.changelog' has no attribute {name!r}")

@@ -103,5 +103,9 @@ def _original(store: Any) -> pd.Series:
 
 
 def review_precision(store: Any, *, by: Sequence[str] = ("detector",)) -> pd.DataFrame:
-    """Per detector (and slice): suspects reviewed, relabeled, confirmed, skipped, precision."""
-    return detector_precision(store, store.original, store.labels(), by=by)
+    """Per detector (and slice): suspects reviewed, relabeled, confirmed, skipped, precision.
+
+    A sample counts as relabeled when its label differs from the original under today's
+    class names (renaming a class relabels nothing).
+    """
+    return detector_precision(store, _original(store), store.labels(), by=by)

@@ -13,7 +13,7 @@ versions, row-level diffs, conflicts. Mixed into :class:`~errlens.changelog.Labe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from errlens.changelog.schema import LabelSchema
 from errlens.changelog.timeutil import parse_utc
 
 if TYPE_CHECKING:
+    from errlens.changelog.agreement_store import AgreementReport
     from errlens.changelog.dataset import Dataset
     from errlens.changelog.logfile import LogFile
     from errlens.changelog.verify import VerifyReport
@@ -270,6 +271,42 @@ class ViewsMixin:
         frame["original"] = self.dataset.typed(frame["original"], self._base_schema)
         frame["current"] = self.dataset.typed(frame["current"], self._state.schema)
         return frame
+
+    # ---------------------------------------------------------------- annotators
+    # Reports of errlens.changelog.agreement_store, imported on use (scikit-learn and
+    # krippendorff are not needed to open a log).
+    def agreement_report(self, *, tie_break: Sequence[str] | None = None,
+                         idle: float = 300.0) -> AgreementReport:
+        """Cohen / Fleiss kappa, Krippendorff's alpha, consensus, each annotator's accuracy and
+        throughput; see :func:`errlens.changelog.agreement_store.agreement_report`.
+
+        >>> # store.agreement_report().summary["fleiss_kappa"]
+        """
+        from errlens.changelog import agreement_store
+
+        return agreement_store.agreement_report(
+            self, tie_break=agreement_store.TIE_BREAKS if tie_break is None else tie_break,
+            idle=idle)
+
+    def consensus(self, *, tie_break: Sequence[str] | None = None) -> pd.DataFrame:
+        """Majority vote of the annotators per sample, with ``adjudicated`` labels.
+
+        >>> # store.consensus()["label"]
+        """
+        from errlens.changelog import agreement_store
+
+        return agreement_store.consensus(
+            self, tie_break=agreement_store.TIE_BREAKS if tie_break is None else tie_break)
+
+    def review_precision(self, *, by: Sequence[str] = ("detector",)) -> pd.DataFrame:
+        """Of the reviewed suspects of each detector (and ``"slice"``): relabeled, confirmed,
+        skipped and precision with a Wilson interval.
+
+        >>> # store.review_precision(by=("detector", "slice"))
+        """
+        from errlens.changelog import agreement_store
+
+        return agreement_store.review_precision(self, by=by)
 
     def verify(self) -> VerifyReport:
         """Re-read the file and check every hash link, line and event (see VerifyReport)."""
