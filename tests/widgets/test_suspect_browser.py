@@ -300,7 +300,7 @@ def test_without_store_controls_are_disabled_with_a_hint(ev):
     reply = act(b, "confirm", id=ev.ids[0], seen=ev.y_true.iloc[0], mode="all")
     assert "store=" in reply["error"]
     reply, _ = b.handle({"type": "detail", "rid": 1, "id": ev.ids[0]})
-    assert reply["error"] is None and reply["history"] is None and reply["state"] is None
+    assert reply["error"] is None and reply["history"] is None
 
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -416,7 +416,7 @@ def test_detail_shows_the_whole_row_every_class_and_why_it_was_flagged(browser, 
                               "score": truth["score"], "flagged": True, "rank": 1,
                               "ranked_rows": ev.n, "cohort": None}
     assert reply["given"] == ev.y_true[sid] and reply["predicted"] == ev.y_pred[sid]
-    assert reply["history"] == [] and reply["state"]["current"] == ev.y_true[sid]
+    assert reply["history"] == []
     assert reply["text"] is None and reply["image"] is None
     target = ">50K" if ev.y_true[sid] == "<=50K" else "<=50K"
     act(browser, "relabel", id=sid, label=target, seen=ev.y_true[sid], note="pay slip")
@@ -443,10 +443,14 @@ def test_detail_ranks_within_the_cohort_and_works_without_a_store(ev):
 
 def test_detail_has_the_full_text_and_a_large_image(tmp_path):
     essay = "<b>not bold</b> " + "a long review " * 200
-    frame = pd.DataFrame({"text": [essay, "short"] * 10})
+    frame = pd.DataFrame({"text": [essay, "short"] * 10, "stars": [4.123456789, None] * 10})
     text_ev = el.Analysis.from_predictions(frame, y_true=[0, 1] * 10, y_pred=[0, 1, 1, 0] * 5)
-    reply = detail(SuspectBrowser(text_ev, text_column="text"), 0)
+    b = SuspectBrowser(text_ev, text_column="text")
+    reply = detail(b, 0)
     assert reply["text"] == essay and reply["text_chars"] == len(essay) > 2800
+    assert reply["features"][1] == {"name": "stars", "value": "4.123456789"}  # exact here
+    assert page(b, mode="all")[1]["f1"][0].as_py() == "4.123"  # short in the grid
+    assert detail(b, 1)["features"][1] == {"name": "stars", "value": None}
 
     from io import BytesIO
 

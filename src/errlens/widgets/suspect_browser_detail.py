@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-
 from errlens.widgets import protocol as P
 from errlens.widgets.paging import RowSource
 from errlens.widgets.suspect_browser_samples import display_values
@@ -94,11 +92,11 @@ class Detail:
             "predicted": str(ev.y_pred.iloc[position]),
             "features": self._features(position), "proba": self._proba(position),
             "cause": self._cause(position), "in_selection": self.b._actions.in_cohort(position),
-            "text": None, "text_chars": None, "image": None, "history": None, "state": None,
+            "text": None, "text_chars": None, "image": None, "history": None,
         }
         if rows.text is not None:
-            value = rows.text[position]
-            text = None if value is None or value is np.nan else str(value)
+            value = plain(rows.text[position])
+            text = None if value is None else str(value)
             reply["text"] = None if text is None else text[:MAX_TEXT_CHARS]
             reply["text_chars"] = None if text is None else len(text)
         if rows.images is not None:
@@ -106,12 +104,11 @@ class Detail:
         view = self.b._view
         if view is not None:
             reply["history"] = history_events(view.store, sample)
-            reply["state"] = view.row_state(sample, plain(ev.y_true.iloc[position]))
         return reply, []
 
     def _features(self, position: int) -> list[dict[str, Any]]:
         frame = self.b.analysis.features.iloc[[position]]
-        return [{"name": str(name), "value": display_values(frame[name])[0]}
+        return [{"name": str(name), "value": display_values(frame[name], digits=None)[0]}
                 for name in frame.columns]
 
     def _proba(self, position: int) -> list[dict[str, Any]]:

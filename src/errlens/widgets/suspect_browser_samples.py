@@ -26,18 +26,21 @@ DETAIL_PX = 512
 _MAX_FILE_BYTES = 50_000_000
 
 
-def display_values(column: pd.Series) -> list[str | None]:
-    """Values of one feature column as short display text (None for missing).
+def display_values(column: pd.Series, digits: int | None = 4) -> list[str | None]:
+    """Values of one feature column as display text, floats to ``digits`` significant digits
+    (the grid's short form) or exact (``None``: the detail panel), None for missing.
 
     >>> display_values(pd.Series([1.0, float("nan"), 0.123456789]))
     ['1', None, '0.1235']
+    >>> display_values(pd.Series([0.1, 0.123456789]), digits=None)
+    ['0.1', '0.123456789']
     """
     out: list[str | None] = []
     for value in column.tolist():
         if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
             out.append(None)
         elif isinstance(value, float):
-            out.append(f"{value:.4g}")
+            out.append(repr(value) if digits is None else f"{value:.{digits}g}")
         else:
             out.append(str(value))
     return out
