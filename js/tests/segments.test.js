@@ -71,7 +71,7 @@ describe("segments view", () => {
     expect(el.querySelectorAll(".el-heatmap button")).toHaveLength(3); // the empty cell is not clickable
     const node = byLabel(el, "select tree node age ≥ 50")[0];
     expect(node.getAttribute("aria-current")).toBe("true");
-    expect(el.querySelectorAll("[aria-current]")).toHaveLength(1);
+    expect(el.querySelectorAll(".el-tree [aria-current]")).toHaveLength(1);
     node.click();
     expect(model.sent.at(-1)).toMatchObject({ type: "select_node", node: 1, version: 4 });
     const ids = model.sent.map((m) => m.request);
@@ -166,6 +166,56 @@ describe("segments view", () => {
     expect(note?.textContent).toBe(`Not available on this analysis: ${why}`);
     expect(el.querySelector(".el-tree")).toBeNull();
     expect(byLabel(el, "discover slices")[0].disabled).toBe(false);
+  });
+
+  it("keeps the selected feature in context: every bar, the selection marked, its rate beside the context's", async () => {
+    const s = /** @type {any} */ (state());
+    s.features[0] = { ...s.features[0], context: { rows: 1000, errors: 200, error_rate: 0.2, text: "all rows" },
+      segments: [{ ...seg(HOSTILE, 100, 0.4), selected: true }, { ...seg("Private", 900, 0.18), selected: false }] };
+    s.overall = { rows: 100, errors: 40, error_rate: 0.4 };
+    s.heatmap = { ...s.heatmap, context: "all rows", selected_a: [HOSTILE], selected_b: [] };
+    const { el, model } = await mount(s);
+    const bars = /** @type {HTMLButtonElement[]} */ ([...el.querySelectorAll(".el-bars button")]);
+    expect(bars).toHaveLength(2);
+    expect(bars[0].getAttribute("aria-current")).toBe("true");
+    expect(bars[0].getAttribute("aria-label")).toMatch(/^deselect workclass /);
+    expect(bars[1].getAttribute("aria-current")).toBeNull();
+    const note = el.querySelector(".el-bars .el-context");
+    expect(note?.textContent).toBe(`selected workclass: ${HOSTILE} 40.0% (100 rows) vs 20.0% in all rows (1,000 rows); bars over all rows`);
+    expect(el.querySelector("img")).toBeNull();
+    bars[1].click();
+    expect(model.sent.at(-1)).toMatchObject({ type: "select_segment", feature: "workclass", label: "Private" });
+    const heatRows = el.querySelectorAll(".el-heatmap tbody th");
+    expect([...heatRows].map((th) => th.classList.contains("el-selected"))).toEqual([true, false]);
+    const marked = [...el.querySelectorAll(".el-heatmap button[aria-current]")].map((b) => b.getAttribute("aria-label"));
+    expect(marked).toEqual([`select workclass ${HOSTILE} and age < 50: error rate 30.0%, 60 rows`,
+      `select workclass ${HOSTILE} and age ≥ 50: error rate 55.0%, 40 rows`]);
+    expect(el.textContent).toContain("over all rows, the selection highlighted");
+  });
+
+  it("lines up the discovered slices: figures right in tabular digits, the slice text left", async () => {
+    const { el, model } = await mount();
+    model.set("slices", [0, 1].map((rank) => ({ rank, slice: rank ? HOSTILE : "age ≥ 50", level: 1, n: 300 - rank,
+      support: 0.3, errors: 90, error_rate: 0.3, ci_low: 0.25, ci_high: 0.35, lift: 1.5, group: rank,
+      selected: rank === 1 })));
+    await Promise.resolve();
+    const table = /** @type {HTMLTableElement} */ (el.querySelector('table[aria-label="discovered slices"]'));
+    const kinds = (/** @type {Element} */ row) => [...row.children].map((c) => c.className);
+    const expected = ["el-num", "el-text", "el-num", "el-num", "el-num", "el-num", "el-num"];
+    expect(kinds(table.tHead?.rows[0] ?? table)).toEqual(expected);
+    for (const row of table.tBodies[0].rows) expect(kinds(row)).toEqual(expected);
+    expect([...table.tBodies[0].rows[1].cells].map((c) => c.textContent)).toEqual(
+      ["2", HOSTILE, "299", "30.0%", "30.0%", "25.0–35.0%", "1.50×"]);
+    expect(table.tBodies[0].rows[1].classList.contains("el-selected")).toBe(true);
+  });
+
+  it("draws the error tree as a diagram beside its table, both selecting nodes", async () => {
+    const { el, model } = await mount();
+    const pair = el.querySelector(".el-tree-pair");
+    expect(pair?.children[0].classList.contains("el-tree-chart")).toBe(true);
+    expect(pair?.children[1].classList.contains("el-tree")).toBe(true);
+    byLabel(el, "tree diagram node age ≥ 50")[0].click();
+    expect(model.sent.at(-1)).toMatchObject({ type: "select_node", node: 1, version: 4 });
   });
 
   it("builds without a heatmap when there is a single feature", () => {

@@ -1,5 +1,6 @@
 """The dashboard in a real JupyterLab and Notebook 7: a segment click moves the confusion table,
-a confusion cell narrows the selection, "back" steps back; light and dark screenshots."""
+keeps its feature's bars, a confusion cell narrows the selection, "back" steps back, a node of
+the error-tree diagram selects its path, discovered slices line up; light and dark screenshots."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from labserver import ARTIFACTS
 from nbrun import kernel_json, open_and_run, set_theme
 
 NOTEBOOK = "_e2e_explorer.ipynb"
-
-
+_BAR_TEXT = "document.querySelector('.errlens-selection .el-cohort').textContent"
 
 
 def _matrix(page) -> list[str]:
@@ -25,6 +25,8 @@ def test_explorer_selection_flow_in_jupyterlab(page, lab):
     assert bar_text.inner_text() == "all rows"
     all_rows = _matrix(page)
 
+    bars = page.locator(".errlens-segments .el-bars button.el-seg")
+    shown = bars.count()
     first_bar = page.locator(".errlens-segments .el-bars button").first
     first_bar.click()
     page.wait_for_function(
@@ -41,6 +43,11 @@ def test_explorer_selection_flow_in_jupyterlab(page, lab):
         ".map((b) => b.textContent).join('|') === n",
         arg="|".join(f"{c:,}" for row in truth["counts"] for c in row), timeout=20_000)
     assert _matrix(page) != all_rows
+    # the clicked feature keeps all its bars, the clicked one marked (not one lonely bar)
+    assert bars.count() == shown > 1
+    assert page.locator(".errlens-segments .el-bars button[aria-current=true]").count() == 1
+    assert page.locator(".errlens-segments .el-heatmap button").count() > 1
+    _shot(page, page.locator(".errlens-segments"), "explorer-context.png")
 
     cell = page.locator(".errlens-confusion tbody tr").nth(1).locator("button").first
     cell.click()
@@ -55,6 +62,8 @@ def test_explorer_selection_flow_in_jupyterlab(page, lab):
         arg=truth["text"], timeout=20_000)
     assert kernel_json(page, "print(json.dumps(explorer.selection.describe()))") == truth["text"]
 
+    _tree_node_and_slices(page)
+
     ARTIFACTS.mkdir(exist_ok=True)
     dashboard = page.locator(".jp-OutputArea-output:has(.errlens-selection)")
     for dark in (False, True):
@@ -64,6 +73,45 @@ def test_explorer_selection_flow_in_jupyterlab(page, lab):
         name = f"explorer-{'dark' if dark else 'light'}.png"
         dashboard.screenshot(path=str(Path(ARTIFACTS) / name))
     set_theme(page, False)
+
+
+def _tree_node_and_slices(page) -> None:
+    """A node of the tree diagram (a button named by its path), pressed from the keyboard,
+    selects that path; discovery fills the slices table, figures right and text left."""
+    segments = page.locator(".errlens-segments")
+    node = segments.locator(".el-tree-chart button").nth(2)
+    label = node.get_attribute("aria-label")
+    path = label.removeprefix("tree diagram node ").rsplit(": ", 1)[0]
+    node.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"(t) => {_BAR_TEXT} === t", arg=path, timeout=20_000)
+    assert kernel_json(page, "print(json.dumps(explorer.selection.describe()))") == path
+    assert segments.locator(".el-tree-chart .el-tree-node.el-selected").count() == 1
+
+    segments.get_by_role("button", name="discover slices").click()
+    table = segments.locator('table[aria-label="discovered slices"]')
+    table.wait_for(timeout=20_000)
+    row = table.locator("tbody tr").first
+    align = row.evaluate("tr => [...tr.children].map((td) => getComputedStyle(td).textAlign)")
+    assert align == ["right", "left", "right", "right", "right", "right", "right"]
+    # every row's figures end at the same x: consistent columns
+    rights = table.locator("tbody tr").evaluate_all(
+        "rows => rows.map((tr) => Math.round(tr.children[2].getBoundingClientRect().right))")
+    assert len(set(rights)) == 1
+    _shot(page, segments.locator(".el-tree-pair"), "explorer-tree.png")
+    _shot(page, table, "explorer-slices.png")
+
+
+def _shot(page, part, name: str) -> None:
+    """What a user sees at 1400 × 900 with ``part`` scrolled to the top of the notebook."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1400, "height": 900})
+    part.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(150)  # JupyterLab's windowed notebook settles after a scroll
+    page.screenshot(path=str(Path(ARTIFACTS) / name))
+    if size:
+        page.set_viewport_size(size)
 
 
 def test_explorer_renders_in_notebook7(page, notebook7):

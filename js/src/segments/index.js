@@ -6,14 +6,19 @@
 import "./segments.css";
 import { h, int, pct } from "../common/dom.js";
 import { button, heat, mountView } from "../common/cohort-view.js";
+import { buildTreeChart } from "./tree.js";
 
 /**
  * @typedef {{ n: number, errors: number, error_rate: number | null, ci_low: number | null,
  *   ci_high: number | null, lift: number | null }} Stats
- * @typedef {Stats & { label: string }} Segment
- * @typedef {{ feature: string, max_lift: number | null, segments: Segment[] }} FeatureRows
- * @typedef {{ a: string, b: string, labels_a: string[], labels_b: string[], cells: Stats[][] }} Heatmap
- * @typedef {{ id: number, depth: number, rows: number, errors: number, error_rate: number | null,
+ * @typedef {Stats & { label: string, selected?: boolean }} Segment
+ * @typedef {{ rows: number, errors: number, error_rate: number | null, text: string }} Context
+ * @typedef {{ feature: string, max_lift: number | null, segments: Segment[],
+ *   context?: Context | null }} FeatureRows
+ * @typedef {{ a: string, b: string, labels_a: string[], labels_b: string[], cells: Stats[][],
+ *   context?: string, selected_a?: string[], selected_b?: string[] }} Heatmap
+ * @typedef {{ id: number, parent: number | null, depth: number, rows: number, errors: number,
+ *   error_rate: number | null,
  *   ci_low: number | null, ci_high: number | null, lift: number | null, path: string,
  *   condition: string | null, split: string | null, selected?: boolean }} TreeNode
  * @typedef {{ rank: number, slice: string, level: number, n: number, support: number,
@@ -30,6 +35,8 @@ import { button, heat, mountView } from "../common/cohort-view.js";
 
 /** @param {number | null} x */
 const lift = (x) => (x === null ? "–" : `${x.toFixed(2)}×`);
+/** A compact interval, "43.7–46.8%". @param {number | null} low @param {number | null} high */
+const ci = (low, high) => (low === null || high === null ? "–" : `${(100 * low).toFixed(1)}–${pct(high)}`);
 
 /**
  * Mark the control that is the current selection (aria-current, for screen readers too).
@@ -47,10 +54,14 @@ function markSelected(b, selected) {
 
 /**
  * Bars of one feature: error rate with its CI whisker, support and lift; one button per segment.
+ * A feature the selection picks segments of is drawn in context (the kernel counted it without
+ * that condition): every bar stays, the selected ones marked, a line compares the selection's
+ * rate with the context's; clicking a selected bar again removes it from the selection.
  * @param {FeatureRows} rows
  * @param {(label: string) => void} onSelect
+ * @param {{ rows: number, error_rate: number | null }} [selection]  the selection's figures
  */
-export function buildBars(rows, onSelect) {
+export function buildBars(rows, onSelect, selection) {
   const top = Math.max(0.01, ...rows.segments.map((s) => s.ci_high ?? s.error_rate ?? 0));
   /** @param {number | null} x */
   const at = (x) => `${(100 * (x ?? 0)) / top}%`;
@@ -60,8 +71,8 @@ export function buildBars(rows, onSelect) {
       h("span", { cls: "el-whisker", attrs: {
         style: `left:${at(s.ci_low)};width:calc(${at(s.ci_high)} - ${at(s.ci_low)})` } }),
     ]);
-    return button(
-      `select ${rows.feature} ${s.label}: error rate ${pct(s.error_rate)}, ${int(s.n)} rows`,
+    return markSelected(button(
+      `${s.selected ? "deselect" : "select"} ${rows.feature} ${s.label}: error rate ${pct(s.error_rate)}, ${int(s.n)} rows`,
       [
         h("span", { cls: "el-seg-label", text: s.label }),
         track,
@@ -72,12 +83,22 @@ export function buildBars(rows, onSelect) {
       ],
       () => onSelect(s.label),
       "el-seg",
-    );
+    ), s.selected);
   });
   const head = h("div", { cls: "el-seg el-seg-head", attrs: { "aria-hidden": "true" } },
-    ["segment", "error rate", "", "95% CI", "rows", "lift"].map((t) => h("span", { text: t })));
+    ["segment", "error rate", "", "95% CI", "rows", "lift"].map((t, i) => h("span", { text: t,
+      cls: i >= 2 ? "el-num" : "" })));
+  const ctx = rows.context;
+  const picked = rows.segments.filter((s) => s.selected).map((s) => s.label);
+  const note = ctx && selection ? h("p", { cls: "el-context", attrs: { role: "note" } }, [
+    h("span", { text: `selected ${rows.feature}: ${picked.join(", ") || "none"}` }),
+    h("span", { cls: "el-num", text: ` ${pct(selection.error_rate)}` }),
+    h("span", { cls: "el-muted", text: ` (${int(selection.rows)} rows) vs ` }),
+    h("span", { cls: "el-num", text: pct(ctx.error_rate) }),
+    h("span", { cls: "el-muted", text: ` in ${ctx.text} (${int(ctx.rows)} rows); bars over ${ctx.text}` }),
+  ]) : null;
   return h("div", { cls: "el-bars", attrs: { role: "list", "aria-label": `segments of ${rows.feature}` } },
-    [head, ...items]);
+    [note, head, ...items]);
 }
 
 /**
@@ -86,12 +107,16 @@ export function buildBars(rows, onSelect) {
  * @param {(row: number, col: number) => void} onSelect
  */
 export function buildHeatmap(hm, onSelect) {
+  const selA = hm.selected_a ?? [];
+  const selB = hm.selected_b ?? [];
+  /** @param {string} label @param {string[]} selected */
+  const mark = (label, selected) => (selected.includes(label) ? "el-selected" : "");
   const head = h("tr", {}, [
     h("th", { text: `${hm.a} \\ ${hm.b}`, attrs: { scope: "col" } }),
-    ...hm.labels_b.map((l) => h("th", { text: l, attrs: { scope: "col" } })),
+    ...hm.labels_b.map((l) => h("th", { text: l, cls: mark(l, selB), attrs: { scope: "col" } })),
   ]);
   const body = hm.labels_a.map((la, i) => h("tr", {}, [
-    h("th", { text: la, attrs: { scope: "row" } }),
+    h("th", { text: la, cls: mark(la, selA), attrs: { scope: "row" } }),
     ...hm.cells[i].map((c, j) => {
       const td = h("td", {});
       if (!c.n) {
@@ -103,6 +128,9 @@ export function buildHeatmap(hm, onSelect) {
         [h("span", { text: pct(c.error_rate) })], () => onSelect(i, j), "el-cell");
       b.style.background = heat(c.error_rate);
       b.title = `rows ${int(c.n)}, errors ${int(c.errors)}, CI ${pct(c.ci_low)}–${pct(c.ci_high)}`;
+      // a cell inside the selection along both axes (an axis without a condition: any)
+      markSelected(b, Boolean(selA.length || selB.length)
+        && (!selA.length || selA.includes(la)) && (!selB.length || selB.includes(hm.labels_b[j])));
       td.appendChild(b);
       return td;
     }),
@@ -142,18 +170,18 @@ export function buildTree(nodes, onSelect) {
  * @param {(rank: number) => void} onSelect
  */
 export function buildSlices(slices, onSelect) {
+  // one class per column, shared by header and cells: text left, figures right (tabular)
+  const kinds = ["el-num", "el-text", "el-num", "el-num", "el-num", "el-num", "el-num"];
   const head = h("tr", {}, ["#", "slice", "rows", "support", "error rate", "95% CI", "lift"]
-    .map((t) => h("th", { text: t, attrs: { scope: "col" } })));
-  const body = slices.map((s) => h("tr", {}, [
-    h("td", { text: s.rank + 1 }),
-    h("td", {}, [markSelected(button(`select slice ${s.slice}`, [h("span", { text: s.slice })],
-      () => onSelect(s.rank), "el-link"), s.selected)]),
-    h("td", { text: int(s.n) }),
-    h("td", { text: pct(s.support) }),
-    h("td", { text: pct(s.error_rate) }),
-    h("td", { text: `${pct(s.ci_low)}–${pct(s.ci_high)}` }),
-    h("td", { text: lift(s.lift) }),
-  ]));
+    .map((t, i) => h("th", { text: t, cls: kinds[i], attrs: { scope: "col" } })));
+  const body = slices.map((s) => {
+    const link = markSelected(button(`select slice ${s.slice}`, [h("span", { text: s.slice })],
+      () => onSelect(s.rank), "el-link"), s.selected);
+    const cells = [String(s.rank + 1), link, int(s.n), pct(s.support), pct(s.error_rate),
+      ci(s.ci_low, s.ci_high), lift(s.lift)];
+    return h("tr", { cls: s.selected ? "el-selected" : "" }, cells.map((c, i) =>
+      (typeof c === "string" ? h("td", { text: c, cls: kinds[i] }) : h("td", { cls: kinds[i] }, [c]))));
+  });
   return h("table", { cls: "el-slices", attrs: { "aria-label": "discovered slices" } },
     [h("thead", {}, [head]), h("tbody", {}, body)]);
 }
@@ -191,20 +219,25 @@ export function buildSegments(m, request) {
     h("label", { text: "feature " }, [picker("feature", names, m.feature,
       (feature) => request({ type: "pick", feature }))]),
   ]));
-  parts.push(rows ? buildBars(rows, (label) => request({ type: "select_segment", feature: m.feature, label, version: v }))
+  parts.push(rows ? buildBars(rows, (label) => request({ type: "select_segment", feature: m.feature, label, version: v }), o)
     : h("p", { cls: "el-muted", text: "no rows in this selection" }));
   const hm = /** @type {Heatmap} */ (m.heatmap);
   if (hm.labels_a) {
     parts.push(h("h4", { text: "Heatmap" }), h("div", { cls: "el-controls" }, [
       h("label", { text: `${m.feature} × ` }, [picker("second feature", names.filter((n) => n !== m.feature),
         m.feature_b, (feature_b) => request({ type: "pick", feature_b }))]),
+      hm.context && (hm.selected_a?.length || hm.selected_b?.length)
+        ? h("span", { cls: "el-muted", text: `over ${hm.context}, the selection highlighted` }) : null,
     ]), buildHeatmap(hm, (row, col) => request({ type: "select_cell", row, col, version: v })));
   }
   const noTree = m.unavailable?.tree;
   parts.push(h("h4", { text: "Error tree (all rows)" }), noTree
     ? h("p", { cls: "el-muted el-unavailable", text: `Not available on this analysis: ${noTree}`,
       attrs: { role: "note" } })
-    : buildTree(m.tree, (node) => request({ type: "select_node", node, version: v })));
+    : h("div", { cls: "el-tree-pair" }, [
+      buildTreeChart(m.tree, (node) => request({ type: "select_node", node, version: v })),
+      buildTree(m.tree, (node) => request({ type: "select_node", node, version: v })),
+    ]));
   const p = m.progress;
   const discover = button("discover slices", [h("span", { text: p.running ? "Discovering…" : "Discover slices" })],
     () => request({ type: "discover" }), "el-action");
