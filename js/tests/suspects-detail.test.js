@@ -103,7 +103,7 @@ describe("detail panel", () => {
     await answerDetail(m, { image: { src: PNG, width: 8, height: 8 }, features: [] });
     const img = /** @type {HTMLImageElement} */ (el.querySelector(".el-detail-img"));
     expect(img.classList.contains("el-pixelated")).toBe(true);
-    expect(img.style.width).toBe("256px");
+    expect(img.style.width).toBe("192px"); // 24 screen pixels per image pixel
     expect(region(el, "image").textContent).toContain("8 × 8 px");
     byLabel(el, "Zoom image of adult-0").click();
     const zoomed = /** @type {HTMLElement} */ (el.querySelector(".el-zoom"));

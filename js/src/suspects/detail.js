@@ -22,7 +22,7 @@ import { THUMB_PREFIX } from "./rows.js";
  */
 
 /** Images are shown up to this many CSS pixels wide; tiny ones are scaled up, pixelated. */
-export const IMAGE_PX = 256;
+export const IMAGE_PX = 192;
 
 /**
  * @param {string} title
