@@ -42,4 +42,3 @@ def test_segments_and_confusion_side_by_side_at_1400px(page, lab):
 
     boxes = _settled(page, 900)
     assert boxes["confusion"]["y"] >= boxes["segments"]["bottom"], boxes
-    page.set_viewport_size({"width": 1400, "height": 1000})  # as the shared context had it
