@@ -98,6 +98,14 @@ describe("detail panel", () => {
     expect(region(el, "text").textContent).toContain(`the first ${long.length.toLocaleString("en-US")} of`);
   });
 
+  it("shows the text once in the grid, with the other feature columns beside it", async () => {
+    const { el } = await mount({ kind: "text", features: ["review", "stars"], text_column: "review" }, 2,
+      { f0: ["great", "awful"], f1: ["5", "1"], text: ["great", "awful"] });
+    const heads = [...el.querySelectorAll(".el-grid thead th")].map((x) => x.textContent);
+    expect(heads.slice(7)).toEqual(["text", "stars", "status"]);
+    expect(el.querySelector('tbody [role="row"]')?.textContent).toContain("great5");
+  });
+
   it("shows a tiny image large and pixelated, zooms on click and closes with Esc", async () => {
     const { m, el, grid } = await mount({ kind: "image" }, 2, { thumb: [PNG, PNG] });
     await answerDetail(m, { image: { src: PNG, width: 8, height: 8 }, features: [] });

@@ -316,7 +316,7 @@ def test_hostile_strings_travel_as_plain_text(tmp_path):
                                       classes=[HOSTILE, "ok"], proba_out_of_fold=True)
     store = LabelStore(ev, tmp_path / "l.jsonl", author="ana")
     b = SuspectBrowser(ev, store, text_column="text")
-    assert b.kind == "text" and HOSTILE in b.class_names
+    assert b.kind == "text" and b.text_column == "text" and HOSTILE in b.class_names
     reply, table = page(b, mode="all", search="NUMBER 3")
     assert reply["total"] == 1 + 10  # "number 3" and "number 30..39"
     assert table["text"][0].as_py() == f"{HOSTILE} number 3"

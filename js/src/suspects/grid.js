@@ -7,7 +7,7 @@ import { THUMB_PREFIX } from "./rows.js";
  * @typedef {import("./rows.js").Row} Row
  * @typedef {{ rows: Row[], offset: number, total: number, cursor: number, mode: string,
  *   sort: string | null, descending: boolean, search: string, features: string[],
- *   kind: string, hasStore: boolean, scoreKind: string | null, method: string,
+ *   kind: string, textColumn: string, hasStore: boolean, scoreKind: string | null, method: string,
  *   unavailable?: Record<string, string> }} GridView
  * @typedef {{ onSort: (key: string) => void, onCursor: (i: number) => void,
  *   onCheck: (i: number, on: boolean, shift: boolean) => void,
@@ -100,7 +100,7 @@ function suspicion(r, v) {
 function sampleCells(r, v) {
   if (v.kind === "text") {
     return [h("td", { attrs: { role: "gridcell" } },
-      [foldedText(String(r.text ?? ""), v.search, String(r.id))])];
+      [foldedText(String(r.text ?? ""), v.search, String(r.id))]), ...featureCells(r, v)];
   }
   if (v.kind === "image") {
     const cell = h("td", { attrs: { role: "gridcell" } });
@@ -113,7 +113,23 @@ function sampleCells(r, v) {
     }
     return [cell];
   }
-  return v.features.map((_, j) => {
+  return featureCells(r, v);
+}
+
+/**
+ * Indices of the feature columns the grid shows: all but the text column (shown in full).
+ * @param {GridView} v
+ */
+function shownFeatures(v) {
+  return v.features.map((f, j) => ({ f, j })).filter(({ f }) => v.kind !== "text" || f !== v.textColumn);
+}
+
+/**
+ * @param {Row} r
+ * @param {GridView} v
+ */
+function featureCells(r, v) {
+  return shownFeatures(v).map(({ j }) => {
     const value = r[`f${j}`];
     const cell = h("td", { cls: value === null ? "el-missing" : "", attrs: { role: "gridcell" } });
     if (value === null || value === undefined) cell.textContent = "–";
@@ -149,9 +165,10 @@ function statusCell(r, i, v, on) {
  * @returns {HTMLTableElement}
  */
 export function buildGrid(v, on) {
-  const sampleHeads = v.kind === "text" ? [h("th", { text: "text", attrs: { role: "columnheader", scope: "col" } })]
+  const featureHeads = shownFeatures(v).map(({ f }) => sortHeader(f, `feature:${f}`, v, on));
+  const sampleHeads = v.kind === "text" ? [h("th", { text: "text", attrs: { role: "columnheader", scope: "col" } }), ...featureHeads]
     : v.kind === "image" ? [h("th", { text: "image", attrs: { role: "columnheader", scope: "col" } })]
-      : v.features.map((f) => sortHeader(f, `feature:${f}`, v, on));
+      : featureHeads;
   const head = h("tr", { attrs: { role: "row", "aria-rowindex": "1" } }, [
     h("th", { attrs: { role: "columnheader", scope: "col" } }, [h("span", { cls: "el-sr", text: "checked" })]),
     sortHeader("#", v.mode === "suspects" ? "rank" : "row", v, on),

@@ -19,7 +19,7 @@ import { messenger } from "./net.js";
  * @typedef {{ cohort: any, cohort_text: string, mode: string, version: number, classes: any[],
  *   class_names: string[], guidelines: any[], features: string[], kind: string,
  *   editable: boolean, hint: string, page_size: number, method: string, has_proba: boolean,
- *   changelog: string, unavailable?: Record<string, string> }} Model
+ *   changelog: string, text_column?: string, unavailable?: Record<string, string> }} Model
  */
 
 export const SEARCH_DEBOUNCE_MS = 250;
@@ -138,7 +138,7 @@ function render({ model, el }) {
     gridWrap.replaceChildren(buildGrid({
       rows: s.rows, offset: s.offset, total: s.total, cursor: s.cursor, mode: s.mode, sort: s.sort,
       descending: s.descending, search: s.search, features: model.get("features"), kind: model.get("kind"),
-      hasStore: Boolean(model.get("changelog")), scoreKind: s.scoreKind, method: model.get("method"),
+      textColumn: model.get("text_column") ?? "", hasStore: Boolean(model.get("changelog")), scoreKind: s.scoreKind, method: model.get("method"),
       unavailable: off,
     }, {
       onSort: sortBy, onCursor: (i) => { setCursor(i); gridWrap.focus(); }, onCheck: check, onHistory: (i) => { setCursor(i); showHistory(); },

@@ -69,6 +69,8 @@ class SuspectBrowser(ErrlensWidget):
     features = traitlets.List(traitlets.Unicode(), help="Feature columns shown.").tag(sync=True)
     kind = traitlets.Unicode("tabular", help="'tabular', 'text' or 'image' samples.").tag(
         sync=True)
+    text_column = traitlets.Unicode("", help="The feature column holding the sample text ('' = "
+                                    "none); the grid shows it once, in full.").tag(sync=True)
     editable = traitlets.Bool(False, help="Whether relabel controls are enabled.").tag(sync=True)
     hint = traitlets.Unicode("", help="Why relabelling is disabled, when it is.").tag(sync=True)
     page_size = traitlets.Int(25, help="Rows per page.").tag(sync=True)
@@ -117,6 +119,7 @@ class SuspectBrowser(ErrlensWidget):
             classes=classes, class_names=[str(c) for c in classes], guidelines=guidelines,
             features=self._rows.features, editable=editable, hint=hint, page_size=page_size,
             method=method, has_proba=self._rows.has_proba, kind=kind,
+            text_column=text_column or "",
             unavailable=unavailable,
             changelog=str(store.path) if store is not None else "", **kwargs)
         self._actions = Actions(self)
