@@ -125,6 +125,23 @@ def test_context_keeps_the_selection_s_other_conditions(ev, view):
     assert view.rows == view.heatmap["cells"][row][col]["n"] > 0
 
 
+def test_a_tree_node_s_negated_segments_keep_their_feature_in_context(ev, view):
+    """The error tree writes 'relationship not in {Husband, Wife}': the relationship bars keep
+    every segment, the ones that condition selects marked."""
+    tree = ev.error_tree()
+    node = next(n for n in tree.nodes if n.depth == 1 and n.condition is not None
+                and n.condition.to_json()["kind"] == "not")
+    feature = node.condition.to_json()["arg"]["feature"]
+    excluded = node.condition.to_json()["arg"]["labels"]
+    send(view, {"type": "select_node", "node": node.id, "version": view.version})
+    entry = {f["feature"]: f for f in view.features}[feature]
+    labels = [s["label"] for s in entry["segments"]]
+    assert set(labels) == set(ev.segments.labels[ev.segments.index(feature)])
+    assert {s["label"] for s in entry["segments"] if s["selected"]} == set(labels) - set(excluded)
+    assert sum(s["n"] for s in entry["segments"] if s["selected"]) == node.rows == view.rows
+    assert entry["context"]["rows"] == ev.n
+
+
 def test_tree_payload_is_aggregates_only(ev, view):
     keys = {"id", "parent", "depth", "rows", "errors", "error_rate", "ci_low", "ci_high",
             "lift", "path", "condition", "split", "selected"}

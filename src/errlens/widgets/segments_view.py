@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,9 @@ from errlens.slicing.discovery_result import DiscoveredSlices
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView, SelectionError, combine
 from errlens.widgets.source import Unavailable, source_of
+
+if TYPE_CHECKING:
+    from errlens.slicing.segments import Segments
 
 _JS, _CSS = bundle("segments")
 _STATS = ("n", "errors", "error_rate", "ci_low", "ci_high", "lift")
@@ -248,16 +251,19 @@ class SegmentsView(CohortView):
     }
 
 
-def _split(selection: Cohort | None, features: list[str], segments: Any
+def _split(selection: Cohort | None, features: list[str], segments: Segments
            ) -> tuple[Cohort | None, dict[str, list[str]]]:
-    """``selection`` without its top-level segment conditions on ``features`` (with the
-    analysis' segment settings), and the labels each feature's conditions leave selected.
+    """``selection`` without its top-level segment conditions on ``features`` (``f in {...}``
+    or ``f not in {...}``, with the analysis' segment settings), and the labels each feature's
+    conditions leave selected.
 
-    >>> class Seg: bins, top_k = 5, 10
-    >>> both = Cohort.segment("sex", "Female") & Cohort.where("age", ">", 40)
-    >>> rest, own = _split(both, ["sex"], Seg())
+    >>> import errlens as el
+    >>> ev = el.Analysis.from_predictions({"sex": ["F", "M"], "age": [30, 50]},
+    ...                                   y_true=[0, 1], y_pred=[0, 1])
+    >>> both = Cohort.where("age", ">", 40) & ~Cohort.segment("sex", "M")
+    >>> rest, own = _split(both, ["sex"], ev.segments)
     >>> rest.describe(), own
-    ('age > 40', {'sex': ['Female']})
+    ('age > 40', {'sex': ['F']})
     """
     if selection is None:
         return None, {}
@@ -265,15 +271,30 @@ def _split(selection: Cohort | None, features: list[str], segments: Any
     own: dict[str, list[str]] = {}
     rest: list[dict[str, Any]] = []
     for part in node["args"] if node["kind"] == "and" else [node]:
-        if (part["kind"] == "segment" and part["feature"] in features
-                and (part["bins"], part["top_k"]) == (segments.bins, segments.top_k)):
-            labels = own.get(part["feature"], part["labels"])
-            own[part["feature"]] = [x for x in part["labels"] if x in labels]  # and: intersect
-        else:
+        picked = _segment_labels(part, features, segments)
+        if picked is None:
             rest.append(part)
+        else:
+            feature, labels = picked
+            own[feature] = [x for x in labels if x in own.get(feature, labels)]  # and: both
     if not rest:
         return None, own
     return Cohort.from_json(rest[0] if len(rest) == 1 else {"kind": "and", "args": rest}), own
+
+
+def _segment_labels(part: dict[str, Any], features: list[str], segments: Segments
+                    ) -> tuple[str, list[str]] | None:
+    """(feature, labels it selects) when ``part`` is a segment condition on one of
+    ``features`` or its negation (as the error tree writes them); None otherwise."""
+    negated = part["kind"] == "not"
+    seg = part["arg"] if negated else part
+    if (seg["kind"] != "segment" or seg["feature"] not in features
+            or (seg["bins"], seg["top_k"]) != (segments.bins, segments.top_k)):
+        return None
+    if not negated:
+        return seg["feature"], list(seg["labels"])
+    every = segments.labels[segments.index(seg["feature"])]
+    return seg["feature"], [x for x in every if x not in seg["labels"]]
 
 
 def _text(cohort: Cohort | None) -> str:
