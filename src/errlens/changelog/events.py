@@ -230,7 +230,7 @@ def validate(ev: Event) -> Event:
 _FIELDS = set(_FIELD_NAMES)
 
 
-_ALLOWED = _FIELDS | {"type"}
+_ALLOWED = _FIELDS | {"type", "batch"}  # batch: a line's place in its write, not the event's
 _REQUIRED = frozenset({"event_id", "op", "author", "timestamp", "origin", "oseq"})
 
 
@@ -244,6 +244,7 @@ def event_from_dict(obj: Any) -> Event:
                              f"schema version {SCHEMA_VERSION}")
     if not keys >= _REQUIRED:
         raise ChangelogError(f"missing field(s) {sorted(_REQUIRED - keys)}")
+    obj.pop("batch", None)  # [k, n] of a write of several lines (format section 5)
     if obj.pop("type", "event") != "event":
         raise ChangelogError("only the first line may be a header; this line is not an event")
     for name in ("parents", "refs"):

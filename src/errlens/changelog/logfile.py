@@ -1,9 +1,12 @@
 """The changelog file on disk: create, scan, append durably under a lock, repair a torn tail.
 
-Every append is one ``write`` of whole lines followed by ``fsync``, done while holding a
-``filelock`` lock, so several processes can append to one file without losing or
-interleaving lines. A crash can only leave an incomplete *last* line (never acknowledged);
-it is detected by the missing newline and cut off.
+Every append is one ``write`` of whole lines followed by ``fsync``, done while holding an
+exclusive ``flock`` on the log file itself (one lock per file, however its path is spelled),
+so several processes can append to one file without losing or interleaving lines. A write
+is all or nothing: a failed one is cut back before the error is raised, and the lines of a
+write cut short by a crash (a torn last line, or the first ``k`` lines of a write of ``n``,
+each marked ``"batch": [k, n]``) are never acknowledged, left out by readers and cut off
+by the next writer.
 
 >>> import tempfile, os
 >>> p = os.path.join(tempfile.mkdtemp(), "x.jsonl")
@@ -15,10 +18,13 @@ it is detected by the missing newline and cut off.
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import hashlib
 import json
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,12 +32,14 @@ from typing import Any
 
 import numpy as np
 import orjson
-from filelock import FileLock, Timeout
 
 from errlens.changelog.errors import ChangelogError
-from errlens.changelog.events import HASH_SUFFIX, SUFFIX_LEN, canonical, seal
+from errlens.changelog.events import HASH_SUFFIX, SUFFIX_LEN, canonical, seal, split_line
 
+#: Seconds a writer waits for another process's write before giving up.
 LOCK_TIMEOUT_S = 30.0
+#: Key of a line's place ``[k, n]`` in a write of ``n > 1`` lines (format section 5).
+BATCH_KEY = "batch"
 
 
 @dataclass
@@ -216,11 +224,13 @@ def fsync_dir(path: str) -> None:
 
 
 class LogFile:
-    """Low-level access to one changelog file (see :func:`scan` and :meth:`append`)."""
+    """Low-level access to one changelog file: the writer lock, appends that are all or
+    nothing, and reads that leave out what no write finished (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
-        self._lock = FileLock(self.path + ".lock", timeout=LOCK_TIMEOUT_S)
+        self._fd: int | None = None  # the locked descriptor, while locked() is held
+        self._thread_lock = threading.RLock()  # flock does not exclude threads of one process
 
     def exists(self) -> bool:
         """True if the file exists (an empty file counts: it is reported as damaged)."""
@@ -228,64 +238,223 @@ class LogFile:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the writer lock (re-entrant within this object)."""
-        try:
-            with self._lock:
+        """Hold the writer lock (re-entrant within this object).
+
+        The lock is a ``flock`` on the log file itself, so every way of reaching the file
+        (a symlink, a relative path, ``..``, a hard link, a bind mount) takes the same lock.
+        """
+        with self._thread_lock:
+            if self._fd is not None:
                 yield
-        except Timeout:
-            raise ChangelogError(
-                f"{self.path} is locked by another process for more than {LOCK_TIMEOUT_S:.0f} s; "
-                f"close the other program writing it (or delete {self.path}.lock if none is "
-                f"running)") from None
+                return
+            self._fd = _lock(self.path)
+            try:
+                yield
+            finally:
+                fd, self._fd = self._fd, None
+                os.close(fd)  # releases the lock
 
     def create(self, header: dict[str, Any]) -> str:
         """Write the header as the first line of a new file; returns the header hash."""
         line, digest = seal(canonical(header), prev="")
-        with self.locked():
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                raise ChangelogError(f"{self.path} already exists") from None
-            try:
-                os.write(fd, (line + "\n").encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            fsync_dir(self.path)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise ChangelogError(f"{self.path} already exists") from None
+        try:
+            os.write(fd, (line + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fsync_dir(self.path)
         return digest
 
-    def read(self, offset: int = 0) -> bytes:
-        """Bytes of the file from ``offset`` to its current end."""
+    def read(self, offset: int = 0, prev: str | None = None) -> bytes:
+        """Bytes of the file from ``offset`` (where a write starts; ``prev``: the hash before
+        it, if known) to its end, leaving out the lines of a write cut short (see
+        :func:`finished`). A torn last line is kept: readers report it."""
         with open(self.path, "rb") as fh:
             fh.seek(offset)
-            return fh.read()
+            return without_cut_short(fh.read(), prev)
 
     def size(self) -> int:
         """Current file size in bytes."""
+        if self._fd is not None:
+            return os.fstat(self._fd).st_size
         return os.path.getsize(self.path)
 
     def truncate(self, size: int) -> None:
-        """Cut the file at ``size`` (only ever used to drop a torn, unacknowledged tail)."""
+        """Cut the file at ``size`` (only ever to drop what no call acknowledged)."""
         with self.locked():
-            fd = os.open(self.path, os.O_WRONLY)
-            try:
-                os.ftruncate(fd, size)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            assert self._fd is not None
+            os.ftruncate(self._fd, size)
+            os.fsync(self._fd)
+
+    def cut_unfinished(self, offset: int, prev: str) -> bytes:
+        """Under the lock, cut what follows ``offset`` (where a write starts; ``prev``: the
+        hash before it) if no finished write is there: a torn line, or the first lines of a
+        write cut short by a crash. Returns the bytes cut (empty if none)."""
+        with self.locked():
+            with open(self.path, "rb") as fh:
+                fh.seek(offset)
+                tail = fh.read()
+            if not tail or finished(tail, prev):
+                return b""
+            self.truncate(offset)
+            return tail
 
     def append(self, lines: list[str]) -> int:
-        """Append whole lines in one write and fsync; call while holding :meth:`locked`.
+        """Append whole lines as one write and fsync them, under the lock; returns the new
+        file size.
 
-        Returns the new file size. Raises (without acknowledging) if the disk write fails.
+        All or nothing: if writing or syncing fails (a full disk, a file size limit, an I/O
+        error, an interrupt), the file is cut back to its size before the call and the error
+        raised, so nothing of the call is left for any reader.
         """
-        data = "".join(line + "\n" for line in lines).encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-        try:
-            written = 0
-            while written < len(data):
-                written += os.write(fd, data[written:])
-            os.fsync(fd)
+        data = memoryview("".join(line + "\n" for line in lines).encode())
+        with self.locked():
+            fd = self._fd
+            assert fd is not None
+            start = os.fstat(fd).st_size
+            if start and os.pread(fd, 1, start - 1) != b"\n":  # a whole last line whose
+                data = memoryview(b"\n" + data)  # newline an editor removed (see scan_blocks)
+            try:
+                while data:
+                    data = data[os.write(fd, data):]
+                os.fsync(fd)
+            except BaseException as exc:
+                self._roll_back(fd, start, exc)
+                raise
             return os.fstat(fd).st_size
-        finally:
+
+    def _roll_back(self, fd: int, size: int, cause: BaseException) -> None:
+        try:
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        except OSError as exc:
+            raise ChangelogError(
+                f"writing {self.path} failed ({cause}) and the partial write could not be "
+                f"removed ({exc.strerror}); nothing was acknowledged. The next errlens writer "
+                f"removes a write cut short; run `errlens changelog verify` on the file"
+            ) from cause
+
+
+def _lock(path: str) -> int:
+    """Open ``path`` and ``flock`` it exclusively; returns the locked descriptor.
+
+    ``flock`` belongs to the open file, i.e. the inode, whatever path reached it; it is
+    released when the descriptor closes, also when the process dies (no stale lock). If
+    the path was replaced by another file while waiting, the new file is locked instead.
+    """
+    deadline, pause = time.monotonic() + LOCK_TIMEOUT_S, 0.001
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise ChangelogError(f"{path} does not exist (moved or deleted while open); "
+                                 f"check the path") from None
+        except PermissionError:
+            raise ChangelogError(f"{path} is not writable; open it read-only with "
+                                 f"Changelog(path), or ask for write access") from None
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise ChangelogError(
+                            f"{path} is locked by another process for more than "
+                            f"{LOCK_TIMEOUT_S:.0f} s; close the other program writing it"
+                        ) from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.02)
+            locked, now = os.fstat(fd), os.stat(path)
+        except BaseException:
             os.close(fd)
+            raise
+        if (locked.st_dev, locked.st_ino) == (now.st_dev, now.st_ino):
+            return fd
+        os.close(fd)  # the path now names another file: lock that one
+
+
+def seal_write(objs: list[dict[str, Any]], prev: str) -> tuple[list[str], str]:
+    """Sealed lines of one write, and the last hash. In a write of several lines each line
+    carries its place as ``"batch": [k, n]``, so readers can tell a write cut short.
+
+    >>> lines, _ = seal_write([{"type": "event", "a": 1}, {"type": "event", "a": 2}], "")
+    >>> [orjson.loads(line)["batch"] for line in lines]
+    [[1, 2], [2, 2]]
+    """
+    n, lines = len(objs), []
+    for k, obj in enumerate(objs, 1):
+        line, prev = seal(canonical({**obj, BATCH_KEY: [k, n]} if n > 1 else obj), prev)
+        lines.append(line)
+    return lines, prev
+
+
+def without_cut_short(data: bytes, prev: str | None = None) -> bytes:
+    """``data`` without the lines of a write cut short (see :func:`finished`); a torn last
+    line after finished writes is kept, for the reader to report."""
+    cut = finished(data, prev)
+    return data if cut >= data.rfind(b"\n") + 1 else data[:cut]
+
+
+def finished(data: bytes, prev: str | None = None) -> int:
+    """How many leading bytes of ``data`` are finished writes: all complete lines, except
+    the first ``k`` lines of a write of ``n > k`` (a crash cut it short; it was never
+    acknowledged). ``data`` starts where a write starts, after hash ``prev`` (None: unknown).
+
+    Only the last line is looked at (also one whose newline an editor removed), unless it
+    says it is not the last of its write; those lines count as cut short only if their hash
+    links hold, so an edited line is reported as damage by the readers, never dropped.
+
+    >>> lines, _ = seal_write([{"a": 1}, {"a": 2}, {"a": 3}], "")
+    >>> data = "".join(line + "\\n" for line in lines).encode()
+    >>> finished(data) == len(data), finished(data[:-2], prev=""), finished(b"{")
+    (True, 0, 0)
+    """
+    end = data.rfind(b"\n") + 1
+    place = _place(data[end:]) if end < len(data) else None
+    if place is not None:  # a last line without its newline, that says its place
+        if place[0] == place[1]:
+            return len(data)
+        start, last = end, len(data)
+    elif not end:
+        return 0
+    else:
+        start, last = data.rfind(b"\n", 0, end - 1) + 1, end - 1
+        place = _place(data[start:last])
+        if place is None or place[0] == place[1]:
+            return end
+    for _ in range(place[0] - 1):
+        if start == 0:
+            return end  # the write began before data: not ours to judge
+        start = data.rfind(b"\n", 0, start - 1) + 1
+    lines = data[start:last].split(b"\n")
+    if [_place(line) for line in lines] != [(k, place[1]) for k in range(1, place[0] + 1)]:
+        return end
+    if start:
+        before = split_line(data[data.rfind(b"\n", 0, start - 1) + 1:start - 1])
+        prev = None if before is None else before[1].decode("ascii", "replace")
+    if prev is None:  # the first line's own link cannot be checked: check the others
+        checked = scan(data[start:end], prev="", first_lineno=1)
+        ok = not [p for p in checked.problems if p[0] > 1]
+    else:
+        ok = not scan(data[start:end], prev=prev).problems
+    return start if ok else end
+
+
+def _place(line: bytes) -> tuple[int, int] | None:
+    """``(k, n)`` if ``line`` is the k-th of a write of n lines, else None."""
+    if b'"batch":[' not in line:
+        return None
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    place = obj.get(BATCH_KEY) if isinstance(obj, dict) else None
+    if isinstance(place, list) and len(place) == 2 and all(type(v) is int for v in place) \
+            and 1 <= place[0] <= place[1]:
+        return place[0], place[1]
+    return None

@@ -24,7 +24,7 @@ import pandas as pd
 from errlens.changelog.columns import describe_problems
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
 from errlens.changelog.events import Event, canonical, event_from_dict, seal
-from errlens.changelog.logfile import check_new_file, fsync_dir, gc_paused, scan
+from errlens.changelog.logfile import check_new_file, fsync_dir, gc_paused, scan, without_cut_short
 from errlens.changelog.replay import Replay
 from errlens.changelog.schema import LabelSchema
 
@@ -56,6 +56,11 @@ def _read_log(path: str) -> tuple[dict[str, Any], list[Event]]:
         data = fh.read()
     if not data:
         raise CorruptLogError(f"{path} is empty (0 bytes), so it is not a changelog")
+    kept = without_cut_short(data)
+    if len(kept) < len(data):
+        warnings.warn(f"{path}: ignoring {len(data) - len(kept)} bytes of a write cut short "
+                      f"(interrupted, never acknowledged)", ChangelogWarning, stacklevel=3)
+        data = kept
     result = scan(data, prev="")
     if result.problems:
         raise CorruptLogError(describe_problems(path, result.problems))
@@ -238,13 +243,8 @@ def append_foreign(store: LabelStore, events: list[Event]) -> int:
             except ChangelogError as exc:
                 raise ChangelogError(f"cannot merge: {_describe(ev)} does not apply to "
                                      f"{store.path}: {exc}. Nothing was written") from None
-        lines, digest = [], store._hash
-        for ev in new:
-            line, digest = seal(ev.body(), digest)
-            lines.append(line)
-        if lines:
-            store._offset = store._log.append(lines)
-            store._hash, store._lines = digest, store._lines + len(lines)
+        if new:
+            store._append_events(new)  # the store's one writer path: all or nothing
             store._state = trial
     return len(new)
 

@@ -34,12 +34,11 @@ from errlens.changelog.events import (
     canonical,
     event_from_dict,
     new_event_id,
-    seal,
     utc_now,
     validate,
 )
 from errlens.changelog.header import FORMAT, header_schema
-from errlens.changelog.logfile import LogFile, gc_paused, scan
+from errlens.changelog.logfile import LogFile, gc_paused, scan, seal_write
 from errlens.changelog.replay import Replay, load
 from errlens.changelog.schema import LabelSchema
 from errlens.changelog.schema_verbs import SchemaVerbs
@@ -129,8 +128,8 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
                                self.dataset.has)
         self._lines = 1 + len(cols)
         self._hash, self._offset = block.last_hash, block.consumed
-        if block.torn:
-            self._repair_tail(block.consumed)
+        if self._log.size() > block.consumed:  # a torn line, a write cut short, or new lines
+            self._cut_unfinished(stacklevel=5)
 
     def _ingest(self, lines: list[Any]) -> None:
         for line in lines:
@@ -142,15 +141,17 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
                 raise CorruptLogError(f"{self.path} line {line.lineno}: {exc}") from None
         self._lines += len(lines)
 
-    def _repair_tail(self, good_size: int) -> None:
-        with self._log.locked():
-            size = self._log.size()
-            tail = self._log.read(good_size)
-            if size > good_size and b"\n" not in tail:
-                self._log.truncate(good_size)
-                warnings.warn(f"{self.path}: removed an incomplete last line ({len(tail)} bytes) "
-                              f"left by an interrupted write; it was never acknowledged, and "
-                              f"every earlier event is intact", ChangelogWarning, stacklevel=3)
+    def _cut_unfinished(self, stacklevel: int) -> None:
+        """Cut what a crashed writer left after the last finished write (a torn line, the
+        first lines of a write cut short); lines other writers appended meanwhile stay."""
+        cut = self._log.cut_unfinished(self._offset, self._hash)
+        if not cut:
+            return
+        lines = cut.count(b"\n")
+        what = (f"{lines} line(s) of a write cut short" if lines else
+                "an incomplete last line") + f" ({len(cut)} bytes) left by a crashed writer"
+        warnings.warn(f"{self.path}: removed {what}; it was never acknowledged, and every "
+                      f"earlier event is intact", ChangelogWarning, stacklevel=stacklevel)
 
     def _catch_up(self) -> None:
         """Read lines other processes appended since we last looked (call under the lock)."""
@@ -160,17 +161,14 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
         if size < self._offset:
             raise CorruptLogError(f"{self.path} shrank while open: another program truncated "
                                   f"or replaced it; reopen the store and run verify")
-        data = self._log.read(self._offset)
+        data = self._log.read(self._offset, prev=self._hash)
         result = scan(data, prev=self._hash, first_lineno=self._lines + 1)
         if result.problems:
             raise CorruptLogError(describe_problems(self.path, result.problems))
         self._ingest(result.lines)
         self._hash, self._offset = result.last_hash, self._offset + result.consumed
-        if result.torn:
-            self._log.truncate(self._offset)
-            warnings.warn(f"{self.path}: removed an incomplete last line left by a crashed "
-                          f"writer; no acknowledged event was touched", ChangelogWarning,
-                          stacklevel=4)
+        if size > self._offset:  # under the lock, so left by a crashed writer
+            self._cut_unfinished(stacklevel=5)
 
     def _check_sample(self, ev: Event) -> None:
         if ev.sample_id is not None and not self.dataset.has(ev.sample_id):
@@ -206,16 +204,24 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
         with self._log.locked():
             self._catch_up()
             events = self._build(specs)
-            lines, digest = [], self._hash
-            for ev in events:
-                line, digest = seal(ev.body(), digest)
-                lines.append(line)
-            self._offset = self._log.append(lines)
-            self._hash, self._lines = digest, self._lines + len(lines)
-            self._oseq += len(events)
+            self._oseq += len(events)  # spent even if the write fails: never reused
+            self._append_events(events)
             for ev in events:
                 self._state.apply(ev, check=False)
         return events
+
+    def _append_events(self, events: list[Event]) -> None:
+        """Write finished events as one write, all or nothing (the one path every event
+        takes to disk); call holding the lock, after :meth:`_catch_up`. The caller updates
+        the state once this returns.
+
+        Several events form a batch: each line carries its place ``"batch": [k, n]``, so a
+        write cut short by a crash is recognised and never replayed. If the write fails, the
+        file is cut back and the error raised, and this store keeps working.
+        """
+        lines, digest = seal_write([ev.to_dict() for ev in events], self._hash)
+        self._offset = self._log.append(lines)
+        self._hash, self._lines = digest, self._lines + len(lines)
 
     def _build(self, specs: list[Mapping[str, Any]]) -> list[Event]:
         events: list[Event] = []
@@ -340,9 +346,8 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
                 self._state.check(validate(ev))
             except ChangelogError as exc:
                 raise ChangelogError(f"{exc}; nothing was written") from None
-            line, digest = seal(ev.body(), self._hash)
-            self._offset = self._log.append([line])
-            self._hash, self._lines, self._oseq = digest, self._lines + 1, self._oseq + 1
+            self._oseq += 1
+            self._append_events([ev])
             self._state.apply(ev, check=False)
         return ev
 

@@ -20,7 +20,7 @@ from errlens.changelog.columns import Columns
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import Event
 from errlens.changelog.header import header_problem
-from errlens.changelog.logfile import gc_paused, scan_blocks
+from errlens.changelog.logfile import gc_paused, scan_blocks, without_cut_short
 from errlens.changelog.progress import reading
 from errlens.changelog.replay import load
 from errlens.changelog.schema import LabelSchema
@@ -94,7 +94,8 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
         report.problems.append(Problem(0, f"{path} does not exist"))
         return report
     with open(path, "rb") as fh:
-        data = fh.read()
+        whole = fh.read()
+    data = without_cut_short(whole)  # a write cut short by a crash: reported at the end
     if not data:
         report.problems.append(Problem(0, "the file is empty (0 bytes): it is not a changelog"))
         return report
@@ -129,6 +130,12 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
             report.n_lines + 1, "the last line is incomplete (a write was interrupted, e.g. a "
             "crash); it was never acknowledged. Opening the log with errlens removes it, or run "
             "`errlens changelog verify --repair`"))
+    if len(whole) > len(data):
+        report.torn_bytes, lines = len(whole) - len(data), whole.count(b"\n", len(data))
+        report.problems.append(Problem(
+            report.n_lines + 1, f"the last {lines} line(s) are the start "
+            f"of a write cut short (e.g. a crash); it was never acknowledged. Opening the log "
+            f"with errlens removes them, or run `errlens changelog verify --repair`"))
     if expect_head is not None and not report.head.startswith(expect_head):
         report.problems.append(Problem(0, f"the last line's hash {report.head} is not the "
                                           f"expected {expect_head}: lines were removed from "
