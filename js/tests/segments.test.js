@@ -181,7 +181,7 @@ describe("segments view", () => {
     expect(bars[0].getAttribute("aria-label")).toMatch(/^deselect workclass /);
     expect(bars[1].getAttribute("aria-current")).toBeNull();
     const note = el.querySelector(".el-bars .el-context");
-    expect(note?.textContent).toBe(`selected workclass: ${HOSTILE} 40.0% (100 rows) vs 20.0% in all rows (1,000 rows); bars over all rows`);
+    expect(note?.textContent).toBe(`selected workclass: ${HOSTILE} · error rate 40.0% (100 rows) vs 20.0% in all rows (1,000 rows), which the bars show`);
     expect(el.querySelector("img")).toBeNull();
     bars[1].click();
     expect(model.sent.at(-1)).toMatchObject({ type: "select_segment", feature: "workclass", label: "Private" });

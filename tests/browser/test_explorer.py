@@ -72,6 +72,8 @@ def test_explorer_selection_flow_in_jupyterlab(page, lab):
         assert root.evaluate("el => el.classList.contains('errlens-dark')") == dark
         name = f"explorer-{'dark' if dark else 'light'}.png"
         dashboard.screenshot(path=str(Path(ARTIFACTS) / name))
+        if dark:
+            _shot(page, root.locator(".el-tree-pair"), "explorer-tree-dark.png")
     set_theme(page, False)
 
 

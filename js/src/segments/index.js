@@ -91,11 +91,11 @@ export function buildBars(rows, onSelect, selection) {
   const ctx = rows.context;
   const picked = rows.segments.filter((s) => s.selected).map((s) => s.label);
   const note = ctx && selection ? h("p", { cls: "el-context", attrs: { role: "note" } }, [
-    h("span", { text: `selected ${rows.feature}: ${picked.join(", ") || "none"}` }),
-    h("span", { cls: "el-num", text: ` ${pct(selection.error_rate)}` }),
+    h("span", { text: `selected ${rows.feature}: ${picked.join(", ") || "none"} · error rate ` }),
+    h("span", { cls: "el-num", text: pct(selection.error_rate) }),
     h("span", { cls: "el-muted", text: ` (${int(selection.rows)} rows) vs ` }),
     h("span", { cls: "el-num", text: pct(ctx.error_rate) }),
-    h("span", { cls: "el-muted", text: ` in ${ctx.text} (${int(ctx.rows)} rows); bars over ${ctx.text}` }),
+    h("span", { cls: "el-muted", text: ` in ${ctx.text} (${int(ctx.rows)} rows), which the bars show` }),
   ]) : null;
   return h("div", { cls: "el-bars", attrs: { role: "list", "aria-label": `segments of ${rows.feature}` } },
     [note, head, ...items]);
