@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -108,8 +109,7 @@ class Dataset:
                    dtype=pd.Series(classes).dtype)
 
     def typed(self, labels: pd.Series, schema: LabelSchema) -> pd.Series:
-        """``labels`` (plain values, classes of ``schema``) in the dataset's label dtype: the
-        one place labels leave a store, so ``fit(X, store.labels())`` sees what ``y_true`` was.
+        """``labels`` (plain values, classes of ``schema``) in the dataset's label dtype.
 
         >>> ds = Dataset.from_source(pd.Series(["lo", "hi"], dtype="category"))
         >>> schema = LabelSchema.from_classes(["hi", "lo"])
@@ -118,10 +118,52 @@ class Dataset:
         ['hi', 'lo', 'mid']
         """
         dtype = label_dtype(self.dtype, schema)
-        out = labels.astype(dtype)
-        if isinstance(dtype, pd.CategoricalDtype) and out.isna().any():
-            return labels.astype(object)  # a value outside the categories: never lose it
+        if not pd.api.types.is_object_dtype(dtype) and not labels.isna().any():
+            codes, values = pd.factorize(labels.astype(object))
+            out = _take(values.tolist(), codes, dtype, labels.index)
+            if out is not None:
+                out.name = labels.name
+                return out
+        return labels.astype(object)
+
+    def labels_at(self, schema: LabelSchema, changed: dict[Any, Any], *, renamed: bool,
+                  plain: bool = False) -> pd.Series:
+        """The original labels, each class under its name in ``schema`` if ``renamed``, with
+        the ``changed`` samples' labels: the one place labels leave a store, in the dtype
+        ``y_true`` had (see :func:`label_dtype`), so ``fit(X, store.labels())`` works as on
+        ``y_true``. ``plain``: as plain values (object dtype), for comparisons.
+
+        >>> ds = Dataset.from_source(pd.Series([0, 1, 1], index=["a", "b", "c"]))
+        >>> ds.labels_at(LabelSchema.from_classes([0, 1]), {"c": 0}, renamed=False).tolist()
+        [0, 1, 0]
+        """
+        dtype = np.dtype(object) if plain else label_dtype(self.dtype, schema)
+        if not pd.api.types.is_object_dtype(dtype):
+            # Take from the few distinct values in the dtype, not a per-row conversion
+            # (1M labels: ~10 ms instead of 50-300 ms).
+            codes, values = self._factorized
+            values = [schema.current_name(v) for v in values] if renamed else list(values)
+            if changed:
+                rows = self.original.index.get_indexer(pd.Index(list(changed)))
+                if (rows < 0).any():
+                    self.label(list(changed)[int(np.argmax(rows < 0))])  # raises, naming it
+                codes = codes.copy()
+                codes[rows] = len(values) + np.arange(len(changed))
+                values += list(changed.values())
+            out = _take(values, codes, dtype, self.original.index)
+            if out is not None:
+                return out
+        out = self.original.copy()  # plain values, so True stays apart from class 1
+        if renamed:
+            out = out.map(schema.current_name)
+        if changed:
+            out.loc[list(changed)] = list(changed.values())
         return out
+
+    @cached_property
+    def _factorized(self) -> tuple[np.ndarray, list[Any]]:
+        codes, values = pd.factorize(self.original)
+        return codes, values.tolist()
 
     def has(self, sample_id: Any) -> bool:
         """True if the sample id is part of the dataset (always, for a partial dataset)."""
@@ -135,6 +177,18 @@ class Dataset:
             raise ChangelogError(f"the original label of sample {sample_id!r} is unknown: this "
                                  f"store was opened from the log alone; open it with the "
                                  f"dataset to edit samples the log has not touched") from None
+
+
+def _take(values: list[Any], codes: np.ndarray, dtype: Any, index: pd.Index) -> pd.Series | None:
+    """``values[codes]`` as a Series of ``dtype``; None if a value is not among its categories."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        positions = dtype.categories.get_indexer(pd.Index(values, dtype=object))
+        if (positions < 0).any():
+            return None  # never lose a label to NaN
+        array: Any = pd.Categorical.from_codes(positions[codes], dtype=dtype)
+    else:
+        array = pd.array(values, dtype=dtype).take(codes)
+    return pd.Series(array, index=index, name="label", copy=False)
 
 
 def label_dtype(dtype: Any, schema: LabelSchema) -> Any:

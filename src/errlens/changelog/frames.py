@@ -62,7 +62,7 @@ class ViewsMixin:
     @property
     def original(self) -> pd.Series:
         """Original labels indexed by sample id, in ``y_true``'s dtype (see :meth:`labels`)."""
-        return self.dataset.typed(self.dataset.original, self._base_schema)
+        return self.labels(ORIGINAL)
 
     def _state_at(self, version: str | None) -> Replay | None:
         if version is None or version == CURRENT:
@@ -103,22 +103,21 @@ class ViewsMixin:
         labels) makes the labels ``object``. A :class:`~errlens.Changelog` opened without its
         dataset uses the dtype pandas gives the log's classes (``int64``, ``bool``, ``str``).
         """
-        raw, schema = self._raw_labels(version)
-        return self.dataset.typed(raw, schema)
+        return self._labels(version)[0]
 
-    def _raw_labels(self, version: str | None) -> tuple[pd.Series, LabelSchema]:
-        """Labels at a version as plain values (object dtype), and the schema they are in."""
-        out = self.dataset.original.copy()
+    def _labels(self, version: str | None, *, plain: bool = False
+                ) -> tuple[pd.Series, LabelSchema]:
+        """Labels at a version (``plain``: as plain values, object dtype), and their schema."""
         state = self._state_at(version)
         if state is None:
-            return out, self._base_schema
+            return self.dataset.labels_at(self._base_schema, {}, renamed=False,
+                                          plain=plain), self._base_schema
         originals, now = self.dataset.lookup, state.schema.current_name
-        if state.schema.from_start:  # classes renamed or merged since the start
-            out = out.map(now)
         changed = {s: state.label(s, now(originals.get(s))) for s in state.heads}
-        if changed:
-            out.loc[list(changed)] = list(changed.values())
-        return out.rename("label"), state.schema
+        # renamed: classes renamed or merged since the start
+        labels = self.dataset.labels_at(state.schema, changed,
+                                        renamed=bool(state.schema.from_start), plain=plain)
+        return labels, state.schema
 
     # ---------------------------------------------------------------- events
     def events(self, *, first: int | None = None, last: int | None = None) -> pd.DataFrame:
@@ -219,7 +218,7 @@ class ViewsMixin:
         original = self.dataset.original
         for name, pos in self._state.tags.items():
             tag: Event = self._state.events[pos]
-            labels, _ = self._raw_labels(name)
+            labels, _ = self._labels(name, plain=True)
             rows.append({"version": name, "event_id": tag.event_id, "author": tag.author,
                          "timestamp": tag.timestamp, "note": tag.note,
                          "n_events": sum((tag.clock or {}).values()),
@@ -235,7 +234,8 @@ class ViewsMixin:
         Columns: sample_id, from, to, author, note, cause, event_id (the edit that set ``to``);
         ``from`` and ``to`` have the dtype of ``labels(a)`` and ``labels(b)``.
         """
-        (left, left_schema), (right, right_schema) = self._raw_labels(a), self._raw_labels(b)
+        (left, left_schema), (right, right_schema) = (self._labels(a, plain=True),
+                                                      self._labels(b, plain=True))
         changed = left.index[(left != right).to_numpy()]
         state = self._state_at(b)
         rows = []
