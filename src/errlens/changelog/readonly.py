@@ -1,10 +1,14 @@
 """Changelog: a log file opened read-only, without its dataset (for annotators and scripts).
 
 Everything the log answers on its own: ``events()``, ``history(id)``, ``versions()``,
-``diff(a, b)``, ``conflicts()``, ``schema`` / ``classes``, ``verify()``, and ``labels(version)``
-of the samples the log touched, relative to their original labels as the log recorded them
-(each sample's first ``old_label``). It takes no lock and never writes: a torn last line is
-reported and left for a writer to repair. To edit, open a :class:`LabelStore` on the dataset.
+``diff(a, b)``, ``conflicts()``, ``schema`` / ``classes``, ``verify()``, the annotator reports
+(``review_precision()``, ``agreement_report()``, ``consensus()``), and ``labels(version)`` of
+the samples the log touched, relative to their original labels as the log recorded them (each
+sample's first ``old_label``). Without the dataset, labels have the dtype pandas gives the
+log's classes: ``int64``, ``bool``, ``float64``, text as ``str`` (``object`` before pandas 3);
+a log does not record that ``y_true`` was a ``category`` or ``int32``. It takes no lock and
+never writes: a torn last line is reported and left for a writer to repair. To edit, open a
+:class:`LabelStore` on the dataset.
 
 >>> import pandas as pd, tempfile, os
 >>> from errlens.changelog import LabelStore
