@@ -143,6 +143,34 @@ def test_csv_and_label_studio_answers_come_back_as_class_values(case, tmp_path) 
     assert labels[list(fixes)].tolist() == list(fixes.values())
 
 
+@pytest.mark.parametrize("dtype", [object, "string", "str", "category"])
+def test_every_text_dtype_is_kept(adult, dtype, tmp_path) -> None:
+    rows = adult.iloc[:1000]
+    y = rows["income"].astype(dtype).set_axis(rows["id"])
+    _round_trip(y, ">50K", tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "Int64", "int64"])
+def test_every_integer_dtype_is_kept(dtype, tmp_path) -> None:
+    frame, _images = load_digits()
+    _round_trip(frame["digit"].astype(dtype).set_axis(frame["id"]), 7, tmp_path)
+
+
+def _round_trip(y: pd.Series, label: Any, tmp_path: Path) -> None:
+    """Relabel by two annotators, merge, tag, reopen: every view keeps ``y``'s dtype."""
+    ana = LabelStore(y, tmp_path / "ana.jsonl", author="ana")
+    ben = LabelStore(y, tmp_path / "ben.jsonl", author="ben")
+    ana.relabel(y.index[0], label)
+    ben.relabel_many(list(y.index[1:4]), label)
+    ana.merge(ben.path)
+    ana.tag("v1")
+    again = LabelStore(y, ana.path, author="cy")
+    for labels in (again.labels("v1"), again.labels(), again.original, ana.labels("v1")):
+        assert labels.dtype == y.dtype
+    assert again.labels("v1")[y.index[:4]].tolist() == [label] * 4
+    assert again.diff("original", "v1")["to"].dtype == y.dtype
+
+
 @pytest.fixture
 def income(adult) -> pd.Series:
     rows = adult.iloc[:2000]
