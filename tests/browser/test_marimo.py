@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from labserver import ROOT, free_port
+from labserver import ARTIFACTS, ROOT, free_port
 
 NOTEBOOK = ROOT / "notebooks" / "_e2e_marimo.py"
 OTHER = {"<=50K": ">50K", ">50K": "<=50K"}
@@ -111,6 +111,9 @@ def test_explorer_in_marimo(page, marimo_app):
     segments, confusion = _box(page, ".errlens-segments"), _box(page, ".errlens-confusion")
     assert abs(confusion["y"] - segments["y"]) <= 1
     assert confusion["x"] >= segments["x"] + segments["width"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(".errlens-selection").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "explorer-marimo.png"))
 
     # A digit key relabels the current suspect; the event lands in the changelog file.
     row = rows.nth(1)
