@@ -1,7 +1,8 @@
 """The ``errlens`` command line. Today: ``errlens changelog <verb>`` for label changelogs.
 
 Exit codes: 0 success; 1 ``verify`` found damage; 2 bad usage or invalid input (the message
-says what to fix).
+says what to fix). Whatever the input (a pipe, a device, binary garbage, JSON nested 100,000
+deep), the answer is one line on stderr, never a traceback and never a hang.
 
 >>> main(["changelog", "verify", "/nonexistent.jsonl"])
 2
@@ -145,6 +146,9 @@ def _read(args: argparse.Namespace) -> Any:
 
 
 def _read_data(path: str, id_col: str, label_col: str) -> pd.Series:
+    from errlens.changelog.safe_files import require_regular_file
+
+    require_regular_file(path)
     frame = pd.read_parquet(path) if path.endswith((".parquet", ".pq")) else pd.read_csv(path)
     missing = [c for c in (id_col, label_col) if c not in frame.columns]
     if missing:
@@ -162,12 +166,13 @@ def _kind(path: str, what: str) -> str:
 
 
 def _new_file(path: str, log: str, force: bool) -> None:
-    """Refuse to write over the changelog, a folder, or (without --force) any existing file."""
-    from errlens.changelog.logfile import check_new_file
+    """Refuse to write over the changelog (even one not created yet), any other changelog, a
+    folder, a FIFO or device, or (without --force) any existing file."""
+    from errlens.changelog.safe_files import output_target
 
-    if os.path.exists(path) and os.path.realpath(path) == os.path.realpath(log):
+    if os.path.realpath(path) == os.path.realpath(log):
         raise ValueError(f"{path} is the changelog itself; write to another file")
-    check_new_file(path, overwrite=force, how="add --force")
+    output_target(path, overwrite=force, how="add --force")
 
 
 def _sample(store: Any, text: str) -> Any:
@@ -256,8 +261,12 @@ def _diff(args: argparse.Namespace) -> int:
     print(f"{len(diff)} sample(s) changed from {args.old} to {args.new}:")
     print(_table(diff[["sample_id", "from", "to", "author", "note"]]))
     if args.csv:
+        from errlens.changelog.exchange import csv_bytes
+        from errlens.changelog.safe_files import atomic_write
+
         _new_file(args.csv, args.log, args.force)
-        diff.to_csv(args.csv, index=False)
+        atomic_write(args.csv, csv_bytes(diff, text=("sample_id", "from", "to")),
+                     overwrite=args.force, how="add --force")
         print(f"Written to {args.csv}")
     return OK
 
@@ -358,16 +367,40 @@ VERBS = {"verify": _verify, "show": _show, "diff": _diff, "merge": _merge, "tag"
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``errlens`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             code = VERBS[args.verb](args)
-        for w in caught:
-            print(f"note: {w.message}", file=sys.stderr)
+        _notes(caught)
         return code
-    except (ValueError, OSError) as exc:  # ChangelogError is a ValueError
-        print(f"error: {exc}", file=sys.stderr)
+    except Exception as exc:  # the command line answers in one line, whatever the input
+        _notes(caught)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        if os.environ.get("ERRLENS_DEBUG"):
+            raise
         return USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+def _notes(caught: list[warnings.WarningMessage]) -> None:
+    for w in caught:
+        print(f"note: {w.message}", file=sys.stderr)
+
+
+def _one_line(exc: BaseException) -> str:
+    """What went wrong, for a person: errlens' own message, or what kind of input broke a
+    reader (ValueError and OSError messages of pandas, pyarrow and the OS name the file)."""
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to be an errlens file (RecursionError)"
+    if isinstance(exc, MemoryError):
+        return "not enough memory to read the input: is it really the file you meant?"
+    if isinstance(exc, (ValueError, OSError)):  # ChangelogError is a ValueError
+        return str(exc) or type(exc).__name__
+    return (f"unexpected {type(exc).__name__}: {exc}. This is a bug in errlens: please "
+            f"report it with the command you ran (ERRLENS_DEBUG=1 shows the traceback)")
 
 
 if __name__ == "__main__":  # pragma: no cover

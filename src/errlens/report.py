@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from errlens.analysis import Analysis
+from errlens.changelog.safe_files import atomic_write
 from errlens.widgets._base import bundle
 
 MAX_ROWS = 50
@@ -67,7 +68,7 @@ def to_html(
         raise TypeError(f"to_html needs an Explorer, an errlens.Analysis or a LazyAnalysis, got "
                         f"{type(source).__name__}")
     out = Path(path)
-    out.write_text(_page(snapshot), encoding="utf-8")
+    atomic_write(out, _page(snapshot).encode(), overwrite=True)  # never onto a changelog
     return out
 
 

@@ -83,8 +83,9 @@ def test_show_diff_merge_tag(logs, tmp_path, capsys):
     assert main(["changelog", "merge", str(ana), str(ben), "-o", str(merged)]) == 0
     out = capsys.readouterr().out
     assert "1 sample(s) have conflicting labels: img-1" in out
-    assert main(["changelog", "merge", str(ana), str(ben), "-o", str(merged)]) == 2
-    assert "already exists" in capsys.readouterr().err
+    for force in ([], ["--force"]):  # a merged log is a changelog: never written over
+        assert main(["changelog", "merge", str(ana), str(ben), "-o", str(merged), *force]) == 2
+        assert "is an errlens changelog; errlens never writes over" in capsys.readouterr().err
     assert main(["changelog", "tag", str(merged), "v3", "--author", "lead"]) == 0
     assert LabelStore(LABELS, merged, author="x").versions()["version"].tolist() == [
         "v1", "v2", "v3"]
@@ -258,3 +259,15 @@ def test_a_new_log_is_announced_and_a_trailing_separator_is_harmless(logs, tmp_p
     assert f"created a new changelog {typo}" in captured.err
     assert "Recorded 1 events" in captured.out
     assert LabelStore.from_log(typo, author="x").labels()["img-0"] == "dog"
+
+
+def test_diff_csv_is_safe_to_open_in_a_spreadsheet(logs, tmp_path, capsys):
+    ana, _ = logs
+    LabelStore(LABELS, ana, author="@mallory").relabel(
+        "img-0", "dog", note='=HYPERLINK("http://evil.example","click")')
+    out = tmp_path / "d.csv"
+    assert main(["changelog", "diff", str(ana), "v2", "current", "--csv", str(out)]) == 0
+    row = pd.read_csv(out, dtype=str).iloc[0]
+    assert row["author"] == "'@mallory"
+    assert row["note"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert row["sample_id"] == "img-0" and row["to"] == "dog"

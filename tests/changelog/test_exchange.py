@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 import errlens as el
 from errlens.changelog.agreement_quality import detector_precision
 from errlens.changelog.errors import ChangelogError, ChangelogWarning
-from errlens.changelog.exchange import ImportErrors, export_csv, import_csv
+from errlens.changelog.exchange import ImportErrors, export_csv, from_cell, import_csv
 from errlens.changelog.store import LabelStore
 from errlens.datasets import load_tweets
 
@@ -59,7 +59,10 @@ def test_export_writes_the_batch_and_instructions(store, tweets_analysis, tmp_pa
     rows = ev.ids.get_indexer(batch["sample_id"])
     assert batch["prediction"].tolist() == ev.y_pred.iloc[rows].tolist()
     np.testing.assert_allclose(batch["probability"], ev.proba[rows, ev.y_pred_codes[rows]])
-    assert batch["text"].tolist() == ev.features["text"].iloc[rows].tolist()
+    # tweets starting with @ are written '@ (a formula in a spreadsheet otherwise)
+    text = batch["text"].map(from_cell)
+    assert text.tolist() == ev.features["text"].iloc[rows].tolist()
+    assert (text.str[:1] == "@").any() and (batch["text"] == "'" + text)[text.str[:1] == "@"].all()
     assert (batch[["label", "note", "annotator"]] == "").all().all()
     guide = path.with_suffix(".instructions.md").read_text()
     assert all(f"### {c}" in guide for c in store.classes) and "`?`" in guide
@@ -234,3 +237,58 @@ def test_importing_the_same_answers_twice_writes_nothing_new(store, tweets_analy
     assert LabelStore(tweets_analysis, store.path, author="x").imported_causes("csv") == \
         [e["cause"] for e in reopened.events().to_dict("records")
          if isinstance(e["cause"], dict) and e["cause"].get("import") == "csv"]
+
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def test_hostile_cells_are_neutralised_and_round_trip_exactly(tmp_path) -> None:
+    """Ids, labels, notes and text that a spreadsheet would run as formulas are written with
+    a leading ', and come back exactly: with the ' a spreadsheet keeps, or without it."""
+    import csv
+
+    ids = ["=A1", "+1", "@x", "-3", "'=quoted", "plain", "'plain"]
+    original = pd.Series(["-1", "=cmd", "+2", "@at", "ok", "-1", "ok"], index=ids)
+    store = LabelStore(original, tmp_path / "l.jsonl", author="lead")
+    ev = el.Analysis.from_predictions(pd.DataFrame({"text": [*FORMULAS, "fine"]}),
+                                      y_true=original.tolist(),
+                                      y_pred=original.tolist()[::-1], id=ids)
+    path = export_csv(store, tmp_path / "batch.csv", analysis=ev, columns=["text"])
+    with open(path, newline="", encoding="utf-8") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert cells and not [c for c in cells if c[:1] in "=+-@\t\r" and c]
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert raw["sample_id"].tolist() == ["'=A1", "'+1", "'@x", "'-3", "''=quoted", "plain",
+                                         "'plain"]
+    assert raw["given_label"].tolist()[:4] == ["'-1", "'=cmd", "'+2", "'@at"]
+    assert raw["prediction"].tolist()[:4] == ["ok", "'-1", "ok", "'@at"]
+    assert raw["text"].tolist() == ["'" + t for t in FORMULAS] + ["fine"]
+    # answers as spreadsheets save them: some keep the ', some drop it
+    batch = _fill(path, {"label": ["'=cmd", "-1", "'-1", "@at", "+2", "'+2", "ok"],
+                         "note": [*FORMULAS, "'@kept"], "annotator": "'@ana"})
+    assert batch["note"].iloc[0].startswith("=")
+    events = import_csv(store, path)
+    assert [e.sample_id for e in events] == ids
+    assert [e.new_label for e in events] == ["=cmd", "-1", "-1", "@at", "+2", "+2", "ok"]
+    assert [e.note for e in events] == [n.strip() for n in FORMULAS] + ["@kept"]
+    assert {e.author for e in events} == {"@ana"}
+
+
+def test_negative_numbers_are_text_ids_but_numbers_elsewhere(tmp_path) -> None:
+    """An integer id -3 is written '-3 (ids are matched back by their text) and comes back as
+    the integer -3; a numeric feature -1.5 stays a number (it cannot run as a formula)."""
+    original = pd.Series([-1, 1, 1], index=[-3, 0, 7])
+    ev = el.Analysis.from_predictions({"score": [-1.5, 0.5, 2.0]}, y_true=original,
+                                      y_pred=[1, 1, -1], id=original.index.to_numpy(),
+                                      features=["score"])
+    store = LabelStore(original, tmp_path / "l.jsonl", author="lead")
+    path = export_csv(store, tmp_path / "ints.csv", analysis=ev, columns=["score"])
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert raw["sample_id"].tolist() == ["'-3", "0", "7"]
+    assert raw["given_label"].tolist() == ["'-1", "1", "1"]
+    assert raw["score"].tolist() == ["-1.5", "0.5", "2.0"]
+    _fill(path, {"label": ["1", "'-1", "-1"], "annotator": "ana"})
+    events = import_csv(store, path)
+    assert [(e.op, e.sample_id, e.new_label) for e in events] == [
+        ("set", -3, 1), ("set", 0, -1), ("set", 7, -1)]
+    assert all(type(e.sample_id) is int and type(e.new_label) is int for e in events)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -152,6 +153,13 @@ def test_unreadable_files_fail_clearly(store, tmp_path) -> None:
         import_labelstudio(store, bad)
     with pytest.raises(ChangelogError, match="does not exist"):
         import_labelstudio(store, tmp_path / "missing.json")
+    bad.write_text('[{"id": 1, "data": {"sample_id": 1, "cause": ' + "[" * 100_000 +
+                   "]" * 100_000 + "}}]")  # a RecursionError before
+    with pytest.raises(ChangelogError, match="nested more than 32 levels deep"):
+        import_labelstudio(store, bad)
+    os.mkfifo(tmp_path / "pipe.json")  # blocked forever before
+    with pytest.raises(ChangelogError, match=r"is a named pipe \(FIFO\), not a regular file"):
+        import_labelstudio(store, tmp_path / "pipe.json")
     with pytest.raises(ChangelogError, match="users must map"):
         import_labelstudio(store, EXPORT, users=[1, 2])
 

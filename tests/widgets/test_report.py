@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -83,3 +84,20 @@ def test_report_refuses_other_inputs(ev, tmp_path):
         to_html(ev.frame(), tmp_path / "x.html")
     with pytest.raises(ValueError, match="max_rows"):
         to_html(ev, tmp_path / "x.html", max_rows=0)
+
+
+def test_report_never_lands_on_the_changelog(ev, tmp_path):
+    """Passing the store's path by mistake (an easy slip: both are paths) is refused, and the
+    changelog keeps every byte; a report already there is replaced as a whole."""
+    store = LabelStore(ev, tmp_path / "labels.jsonl", author="ana")
+    store.relabel(ev.ids[0], ev.classes[0], note="checked")
+    log = Path(store.path)
+    before = log.read_bytes()
+    with pytest.raises(ValueError, match="is an errlens changelog; errlens never writes over"):
+        to_html(ev, store.path, store=store)
+    assert log.read_bytes() == before
+    old = tmp_path / "report.html"
+    old.write_text("last week's report")
+    to_html(ev, old, max_rows=3)
+    assert old.read_text().startswith("<!doctype html>")
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

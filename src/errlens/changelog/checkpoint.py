@@ -26,7 +26,6 @@ import contextlib
 import functools
 import hashlib
 import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,7 +35,9 @@ import orjson
 
 from errlens.changelog import column_checks, columns, events, logfile
 from errlens.changelog.columns import Columns, read_columns
+from errlens.changelog.errors import ChangelogError
 from errlens.changelog.logfile import Scan
+from errlens.changelog.safe_files import atomic_write
 
 #: Logs with fewer events read fast enough without a checkpoint.
 MIN_EVENTS = 50_000
@@ -167,19 +168,15 @@ def save(log_path: str, header: Any, cols: Columns, covered: int, last_hash: str
     arrays.update(meta=np.frombuffer(meta, np.uint8), event_ids=np.frombuffer(ids, np.uint8),
                   flagged=np.array(sorted(cols.flagged), np.int64),
                   exact=np.array(sorted(cols.exact), np.int64))
+    folder = os.path.dirname(os.path.abspath(where))
     try:
-        os.makedirs(os.path.dirname(where), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(where), suffix=".tmp")
-    except OSError:
+        os.makedirs(folder, exist_ok=True)
+        # readers see the old checkpoint or the new one, never half
+        atomic_write(where, lambda fh: np.savez(fh, allow_pickle=False, **arrays),
+                     overwrite=True)
+    except (OSError, ChangelogError):  # e.g. a full disk, or a changelog at that path
         return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, allow_pickle=False, **arrays)
-        os.replace(tmp, where)  # readers see the old checkpoint or the new one, never half
-    except OSError:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    forget_unused(os.path.dirname(where))
+    forget_unused(folder)
 
 
 def forget_unused(folder: str, days: float = UNUSED_DAYS) -> list[str]:

@@ -4,7 +4,10 @@ The CSV has one row per sample: ``sample_id``, ``given_label`` (original), ``cur
 the model's ``prediction`` and ``probability`` (with ``analysis=``), chosen feature or text
 columns, the suspect ``cause`` (with ``suspects=``), then the empty answer columns ``label``,
 ``note`` and ``annotator``. Instructions (the classes and their guidelines) are written beside
-it as ``<name>.instructions.md``. Answers come back as events with
+it as ``<name>.instructions.md``. Cells a spreadsheet would run as a formula (starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are written with a leading ``'``
+(OWASP's advice against CSV injection) and read back without it, so an id ``"=A1"`` or a
+label ``"-1"`` round-trips exactly. Answers come back as events with
 ``cause={"import": "csv", "file": ..., "line": ..., "answer": ...}``, authored by each row's
 annotator; ``answer`` fingerprints the answer (sample, annotator, label, note, confidence, time
 spent), so importing the same file again, or a copy with rows reordered, writes nothing new.
@@ -36,15 +39,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from errlens.changelog.errors import ChangelogError, ChangelogWarning
+from errlens.changelog.safe_files import atomic_write, output_target, require_regular_file
 
 #: Answer written in the ``label`` column to mark a sample unsure (a ``skip`` event).
 SKIP = "?"
 ANSWER_COLUMNS = ("label", "note", "annotator")
 REQUIRED_COLUMNS = ("sample_id", "label")
 MAX_REPORTED = 20
+#: First characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
+FORMULA_START = frozenset("=+-@\t\r")
+#: Deepest JSON nesting accepted in an imported cause (a suspect's cause is 3 levels deep):
+#: anything deeper is not errlens' and could make a log line that readers refuse.
+MAX_JSON_DEPTH = 32
 
 
 class ImportErrors(ChangelogError):
@@ -158,28 +168,85 @@ def export_csv(store: Any, path: str | os.PathLike[str], ids: Iterable[Any] | No
     sample; ``columns`` are feature or text columns of ``analysis`` shown to annotators.
     """
     path = Path(path)
-    not_the_log(store, path, path.with_suffix(".instructions.md"))
+    side = path.with_suffix(".instructions.md")
+    for target in (path, side):  # both refused or both written
+        output_target(target, overwrite=True)
     ids_list = batch_ids(store, ids, suspects)
     frame = batch_frame(store, ids_list, analysis=analysis, columns=columns, suspects=suspects)
     for col in ANSWER_COLUMNS:
         frame[col] = ""
-    # CRLF rows (RFC 4180) so that any cell holding a bare \r or \n is quoted.
-    frame.reset_index().to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
-    path.with_suffix(".instructions.md").write_text(instructions(store), encoding="utf-8")
+    atomic_write(path, csv_bytes(frame.reset_index(), text=("sample_id", "given_label",
+                                                           "current_label", "prediction")),
+                 overwrite=True)
+    atomic_write(side, instructions(store).encode(), overwrite=True)
     return path
 
 
-def not_the_log(store: Any, *paths: Path) -> None:
-    """Refuse to write an export over the store's own changelog."""
-    log = Path(store.path).resolve()
-    for path in paths:
-        if path.resolve() == log:
-            raise ChangelogError(f"{path} is the changelog itself; export to another file")
+def to_cell(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs as a formula: a leading ``'`` when its
+    first character after any ``'`` is one of :data:`FORMULA_START` (so :func:`from_cell`
+    can tell the ``'`` it added from one in the data).
+
+    >>> to_cell("=HYPERLINK(0)"), to_cell("-3"), to_cell("'+x"), to_cell("cat")
+    ("'=HYPERLINK(0)", "'-3", "''+x", 'cat')
+    """
+    return "'" + text if text.lstrip("'")[:1] in FORMULA_START else text
+
+
+def from_cell(text: str) -> str:
+    """The value of a cell :func:`to_cell` wrote (a cell without its ``'`` is kept as is,
+    as a spreadsheet may save it).
+
+    >>> from_cell("'-3"), from_cell("-3"), from_cell("''+x"), from_cell("'cat")
+    ('-3', '-3', "'+x", "'cat")
+    """
+    return text[1:] if text[:1] == "'" and text.lstrip("'")[:1] in FORMULA_START else text
+
+
+def csv_bytes(frame: pd.DataFrame, *, text: Sequence[str] = ()) -> bytes:
+    """``frame`` as UTF-8 CSV for spreadsheets, every cell that could run as a formula
+    neutralised by :func:`to_cell`, the header too. Numbers stay numbers (``-1.5`` is not
+    a formula) except in the ``text`` columns, matched back by their text (an id ``-3`` is
+    written ``'-3``)."""
+    out = frame.copy()
+    for col in out.columns:
+        kind, types = out[col].dtype, pd.api.types
+        number = types.is_numeric_dtype(kind) and not types.is_bool_dtype(kind)
+        if col not in text and (number or types.is_datetime64_any_dtype(kind)):
+            continue
+        out[col] = [v if plain(v) is None else to_cell(str(v)) for v in out[col].tolist()]
+    out.columns = [to_cell(str(c)) for c in out.columns]
+    # CRLF rows (RFC 4180) so that any cell holding a bare \r or \n is quoted.
+    return out.to_csv(index=False, lineterminator="\r\n").encode()
+
+
+def loads_bounded(text: str | bytes) -> Any:
+    """Parse JSON nested at most :data:`MAX_JSON_DEPTH` deep; ValueError otherwise (never a
+    RecursionError, however deep the input)."""
+    try:
+        value = orjson.loads(text)  # refuses nesting beyond 1024 instead of recursing
+    except orjson.JSONDecodeError as exc:
+        try:
+            value = json.loads(text)  # what orjson refuses but errlens writes: NaN
+        except RecursionError:
+            raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep") from None
+        if "depth" in str(exc):  # orjson's limit, where Python's own parser got through
+            raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep") from None
+    depth, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            depth = max(depth, level)
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+            stack.extend((x, level + 1) for x in item)
+    return value
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise ChangelogError(f"{path} does not exist; check the file name")
+    require_regular_file(path)
     with path.open(encoding="utf-8-sig", errors="replace") as handle:
         header = handle.readline()
     # Spreadsheets in many locales save "CSV" with semicolons.
@@ -189,13 +256,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
         # every column; cells beyond the header's columns have no meaning and are dropped
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+            rows = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
                                index_col=False, encoding="utf-8-sig", sep=sep)
     except pd.errors.EmptyDataError:
         raise ChangelogError(f"{path} is empty; expected the CSV written by export_csv") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ChangelogError(f"{path} is not a readable UTF-8 CSV ({exc}); save it as "
                              f"'CSV UTF-8' and try again") from None
+    rows.columns = [from_cell(c) for c in rows.columns]
+    return rows.map(from_cell)
 
 
 def _number(text: str, name: str, line: int, problems: list[str],
@@ -259,9 +328,10 @@ def answers_to_specs(rows: pd.DataFrame, store: Any, *, author: str | None, sour
                                  "answer": answer_key}
         if row.get("cause", "").strip():
             try:
-                cause["suspect"] = json.loads(row["cause"])
-            except ValueError:
-                problems.append(f"line {line}: the cause column is not JSON; do not edit it")
+                cause["suspect"] = loads_bounded(row["cause"])
+            except ValueError as exc:
+                problems.append(f"line {line}: the cause column is not errlens' JSON ({exc}); "
+                                f"do not edit it")
         spec: dict[str, Any] = {"id": sample, "author": who, "note": note, "cause": cause}
         if "confidence" in row:
             spec["confidence"] = _number(row["confidence"].strip(), "confidence", line,

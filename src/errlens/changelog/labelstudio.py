@@ -33,10 +33,11 @@ from errlens.changelog.exchange import (
     batch_frame,
     batch_ids,
     label_lookup,
-    not_the_log,
+    loads_bounded,
     plain,
     text_lookup,
 )
+from errlens.changelog.safe_files import atomic_write, output_target, require_regular_file
 
 FROM_NAME, TO_NAME, NOTE_NAME = "label", "text", "note"
 
@@ -113,13 +114,16 @@ def export_labelstudio(store: Any, path: str | os.PathLike[str],
     """Write the tasks of :func:`labelstudio_tasks` as JSON to ``path`` and the labeling
     config beside it (``<name>.config.xml``); returns the tasks."""
     path = Path(path)
-    not_the_log(store, path, path.with_suffix(".config.xml"))
+    side = path.with_suffix(".config.xml")
+    for target in (path, side):  # both refused or both written
+        output_target(target, overwrite=True)
     tasks = labelstudio_tasks(store, ids, analysis=analysis, text_column=text_column,
                               columns=columns, suspects=suspects, model_version=model_version)
-    path.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
     guidelines = getattr(getattr(store, "schema", None), "guidelines", None)
-    path.with_suffix(".config.xml").write_text(
-        labelstudio_config(store.classes, guidelines=guidelines), encoding="utf-8")
+    atomic_write(path, json.dumps(tasks, ensure_ascii=False, indent=1).encode(),
+                 overwrite=True)
+    atomic_write(side, labelstudio_config(store.classes, guidelines=guidelines).encode(),
+                 overwrite=True)
     return tasks
 
 
@@ -147,11 +151,9 @@ def _author(completed_by: Any, names: dict[Any, str]) -> str:
 
 def _read_tasks(path_or_tasks: Any) -> tuple[list[Any], str]:
     if isinstance(path_or_tasks, (str, os.PathLike)):
-        path = Path(path_or_tasks)
-        if not path.exists():
-            raise ChangelogError(f"{path} does not exist; check the file name")
+        path = Path(require_regular_file(path_or_tasks))
         try:
-            tasks = json.loads(path.read_text(encoding="utf-8"))
+            tasks = loads_bounded(path.read_bytes())
         except ValueError as exc:
             raise ChangelogError(f"{path} is not JSON ({exc}); export the project from Label "
                                  f"Studio as JSON (not JSON_MIN or CSV)") from None

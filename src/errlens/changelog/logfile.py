@@ -35,6 +35,7 @@ import orjson
 
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import HASH_SUFFIX, SUFFIX_LEN, canonical, seal, split_line
+from errlens.changelog.safe_files import fsync_dir, require_regular_file
 
 #: Seconds a writer waits for another process's write before giving up.
 LOCK_TIMEOUT_S = 30.0
@@ -198,37 +199,12 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def check_new_file(path: str, *, overwrite: bool, how: str) -> None:
-    """Refuse an output path that is a folder, sits in a missing folder, or (unless
-    ``overwrite``) exists; ``how`` says how to overwrite (e.g. ``"add --force"``)."""
-    if os.path.isdir(path):
-        raise ChangelogError(f"{path} is a folder; give a file name inside it")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ChangelogError(f"the folder {folder} does not exist; create it first")
-    if os.path.exists(path) and not overwrite:
-        raise ChangelogError(f"{path} already exists; choose a new file name, or {how} to "
-                             f"replace it")
-
-
-def fsync_dir(path: str) -> None:
-    """Make a new directory entry durable (POSIX; a no-op where directories can't be opened)."""
-    try:
-        fd = os.open(os.path.dirname(os.path.abspath(path)) or ".", os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class LogFile:
     """Low-level access to one changelog file: the writer lock, appends that are all or
     nothing, and reads that leave out what no write finished (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = os.fspath(path)
+        self.path = require_regular_file(path, missing_ok=True)  # a FIFO would block reads
         self._fd: int | None = None  # the locked descriptor, while locked() is held
         self._thread_lock = threading.RLock()  # flock does not exclude threads of one process
 

@@ -10,7 +10,6 @@ disagree become conflicts (``store.conflicts()``); they are never settled silent
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 import os
@@ -24,8 +23,9 @@ import pandas as pd
 from errlens.changelog.columns import describe_problems
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
 from errlens.changelog.events import Event, canonical, event_from_dict, seal
-from errlens.changelog.logfile import check_new_file, fsync_dir, gc_paused, scan, without_cut_short
+from errlens.changelog.logfile import gc_paused, scan, without_cut_short
 from errlens.changelog.replay import Replay
+from errlens.changelog.safe_files import atomic_write, output_target, require_regular_file
 from errlens.changelog.schema import LabelSchema
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def read_log(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Event]]
 
 
 def _read_log(path: str) -> tuple[dict[str, Any], list[Event]]:
-    with open(path, "rb") as fh:
+    with open(require_regular_file(path), "rb") as fh:
         data = fh.read()
     if not data:
         raise CorruptLogError(f"{path} is empty (0 bytes), so it is not a changelog")
@@ -172,8 +172,8 @@ def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str],
     if not paths_or_stores:
         raise ChangelogError("give at least one log to merge")
     out_path = os.fspath(out_path)
-    check_new_file(out_path, overwrite=overwrite,
-                   how="pass overwrite=True (--force on the command line)")
+    how = "pass overwrite=True (--force on the command line)"
+    output_target(out_path, overwrite=overwrite, how=how)  # fail before reading the inputs
     loaded = []
     for item in paths_or_stores:
         path = item.path if hasattr(item, "path") else os.fspath(item)
@@ -197,17 +197,8 @@ def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str],
     for ev in events:
         line, digest = seal(ev.body(), digest)
         lines.append(line)
-    tmp = f"{out_path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write("".join(x + "\n" for x in lines).encode())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out_path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)  # only still there if the write or the rename failed
-    fsync_dir(out_path)
+    atomic_write(out_path, "".join(x + "\n" for x in lines).encode(), overwrite=overwrite,
+                 how=how)
     return MergeReport(out_path, len(events), len(loaded), state.conflicted())
 
 

@@ -29,19 +29,18 @@ from typing import Any
 from errlens.changelog import frames
 from errlens.changelog.checkpoint import open_columns
 from errlens.changelog.dataset import Dataset
-from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
+from errlens.changelog.errors import ChangelogWarning, CorruptLogError
 from errlens.changelog.header import header_schema
 from errlens.changelog.logfile import LogFile, gc_paused
 from errlens.changelog.replay import load
+from errlens.changelog.safe_files import require_regular_file
 
 
 class Changelog(frames.ViewsMixin):
     """Read-only view of one changelog file; see the module docstring."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._log = LogFile(path)
-        if not self._log.exists():
-            raise ChangelogError(f"{self.path} does not exist; check the path")
+        self._log = LogFile(require_regular_file(path))  # missing, a folder or a FIFO: refused
         with gc_paused():
             self._load()
 

@@ -23,6 +23,7 @@ from errlens.changelog.header import header_problem
 from errlens.changelog.logfile import gc_paused, scan_blocks, without_cut_short
 from errlens.changelog.progress import reading
 from errlens.changelog.replay import load
+from errlens.changelog.safe_files import require_regular_file
 from errlens.changelog.schema import LabelSchema
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
     if not os.path.exists(path):
         report.problems.append(Problem(0, f"{path} does not exist"))
         return report
-    with open(path, "rb") as fh:
+    with open(require_regular_file(path), "rb") as fh:  # a FIFO or /dev/zero: refused
         whole = fh.read()
     data = without_cut_short(whole)  # a write cut short by a crash: reported at the end
     if not data:
