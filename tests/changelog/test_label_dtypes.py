@@ -9,12 +9,15 @@ and a Label Studio import; ``LogisticRegression`` is then fitted on ``store.labe
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import make_pipeline
@@ -231,3 +234,55 @@ def test_conflicts_show_labels_in_the_dtype_of_y_true(income, tmp_path) -> None:
     assert conflicts["current"].dtype == pd.CategoricalDtype([">50K", "<=50K", "unsure"],
                                                              ordered=True)
     assert conflicts["current"].iloc[0] == income[sample]  # what both sides had seen
+
+
+SOURCES = {
+    "category": lambda: pd.Series(["b", "a", "c", "a", "b", "b"],
+                                  dtype=pd.CategoricalDtype(["c", "unused", "a", "b"],
+                                                            ordered=True)),
+    "str": lambda: pd.Series(["b", "a", "c", "a", "b", "b"], dtype="str"),
+    "int32": lambda: pd.Series([2, 0, 1, 0, 2, 2], dtype="int32"),
+    "bool": lambda: pd.Series([True, False, True, False, False, True]),
+}
+schema_op = st.one_of(
+    st.tuples(st.just("relabel"), st.integers(0, 5), st.integers(0, 9)),
+    st.tuples(st.just("add_class"), st.sampled_from(["text", "int"]), st.none()),
+    st.tuples(st.just("rename_class"), st.integers(0, 9), st.sampled_from(["text", "int"])),
+    st.tuples(st.just("merge_classes"), st.integers(0, 9), st.booleans()),
+    st.tuples(st.just("tag"), st.none(), st.none()),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(source=st.sampled_from(sorted(SOURCES)), ops=st.lists(schema_op, max_size=8))
+def test_typed_labels_are_the_plain_labels_whatever_the_schema_does(source, ops) -> None:
+    """Property: at every version, the typed labels hold exactly the plain values the log
+    replays (no NaN, True never read as 1), a category stays a category, and any other
+    dtype is y_true's or object."""
+    y = SOURCES[source]()
+    with tempfile.TemporaryDirectory() as folder:
+        store = LabelStore(y, Path(folder) / "l.jsonl", author="ana")
+        for k, (kind, a, b) in enumerate(ops):
+            classes = store.classes
+            new = f"new{k}" if (b if kind == "rename_class" else a) == "text" else 100 + k
+            if kind == "relabel":
+                store.relabel(y.index[a], classes[b % len(classes)])
+            elif kind == "add_class":
+                store.add_class(new)
+            elif kind == "rename_class":
+                store.rename_class(classes[a % len(classes)], new)
+            elif kind == "merge_classes" and len(classes) > 2:
+                pair = [classes[a % len(classes)], classes[(a + 1) % len(classes)]]
+                store.merge_classes(pair, pair[0] if b else f"merged{k}")
+            elif kind == "tag":
+                store.tag(f"v{k}")
+        for version in [*store.versions()["version"], "original", None]:
+            typed, plain = store.labels(version), store._labels(version, plain=True)[0]
+            assert not typed.isna().any()
+            assert [(type(v), v) for v in typed.astype(object)] == \
+                [(type(v), v) for v in plain]
+            if isinstance(y.dtype, pd.CategoricalDtype):
+                assert isinstance(typed.dtype, pd.CategoricalDtype)
+                assert typed.cat.ordered
+            else:
+                assert typed.dtype in (y.dtype, np.dtype(object))

@@ -154,8 +154,8 @@ class Dataset:
             if out is not None:
                 return out
         out = self.original.copy()  # plain values, so True stays apart from class 1
-        if renamed:
-            out = out.map(schema.current_name)
+        if renamed:  # as objects: map() would infer a dtype from the values
+            out = out.map(schema.current_name).astype(object)
         if changed:
             out.loc[list(changed)] = list(changed.values())
         return out
