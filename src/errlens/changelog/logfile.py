@@ -18,7 +18,6 @@ by the next writer.
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import hashlib
 import json
@@ -32,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from filelock import lock_descriptor, unlock_descriptor
 
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import HASH_SUFFIX, SUFFIX_LEN, canonical, seal, split_line
@@ -228,7 +228,10 @@ class LogFile:
                 yield
             finally:
                 fd, self._fd = self._fd, None
-                os.close(fd)  # releases the lock
+                try:
+                    unlock_descriptor(fd)
+                finally:
+                    os.close(fd)
 
     def create(self, header: dict[str, Any]) -> str:
         """Write the header as the first line of a new file; returns the header hash."""
@@ -316,16 +319,17 @@ class LogFile:
 
 
 def _lock(path: str) -> int:
-    """Open ``path`` and ``flock`` it exclusively; returns the locked descriptor.
+    """Open ``path`` and lock it exclusively; returns the locked descriptor.
 
-    ``flock`` belongs to the open file, i.e. the inode, whatever path reached it; it is
-    released when the descriptor closes, also when the process dies (no stale lock). If
-    the path was replaced by another file while waiting, the new file is locked instead.
+    The lock (``flock`` on POSIX, through filelock's :func:`~filelock.lock_descriptor`)
+    belongs to the open file, i.e. the inode, whatever path reached it; the kernel releases
+    it when the descriptor closes, also when the process dies (no stale lock). If the path
+    was replaced by another file while waiting, the new file is locked instead.
     """
     deadline, pause = time.monotonic() + LOCK_TIMEOUT_S, 0.001
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND)
         except FileNotFoundError:
             raise ChangelogError(f"{path} does not exist (moved or deleted while open); "
                                  f"check the path") from None
@@ -333,18 +337,13 @@ def _lock(path: str) -> int:
             raise ChangelogError(f"{path} is not writable; open it read-only with "
                                  f"Changelog(path), or ask for write access") from None
         try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise ChangelogError(
-                            f"{path} is locked by another process for more than "
-                            f"{LOCK_TIMEOUT_S:.0f} s; close the other program writing it"
-                        ) from None
-                    time.sleep(pause)
-                    pause = min(pause * 2, 0.02)
+            while not lock_descriptor(fd, blocking=False):
+                if time.monotonic() > deadline:
+                    raise ChangelogError(f"{path} is locked by another process for more than "
+                                         f"{LOCK_TIMEOUT_S:.0f} s; close the other program "
+                                         f"writing it")
+                time.sleep(pause)
+                pause = min(pause * 2, 0.02)  # a write takes about a millisecond
             locked, now = os.fstat(fd), os.stat(path)
         except BaseException:
             os.close(fd)
