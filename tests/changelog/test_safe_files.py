@@ -257,3 +257,19 @@ def test_a_disk_full_midway_keeps_the_old_file(writer, tmp_path, monkeypatch, ca
     _refused(writer, target, "No space left on device", capsys)
     assert target.read_text() == "the previous version"
     assert _leftovers(tmp_path) == []
+
+
+def test_a_torn_checkpoint_is_ignored(tmp_path, monkeypatch):
+    """Checkpoints skip fsync (a cache): one a crash left with zeroed bytes is not used."""
+    store = LabelStore(LABELS, tmp_path / "labels.jsonl", author="ana")
+    store.relabel("img-1", "cat")
+    raw = Path(store.path).read_bytes()
+    header, cols, block = read_columns(store.path, raw)
+    where = tmp_path / "cache" / "x.npz"
+    monkeypatch.setattr(checkpoint, "checkpoint_path", lambda _: str(where))
+    checkpoint.save(store.path, header, cols, block.consumed, block.last_hash)
+    assert checkpoint.restore(store.path, raw) is not None
+    data = bytearray(where.read_bytes())
+    data[len(data) // 3: len(data) // 2] = bytes(len(data) // 2 - len(data) // 3)
+    where.write_bytes(bytes(data))
+    assert checkpoint.restore(store.path, raw) is None

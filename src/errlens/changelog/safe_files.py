@@ -134,12 +134,13 @@ def output_target(path: str | os.PathLike[str], *, overwrite: bool,
 
 
 def atomic_write(path: str | os.PathLike[str], content: Content, *, overwrite: bool,
-                 how: str = "pass overwrite=True") -> str:
+                 how: str = "pass overwrite=True", durable: bool = True) -> str:
     """Write ``content`` (bytes, or a function writing to a binary file) to ``path`` as one
     atomic step, after the checks of :func:`output_target`; returns the file written (a
     symlink's target is replaced, the link kept).
 
-    The old file stays whole until the new one is complete and fsync'd; on any failure the
+    The old file stays whole until the new one is complete (and, if ``durable``, fsync'd:
+    only a cache whose reader checks what it reads may skip that); on any failure the
     temporary file is removed and the error raised.
     """
     target = output_target(path, overwrite=overwrite, how=how)
@@ -151,13 +152,15 @@ def atomic_write(path: str | os.PathLike[str], content: Content, *, overwrite: b
             else:
                 fh.write(content)
             fh.flush()
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    fsync_dir(target)
+    if durable:
+        fsync_dir(target)
     return target
 
 
