@@ -9,6 +9,7 @@ folder, a FIFO, a missing folder, and a disk that fills up halfway through the w
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import signal
@@ -73,6 +74,11 @@ def test_is_changelog_reads_the_header_line_only(log, tmp_path):
     torn = tmp_path / "torn.jsonl"  # a header cut short by a crash is still a changelog's
     torn.write_bytes(log.read_bytes().split(b"\n")[0][:-40])
     assert is_changelog(torn)
+    header = json.loads(log.read_bytes().split(b"\n")[0])  # 2 MB of class guidelines
+    header["classes"][0]["guidelines"] = {"definition": "x" * (2 << 20)}
+    big = tmp_path / "big-header.jsonl"
+    big.write_bytes(b"\xef\xbb\xbf" + json.dumps(header, sort_keys=True).encode() + b"\n")
+    assert is_changelog(big)
     other = tmp_path / "other.json"
     other.write_text('{"type": "header", "format": "something-else"}\n')
     deep = tmp_path / "deep.json"

@@ -40,8 +40,9 @@ if TYPE_CHECKING:
 #: What :func:`atomic_write` accepts: the bytes, or a function writing them to a binary file.
 Content = bytes | Callable[[IO[bytes]], object]
 
-#: Bytes of a file read to find its header line (errlens' own headers are far shorter).
-HEADER_BYTES = 1 << 20
+#: Most bytes of a file read to find its header line: the longest line a changelog holds.
+HEADER_BYTES = 1 << 24
+_BLANK = b" \t\r\xef\xbb\xbf"  # spaces and a UTF-8 BOM an editor may have put first
 _HEADER_MARK = re.compile(rb'"format"\s*:\s*"' + re.escape(FORMAT.encode()) + rb'"')
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
@@ -85,22 +86,26 @@ def is_changelog(path: str | os.PathLike[str]) -> bool:
     """True if ``path`` (followed through symlinks) is a regular file whose first line is an
     errlens changelog header (any schema version, even if the rest is damaged).
 
-    Only the first :data:`HEADER_BYTES` are read; a first line longer than that counts as a
-    changelog header if it names the changelog format, so doubt keeps a file safe.
+    A file whose first line does not start with ``{`` is ruled out after a few bytes;
+    otherwise that line is read, at most :data:`HEADER_BYTES` of it. One that does not parse
+    (torn, longer than that, damaged) counts as a header if it names the changelog format, so
+    doubt keeps a file safe.
     """
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return False
         with open(path, "rb") as fh:
-            head = fh.read(HEADER_BYTES)
+            if not fh.read(64).lstrip(_BLANK).startswith(b"{"):
+                return False
+            fh.seek(0)
+            first = fh.readline(HEADER_BYTES).lstrip(_BLANK).rstrip()
     except OSError:
         return False
-    first = head.partition(b"\n")[0]
     try:  # orjson: bounded nesting, so a hostile first line cannot recurse
         obj = orjson.loads(first)
     except orjson.JSONDecodeError:
         # a torn, oversized or damaged first line: the format's name decides
-        return first.lstrip().startswith(b"{") and _HEADER_MARK.search(first) is not None
+        return _HEADER_MARK.search(first) is not None
     return isinstance(obj, dict) and obj.get("type") == "header" and obj.get("format") == FORMAT
 
 
