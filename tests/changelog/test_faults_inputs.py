@@ -138,14 +138,21 @@ def _argv(template: list[str], files: dict[str, Path], target: Path) -> list[str
 
 
 def _run(argv: list[str], guard: Callable[[], None], capsys) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of one command (exit code -1: it hung; an exception out
+    of main is the traceback a user would see)."""
     capsys.readouterr()
     guard()
+    raised = ""
     try:
         code = main(argv)
+    except Hang:
+        code = -1
+    except Exception as exc:
+        code, raised = -2, f"Traceback: {type(exc).__name__}"
     finally:
         signal.alarm(0)
     out, err = capsys.readouterr()
-    return code, out, err
+    return code, out, err + raised
 
 
 def _problem(code: int, out: str, err: str, case: str, kind: str) -> str | None:
@@ -153,6 +160,8 @@ def _problem(code: int, out: str, err: str, case: str, kind: str) -> str | None:
     # one line, but an import lists each problem of the file on a line of its own
     said = [line for line in err.splitlines()
             if not line.startswith(("note:", "  - ", "  ... and "))]
+    if code == -1:
+        return f"hung for {HANG_S} s"
     if "Traceback" in out + err:
         return "a traceback"
     if (case, kind) in ACCEPTED:
