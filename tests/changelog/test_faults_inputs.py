@@ -252,3 +252,10 @@ def test_memory_error_and_unexpected_errors_are_one_line(files, monkeypatch, cap
         assert main(["changelog", "show", str(files["good.jsonl"])]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("error: ") and needle in err, err
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.VERBS, "show", interrupted)  # Ctrl-C: no traceback either
+    assert main(["changelog", "show", str(files["good.jsonl"])]) == 130
+    assert capsys.readouterr().err == "error: interrupted\n"
