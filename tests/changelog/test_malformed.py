@@ -144,7 +144,43 @@ API_CASES = {
     "undo unknown": (lambda s: s.undo("nope"), "not in this log"),
     "unknown key": (lambda s: s.record_many([{"op": "set", "id": 102, "lable": "x"}]),
                     "unknown key"),
+    # given values are refused as given, never replaced by defaults
+    "round zero": (lambda s: s.record("set", 102, "spam", round=0),
+                   "round must be a positive integer up to 9223372036854775807, got 0"),
+    "round 2**64": (lambda s: s.record("set", 102, "spam", round=2**64),
+                    "round must be a positive integer"),
+    "round 10**30": (lambda s: s.record("set", 102, "spam", round=10**30),
+                     "round must be a positive integer"),
+    "empty author": (lambda s: s.record("set", 102, "spam", author=""),
+                     "author must be a non-empty name"),
+    "empty role": (lambda s: s.record("set", 102, "spam", role=""), "role '' is unknown"),
+    "parents a number": (lambda s: s.record("set", 102, "spam", parents=5),
+                         "parents must be a list of event ids, got 5"),
+    "parents as text": (lambda s: s.record("set", 102, "spam", parents="abc"),
+                        "parents must be a list of event ids, got 'abc'"),
+    "refs a number": (lambda s: s.record("revert", 102, refs=7), "refs must be a list"),
+    "lone surrogate in note": (lambda s: s.relabel(102, "spam", note="caf\udce9"),
+                               "note must be text \\(valid Unicode\\)"),
+    "lone surrogate in author": (lambda s: s.record("set", 102, "spam", author="an\ud800"),
+                                 "non-empty name in valid Unicode"),
+    "lone surrogate in a class": (lambda s: s.add_class("x\ud800"), "not valid Unicode"),
+    "cause 40 levels deep": (lambda s: s.relabel(102, "spam", cause=_nested(40)),
+                             "more than 32 levels deep"),
+    "cause integer beyond 64 bits": (lambda s: s.relabel(102, "spam", cause={"id": 2**64}),
+                                     "beyond 64 bits"),
+    "cause with a number key": (lambda s: s.relabel(102, "spam", cause={1: "a"}),
+                                "keys must be text"),
+    "note of 17 MB": (lambda s: s.relabel(102, "spam", note="x" * (17 << 20)), "too long"),
+    "year 0": (lambda s: s.record("set", 102, "spam", timestamp="0000-01-01T00:00:00Z"),
+               "is not a date and time"),
 }
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"score": 1}
+    for _ in range(depth):
+        out = {"inner": out}
+    return out
 
 
 @pytest.mark.parametrize("case", API_CASES, ids=list(API_CASES))

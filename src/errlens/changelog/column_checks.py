@@ -1,7 +1,9 @@
 """Checks of whole columns of parsed event fields, used by :mod:`errlens.changelog.columns`.
 
 Each check returns the row positions that fail (an empty list in the common case, found with
-C-level passes such as ``set(map(type, values))``); only then does it look row by row.
+C-level passes such as ``set(map(type, values))``); only then does it look row by row, with
+the very predicates writers validate with (:mod:`errlens.changelog.events`), so a reader
+refuses exactly what a writer refuses.
 
 >>> bad_times(["2026-01-31T12:00:00.000000Z", "2026-02-30T00:00:00.000000Z", "yesterday"])
 [1, 2]
@@ -9,18 +11,25 @@ C-level passes such as ``set(map(type, values))``); only then does it look row b
 
 from __future__ import annotations
 
-import math
 from itertools import chain, repeat
 from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
 
-from errlens.changelog.events import OPS, _is_time
+from errlens.changelog.events import (
+    MAX_INT,
+    MIN_INT,
+    OPS,
+    is_count,
+    is_label_value,
+    is_number,
+    is_text,
+    is_time,
+)
 
 OP_CODE = {op: i for i, op in enumerate(OPS)}
 LABEL_TYPES = {type(None), str, int, bool, float}
-_NUMBER_TYPES = {type(None), int, float}
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 class _Missing:
     def __repr__(self) -> str:
@@ -97,18 +106,27 @@ def _member(value: Any, allowed: Any) -> bool:
 
 
 def bad_text(values: list[Any], low: int, high: int | None = None) -> list[int]:
+    # parse_json never returns a lone surrogate, so lengths are all the fast path checks
     if set(map(type, values)) <= {str}:
         lengths = list(map(len, values))
         if not lengths or (min(lengths) >= low and (high is None or max(lengths) <= high)):
             return []
-    return [i for i, v in enumerate(values) if type(v) is not str or len(v) < low
-            or (high is not None and len(v) > high)]
+    return [i for i, v in enumerate(values) if not is_text(v, low, high)]
 
 
 def bad_count(values: list[Any]) -> list[int]:
-    if set(map(type, values)) <= {int} and (not values or min(values) >= 1):
+    if set(map(type, values)) <= {int} and (not values or (min(values) >= 1 and
+                                                            max(values) <= MAX_INT)):
         return []
-    return [i for i, v in enumerate(values) if type(v) is not int or v < 1]
+    return [i for i, v in enumerate(values) if not is_count(v)]
+
+
+def wide_ints(values: list[Any]) -> list[int]:
+    """Rows holding an integer beyond 64 bits (orjson reads those up to 2**64 - 1)."""
+    ints = list(filter(int.__instancecheck__, values))  # C-level; booleans are harmless
+    if not ints or (min(ints) >= MIN_INT and max(ints) <= MAX_INT):
+        return []
+    return [i for i, v in enumerate(values) if type(v) is int and not MIN_INT <= v <= MAX_INT]
 
 
 def typed(values: list[Any], types: set[type]) -> list[int]:
@@ -120,16 +138,14 @@ def typed(values: list[Any], types: set[type]) -> list[int]:
 def bad_number(values: list[Any], high: float) -> list[int]:
     if set(map(type, values)) <= {type(None)}:
         return []
-    return [i for i, v in enumerate(values) if v is not None and (
-        type(v) not in _NUMBER_TYPES or not 0 <= v <= high or v == math.inf)]
+    return [i for i, v in enumerate(values) if v is not None and not is_number(v, high)]
 
 
 def bad_labels(values: list[Any]) -> list[int]:
     types = set(map(type, values))
-    if types <= LABEL_TYPES - {float}:
+    if types <= LABEL_TYPES - {float} and (int not in types or not wide_ints(values)):
         return []
-    return [i for i, v in enumerate(values) if type(v) not in LABEL_TYPES
-            or (type(v) is float and not math.isfinite(v))]
+    return [i for i, v in enumerate(values) if v is not None and not is_label_value(v)]
 
 
 def bad_id_lists(values: list[Any]) -> list[int]:
@@ -137,7 +153,7 @@ def bad_id_lists(values: list[Any]) -> list[int]:
             set(map(type, chain.from_iterable(values))) <= {str}:
         return []
     return [i for i, v in enumerate(values) if type(v) is not list
-            or not all(type(p) is str for p in v)]
+            or not all(is_text(p) for p in v)]
 
 
 def bad_times(values: list[Any]) -> list[int]:
@@ -155,10 +171,10 @@ def bad_times(values: list[Any]) -> list[int]:
         ok = np.zeros(len(fixed), dtype=bool)
         if len(raw) == 27 * len(fixed):
             ok = _fixed_time_ok(raw.reshape(-1, 27))
-        bad = [fixed[k] for k in np.flatnonzero(~ok).tolist() if not _is_time(values[fixed[k]])]
+        bad = [fixed[k] for k in np.flatnonzero(~ok).tolist() if not is_time(values[fixed[k]])]
     if len(fixed) < len(values):
         lookup = set(fixed)
-        bad += [i for i, v in enumerate(values) if i not in lookup and not _is_time(v)]
+        bad += [i for i, v in enumerate(values) if i not in lookup and not is_time(v)]
     return bad
 
 

@@ -40,6 +40,7 @@ from errlens.changelog.column_checks import (
     typed,
     unique,
     value_codes,
+    wide_ints,
 )
 from errlens.changelog.errors import CorruptLogError
 from errlens.changelog.events import (
@@ -156,6 +157,8 @@ class Columns:
             sample_ok = np.array([type(s) is str or type(s) is int for s in samples], dtype=bool)
             if not sample_types <= {str, int, type(None)}:
                 mark(i for i, s in enumerate(samples) if not (s is None or sample_ok[i]))
+        if int in sample_types:
+            mark(wide_ints(samples))
         mark(np.flatnonzero(_SAMPLE_OPS[op_codes] & ~sample_ok).tolist())
         label_codes = value_codes(news, self.labels)
         mark(np.flatnonzero(_NEEDS_LABEL[op_codes] & (label_codes < 0)).tolist())
@@ -301,7 +304,8 @@ class Columns:
     def _body(self, row: int) -> bytes:
         """The JSON of one row's line without its hash member."""
         start = self.offsets[row]
-        return self.data[start:self.data.index(b"\n", start) - SUFFIX_LEN] + b"}"
+        end = self.data.find(b"\n", start)  # none after a last line that lost its newline
+        return self.data[start:(end if end >= 0 else len(self.data)) - SUFFIX_LEN] + b"}"
 
     def records(self, rows: Sequence[int]) -> list[dict[str, Any]]:
         """The parsed fields of many rows (missing fields absent), one JSON call for all."""

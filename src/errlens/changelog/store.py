@@ -33,6 +33,7 @@ from errlens.changelog.events import (
     Event,
     canonical,
     event_from_dict,
+    id_list,
     new_event_id,
     utc_now,
     validate,
@@ -253,9 +254,9 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
             raise ChangelogError(f"unknown key(s) {sorted(unknown)}")
         op = spec.get("op")
         sample = to_plain(spec.get("id", spec.get("sample_id")))
-        author = spec.get("author") or self.author
+        author = self.author if spec.get("author") is None else spec["author"]
         label = to_plain(spec.get("label"))
-        refs = tuple(spec.get("refs") or ())
+        refs = () if spec.get("refs") is None else id_list(spec["refs"], "refs")
         if sample is not None:
             if type(sample) not in (str, int):
                 raise ChangelogError(f"sample id {sample!r} must be text or an integer (the "
@@ -272,7 +273,7 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
         else:
             parents = self._seen_heads(sample, author, op) if sample is not None else ()
         if spec.get("parents") is not None:
-            parents = tuple(spec["parents"])
+            parents = id_list(spec["parents"], "parents")
         new_label = label
         if op in ("set", "adjudicate", "confirm") and label is not None:
             self._state.schema.check_label(label)
@@ -310,7 +311,8 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
             event_id=spec.get("event_id") or new_event_id(), op=op, author=author,  # type: ignore[arg-type]
             timestamp=ts, origin=self._origin, oseq=oseq, sample_id=sample,
             old_label=current, new_label=new_label,
-            role=spec.get("role") or self.role, round=spec.get("round") or self.round,
+            role=self.role if spec.get("role") is None else spec["role"],
+            round=self.round if spec.get("round") is None else spec["round"],
             note=spec.get("note"), confidence=_num(spec.get("confidence")),
             time_spent=_num(spec.get("time_spent")), cause=cause_value, parents=parents,
             refs=refs)

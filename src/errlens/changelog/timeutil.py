@@ -27,8 +27,12 @@ def to_utc_text(value: Any) -> str:
     if pd.isna(stamp):
         raise ChangelogError("timestamp is missing (NaT); leave it out to use the current time")
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    moment: datetime = stamp.to_pydatetime().astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        moment: datetime = stamp.to_pydatetime().astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # e.g. year 0, which pandas reads
+        raise ChangelogError(f"timestamp {value!r} is not a date and time of the years 0001 "
+                             f"to 9999") from None
+    return moment.isoformat(timespec="microseconds")[:26] + "Z"  # strftime: year 1 -> "1"
 
 
 def parse_utc(values: list[str]) -> pd.Series:
