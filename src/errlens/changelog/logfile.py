@@ -21,12 +21,15 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import math
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -34,7 +37,15 @@ import orjson
 from filelock import lock_descriptor, unlock_descriptor
 
 from errlens.changelog.errors import ChangelogError
-from errlens.changelog.events import HASH_SUFFIX, SUFFIX_LEN, canonical, seal, split_line
+from errlens.changelog.events import (
+    CLOSING,
+    HASH_SUFFIX,
+    MAX_LINE_BYTES,
+    SUFFIX_LEN,
+    canonical,
+    seal,
+    split_line,
+)
 from errlens.changelog.safe_files import fsync_dir, require_regular_file
 
 #: Seconds a writer waits for another process's write before giving up.
@@ -64,7 +75,7 @@ class Scan:
     objs: list[Any] = field(default_factory=list)
     offsets: list[int] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
-    torn: bytes = b""
+    torn: bytes | memoryview = b""
     consumed: int = 0
     last_hash: str = ""
 
@@ -75,18 +86,120 @@ class Scan:
 
 
 _NO_HASH = "the line has no hash at its end: it was edited by hand or written by another program"
-_BROKEN = ("the hash chain is broken here: this line was edited, or a line just before it was "
-           "deleted, inserted or moved")
+_BAD_END = ('the line does not end with the exact bytes \'"}\' after its hash: it was edited '
+            'by hand or written by another program')
+_BROKEN = "the hash chain is broken here"
+
+
+def _broken(lineno: int) -> str:
+    """Why a link breaks at ``lineno``; the hashes alone cannot tell this line edited from
+    the line before it edited with its own hash recomputed, so both are named."""
+    if lineno == 1:
+        return f"{_BROKEN}: the first line was edited, or lines before it were deleted"
+    return (f"{_BROKEN}: this line was edited, or line {lineno - 1} was edited and its hash "
+            f"recomputed, or a line between them was deleted, inserted or moved")
+_TOO_LONG = (f"the line is longer than {MAX_LINE_BYTES:,} bytes, the most a changelog line "
+             f"holds: this is not a changelog, or the line was damaged")
 _CHUNK_BYTES = 1 << 20
 
 
 def parse_json(data: bytes | memoryview) -> Any:
-    """Parse JSON with orjson, falling back to the standard library for what orjson refuses
-    (NaN, huge integers), so both accept exactly the same files."""
+    """Parse one line's JSON with orjson, or the standard library for what orjson refuses
+    but JSON allows (an integer too long for a double, written by older errlens versions).
+
+    Refused with ValueError: NaN and Infinity, a lone surrogate, nesting deeper than
+    orjson's 1024 levels (which would exhaust Python's recursion). Repeated keys are found
+    by :func:`scan`.
+
+    >>> parse_json(b'{"a":[1,{"b":NaN}]}')
+    Traceback (most recent call last):
+    ValueError: NaN is not a JSON number
+    """
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(bytes(data))
+    except orjson.JSONDecodeError as exc:
+        return _strict_loads(bytes(data), exc)
+
+
+def _strict_loads(data: bytes, exc: orjson.JSONDecodeError) -> Any:
+    """The standard library's reading of what orjson refused (``exc``), within the rules."""
+    if "depth" in str(exc) or "recursion" in str(exc):
+        raise ValueError("lists or objects nest more than 1024 levels deep") from None
+    try:
+        text = data.decode()  # json.loads(bytes) would let invalid UTF-8 through
+    except UnicodeDecodeError as err:
+        raise ValueError(f"byte {err.start} is not UTF-8 text") from None
+    try:
+        obj = json.loads(text, parse_constant=_no_constant, parse_float=_finite,
+                         object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise ValueError("lists or objects nest too deeply") from None
+    if _ESCAPED_SURROGATE.search(data):  # orjson refuses them; json.loads lets them through
+        try:
+            json.dumps(obj, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ValueError("a text holds a lone surrogate (not valid Unicode)") from None
+    return obj
+
+
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a JSON number")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        keys = [k for k, _ in pairs]
+        twice = next(k for i, k in enumerate(keys) if k in keys[:i])
+        raise ValueError(f"the key {twice!r} appears twice in one object")
+    return out
+
+
+def _duplicate_key(body: bytes | memoryview) -> str | None:
+    """The message for a JSON object with a repeated key, or None."""
+    try:
+        json.loads(bytes(body), object_pairs_hook=_unique_keys)
+    except ValueError as exc:
+        if "appears twice" in str(exc):
+            return (f"{exc}: JSON readers disagree on its value (orjson keeps the last, others "
+                    f"the first), so it was not written by errlens")
+    except RecursionError:  # too deep to check: the depth rule refuses such lines anyway
+        pass
+    return None
+
+
+def _colons(objs: list[dict[str, Any]]) -> int:
+    """The ':' the text of these parsed lines has if no key repeats and no text other than
+    the timestamps holds one: one per key of a line or its cause, one after ``"hash"``, two
+    in each timestamp (C-level passes; -1 if a line is not an object)."""
+    causes: Iterator[Any] = map(dict.get, objs, repeat("cause"))
+    try:
+        return sum(map(len, objs)) + sum(map(len, filter(None, causes))) + 3 * len(objs)
+    except TypeError:
+        return -1
+
+
+def _n_keys(obj: Any) -> int:
+    """Keys of every object in a parsed JSON value, without recursion."""
+    n, todo = 0, [obj]
+    while todo:
+        item = todo.pop()
+        if type(item) is dict:
+            n += len(item)
+            todo += [v for v in item.values() if type(v) in (dict, list)]
+        elif type(item) is list:
+            todo += [v for v in item if type(v) in (dict, list)]
+    return n
 
 
 def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
@@ -112,7 +225,15 @@ def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
     ``consumed`` (bytes of complete lines, counted from the start of ``data``). Lines are
     hashed and parsed in one pass (orjson; one SHA-256 per line, as the format requires).
     ``start`` is the byte where the first line to read begins (offsets stay those of ``data``).
+
+    The last line may lack its newline (an editor removed it): if its hash link holds it is
+    a complete line and read as one (the next writer adds the newline first); otherwise it
+    is ``torn``, an interrupted write. A newline that starts the data read after earlier
+    lines ends the last of them, added since by a writer (it is skipped).
     """
+    if data[start:start + 1] == b"\n" and (data[start - 1:start] != b"\n" if start else
+                                           first_lineno > 1):
+        start += 1
     end = max(data.rfind(b"\n") + 1, start)
     lineno = first_lineno - 1
     prev_b = prev.encode()
@@ -120,34 +241,73 @@ def scan_blocks(data: bytes, prev: str, first_lineno: int = 1,
         block = Scan(last_hash=prev)
         budget = _CHUNK_BYTES
         while start < end and len(block.linenos) + len(block.problems) < size:
-            cut = data.rfind(b"\n", start, start + budget) + 1 or data.index(b"\n", start) + 1
-            raws = data[start:cut - 1].split(b"\n")
+            cut = data.rfind(b"\n", start, start + budget) + 1
+            if not cut:  # a line longer than a chunk
+                cut = data.index(b"\n", start) + 1
+                if cut - start > MAX_LINE_BYTES:  # refused unread: no copy, no parse
+                    lineno += 1
+                    block.problems.append((lineno, _TOO_LONG))
+                    prev_b = _stored_hash(data, cut - 1) or prev_b
+                    start = cut
+                    continue
+            text = data[start:cut - 1]
+            raws = text.split(b"\n")
             if len(raws) > size - len(block.linenos) - len(block.problems):
                 raws = raws[: max(1, size - len(block.linenos) - len(block.problems))]
                 cut = start + sum(map(len, raws)) + len(raws)
-            prev_b = _scan_chunk(raws, start, lineno, prev_b, block)
+                text = data[start:cut - 1]
+            prev_b = _scan_chunk(raws, text.count(b":"), start, lineno, prev_b, block)
             lineno += len(raws)
             start = cut
         block.last_hash = prev_b.decode("ascii", "replace")
         prev = block.last_hash
         if start >= end:
-            block.torn, block.consumed = data[end:], end
+            block.torn, block.consumed = memoryview(data)[end:], end  # no copy of a huge tail
+            if block.torn and _whole_line(block.torn, prev_b):
+                last = bytes(block.torn)
+                _scan_chunk([last], last.count(b":"), end, lineno, prev_b, block)
+                block.last_hash = last[-66:-2].decode("ascii")
+                block.torn, block.consumed = b"", len(data)
             yield block
             return
         yield block
 
 
-def _scan_chunk(raws: list[bytes], start: int, lineno: int, prev_b: bytes,
-                block: Scan) -> bytes:
+def _stored_hash(data: bytes, stop: int) -> bytes | None:
+    """The hash a line ending at ``stop`` carries (to go on checking after it), if any."""
+    tail = data[max(0, stop - SUFFIX_LEN):stop]
+    return tail[-66:-2] if tail[:-66] == HASH_SUFFIX and tail[-2:] == CLOSING else None
+
+
+def _unsealed(raw: bytes) -> str:
+    """Why a line is not sealed: a hash followed by other bytes than ``"}``, or no hash."""
+    at = raw.rfind(HASH_SUFFIX) + len(HASH_SUFFIX)
+    quote = at + 64
+    return _BAD_END if at >= len(HASH_SUFFIX) and raw[quote:quote + 1] == b'"' else _NO_HASH
+
+
+def _whole_line(tail: bytes | memoryview, prev_b: bytes) -> bool:
+    """True if ``tail`` (the bytes after the last newline) is a complete line whose hash link
+    holds and that ends its write: only its newline is missing."""
+    parts = split_line(bytes(tail)) if len(tail) <= MAX_LINE_BYTES else None
+    if parts is None or hashlib.sha256(b"%b\n%b" % (prev_b, parts[0])).hexdigest().encode() \
+            != parts[1]:
+        return False
+    place = _place(bytes(tail))
+    return place is None or place[0] == place[1]  # not the first line(s) of a write cut short
+
+
+def _scan_chunk(raws: list[bytes], colons: int, start: int, lineno: int,
+                prev_b: bytes, block: Scan) -> bytes:
     """Hash-check and parse consecutive lines (``start``: byte offset of the first, ``lineno``:
     number of the line before it, ``prev_b``: the hash before it) into ``block``; returns the
-    last stored hash."""
+    last stored hash. ``colons`` counts the ':' in the lines, to rule out repeated keys."""
     sha, loads, suffix, least = hashlib.sha256, orjson.loads, HASH_SUFFIX, SUFFIX_LEN + 2
     objs: list[Any] = []
     digests, stored, hashed, failed = [], [], [], []
     for k, raw in enumerate(raws):
-        if len(raw) < least or raw[-SUFFIX_LEN:-66] != suffix:
-            block.problems.append((lineno + k + 1, _NO_HASH))
+        if len(raw) < least or raw[-SUFFIX_LEN:-66] != suffix or raw[-2:] != CLOSING:
+            block.problems.append((lineno + k + 1, _unsealed(raw)))
             continue
         joined = b"%b\n%b}" % (prev_b, raw[:-SUFFIX_LEN])
         body = memoryview(joined)[len(prev_b) + 1:]
@@ -157,19 +317,30 @@ def _scan_chunk(raws: list[bytes], start: int, lineno: int, prev_b: bytes,
         hashed.append(k)
         try:
             objs.append(loads(body))
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError as exc:
             try:
-                objs.append(json.loads(bytes(body)))
-            except ValueError as exc:
-                block.problems.append((lineno + k + 1, f"not valid JSON ({exc})"))
+                objs.append(_strict_loads(bytes(body), exc))
+            except ValueError as err:
+                block.problems.append((lineno + k + 1, f"not valid JSON ({err})"))
                 failed.append(len(objs))
                 objs.append(None)
     if b"".join(digests).hex().encode() != b"".join(stored):
-        block.problems += [(lineno + k + 1, _BROKEN) for k, d, h in zip(hashed, digests, stored,
-                                                                       strict=True)
+        block.problems += [(lineno + k + 1, _broken(lineno + k + 1))
+                           for k, d, h in zip(hashed, digests, stored, strict=True)
                            if d.hex().encode() != h]
+    # orjson keeps the last of repeated keys silently. A chunk with no more ':' than its
+    # keys read and its timestamps need has none (a line whose timestamp lacks them is
+    # refused anyway); otherwise each line with more '":' than keys is parsed again
+    if colons != _colons(objs) or len(hashed) < len(raws):
+        for i, k in enumerate(hashed):
+            raw = raws[k]
+            if objs[i] is not None and raw.count(b'":') > _n_keys(objs[i]) + 1:
+                message = _duplicate_key(raw[:-SUFFIX_LEN] + b"}")
+                if message is not None:
+                    block.problems.append((lineno + k + 1, message))
+                    failed.append(i)
     if block.problems:
-        block.problems.sort(key=lambda p: (p[0], p[1] != _BROKEN))
+        block.problems.sort(key=lambda p: (p[0], not p[1].startswith(_BROKEN)))
     lengths = np.fromiter(map(len, raws), np.int64, len(raws)) + 1
     offsets = (start + np.cumsum(lengths) - lengths).tolist()
     if failed:

@@ -100,7 +100,8 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
     if not data:
         report.problems.append(Problem(0, "the file is empty (0 bytes): it is not a changelog"))
         return report
-    cols, header, torn, consumed = Columns(data), None, b"", 0
+    cols, header, consumed = Columns(data), None, 0
+    torn: bytes | memoryview = b""
     with reading(path, len(data)) as advance:
         for block in scan_blocks(data, prev=""):
             report.problems += [Problem(n, m) for n, m in block.problems]
@@ -113,7 +114,7 @@ def _verify(path: str, dataset: Dataset | None, expect_head: str | None) -> Veri
             cols.add(block, skip_first=skip)
             report.head, torn, consumed = block.last_hash, block.torn, block.consumed
             advance(block.consumed or (block.offsets or [0])[-1])
-    report.n_lines = data[:consumed].count(b"\n")
+    report.n_lines = data.count(b"\n", 0, consumed) + (data[consumed - 1:consumed] == b"}")
     schema = _check_header(header, dataset, report)
     if schema is None:
         return report
