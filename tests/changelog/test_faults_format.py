@@ -344,3 +344,23 @@ def test_what_a_reader_refuses_record_refuses(tmp_path_factory: pytest.TempPathF
         assert writer_refuses, (field, value, refused)
     # (a reader may accept what the writer refuses: orjson reads the integer 2**64 as a
     # float, which it cannot tell from one written as such)
+
+
+def test_a_checkpoint_of_a_log_without_its_final_newline_still_matches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint saved while the last line lacked its newline is used after a writer
+    added it (the newline right after the checkpoint's bytes ends their last line)."""
+    from errlens.changelog import checkpoint as ckpt
+
+    monkeypatch.setenv("ERRLENS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(ckpt, "MIN_EVENTS", 1)
+    monkeypatch.setattr(ckpt, "REFRESH_EVENTS", 10**9)  # keep the first checkpoint
+    path, _ = _log(tmp_path)
+    path.write_bytes(path.read_bytes()[:-1])
+    LabelStore(LABELS, path, author="ana").relabel(102, "spam")  # saves it, then appends
+    used = []
+    restore = ckpt.restore
+    monkeypatch.setattr(ckpt, "restore", lambda *a: used.append(restore(*a)) or used[-1])
+    store = LabelStore(LABELS, path, author="ben")
+    assert used[0] is not None and len(store.events()) == 2 and verify_file(path).ok
+    assert store.labels().tolist() == ["ham", "spam", "ham", "spam"]
