@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from errlens.changelog import column_checks, columns, events, logfile
+from errlens.changelog import column_checks, columns, events, jsonline, logfile
 from errlens.changelog.columns import Columns, read_columns
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.logfile import Scan
@@ -57,8 +57,8 @@ _TYPES: dict[str, type] = {t.__name__: t for t in (type(None), str, int, float, 
 def reader_version() -> str:
     """Digest of the code that builds columns: a checkpoint made by other code is ignored."""
     digest = hashlib.sha256()
-    for source in (column_checks.__file__, columns.__file__, events.__file__, logfile.__file__,
-                   __file__):
+    for source in (column_checks.__file__, columns.__file__, events.__file__, jsonline.__file__,
+                   logfile.__file__, __file__):
         with open(source or "", "rb") as fh:
             digest.update(fh.read())
     return "errlens-checkpoint-1/" + digest.hexdigest()[:16]

@@ -52,7 +52,8 @@ from errlens.changelog.events import (
     Event,
     event_from_dict,
 )
-from errlens.changelog.logfile import Scan, parse_json, scan_blocks
+from errlens.changelog.jsonline import parse_json
+from errlens.changelog.logfile import Scan, scan_blocks
 from errlens.changelog.progress import reading
 from errlens.changelog.schema import LabelSchema
 

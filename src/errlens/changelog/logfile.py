@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
-import math
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -46,6 +42,7 @@ from errlens.changelog.events import (
     seal,
     split_line,
 )
+from errlens.changelog.jsonline import duplicate_key, expected_colons, n_keys, strict_loads
 from errlens.changelog.safe_files import fsync_dir, require_regular_file
 
 #: Seconds a writer waits for another process's write before giving up.
@@ -101,105 +98,6 @@ def _broken(lineno: int) -> str:
 _TOO_LONG = (f"the line is longer than {MAX_LINE_BYTES:,} bytes, the most a changelog line "
              f"holds: this is not a changelog, or the line was damaged")
 _CHUNK_BYTES = 1 << 20
-
-
-def parse_json(data: bytes | memoryview) -> Any:
-    """Parse one line's JSON with orjson, or the standard library for what orjson refuses
-    but JSON allows (an integer too long for a double, written by older errlens versions).
-
-    Refused with ValueError: NaN and Infinity, a lone surrogate, nesting deeper than
-    orjson's 1024 levels (which would exhaust Python's recursion). Repeated keys are found
-    by :func:`scan`.
-
-    >>> parse_json(b'{"a":[1,{"b":NaN}]}')
-    Traceback (most recent call last):
-    ValueError: NaN is not a JSON number
-    """
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        return _strict_loads(bytes(data), exc)
-
-
-def _strict_loads(data: bytes, exc: orjson.JSONDecodeError) -> Any:
-    """The standard library's reading of what orjson refused (``exc``), within the rules."""
-    if "depth" in str(exc) or "recursion" in str(exc):
-        raise ValueError("lists or objects nest more than 1024 levels deep") from None
-    try:
-        text = data.decode()  # json.loads(bytes) would let invalid UTF-8 through
-    except UnicodeDecodeError as err:
-        raise ValueError(f"byte {err.start} is not UTF-8 text") from None
-    try:
-        obj = json.loads(text, parse_constant=_no_constant, parse_float=_finite,
-                         object_pairs_hook=_unique_keys)
-    except RecursionError:
-        raise ValueError("lists or objects nest too deeply") from None
-    if _ESCAPED_SURROGATE.search(data):  # orjson refuses them; json.loads lets them through
-        try:
-            json.dumps(obj, ensure_ascii=False).encode()
-        except UnicodeEncodeError:
-            raise ValueError("a text holds a lone surrogate (not valid Unicode)") from None
-    return obj
-
-
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is too large for a JSON number")
-    return value
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) < len(pairs):
-        keys = [k for k, _ in pairs]
-        twice = next(k for i, k in enumerate(keys) if k in keys[:i])
-        raise ValueError(f"the key {twice!r} appears twice in one object")
-    return out
-
-
-def _duplicate_key(body: bytes | memoryview) -> str | None:
-    """The message for a JSON object with a repeated key, or None."""
-    try:
-        json.loads(bytes(body), object_pairs_hook=_unique_keys)
-    except ValueError as exc:
-        if "appears twice" in str(exc):
-            return (f"{exc}: JSON readers disagree on its value (orjson keeps the last, others "
-                    f"the first), so it was not written by errlens")
-    except RecursionError:  # too deep to check: the depth rule refuses such lines anyway
-        pass
-    return None
-
-
-def _colons(objs: list[dict[str, Any]]) -> int:
-    """The ':' the text of these parsed lines has if no key repeats and no text other than
-    the timestamps holds one: one per key of a line or its cause, one after ``"hash"``, two
-    in each timestamp (C-level passes; -1 if a line is not an object)."""
-    causes: Iterator[Any] = map(dict.get, objs, repeat("cause"))
-    try:
-        return sum(map(len, objs)) + sum(map(len, filter(None, causes))) + 3 * len(objs)
-    except TypeError:
-        return -1
-
-
-def _n_keys(obj: Any) -> int:
-    """Keys of every object in a parsed JSON value, without recursion."""
-    n, todo = 0, [obj]
-    while todo:
-        item = todo.pop()
-        if type(item) is dict:
-            n += len(item)
-            todo += [v for v in item.values() if type(v) in (dict, list)]
-        elif type(item) is list:
-            todo += [v for v in item if type(v) in (dict, list)]
-    return n
 
 
 def scan(data: bytes, prev: str, first_lineno: int = 1) -> Scan:
@@ -319,7 +217,7 @@ def _scan_chunk(raws: list[bytes], colons: int, start: int, lineno: int,
             objs.append(loads(body))
         except orjson.JSONDecodeError as exc:
             try:
-                objs.append(_strict_loads(bytes(body), exc))
+                objs.append(strict_loads(bytes(body), exc))
             except ValueError as err:
                 block.problems.append((lineno + k + 1, f"not valid JSON ({err})"))
                 failed.append(len(objs))
@@ -331,11 +229,11 @@ def _scan_chunk(raws: list[bytes], colons: int, start: int, lineno: int,
     # orjson keeps the last of repeated keys silently. A chunk with no more ':' than its
     # keys read and its timestamps need has none (a line whose timestamp lacks them is
     # refused anyway); otherwise each line with more '":' than keys is parsed again
-    if colons != _colons(objs) or len(hashed) < len(raws):
+    if colons != expected_colons(objs) or len(hashed) < len(raws):
         for i, k in enumerate(hashed):
             raw = raws[k]
-            if objs[i] is not None and raw.count(b'":') > _n_keys(objs[i]) + 1:
-                message = _duplicate_key(raw[:-SUFFIX_LEN] + b"}")
+            if objs[i] is not None and raw.count(b'":') > n_keys(objs[i]) + 1:
+                message = duplicate_key(raw[:-SUFFIX_LEN] + b"}")
                 if message is not None:
                     block.problems.append((lineno + k + 1, message))
                     failed.append(i)
