@@ -5,7 +5,8 @@ The table: a FIFO, ``/dev/zero`` and ``/dev/null`` (through symlinks with the ex
 extension), a folder, JSON nested 100,000 deep, a 50 MB line without a newline, binary
 garbage, the valid file encoded in UTF-16, and an empty file; each given as the changelog,
 the ``--data`` file, the answers to import (CSV and Label Studio JSON) or the output.
-A SIGALRM guard turns a hang into a failure after a few seconds.
+A SIGALRM guard turns a hang into a failure after a few seconds, and a cap on the address
+space turns reading ``/dev/zero`` to its end into a MemoryError (instead of the OOM killer).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 from collections.abc import Callable, Iterator
@@ -51,6 +53,21 @@ def hang_guard() -> Iterator[Callable[[], None]]:
     yield lambda: signal.alarm(HANG_S)
     signal.alarm(0)
     signal.signal(signal.SIGALRM, before)
+
+
+@pytest.fixture(autouse=True)
+def memory_cap() -> Iterator[None]:
+    """At most 4 GB more address space while a test runs: a reader that regresses into
+    reading /dev/zero fails with MemoryError here instead of exhausting a shared machine."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as fh:
+        used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    cap = used + (4 << 30)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 @pytest.fixture
