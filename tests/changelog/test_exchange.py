@@ -292,3 +292,21 @@ def test_negative_numbers_are_text_ids_but_numbers_elsewhere(tmp_path) -> None:
     assert [(e.op, e.sample_id, e.new_label) for e in events] == [
         ("set", -3, 1), ("set", 0, -1), ("set", 7, -1)]
     assert all(type(e.sample_id) is int and type(e.new_label) is int for e in events)
+
+
+def test_a_cause_nested_as_deep_as_an_import_allows_is_recorded(tmp_path) -> None:
+    """The deepest cause an import accepts is one the changelog's writer accepts too, so
+    the refusal comes with its line, never from the store."""
+    from errlens.changelog.exchange import MAX_JSON_DEPTH
+
+    store = LabelStore(pd.Series(["cat", "dog"], index=["a", "b"]), tmp_path / "l.jsonl",
+                       author="lead")
+    path = tmp_path / "answers.csv"
+    for depth, ok in ((MAX_JSON_DEPTH, True), (MAX_JSON_DEPTH + 1, False)):
+        cause = "[" * depth + "]" * depth
+        path.write_text(f'sample_id,label,annotator,cause\na,dog,ana{depth},"{cause}"\n')
+        if ok:
+            assert len(import_csv(store, path)) == 1
+        else:
+            with pytest.raises(ImportErrors, match="line 2: the cause column is not errlens"):
+                import_csv(store, path)

@@ -26,7 +26,7 @@ import pytest
 from errlens.changelog import Changelog, LabelStore, merge_logs, verify_file
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import seal
-from errlens.changelog.exchange import import_csv
+from errlens.changelog.exchange import MAX_JSON_DEPTH, import_csv
 from errlens.changelog.labelstudio import import_labelstudio
 from errlens.cli import main
 
@@ -250,7 +250,7 @@ def test_imports_refuse_hostile_answers_with_a_changelog_error(files, hang_guard
                 importer(store, path)
             signal.alarm(0)
             if kind == "nested":
-                assert "nested more than 32 levels deep" in str(info.value)
+                assert f"nested more than {MAX_JSON_DEPTH} levels deep" in str(info.value)
     assert files["good.jsonl"].read_bytes() == before
 
 

@@ -21,6 +21,7 @@ import errlens as el
 from errlens.changelog.agreement import label_matrix
 from errlens.changelog.agreement_quality import detector_precision
 from errlens.changelog.errors import ChangelogError
+from errlens.changelog.exchange import MAX_JSON_DEPTH
 from errlens.changelog.labelstudio import (
     export_labelstudio,
     import_labelstudio,
@@ -155,7 +156,7 @@ def test_unreadable_files_fail_clearly(store, tmp_path) -> None:
         import_labelstudio(store, tmp_path / "missing.json")
     bad.write_text('[{"id": 1, "data": {"sample_id": 1, "cause": ' + "[" * 100_000 +
                    "]" * 100_000 + "}}]")  # a RecursionError before
-    with pytest.raises(ChangelogError, match="nested more than 32 levels deep"):
+    with pytest.raises(ChangelogError, match=f"nested more than {MAX_JSON_DEPTH} levels deep"):
         import_labelstudio(store, bad)
     os.mkfifo(tmp_path / "pipe.json")  # blocked forever before
     with pytest.raises(ChangelogError, match=r"is a named pipe \(FIFO\), not a regular file"):

@@ -43,6 +43,7 @@ import orjson
 import pandas as pd
 
 from errlens.changelog.errors import ChangelogError, ChangelogWarning
+from errlens.changelog.events import MAX_DEPTH
 from errlens.changelog.safe_files import atomic_write, output_target, require_regular_file
 
 #: Answer written in the ``label`` column to mark a sample unsure (a ``skip`` event).
@@ -52,9 +53,9 @@ REQUIRED_COLUMNS = ("sample_id", "label")
 MAX_REPORTED = 20
 #: First characters that make a spreadsheet read a cell as a formula (OWASP: CSV injection).
 FORMULA_START = frozenset("=+-@\t\r")
-#: Deepest JSON nesting accepted in an imported cause (a suspect's cause is 3 levels deep):
-#: anything deeper is not errlens' and could make a log line that readers refuse.
-MAX_JSON_DEPTH = 32
+#: Deepest JSON nesting accepted in an imported file (a suspect's cause is 3 levels deep): it
+#: is stored one level inside the event's cause, which writers keep within MAX_DEPTH.
+MAX_JSON_DEPTH = MAX_DEPTH - 1
 
 
 class ImportErrors(ChangelogError):
