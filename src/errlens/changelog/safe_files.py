@@ -8,7 +8,7 @@ Three rules, one place:
   a report, an export, a merge or a checkpoint refuses a target that is a changelog, also
   through a symlink, with or without ``overwrite``.
 - **Other files are written atomically** (:func:`atomic_write`): a temporary file in the
-  target's folder, fsync'd, then ``os.replace``; readers see the old file or the new one,
+  target's folder, fsync'd (unless it is a cache), then ``os.replace``; readers see the old file or the new one,
   never half of it, and a failed write leaves the old file and no temporary file behind.
 
 >>> import os, tempfile
@@ -32,6 +32,7 @@ from typing import IO, TYPE_CHECKING
 import orjson
 
 from errlens.changelog.errors import ChangelogError
+from errlens.changelog.events import MAX_LINE_BYTES
 from errlens.changelog.header import FORMAT
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 Content = bytes | Callable[[IO[bytes]], object]
 
 #: Most bytes of a file read to find its header line: the longest line a changelog holds.
-HEADER_BYTES = 1 << 24
+HEADER_BYTES = MAX_LINE_BYTES
 _BLANK = b" \t\r\xef\xbb\xbf"  # spaces and a UTF-8 BOM an editor may have put first
 _HEADER_MARK = re.compile(rb'"format"\s*:\s*"' + re.escape(FORMAT.encode()) + rb'"')
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
