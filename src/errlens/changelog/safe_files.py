@@ -8,8 +8,9 @@ Three rules, one place:
   a report, an export, a merge or a checkpoint refuses a target that is a changelog, also
   through a symlink, with or without ``overwrite``.
 - **Other files are written atomically** (:func:`atomic_write`): a temporary file in the
-  target's folder, fsync'd (unless it is a cache), then ``os.replace``; readers see the old file or the new one,
-  never half of it, and a failed write leaves the old file and no temporary file behind.
+  target's folder, fsync'd (unless it is a cache), then ``os.replace``; readers see the old
+  file or the new one, never half of it, and a failed write leaves the old file and no
+  temporary file behind.
 
 >>> import os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
