@@ -20,9 +20,9 @@ import traitlets
 
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE
+from errlens.views.source import source_of
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView, SelectionError, combine
-from errlens.widgets.source import source_of
 
 _JS, _CSS = bundle("confusion")
 

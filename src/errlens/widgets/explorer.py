@@ -30,10 +30,10 @@ from typing import Any
 import ipywidgets
 
 from errlens.slicing.cohort import Cohort
+from errlens.views.source import source_of
 from errlens.widgets.confusion_view import ConfusionView
 from errlens.widgets.segments_view import SegmentsView
 from errlens.widgets.selection import SelectionBar, SelectionHistory
-from errlens.widgets.source import source_of
 
 # Segments and confusion share a row that wraps only when both cannot fit: segments take the
 # spare room; the confusion table keeps its narrowest tidy width (its per-class report goes
@@ -50,7 +50,7 @@ class Explorer(ipywidgets.VBox):
     ``selection`` is the current :class:`~errlens.slicing.cohort.Cohort` (None = all rows);
     assign a Cohort (or a mask / id list) to move every view to it. ``analysis`` is an
     :class:`~errlens.Analysis` or an :class:`~errlens.engines.LazyAnalysis` (every view then
-    counts in the engine; see :mod:`errlens.widgets.source`).
+    counts in the engine; see :mod:`errlens.views.source`).
     """
 
     def __init__(self, analysis: Any, store: Any = None) -> None:

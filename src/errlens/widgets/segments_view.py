@@ -30,11 +30,11 @@ import pandas as pd
 import traitlets
 
 from errlens.slicing.cohort import Cohort
-from errlens.slicing.discovery import Progress
-from errlens.slicing.discovery_result import DiscoveredSlices
+from errlens.slicing.discovery.result import DiscoveredSlices
+from errlens.slicing.discovery.search import Progress
+from errlens.views.source import Unavailable, source_of
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView, SelectionError, combine
-from errlens.widgets.source import Unavailable, source_of
 
 if TYPE_CHECKING:
     from errlens.slicing.segments import Segments

@@ -24,8 +24,8 @@ from typing import Any, ClassVar
 import traitlets
 
 from errlens.slicing.cohort import Cohort
+from errlens.views.source import Selected, source_of
 from errlens.widgets._base import ErrlensWidget, bundle
-from errlens.widgets.source import Selected, source_of
 
 MAX_PAYLOAD = 64_000
 """Largest cohort JSON (in characters) accepted from the front end."""

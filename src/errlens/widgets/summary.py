@@ -6,8 +6,8 @@ from typing import Any
 
 import traitlets
 
+from errlens.views.source import source_of
 from errlens.widgets._base import ErrlensWidget, bundle
-from errlens.widgets.source import source_of
 
 _JS, _CSS = bundle("summary")
 

@@ -25,14 +25,14 @@ import traitlets
 
 from errlens.changelog import ChangelogError, LabelStore
 from errlens.slicing.cohort import Cohort
-from errlens.widgets import protocol as P
+from errlens.views import protocol as P
+from errlens.views.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, RowSource, to_ipc
+from errlens.views.source import ViewSource, source_of
+from errlens.views.store import StoreView, plain
 from errlens.widgets._base import ErrlensWidget, bundle
-from errlens.widgets.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, RowSource, to_ipc
 from errlens.widgets.selection import SelectionError, parse_cohort
-from errlens.widgets.source import ViewSource, source_of
 from errlens.widgets.suspect_browser_actions import Actions
 from errlens.widgets.suspect_browser_detail import Detail
-from errlens.widgets.suspect_browser_store import StoreView, plain
 
 _JS, _CSS = bundle("suspects")
 MAX_PAGE = 10**9

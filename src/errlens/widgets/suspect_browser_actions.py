@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from errlens.widgets import protocol as P
-from errlens.widgets.paging import MODES
-from errlens.widgets.suspect_browser_samples import display_values
-from errlens.widgets.suspect_browser_store import StoreView, plain
+from errlens.views import protocol as P
+from errlens.views.paging import MODES
+from errlens.views.samples import display_values
+from errlens.views.store import StoreView, plain
 
 if TYPE_CHECKING:
     from errlens.changelog.events import Event

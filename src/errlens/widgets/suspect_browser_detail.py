@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from errlens.widgets import protocol as P
-from errlens.widgets.paging import RowSource
-from errlens.widgets.suspect_browser_samples import display_values
-from errlens.widgets.suspect_browser_store import plain
+from errlens.views import protocol as P
+from errlens.views.paging import RowSource
+from errlens.views.samples import display_values
+from errlens.views.store import plain
 
 if TYPE_CHECKING:
     from errlens.changelog import LabelStore
-    from errlens.widgets.suspect_browser_store import StoreView
+    from errlens.views.store import StoreView
 
 #: Longer texts are cut here (the reply says so): a panel is no place for a whole book.
 MAX_TEXT_CHARS = 100_000
