@@ -39,7 +39,7 @@ def child(args: argparse.Namespace) -> None:
     data = np.load(args.input)
     codes, errors = data["codes"], data["errors"]
     if args.child == "errlens":
-        from errlens.slicing.discovery import find_slices
+        from errlens.slicing.discovery.search import find_slices
     else:
         from sliceline.slicefinder import Slicefinder
     Path("/proc/self/clear_refs").write_text("5")  # restart the peak-RSS mark (Linux)

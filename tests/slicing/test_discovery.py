@@ -9,9 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from errlens.slicing.discovery import MAX_CELLS, Progress, find_slices, search_counts, slice_mask
-from errlens.slicing.discovery_count import Counter
-from errlens.slicing.discovery_lattice import Cells, score, score_upper_bound
+from errlens.slicing.discovery.count import Counter
+from errlens.slicing.discovery.lattice import Cells, score, score_upper_bound
+from errlens.slicing.discovery.search import (
+    MAX_CELLS,
+    Progress,
+    find_slices,
+    search_counts,
+    slice_mask,
+)
 
 
 def brute_force(codes, errors, *, k, max_level, support, alpha):

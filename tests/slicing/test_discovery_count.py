@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from errlens.slicing.discovery_count import Counter
+from errlens.slicing.discovery.count import Counter
 
 
 def reference(codes, errors, cards, features):

@@ -10,7 +10,7 @@ import pytest
 from sklearn.tree import DecisionTreeClassifier
 
 import errlens as el
-from errlens.slicing.discovery import find_slices
+from errlens.slicing.discovery.search import find_slices
 
 sliceline = pytest.importorskip("sliceline.slicefinder")
 

@@ -7,7 +7,7 @@ a level with ONE engine query (:func:`errlens.engines.counts.count_keys`). Error
 (classifiers).
 
 >>> import duckdb, narwhals as nw
->>> from errlens.slicing.discovery import search_counts
+>>> from errlens.slicing.discovery.search import search_counts
 >>> rel = duckdb.sql("SELECT i % 2 AS __c0, i // 2 % 2 AS __c1, "
 ...                  "CAST(i % 4 = 0 AS INT) AS __e FROM range(100) t(i)")
 >>> counts = LevelCounts(nw.from_native(rel), ["__c0", "__c1"], [2, 2], errors=25)

@@ -36,8 +36,8 @@ from errlens.engines.stats import stats_from_confusion
 from errlens.engines.suspects import engine_suspects
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE, ConfusionResult, _report, _top_pairs
-from errlens.slicing.discovery import Progress, search_counts
-from errlens.slicing.discovery_result import DiscoveredSlices, build
+from errlens.slicing.discovery.result import DiscoveredSlices, build
+from errlens.slicing.discovery.search import Progress, search_counts
 from errlens.slicing.heatmap import HeatmapTable
 from errlens.slicing.metrics import check_metric
 from errlens.slicing.segments import Segments

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from errlens.slicing.cohort import to_cohort
-from errlens.slicing.discovery import Progress, find_slices
-from errlens.slicing.discovery_result import DiscoveredSlices, build
+from errlens.slicing.discovery.result import DiscoveredSlices, build
+from errlens.slicing.discovery.search import Progress, find_slices
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -37,7 +37,7 @@ class DiscoverMethods:
         (a count, a fraction of rows, or None for 1% of the rows but at least 32), some errors
         and a positive score qualify. ``features`` limits the search to some features,
         ``cohort`` to some rows (the error rate and row count are then the cohort's).
-        ``progress`` is called with a :class:`~errlens.slicing.discovery.Progress` after each
+        ``progress`` is called with a :class:`~errlens.slicing.discovery.search.Progress` after each
         feature set examined.
 
         >>> import errlens as el

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from errlens.slicing.cohort import Cohort
-from errlens.slicing.discovery import SliceSearch, slice_mask
+from errlens.slicing.discovery.search import SliceSearch, slice_mask
 from errlens.slicing.segments import Segments
 from errlens.stats import wilson_interval
 

@@ -9,7 +9,7 @@ The lattice is walked level by level as in the paper: a level-l candidate needs 
 to be valid (evaluated, large enough, with errors) and a score upper bound, computed from the
 smallest parent statistics, at least the current k-th score. Instead of sparse matrix products,
 each feature set is counted at once (in memory: ``np.bincount`` over a combined integer key, see
-:mod:`errlens.slicing.discovery_count`), and feature sets without any candidate are never
+:mod:`errlens.slicing.discovery.count`), and feature sets without any candidate are never
 counted. Memory is O(n) plus dense per-cell statistics of one level.
 
 The counting is a seam: :func:`search_counts` runs the same search over any
@@ -27,8 +27,8 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from errlens.slicing.discovery_count import Counter
-from errlens.slicing.discovery_lattice import Cells, candidate_cells, score, score_upper_bound
+from errlens.slicing.discovery.count import Counter
+from errlens.slicing.discovery.lattice import Cells, candidate_cells, score, score_upper_bound
 
 __all__ = [
     "CellCounts", "FoundSlice", "Progress", "SliceSearch", "find_slices", "score", "search_counts",
