@@ -13,11 +13,11 @@ import pandas as pd
 from sklearn.base import is_regressor
 from sklearn.utils.multiclass import type_of_target
 
-from errlens import _inputs
 from errlens._oof import out_of_fold_predictions
+from errlens.base import inputs
+from errlens.base.stats import wilson_interval
 from errlens.slicing.api import SliceMethods
 from errlens.slicing.discover_api import DiscoverMethods
-from errlens.stats import wilson_interval
 from errlens.suspects.api import SuspectMethods
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -83,22 +83,22 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         >>> ev.y_pred.tolist()
         [0, 0]
         """
-        frame = _inputs.to_pandas_frame(data, features if isinstance(data, np.ndarray) else None)
-        n, rows = len(frame), _inputs.row_index(data)
-        ids = _inputs.resolve_ids(frame, id, n, rows)
+        frame = inputs.to_pandas_frame(data, features if isinstance(data, np.ndarray) else None)
+        n, rows = len(frame), inputs.row_index(data)
+        ids = inputs.resolve_ids(frame, id, n, rows)
         keys = (rows, ids)
-        y_series, y_col = _inputs.resolve_column(frame, y_true, arg="y_true", n=n, keys=keys)
-        _inputs.check_no_missing(y_series, arg="y_true")
+        y_series, y_col = inputs.resolve_column(frame, y_true, arg="y_true", n=n, keys=keys)
+        inputs.check_no_missing(y_series, arg="y_true")
         used = {c for c in (y_col,) if c}
         pred_series: pd.Series | None = None
         if y_pred is not None:
-            pred_series, pred_col = _inputs.resolve_column(frame, y_pred, arg="y_pred", n=n,
+            pred_series, pred_col = inputs.resolve_column(frame, y_pred, arg="y_pred", n=n,
                                                            keys=keys)
-            _inputs.check_no_missing(pred_series, arg="y_pred")
+            inputs.check_no_missing(pred_series, arg="y_pred")
             used |= {pred_col} if pred_col else set()
         proba_array: np.ndarray | None = None
         if proba is not None:
-            proba_array, proba_cols = _inputs.resolve_proba(frame, proba, n)
+            proba_array, proba_cols = inputs.resolve_proba(frame, proba, n)
             used |= set(proba_cols or ())
         if isinstance(id, str):
             used.add(id)
@@ -152,11 +152,11 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         >>> ev.proba_source
         'out_of_fold'
         """
-        frame = _inputs.to_pandas_frame(X, features if isinstance(X, np.ndarray) else None)
-        n, rows = len(frame), _inputs.row_index(X)
-        ids = _inputs.resolve_ids(frame, id, n, rows)
-        y_series, y_col = _inputs.resolve_column(frame, y, arg="y", n=n, keys=(rows, ids))
-        _inputs.check_no_missing(y_series, arg="y")
+        frame = inputs.to_pandas_frame(X, features if isinstance(X, np.ndarray) else None)
+        n, rows = len(frame), inputs.row_index(X)
+        ids = inputs.resolve_ids(frame, id, n, rows)
+        y_series, y_col = inputs.resolve_column(frame, y, arg="y", n=n, keys=(rows, ids))
+        inputs.check_no_missing(y_series, arg="y")
         exclude = {c for c in (y_col, id if isinstance(id, str) else None) if c}
         feature_frame = (
             frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
@@ -246,12 +246,12 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         if proba is not None and proba.shape[1] != len(class_list):
             raise ValueError(
                 f"proba has {proba.shape[1]} columns but there are {len(class_list)} classes "
-                f"({_inputs._preview(class_list)}); pass classes= in the order of proba's columns"
+                f"({inputs.preview(class_list)}); pass classes= in the order of proba's columns"
             )
         if resolved == "binary" and len(class_list) > 2:
             if task == "binary":
                 raise ValueError(f"task='binary' but there are {len(class_list)} classes "
-                                 f"({_inputs._preview(class_list)}); use task='multiclass'")
+                                 f"({inputs.preview(class_list)}); use task='multiclass'")
             resolved = "multiclass"  # y_pred holds a class y_true lacks
         true_codes = _codes(y_true, class_list, "y_true")
         if y_pred is None:
@@ -277,8 +277,8 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
                     ).any():
                 warnings.warn(
                     f"y_true and y_pred share no label (y_true: "
-                    f"{_inputs._preview(pd.unique(y_true.to_numpy()), 4)}; y_pred: "
-                    f"{_inputs._preview(pd.unique(y_pred.to_numpy()), 4)}): if they are of "
+                    f"{inputs.preview(pd.unique(y_true.to_numpy()), 4)}; y_pred: "
+                    f"{inputs.preview(pd.unique(y_pred.to_numpy()), 4)}): if they are of "
                     f"different types, convert one (e.g. y_pred.astype(str))", UserWarning,
                     stacklevel=3)
         wrong = true_codes != pred_codes
@@ -329,7 +329,7 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
             raise TypeError(f"the cohort is the string {cohort!r}: pass a list of sample ids "
                             f"([{cohort!r}]), a boolean mask or a Cohort")
         if isinstance(cohort, pd.Series) and cohort.dtype == bool:
-            result = _inputs.by_id(cohort, self.labels_of(cohort), arg="the cohort mask",
+            result = inputs.by_id(cohort, self.labels_of(cohort), arg="the cohort mask",
                                    fill=False)
         elif not isinstance(cohort, (pd.Series, np.ndarray)) and callable(
             getattr(cohort, "mask", None)
@@ -358,6 +358,10 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         if self.row_labels is None or series.index.isin(self.ids).any():
             return self.ids
         return self.row_labels
+
+    def unavailable(self, operation: str) -> str | None:
+        """None: rows in memory allow every operation (see :class:`errlens.base.facade.Facade`)."""
+        return None
 
     def frame(self, cohort: Any = None) -> pd.DataFrame:
         """The rows of ``cohort`` as a DataFrame: features, given and predicted label, error
@@ -438,12 +442,12 @@ def _select_features(
 ) -> pd.DataFrame:
     if features is None:
         return frame[[c for c in frame.columns if c not in exclude]]
-    features = _inputs.names(features, arg="features")
+    features = inputs.names(features, arg="features")
     unknown = [f for f in features if f not in frame.columns]
     if unknown:
         raise KeyError(
             f"features {unknown} are not columns of data; columns are: "
-            f"{_inputs._preview(frame.columns)}"
+            f"{inputs.preview(frame.columns)}"
         )
     return frame[list(features)]
 
@@ -493,11 +497,11 @@ def _resolve_classes(
         if proba is not None and len(class_list) < proba.shape[1] and y_pred is None:
             raise ValueError(
                 f"proba has {proba.shape[1]} columns but y_true holds only {len(class_list)} "
-                f"labels ({_inputs._preview(class_list)}); pass classes= to name all columns"
+                f"labels ({inputs.preview(class_list)}); pass classes= to name all columns"
             )
     if len(class_list) < 2:
         raise ValueError(
-            f"only one class ({_inputs._preview(class_list)}) is present: error analysis needs "
+            f"only one class ({inputs.preview(class_list)}) is present: error analysis needs "
             "at least two classes (pass classes= if the others are simply absent from this set)"
         )
     return class_list
@@ -513,7 +517,7 @@ def _codes(labels: pd.Series, classes: Sequence[Any], arg: str) -> np.ndarray:
         bad = pd.unique(labels.to_numpy()[codes < 0])
         raise ValueError(
             f"{arg} has {int((codes < 0).sum())} labels outside classes "
-            f"{_inputs._preview(classes)}: {_inputs._preview(bad)}"
+            f"{inputs.preview(classes)}: {inputs.preview(bad)}"
         )
     return codes.astype(np.int64)
 

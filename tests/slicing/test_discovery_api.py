@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import errlens as el
+from errlens.base.stats import wilson_interval
 from errlens.slicing.cohort import Cohort
-from errlens.stats import wilson_interval
 
 
 def planted(repeat: int = 50) -> el.Analysis:

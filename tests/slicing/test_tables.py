@@ -16,7 +16,7 @@ from errlens.slicing.cohort import Cohort
 
 
 def wilson(k: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
-    """Textbook Wilson score interval (independent of errlens.stats)."""
+    """Textbook Wilson score interval (independent of errlens.base.stats)."""
     z = norm.ppf(1 - (1 - confidence) / 2)
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from errlens.base.stats import wilson_interval
 from errlens.changelog.agreement import (
     JUDGEMENTS,
     _class_list,
@@ -34,7 +35,6 @@ from errlens.changelog.agreement import (
     label_codes,
     majority_vote,
 )
-from errlens.stats import wilson_interval
 
 
 def _with_interval(frame: pd.DataFrame, hits: str, n: str, rate: str) -> pd.DataFrame:

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from errlens import _inputs
+from errlens.base import inputs
+from errlens.base.stats import wilson_interval
 from errlens.slicing.cohort import Cohort, to_cohort
-from errlens.slicing.metrics import wilson_interval
 from errlens.slicing.packed import PackedKeys, packed_keys
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def build_error_tree(
     if int(max_depth) != max_depth or max_depth < 0:
         raise ValueError(f"max_depth must be a non-negative integer, got {max_depth!r}")
     seg = analysis.segments if segments is None else segments
-    chosen = seg.features if features is None else _inputs.names(features, arg="features")
+    chosen = seg.features if features is None else inputs.names(features, arg="features")
     columns = [seg.index(f) for f in chosen]
     idx = np.flatnonzero(analysis.mask(cohort))
     if min_samples is None:

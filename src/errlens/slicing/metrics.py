@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from errlens import stats
+from errlens.base.stats import wilson_interval
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
@@ -157,17 +157,6 @@ def fraction_columns(name: str, numerator: np.ndarray, denominator: np.ndarray, 
             numerator, denominator, confidence=confidence)
     out[f"{name}_delta"] = value - whole
     return out
-
-
-def wilson_interval(
-    successes: np.ndarray, n: np.ndarray, *, confidence: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """``errlens.stats.wilson_interval`` with its exact ends: 0 when nothing happened and 1 when
-    everything did (the float formula leaves ~1e-17 there)."""
-    k, m = np.asarray(successes), np.asarray(n)
-    low, high = stats.wilson_interval(k, m, confidence=confidence)
-    return np.where(k == 0, np.where(m > 0, 0.0, low), low), np.where(
-        (k == m) & (m > 0), 1.0, high)
 
 
 def _add_metric(

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
-from errlens import _inputs
-from errlens.slicing.metrics import MetricContext, group_arrays, wilson_interval
+from errlens.base import inputs
+from errlens.base.stats import wilson_interval
+from errlens.slicing.metrics import MetricContext, group_arrays
 from errlens.slicing.packed import packed_keys
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def slice_table(
     fewer than ``min_size`` rows are left out; an empty cohort gives an empty table.
     """
     seg = analysis.segments if segments is None else segments
-    names = list(seg.features) if features is None else _inputs.names(features, arg="features")
+    names = list(seg.features) if features is None else inputs.names(features, arg="features")
     columns = [seg.index(f) for f in names]
     if int(min_size) != min_size or min_size < 0:
         raise ValueError(f"min_size must be a non-negative integer, got {min_size!r}")

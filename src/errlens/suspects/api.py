@@ -8,7 +8,7 @@ import cleanlab
 import numpy as np
 import pandas as pd
 
-from errlens._inputs import by_id
+from errlens.base.inputs import by_id
 from errlens.suspects import knn, regression
 from errlens.suspects.confident import (
     FILTERS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from errlens.stats import wilson_interval
+from errlens.base.stats import wilson_interval
 
 MISSING = "(missing)"
 

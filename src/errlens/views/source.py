@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from errlens.analysis import Analysis
+from errlens.base.stats import wilson_interval
 from errlens.slicing.cohort import Cohort, to_cohort
-from errlens.stats import wilson_interval
 from errlens.views.engine_rows import EngineRows
 from errlens.views.paging import RowSource
 from errlens.views.samples import Images

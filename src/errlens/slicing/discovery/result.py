@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from errlens.base.stats import wilson_interval
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.discovery.search import SliceSearch, slice_mask
 from errlens.slicing.segments import Segments
-from errlens.stats import wilson_interval
 
 NESTED_OVERLAP = 0.9
 """A slice nested in (or containing) a better-ranked slice joins that slice's group when the

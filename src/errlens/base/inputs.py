@@ -101,7 +101,7 @@ def resolve_column(
     if isinstance(value, str):
         if value not in frame.columns:
             raise KeyError(
-                f"{arg}={value!r} is not a column of data; columns are: {_preview(frame.columns)}"
+                f"{arg}={value!r} is not a column of data; columns are: {preview(frame.columns)}"
             )
         return frame[value].reset_index(drop=True), value
     if isinstance(value, pd.Series) and len(value) == n:
@@ -127,7 +127,7 @@ def _aligned(series: pd.Series, *, arg: str, keys: Sequence[pd.Index | None]) ->
         return series  # data without row labels (a dict, numpy, polars), or a plain index
     raise ValueError(
         f"{arg} is a pandas Series whose index matches neither the data's rows nor the sample "
-        f"ids (e.g. {_preview(series.index, 3)}): align it first, or pass {arg}.to_numpy() to "
+        f"ids (e.g. {preview(series.index, 3)}): align it first, or pass {arg}.to_numpy() to "
         f"take it in row order")
 
 
@@ -145,7 +145,7 @@ def by_id(series: pd.Series, ids: pd.Index, *, arg: str, fill: Any) -> np.ndarra
     if len(series) and not series.index.isin(ids).any():
         raise KeyError(
             f"{arg}'s index names none of the sample ids (its index: "
-            f"{_preview(series.index, 3)}; ids: {_preview(ids, 3)}): build it from the "
+            f"{preview(series.index, 3)}; ids: {preview(ids, 3)}): build it from the "
             f"analysis' rows (ev.frame()), or pass a plain array in row order")
     return series.reindex(ids, fill_value=fill).to_numpy()
 
@@ -205,7 +205,7 @@ def resolve_ids(frame: pd.DataFrame, id: Any, n: int, rows: pd.Index | None = No
         dupes = index[index.duplicated()].unique()
         raise ValueError(
             f"id has {int(index.duplicated().sum())} duplicated values "
-            f"(e.g. {_preview(dupes)}); sample ids must be unique"
+            f"(e.g. {preview(dupes)}); sample ids must be unique"
         )
     return index
 
@@ -254,7 +254,12 @@ def resolve_proba(frame: pd.DataFrame, proba: Any, n: int) -> tuple[np.ndarray, 
     return array, names
 
 
-def _preview(values: Any, k: int = 8) -> str:
+def preview(values: Any, k: int = 8) -> str:
+    """The first ``k`` values as text for an error message, with how many there are in all.
+
+    >>> preview(["a", "b", "c"], 2)
+    "'a', 'b', … (3 in all)"
+    """
     items = list(values)[:k]
     more = "" if len(values) <= k else f", … ({len(values)} in all)"
     shown = (v.item() if isinstance(v, np.generic) else v for v in items)
