@@ -148,7 +148,11 @@ def encode_frame(frame: pd.DataFrame, definition: list[dict[str, Any]]) -> np.nd
 
 # ---------------------------------------------------------------------------- definitions
 def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[str, Any]:
-    missing = column.isna().to_numpy()
+    counts = None
+    if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+        counts, missing = _text_counts(column)
+    else:
+        missing = column.isna().to_numpy()
     has_missing = bool(missing.any())
     out: dict[str, Any] = {"feature": name, "missing": has_missing}
     if missing.all():
@@ -162,7 +166,7 @@ def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)[~missing]
         out.update(_define_numeric(values, bins, integer=pd.api.types.is_integer_dtype(dtype)))
     else:
-        out.update(_define_categorical(column, top_k))
+        out.update(_define_categorical(column, top_k, counts))
     if has_missing:
         out["labels"] = [*out["labels"], MISSING]
     return out
@@ -173,7 +177,8 @@ def _booleans_with_missing(column: pd.Series, missing: np.ndarray) -> bool:
     gaps): a boolean feature, as the engines see it."""
     if column.dtype != object or not missing.any():
         return False
-    return set(map(type, column.to_numpy()[~missing])) <= {bool, np.bool_}
+    # all() stops at the first other value: a string column is ruled out in one step, not 1M
+    return all(type(v) in (bool, np.bool_) for v in column.to_numpy()[~missing])
 
 
 def _define_numeric(values: np.ndarray, bins: int, *, integer: bool) -> dict[str, Any]:
@@ -241,8 +246,24 @@ def _interval_labels(edges: list[str]) -> list[str]:
     return [f"< {edges[0]}", *inner, f"≥ {edges[-1]}"]
 
 
-def _define_categorical(column: pd.Series, top_k: int) -> dict[str, Any]:
-    counts = column.value_counts(sort=False, dropna=True)
+def _text_counts(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Value counts of a text column (``value_counts(sort=False)``: in order of first
+    appearance) and its missing rows, from one ``factorize`` (at 1M object rows, ``isna`` and
+    ``value_counts`` were two hash passes of ~20 ms each).
+
+    >>> counts, missing = _text_counts(pd.Series(["b", None, "a", "b"]))
+    >>> counts.to_dict(), missing.tolist()
+    ({'b': 2, 'a': 1}, [False, True, False, False])
+    """
+    positions, distinct = pd.factorize(column)
+    missing = positions < 0
+    counts = np.bincount(positions[~missing], minlength=len(distinct))
+    return pd.Series(counts, index=distinct), missing
+
+
+def _define_categorical(column: pd.Series, top_k: int, counts: pd.Series | None) -> dict[str, Any]:
+    if counts is None:
+        counts = column.value_counts(sort=False, dropna=True)
     counts = counts[counts > 0]
     kept = _most_frequent(counts, top_k)
     if isinstance(column.dtype, pd.CategoricalDtype) and column.dtype.ordered:
@@ -327,8 +348,11 @@ def _define_datetime(values: pd.Series, bins: int, top_k: int) -> dict[str, Any]
 
 # ---------------------------------------------------------------------------- encoding
 def _encode_column(column: pd.Series, d: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    kind, dtype = d["kind"], column.dtype
+    if kind in ("categorical", "boolean") and not isinstance(dtype, pd.CategoricalDtype):
+        codes, missing = _vocabulary_codes(column, d["vocabulary"])
+        return _check_vocabulary(column, d, codes, missing), missing
     missing = column.isna().to_numpy()
-    kind = d["kind"]
     if kind == "empty":
         return np.zeros(len(column), dtype=np.int64), missing
     if kind == "numeric":
@@ -338,22 +362,48 @@ def _encode_column(column: pd.Series, d: dict[str, Any]) -> tuple[np.ndarray, np
         values = _wall_time(column).to_numpy(dtype="datetime64[ns]")
         edges = np.array([np.datetime64(e, "ns") for e in d["edges"]], dtype="datetime64[ns]")
         return np.searchsorted(edges, values, side="right"), missing
+    if kind not in ("categorical", "boolean") or not isinstance(dtype, pd.CategoricalDtype):
+        raise ValueError(f"{d['feature']!r} has an unknown segment kind {kind!r}; kinds are "
+                         "'numeric', 'datetime', 'boolean', 'categorical' and 'empty'")
     vocabulary = d["vocabulary"]
-    other_code = len(vocabulary)
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        lookup = np.full(len(column.dtype.categories) + 1, other_code, dtype=np.int64)
-        positions = column.dtype.categories.get_indexer(vocabulary)
-        lookup[positions[positions >= 0]] = np.flatnonzero(positions >= 0)
-        codes = lookup[np.asarray(column.cat.codes)]  # code -1 (missing) reads the last slot
-    else:
-        codes = pd.Index(vocabulary).get_indexer(column.to_numpy())
-        codes[codes < 0] = other_code
+    lookup = np.full(len(dtype.categories) + 1, len(vocabulary), dtype=np.int64)
+    positions = dtype.categories.get_indexer(vocabulary)
+    lookup[positions[positions >= 0]] = np.flatnonzero(positions >= 0)
+    codes = lookup[np.asarray(column.cat.codes)]  # code -1 (missing) reads the last slot
+    return _check_vocabulary(column, d, codes, missing), missing
+
+
+def _vocabulary_codes(column: pd.Series, vocabulary: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each value of ``column`` in ``vocabulary`` (``len(vocabulary)`` for any other
+    value and for missing ones), and which rows are missing.
+
+    The column is factorized once (a hash pass; pyarrow's ``dictionary_encode`` for Arrow-backed
+    strings) and only its distinct values are looked up: looking up every row cost 0.3-0.6 s
+    per string column at 1M rows, this 20-70 ms (``str``, ``object``). Same codes, as both
+    compare values alike, and factorize's missing values are ``isna``'s (None, NaN, NA, NaT).
+
+    >>> codes, missing = _vocabulary_codes(pd.Series(["b", None, "a", "z", "b"]), ["a", "b"])
+    >>> codes.tolist(), missing.tolist()
+    ([1, 2, 0, 2, 1], [False, True, False, False, False])
+    """
+    positions, distinct = pd.factorize(column)
+    lookup = pd.Index(vocabulary).get_indexer(distinct)
+    lookup = np.append(lookup, -1)  # position -1 (missing) reads this last slot
+    lookup[lookup < 0] = len(vocabulary)
+    return lookup[positions], positions < 0
+
+
+def _check_vocabulary(
+    column: pd.Series, d: dict[str, Any], codes: np.ndarray, missing: np.ndarray
+) -> np.ndarray:
+    """``codes``, after checking that a definition without ``"other"`` covers every value."""
+    other_code = len(d["vocabulary"])
     if not d["other"] and (codes[~missing] == other_code).any():
         unseen = pd.unique(column.to_numpy()[(codes == other_code) & ~missing])[:5]
         raise ValueError(
             f"{d['feature']!r} has values outside its segment vocabulary, e.g. {list(unseen)}"
         )
-    return codes, missing
+    return codes
 
 
 def _count_edges_below(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
