@@ -21,6 +21,7 @@ import errlens as el
 from errlens.changelog import LabelStore
 from errlens.engines import LazyAnalysis, ScaleOutError
 from errlens.slicing.cohort import Cohort
+from errlens.views.messages import CATALOGUE
 from errlens.widgets.confusion_view import ConfusionView
 from errlens.widgets.explorer import explore
 from errlens.widgets.segments_view import SegmentsView
@@ -69,9 +70,13 @@ def no_proba(parquet: Path) -> LazyAnalysis:
 
 
 def click(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
+    """Deliver ``msg`` as the browser does (a rid; the view's version where the request has
+    one) and return the kernel's one reply."""
     replies: list[dict[str, Any]] = []
     view.send = lambda content, buffers=None: replies.append(content)
-    view._on_message(view, {"version": view.version, **msg}, [])
+    version = "version" in CATALOGUE[view._messages][msg["type"]].required
+    view._on_msg(view, {"rid": 1, **({"version": view.version} if version else {}), **msg}, [])
+    assert len(replies) == 1 and replies[0]["rid"] == 1
     return replies[0]
 
 
@@ -107,13 +112,13 @@ def test_every_click_reaggregates_in_the_engine_with_the_in_memory_results(lazy,
     ]
     for view, msg in steps:
         replies = [click(getattr(ui, view), msg) for ui in (engine, memory)]
-        assert replies[0] == replies[1] == {"type": "reply", "request": None, "error": None}, msg
+        assert replies[0] == replies[1] == {"type": "reply", "rid": 1, "error": None}, msg
         same_views(engine, memory)
     assert len(engine.segments.slices) == 5 and engine.segments.slices[1]["selected"]
     assert engine.selection == memory.selection and engine.bar.rows > 0
     for action in ("back", "back", "clear", "back"):
         for ui in (engine, memory):
-            ui._on_bar_message(ui.bar, {"type": action}, [])
+            assert click(ui.bar, {"type": action})["error"] is None
         same_views(engine, memory)
     assert engine.selection == memory.selection is not None
 
@@ -175,7 +180,7 @@ def test_what_an_engine_cannot_do_is_a_disabled_control_with_its_reason(no_proba
         ({"type": "page", "mode": "all", "page": 0, "sort": "score"}, "id order"),
         ({"type": "check", "ids": [1], "on": True}, "checking rows"),
         ({"type": "similar", "id": 1}, "neighbours"),
-        ({"type": "history", "id": 1}, "LabelStore"),
+        ({"type": "detail", "id": 1}, "in-memory errlens.Analysis"),
         ({"type": "action", "action": "undo"}, "LabelStore"),
     ]
     for msg, needle in refused:

@@ -13,6 +13,7 @@ import pytest
 
 import errlens as el
 from errlens.engines import LazyAnalysis
+from errlens.views.messages import CATALOGUE
 from errlens.widgets.explorer import explore
 
 pytestmark = pytest.mark.spark
@@ -44,9 +45,13 @@ def frame(adult: pd.DataFrame) -> pd.DataFrame:
 
 
 def click(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
+    """Deliver ``msg`` as the browser does (a rid; the view's version where the request has
+    one) and return the kernel's one reply."""
     replies: list[dict[str, Any]] = []
     view.send = lambda content, buffers=None: replies.append(content)
-    view._on_message(view, {"version": view.version, **msg}, [])
+    version = "version" in CATALOGUE[view._messages][msg["type"]].required
+    view._on_msg(view, {"rid": 1, **({"version": view.version} if version else {}), **msg}, [])
+    assert len(replies) == 1 and replies[0]["rid"] == 1
     return replies[0]
 
 

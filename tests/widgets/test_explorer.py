@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import numpy as np
@@ -11,16 +10,22 @@ import pytest
 
 import errlens as el
 from errlens.slicing.cohort import Cohort
+from errlens.views.messages import CATALOGUE
 from errlens.widgets.explorer import Explorer, explore
 from errlens.widgets.selection import SelectionError, SelectionHistory, parse_cohort
+from errlens.widgets.suspect_browser import SuspectBrowser
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 def click(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
+    """Deliver ``msg`` as the browser does (a rid; the view's version where the request has
+    one) and return the kernel's one reply."""
     replies: list[dict[str, Any]] = []
     view.send = lambda content, buffers=None: replies.append(content)
-    view._on_message(view, {"version": view.version, **msg}, [])
+    version = "version" in CATALOGUE[view._messages][msg["type"]].required
+    view._on_msg(view, {"rid": 1, **({"version": view.version} if version else {}), **msg}, [])
+    assert len(replies) == 1 and replies[0]["rid"] == 1
     return replies[0]
 
 
@@ -47,11 +52,11 @@ def test_a_segment_click_moves_every_view_and_the_bar(ev):
     assert ex.selection == cell and ex.segments.cohort == cell.to_json()
     assert ex.segments.rows == ex.bar.rows == cell.mask(ev).sum() > 0
 
-    ex._on_bar_message(ex.bar, {"type": "back"}, [])
+    click(ex.bar, {"type": "back"})
     assert ex.selection == female and ex.confusion.rows == female.mask(ev).sum()
-    ex._on_bar_message(ex.bar, {"type": "clear"}, [])
+    click(ex.bar, {"type": "clear"})
     assert ex.selection is None and ex.segments.rows == ev.n and ex.bar.text == "all rows"
-    ex._on_bar_message(ex.bar, {"type": "back"}, [])
+    click(ex.bar, {"type": "back"})
     assert ex.selection == female  # clearing is a step too
 
 
@@ -77,8 +82,8 @@ def test_invalid_selections_change_nothing(ev):
         ex.selection = Cohort.where("salary", ">", 1)
     reply = click(ex.segments, {"type": "select_segment", "feature": "sex", "label": HOSTILE})
     assert "has no segment" in reply["error"]
-    ex._on_bar_message(ex.bar, {"type": "rm -rf"}, [])
-    assert "unknown message" in ex.bar.error
+    reply = ex.bar.handle({"type": "rm -rf", "rid": 2})[0]
+    assert reply["rid"] == 2 and reply["error"].startswith("unknown message type 'rm -rf'")
     assert (ex.selection, ex.segments.cohort, ex.confusion.table, ex.bar.text,
             ex.bar.depth) == before
 
@@ -94,14 +99,11 @@ def test_hostile_strings_pass_through_as_text():
     assert HOSTILE in ex.confusion.table["classes"]
 
 
-def test_suspect_browser_joins_when_installed(ev):
+def test_the_suspect_browser_follows_the_selection(ev):
     ex = explore(ev)
-    installed = importlib.util.find_spec("errlens.widgets.suspect_browser") is not None
-    assert (ex.suspects is not None) == installed
-    assert len(ex.views) == 3 if installed else 2
-    if installed:
-        ex.selection = Cohort.where("age", ">=", 50)
-        assert ex.suspects.cohort == ex.selection.to_json()
+    assert isinstance(ex.suspects, SuspectBrowser) and len(ex.views) == 3
+    ex.selection = Cohort.where("age", ">=", 50)
+    assert ex.suspects.cohort == ex.selection.to_json()
 
 
 def test_regression_has_no_confusion_view():

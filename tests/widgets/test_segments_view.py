@@ -27,8 +27,8 @@ def send(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
     """Deliver ``msg`` as the browser does and return the kernel's reply."""
     replies: list[dict[str, Any]] = []
     view.send = lambda content, buffers=None: replies.append(content)
-    view._on_message(view, {**msg, "request": 7}, [])
-    assert len(replies) == 1 and replies[0]["type"] == "reply" and replies[0]["request"] == 7
+    view._on_msg(view, {**msg, "rid": 7}, [])
+    assert len(replies) == 1 and replies[0]["type"] == "reply" and replies[0]["rid"] == 7
     return replies[0]
 
 
@@ -201,7 +201,8 @@ def test_discovery_reports_progress_and_slices_are_clickable(ev, view):
     ({"type": "pick", "feature": "nope"}, "unknown feature"),
 ])
 def test_forged_messages_are_refused_and_change_nothing(view, msg, needle):
-    msg = {"version": view.version, **msg}
+    if msg["type"].startswith("select_"):
+        msg = {"version": view.version, **msg}
     before = (view.cohort, view.version, view.feature, view.slices)
     reply = send(view, msg)
     assert needle in reply["error"]
@@ -211,8 +212,9 @@ def test_forged_messages_are_refused_and_change_nothing(view, msg, needle):
 def test_non_dict_message_is_refused(view):
     replies: list[dict[str, Any]] = []
     view.send = lambda content, buffers=None: replies.append(content)
-    view._on_message(view, ["select_node", 0], [])
-    assert "unknown message" in replies[0]["error"]
+    view._on_msg(view, ["select_node", 0], [])
+    assert replies == [{"type": "reply", "rid": None,
+                        "error": "a message must be a JSON object, got list"}]
 
 
 def test_cohort_trait_is_validated(ev, view):
@@ -267,8 +269,8 @@ def test_unexpected_kernel_errors_reach_the_widget(ev, view, monkeypatch):
 
     monkeypatch.setattr(ev, "discover", broken)
     reply = send(view, {"type": "discover"})
-    assert reply["error"] == ("internal error, please report it: MemoryError: discovery ran "
-                              "out of memory")
+    assert reply["error"] == ("internal error answering 'discover', please report it: "
+                              "MemoryError: discovery ran out of memory")
     assert view.progress["running"] is False and view.slices == []
 
 

@@ -44,7 +44,7 @@ def browser(ev: el.Analysis, store: LabelStore) -> SuspectBrowser:
 
 def page(b: SuspectBrowser, **fields) -> tuple[dict, pa.Table | None]:
     reply, buffers = b.handle({"type": "page", "rid": 7, "mode": "suspects", "page": 0, **fields})
-    assert reply["rid"] == 7 and reply["type"] == "page"
+    assert reply["rid"] == 7 and reply["type"] == "reply"
     return reply, pa.ipc.open_stream(buffers[0]).read_all() if buffers else None
 
 
@@ -393,7 +393,7 @@ def test_without_probabilities_it_opens_on_all_rows_and_explains_suspects(ev):
 # ---------------------------------------------------------------------------- detail panel
 def detail(b: SuspectBrowser, sid) -> dict:
     reply, buffers = b.handle({"type": "detail", "rid": 5, "id": sid})
-    assert reply["rid"] == 5 and reply["type"] == "detail" and buffers == []
+    assert reply["rid"] == 5 and reply["type"] == "reply" and buffers == []
     return reply
 
 
@@ -489,7 +489,7 @@ def test_a_full_disk_is_answered_with_the_error(browser, ev, store, monkeypatch)
     browser._on_msg(browser, {"type": "action", "rid": 41, "action": "relabel", "id": sid,
                               "label": target, "seen": seen, "token": browser.version,
                               "mode": "suspects", "source": "grid"}, [])
-    assert len(sent) == 1 and sent[0]["rid"] == 41 and sent[0]["type"] == "action"
+    assert len(sent) == 1 and sent[0]["rid"] == 41 and sent[0]["type"] == "reply"
     assert "No space left on device" in sent[0]["error"] and str(store.path) in sent[0]["error"]
     monkeypatch.undo()
     assert LabelStore(ev, store.path, author="x").events()["op"].tolist() == []
@@ -501,11 +501,10 @@ def test_an_unexpected_exception_is_answered_too(browser, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(browser._rows, "page", broken)
+    monkeypatch.setattr(browser._ctx.rows, "page", broken)
     reply, buffers = browser.handle({"type": "page", "rid": 3, "mode": "all", "page": 0})
     assert reply["rid"] == 3 and buffers == []
-    assert reply["error"] == "errlens failed to answer 'page': RuntimeError: boom (a bug: please " \
-        "report it)"
+    assert reply["error"] == "internal error answering 'page', please report it: RuntimeError: boom"
 
 
 def test_an_engine_analysis_says_why_it_has_no_detail(adult, tmp_path):

@@ -12,14 +12,15 @@ per-class precision, recall, F1 and support; a click on a cell selects its rows.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import traitlets
 
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE
+from errlens.views.dispatch import Handler
 from errlens.views.source import source_of
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView, SelectionError, combine
@@ -33,14 +34,16 @@ class ConfusionView(CohortView):
     >>> import errlens as el
     >>> ev = el.Analysis.from_predictions({"x": [1, 2]}, y_true=["a", "b"], y_pred=["a", "a"])
     >>> view = ConfusionView(ev)
-    >>> view._on_message(view, {"type": "select_cell", "true": 1, "predicted": 0,
-    ...                         "version": view.version}, [])
+    >>> view.handle({"type": "select_cell", "rid": 1, "true": 1, "predicted": 0,
+    ...              "version": view.version})
+    ({'type': 'reply', 'rid': 1, 'error': None}, [])
     >>> view.selection.describe()
     'true = b and predicted = a'
     """
 
     _esm = _JS
     _css = _CSS
+    _messages = "confusion"
     normalize = traitlets.Unicode(None, allow_none=True,
                                   help='None (counts), "true" (rows sum to 1) or "pred" '
                                   "(columns sum to 1).").tag(sync=True)
@@ -82,8 +85,12 @@ class ConfusionView(CohortView):
             }
             self.version += 1
 
+    def _handlers(self) -> Mapping[str, Handler]:
+        return {**super()._handlers(), "normalize": self._on_normalize,
+                "select_cell": self._on_select_cell}
+
     def _on_normalize(self, msg: dict[str, Any]) -> None:
-        how = msg.get("normalize")
+        how = msg["normalize"]
         if how not in NORMALIZE:
             raise SelectionError(f"normalize must be one of {NORMALIZE}, got {how!r}")
         self.normalize = how
@@ -91,7 +98,7 @@ class ConfusionView(CohortView):
     def _on_select_cell(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
         classes = self.source.classes
-        i, j = msg.get("true"), msg.get("predicted")
+        i, j = msg["true"], msg["predicted"]
         for k in (i, j):
             if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < len(classes):
                 raise SelectionError(f"no confusion cell ({i!r}, {j!r}); classes are 0.."
@@ -99,10 +106,6 @@ class ConfusionView(CohortView):
         assert isinstance(i, int) and isinstance(j, int)
         cell = Cohort.confusion_cell(classes[i], classes[j])
         self._set_selection(combine(self.selection, cell))
-
-    _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
-        **CohortView._handlers,
-        "normalize": _on_normalize, "select_cell": _on_select_cell}
 
 
 def _plain(value: Any) -> Any:

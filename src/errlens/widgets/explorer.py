@@ -24,7 +24,6 @@ No marimo detection is needed and marimo is imported only when marimo itself dis
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import ipywidgets
@@ -34,6 +33,7 @@ from errlens.views.source import source_of
 from errlens.widgets.confusion_view import ConfusionView
 from errlens.widgets.segments_view import SegmentsView
 from errlens.widgets.selection import SelectionBar, SelectionHistory
+from errlens.widgets.suspect_browser import SuspectBrowser
 
 # Segments and confusion share a row that wraps only when both cannot fit: segments take the
 # spare room; the confusion table keeps its narrowest tidy width (its per-class report goes
@@ -61,19 +61,18 @@ class Explorer(ipywidgets.VBox):
         self.source, self.analysis, self.store = source, analysis, store
         self._history = SelectionHistory()
         self._syncing = False
-        self.bar = SelectionBar(total=source.n, rows=source.n)
+        self.bar = SelectionBar(back=self.back, clear=self.clear, total=source.n, rows=source.n)
         self.segments = SegmentsView(source)
         self.confusion = ConfusionView(source) if source.task != "regression" else None
-        self.suspects = _suspect_browser(source, store)
+        self.suspects = SuspectBrowser(source, store=store)
         self.views: list[Any] = [v for v in (self.segments, self.confusion, self.suspects) if v]
         for view in self.views:
             view.observe(self._on_view_cohort, "cohort")
-        self.bar.on_msg(self._on_bar_message)
         for view in self._side_by_side():
             view.layout = ipywidgets.Layout(**self._box(view))
             view.add_class(BOX_CLASS)
         top = ipywidgets.HBox(self._side_by_side(), layout=ipywidgets.Layout(**ROW_BOX))
-        super().__init__([self.bar, top, *([self.suspects] if self.suspects else [])])
+        super().__init__([self.bar, top, self.suspects])
 
     def _side_by_side(self) -> list[Any]:
         return [w for w in (self.segments, self.confusion) if w is not None]
@@ -88,7 +87,7 @@ class Explorer(ipywidgets.VBox):
         boxes = [mo.Html(f'<div class="{BOX_CLASS}" style="{_css(self._box(view))}">'
                          f"{mo.as_html(view).text}</div>") for view in self._side_by_side()]
         row = mo.hstack(boxes, justify="start", align="start", wrap=True, gap=0)
-        return mo.vstack([self.bar, row, *([self.suspects] if self.suspects else [])], gap=0)
+        return mo.vstack([self.bar, row, self.suspects], gap=0)
 
     def _box(self, view: Any) -> dict[str, str]:
         return SEGMENTS_BOX if view is self.segments else CONFUSION_BOX
@@ -143,15 +142,6 @@ class Explorer(ipywidgets.VBox):
         new = change["new"]
         self._move(None if new is None else Cohort.from_json(new))
 
-    def _on_bar_message(self, _widget: Any, msg: Any, _buffers: Any) -> None:
-        kind = msg.get("type") if isinstance(msg, dict) else None
-        if kind == "back":
-            self.back()
-        elif kind == "clear":
-            self.clear()
-        else:
-            self.bar.error = f"unknown message {kind!r}; expected back or clear"
-
 
 def explore(analysis: Any, store: Any = None) -> Explorer:
     """The error-analysis dashboard of ``analysis`` (relabels go through ``store`` if given):
@@ -169,13 +159,3 @@ def _css(layout: dict[str, str]) -> str:
     """``{"min_width": "0"}`` → ``"min-width: 0"``: ipywidgets Layout names as CSS."""
     return "; ".join(f"{k.replace('_', '-')}: {v}" for k, v in layout.items())
 
-
-def _suspect_browser(analysis: Any, store: Any) -> Any:
-    """The suspect browser when its module is installed (it lands separately), else None."""
-    try:
-        module = importlib.import_module("errlens.widgets.suspect_browser")
-    except ModuleNotFoundError as exc:
-        if exc.name != "errlens.widgets.suspect_browser":
-            raise
-        return None
-    return module.SuspectBrowser(analysis, store=store)

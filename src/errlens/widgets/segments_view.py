@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ import traitlets
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.discovery.result import DiscoveredSlices
 from errlens.slicing.discovery.search import Progress
+from errlens.views.dispatch import Handler
 from errlens.views.source import Unavailable, source_of
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView, SelectionError, combine
@@ -53,14 +54,16 @@ class SegmentsView(CohortView):
     >>> ev = el.Analysis.from_predictions({"g": ["a", "b", "b"], "h": [1, 2, 3]},
     ...                                   y_true=[0, 1, 1], y_pred=[0, 0, 1])
     >>> view = SegmentsView(ev)
-    >>> view._on_message(view, {"type": "select_segment", "feature": "g", "label": "b",
-    ...                         "version": view.version}, [])
+    >>> view.handle({"type": "select_segment", "rid": 1, "feature": "g", "label": "b",
+    ...              "version": view.version})[0]["error"] is None
+    True
     >>> view.selection.describe()
     'g = b'
     """
 
     _esm = _JS
     _css = _CSS
+    _messages = "segments"
     features: traitlets.List[dict[str, Any]] = traitlets.List(
         help="Per feature (highest lift first): its segments with n, errors, error_rate, "
         "ci_low, ci_high, lift, selected (sorted by lift); a feature the selection has a "
@@ -160,6 +163,12 @@ class SegmentsView(CohortView):
                            for row in self.slices]
 
     # ------------------------------------------------------------------ messages
+    def _handlers(self) -> Mapping[str, Handler]:
+        return {**super()._handlers(), "pick": self._on_pick,
+                "select_segment": self._on_select_segment, "select_cell": self._on_select_cell,
+                "select_node": self._on_select_node, "select_slice": self._on_select_slice,
+                "discover": self._on_discover}
+
     def _on_pick(self, msg: dict[str, Any]) -> None:
         names = self.source.segments.features
         feature, feature_b = msg.get("feature", self.feature), msg.get("feature_b", self.feature_b)
@@ -174,7 +183,7 @@ class SegmentsView(CohortView):
 
     def _on_select_segment(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
-        feature, label = msg.get("feature"), msg.get("label")
+        feature, label = msg["feature"], msg["label"]
         segments = self.source.segments
         if feature not in segments.features:
             raise SelectionError(f"unknown feature {feature!r}; features are {segments.features}")
@@ -188,7 +197,7 @@ class SegmentsView(CohortView):
 
     def _on_select_cell(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
-        heat, i, j = self.heatmap, msg.get("row"), msg.get("col")
+        heat, i, j = self.heatmap, msg["row"], msg["col"]
         if not heat or not _index_ok(i, heat["labels_a"]) or not _index_ok(j, heat["labels_b"]):
             raise SelectionError(f"no heatmap cell ({i!r}, {j!r})")
         assert isinstance(i, int) and isinstance(j, int)
@@ -199,7 +208,7 @@ class SegmentsView(CohortView):
 
     def _on_select_node(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
-        node = msg.get("node")
+        node = msg["node"]
         if self._tree is None:
             raise SelectionError(f"no error tree here: {self.unavailable['tree']}")
         if not _index_ok(node, self._tree.nodes):
@@ -210,7 +219,7 @@ class SegmentsView(CohortView):
 
     def _on_select_slice(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
-        rank = msg.get("rank")
+        rank = msg["rank"]
         if self._found is None or not _index_ok(rank, self.slices):
             raise SelectionError(f"no discovered slice {rank!r}; run discovery first")
         assert isinstance(rank, int)
@@ -242,13 +251,6 @@ class SegmentsView(CohortView):
         if now - self._last_progress >= _PROGRESS_EVERY or step.done == step.total:
             self._last_progress = now
             self.progress = {"running": True, **step._asdict()}
-
-    _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
-        **CohortView._handlers,
-        "pick": _on_pick, "select_segment": _on_select_segment, "select_cell": _on_select_cell,
-        "select_node": _on_select_node, "select_slice": _on_select_slice,
-        "discover": _on_discover,
-    }
 
 
 def _split(selection: Cohort | None, features: list[str], segments: Segments

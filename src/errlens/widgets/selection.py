@@ -2,8 +2,9 @@
 from the front end, and the step-back history the Explorer keeps.
 
 Every view is a :class:`CohortView`: its synced ``cohort`` trait holds ``Cohort.to_json()`` (or
-None for every row). The front end never writes that trait; it sends a message (``select``,
-...) that Python validates, answers (``{"type": "reply", "error": ...}``) and only then applies.
+None for every row). The front end never writes that trait; it sends a request
+(``select_cohort``, ... see :mod:`errlens.views.messages`) that Python validates, applies and
+answers (``{"type": "reply", "rid": ..., "error": ...}``).
 
 >>> import errlens as el
 >>> from errlens.slicing.cohort import Cohort
@@ -18,12 +19,13 @@ True
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import traitlets
 
 from errlens.slicing.cohort import Cohort
+from errlens.views.dispatch import Handler
 from errlens.views.source import Selected, source_of
 from errlens.widgets._base import ErrlensWidget, bundle
 
@@ -97,9 +99,9 @@ class SelectionHistory:
 
 
 class CohortView(ErrlensWidget):
-    """Base of every dashboard view: the ``cohort`` trait and validated message dispatch.
+    """Base of every dashboard view: the ``cohort`` trait and its ``select_cohort`` request.
 
-    Subclasses extend ``_handlers`` (message type -> method taking the message; the base
+    Subclasses extend :meth:`_handlers` (request type -> method taking the message; the base
     handles ``select_cohort`` with a whole cohort JSON as ``cohort``) and override
     :meth:`_refresh` to recompute their aggregates when the cohort changes.
     """
@@ -112,12 +114,11 @@ class CohortView(ErrlensWidget):
                             ).tag(sync=True)
     rows = traitlets.Int(0, help="Rows in the current cohort.").tag(sync=True)
 
-    def _on_select_cohort(self, msg: dict[str, Any]) -> None:
-        self._set_selection(parse_cohort(msg.get("cohort"), self.source))
+    def _handlers(self) -> Mapping[str, Handler]:
+        return {"select_cohort": self._on_select_cohort}
 
-    _handlers: ClassVar[dict[str, Callable[[Any, dict[str, Any]], None]]] = {
-        "select_cohort": _on_select_cohort,
-    }
+    def _on_select_cohort(self, msg: dict[str, Any]) -> None:
+        self._set_selection(parse_cohort(msg["cohort"], self.source))
 
     def __init__(self, analysis: Any, **kwargs: Any) -> None:
         try:
@@ -132,7 +133,6 @@ class CohortView(ErrlensWidget):
         self.cohort = cohort
         self._refresh()
         self.observe(lambda _: self._refresh(), "cohort")
-        self.on_msg(self._on_message)
 
     @traitlets.validate("cohort")
     def _valid_cohort(self, proposal: Any) -> Any:
@@ -167,34 +167,33 @@ class CohortView(ErrlensWidget):
                 f"version {msg.get('version')!r}); click again"
             )
 
-    def _on_message(self, _widget: Any, msg: Any, _buffers: Any) -> None:
-        request = msg.get("request") if isinstance(msg, dict) else None
-        try:
-            if not isinstance(msg, dict) or msg.get("type") not in self._handlers:
-                kind = msg.get("type") if isinstance(msg, dict) else type(msg).__name__
-                raise SelectionError(f"unknown message {kind!r}; expected one of "
-                                     f"{sorted(self._handlers)}")
-            self._handlers[msg["type"]](self, msg)
-        except (SelectionError, KeyError, ValueError, TypeError, IndexError) as exc:
-            self.send({"type": "reply", "request": request, "error": _message(exc)})
-            return
-        except Exception as exc:  # shown in the widget instead of lost in the kernel log
-            self.send({"type": "reply", "request": request,
-                       "error": f"internal error, please report it: {type(exc).__name__}: {exc}"})
-            return
-        self.send({"type": "reply", "request": request, "error": None})
-
 
 class SelectionBar(ErrlensWidget):
-    """The current selection as text, with "back" and "clear" buttons (owned by the Explorer)."""
+    """The current selection as text, with "back" and "clear" buttons (owned by the Explorer,
+    whose ``back`` and ``clear`` the buttons' requests call).
+
+    >>> steps = []
+    >>> bar = SelectionBar(back=lambda: steps.append("back"), clear=lambda: None)
+    >>> bar.handle({"type": "back", "rid": 1}), steps
+    (({'type': 'reply', 'rid': 1, 'error': None}, []), ['back'])
+    """
 
     _esm = _JS
     _css = _CSS
+    _messages = "selection"
     text = traitlets.Unicode("all rows", help="Cohort.describe() of the selection.").tag(sync=True)
     rows = traitlets.Int(0, help="Rows selected.").tag(sync=True)
     total = traitlets.Int(0, help="Rows in the analysis.").tag(sync=True)
     depth = traitlets.Int(0, help="Steps back available.").tag(sync=True)
     error = traitlets.Unicode("", help="Last error of any view, shown to the user.").tag(sync=True)
+
+    def __init__(self, *, back: Callable[[], None], clear: Callable[[], None],
+                 **kwargs: Any) -> None:
+        self._back, self._clear = back, clear
+        super().__init__(**kwargs)
+
+    def _handlers(self) -> Mapping[str, Handler]:
+        return {"back": lambda _msg: self._back(), "clear": lambda _msg: self._clear()}
 
 
 def _message(exc: BaseException) -> str:

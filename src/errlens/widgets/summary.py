@@ -23,6 +23,7 @@ class SummaryWidget(ErrlensWidget):
 
     _esm = _JS
     _css = _CSS
+    _messages = "summary"
     summary = traitlets.Dict(help="Analysis.summary() of the analysis shown.").tag(sync=True)
     title = traitlets.Unicode("", help="Heading of the card.").tag(sync=True)
 

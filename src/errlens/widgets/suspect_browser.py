@@ -10,33 +10,34 @@ on disk before the reply reaches the browser.
 ...     proba=[[.9, .1], [.7, .3], [.2, .8]], proba_out_of_fold=True)
 >>> browser = SuspectBrowser(ev, mode="all")
 >>> reply, buffers = browser.handle({"type": "page", "rid": 1, "mode": "all", "page": 0})
->>> reply["total"], reply["error"], len(buffers)
-(3, None, 1)
+>>> reply["type"], reply["rid"], reply["total"], reply["error"], len(buffers)
+('reply', 1, 3, None, 1)
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import traitlets
 
-from errlens.changelog import ChangelogError, LabelStore
+from errlens.changelog import LabelStore
 from errlens.slicing.cohort import Cohort
 from errlens.views import protocol as P
+from errlens.views.dispatch import Answer, Handler
 from errlens.views.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, RowSource, to_ipc
 from errlens.views.source import ViewSource, source_of
 from errlens.views.store import StoreView, plain
 from errlens.widgets._base import ErrlensWidget, bundle
 from errlens.widgets.selection import SelectionError, parse_cohort
 from errlens.widgets.suspect_browser_actions import Actions
-from errlens.widgets.suspect_browser_detail import Detail
+from errlens.widgets.suspect_browser_context import BrowserContext
+from errlens.widgets.suspect_browser_detail import NEEDS_MEMORY, Detail
 
 _JS, _CSS = bundle("suspects")
 MAX_PAGE = 10**9
-log = logging.getLogger(__name__)
 
 
 class SuspectBrowser(ErrlensWidget):
@@ -51,6 +52,7 @@ class SuspectBrowser(ErrlensWidget):
 
     _esm = _JS
     _css = _CSS
+    _messages = "suspects"
     cohort = traitlets.Dict(None, allow_none=True,
                             help="Cohort JSON the rows come from (None = all rows).").tag(sync=True)
     cohort_text = traitlets.Unicode("all rows", help="The cohort as readable text.").tag(sync=True)
@@ -93,40 +95,36 @@ class SuspectBrowser(ErrlensWidget):
             raise TypeError(f"cannot relabel here: {source.unavailable['relabel']}")
         if not isinstance(page_size, int) or not 1 <= page_size <= 500:
             raise ValueError(f"page_size must be an integer in 1..500, got {page_size!r}")
-        self._source = source
-        self._ev = source.analysis
         method = source.suspect_method(method)
-        self._rows = source.row_source(method=method, text_column=text_column, image=image,
-                                       page_size=page_size)
-        self._view = StoreView(store, self._ev.ids) if store is not None else None
-        self._store = store
-        self._checked: set[int] = set()
-        if "suspects" in source.unavailable or (
-                not self._rows.has_proba and method not in ("knn", "residual")):
-            kwargs.setdefault("mode", "all")  # no probabilities: no confident-learning suspects
+        rows = source.row_source(method=method, text_column=text_column, image=image,
+                                 page_size=page_size)
+        view = StoreView(store, source.analysis.ids) if store is not None else None
         editable, hint = self._editability(source, store)
-        classes = self._view.classes if self._view is not None else [
-            plain(c) for c in source.classes]
+        # the state every handler shares; the handlers get it, never the widget
+        self._ctx = BrowserContext(source.analysis, source, rows, view,
+                                   read_only="" if editable else hint)
+        self._store = store
+        self._actions = Actions(self._ctx)
+        self._detail = Detail(self._ctx)
+        if "suspects" in source.unavailable or (
+                not rows.has_proba and method not in ("knn", "residual")):
+            kwargs.setdefault("mode", "all")  # no probabilities: no confident-learning suspects
+        classes = view.classes if view is not None else [plain(c) for c in source.classes]
         guidelines = store.schema.to_json() if store is not None else []
-        kind = ("image" if self._rows.images is not None
+        kind = ("image" if rows.images is not None
                 else "text" if text_column is not None else "tabular")
         unavailable = dict(source.unavailable)
-        if not isinstance(self._rows, RowSource):
-            unavailable["detail"] = ("the whole sample (every class probability, why it was "
-                                     "flagged) needs an in-memory errlens.Analysis; the panel "
-                                     "shows the row as the grid has it")
+        if not isinstance(rows, RowSource):
+            unavailable["detail"] = NEEDS_MEMORY
         super().__init__(
             classes=classes, class_names=[str(c) for c in classes], guidelines=guidelines,
-            features=self._rows.features, editable=editable, hint=hint, page_size=page_size,
-            method=method, has_proba=self._rows.has_proba, kind=kind,
+            features=rows.features, editable=editable, hint=hint, page_size=page_size,
+            method=method, has_proba=rows.has_proba, kind=kind,
             text_column=text_column or "",
             unavailable=unavailable,
             changelog=str(store.path) if store is not None else "", **kwargs)
-        self._actions = Actions(self)
-        self._detail = Detail(self)
         if cohort is not None:
             self.cohort = cohort.to_json() if isinstance(cohort, Cohort) else cohort
-        self.on_msg(self._on_msg)
 
     # ------------------------------------------------------------------ setup helpers
     @staticmethod
@@ -143,25 +141,22 @@ class SuspectBrowser(ErrlensWidget):
     @traitlets.validate("cohort")
     def _valid_cohort(self, proposal: dict[str, Any]) -> Any:
         try:
-            cohort = parse_cohort(proposal["value"], self._source, max_chars=None)
+            cohort = parse_cohort(proposal["value"], self._ctx.source, max_chars=None)
         except SelectionError as exc:
             raise traitlets.TraitError(str(exc)) from None
         return None if cohort is None else cohort.to_json()
 
     @traitlets.observe("cohort")
     def _cohort_changed(self, change: dict[str, Any]) -> None:
-        cohort = None if change["new"] is None else Cohort.from_json(change["new"])
-        self._rows.set_cohort(cohort)
-        self.cohort_text = cohort.describe() if cohort is not None else "all rows"
-        self._checked.clear()
-        self._actions.forget_cohort()
-        self.version += 1
+        self._ctx.new_cohort(None if change["new"] is None else Cohort.from_json(change["new"]))
+        with self.hold_sync():
+            self.cohort_text, self.version = self._ctx.cohort_text, self._ctx.version
 
     # ------------------------------------------------------------------ Python API
     @property
     def analysis(self) -> Any:
         """The analysis browsed (an Analysis or a LazyAnalysis)."""
-        return self._ev
+        return self._ctx.analysis
 
     @property
     def store(self) -> LabelStore | None:
@@ -171,59 +166,39 @@ class SuspectBrowser(ErrlensWidget):
     @property
     def selected(self) -> list[Any]:
         """Sample ids checked in the grid, in the analysis' row order."""
-        if not self._checked:
+        if not self._ctx.checked:
             return []
-        return [plain(i) for i in self._ev.ids[sorted(self._checked)]]
+        return [plain(i) for i in self._ctx.analysis.ids[sorted(self._ctx.checked)]]
 
     @property
     def selected_mask(self) -> np.ndarray:
         """Boolean mask over the analysis' rows: True where the row is checked."""
         self._refuse("mask")
-        mask = np.zeros(self._ev.n, dtype=bool)
-        mask[list(self._checked)] = True
+        mask = np.zeros(self._ctx.analysis.n, dtype=bool)
+        mask[list(self._ctx.checked)] = True
         return mask
 
     def selected_frame(self) -> pd.DataFrame:
         """The checked rows as a DataFrame (as ``Analysis.frame``)."""
-        return self._ev.frame(self.selected_mask)
+        return self._ctx.analysis.frame(self.selected_mask)
 
     # ------------------------------------------------------------------ messages
-    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        reply, buffers = self.handle(content)
-        self.send(reply, buffers)
+    def _handlers(self) -> Mapping[str, Handler]:
+        return {"page": self._page, "check": self._needs("check", self._check),
+                "detail": self._detail.detail,
+                "similar": self._needs("similar", self._actions.similar),
+                "action": self._needs("relabel", self._actions.act)}
 
-    def handle(self, msg: Any) -> tuple[dict[str, Any], list[bytes]]:
-        """Answer one front-end message: (reply, buffers). Replies always carry ``error``."""
-        rid = msg.get("rid") if isinstance(msg, dict) else None
-        kind = msg.get("type") if isinstance(msg, dict) else None
-        rid = rid if isinstance(rid, int) and not isinstance(rid, bool) else None
-        handlers = {"page": self._page, "check": self._check, "detail": self._detail.detail,
-                    "similar": self._actions.similar, "action": self._actions.act}
-        needs = {"check": "check", "similar": "similar", "action": "relabel"}
-        try:
-            if kind not in handlers:
-                raise P.ProtocolError(f"unknown message type {kind!r}; expected one of "
-                                      f"{', '.join(handlers)}")
-            if rid is None:
-                raise P.ProtocolError("every message needs an integer rid")
-            self._refuse(needs.get(kind, ""))
-            reply, buffers = handlers[kind](msg)
-            reply["error"] = None
-        except (P.ProtocolError, ChangelogError, ValueError, TypeError) as exc:
-            reply, buffers = {"error": str(exc)}, []
-        except KeyError as exc:
-            reply, buffers = {"error": str(exc.args[0]) if exc.args else "KeyError"}, []
-        except OSError as exc:  # e.g. a full disk: the front end must hear it, not wait forever
-            reply, buffers = {"error": self._os_error(kind, exc)}, []
-        except Exception as exc:  # a bug still gets an answer (and a traceback in the log)
-            log.exception("SuspectBrowser failed to answer %r", kind)
-            reply, buffers = {"error": f"errlens failed to answer {kind!r}: "
-                              f"{type(exc).__name__}: {exc} (a bug: please report it)"}, []
-        return {"type": kind if isinstance(kind, str) else "error", "rid": rid, **reply}, buffers
+    def _needs(self, capability: str, handler: Handler) -> Handler:
+        """``handler``, refused with the reason when this analysis lacks ``capability``."""
+        def checked(msg: dict[str, Any]) -> Any:
+            self._refuse(capability)
+            return handler(msg)
+        return checked
 
-    def _os_error(self, kind: Any, exc: OSError) -> str:
+    def _os_error(self, kind: str, exc: OSError) -> str | None:
         if kind != "action":
-            return f"could not answer {kind!r}: {exc}"
+            return None
         return (f"could not write to the changelog {self.changelog}: {exc}. Nothing is shown "
                 f"as saved; free disk space or fix the file's permissions, then retry")
 
@@ -234,7 +209,7 @@ class SuspectBrowser(ErrlensWidget):
         sort = msg.get("sort")
         if sort is not None and sort not in SORT_KEYS and not (
                 isinstance(sort, str) and sort.startswith(FEATURE_PREFIX)
-                and sort[len(FEATURE_PREFIX):] in self._rows.features):
+                and sort[len(FEATURE_PREFIX):] in self._ctx.rows.features):
             raise P.ProtocolError(f"cannot sort by {sort!r}: use one of {', '.join(SORT_KEYS)} "
                                   f"or 'feature:<name>' of a feature column")
         if msg["mode"] == "suspects":
@@ -243,7 +218,7 @@ class SuspectBrowser(ErrlensWidget):
             self._refuse("sort")
         if msg.get("search"):
             self._refuse("search")
-        classes = [plain(c) for c in self._source.classes]
+        classes = [plain(c) for c in self._ctx.source.classes]
         given, predicted = msg.get("given"), msg.get("predicted")
         return Query(
             mode=P.choice(msg["mode"], "mode", MODES),
@@ -253,31 +228,31 @@ class SuspectBrowser(ErrlensWidget):
             predicted=None if predicted is None else P.label_value(predicted, classes),
             search=P.text(msg.get("search", ""), "search", limit=200) or "")
 
-    def _page(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+    def _page(self, msg: dict[str, Any]) -> Answer:
         q = self.query(msg)
         if q.mode != self.mode:
-            self._checked.clear()
+            self._ctx.checked.clear()
             self.mode = q.mode
-        meta, table = self._rows.page(q, self._store_columns)
+        meta, table = self._ctx.rows.page(q, self._store_columns)
         return ({**meta, "token": self.version, "mode": q.mode,
-                 "n_checked": len(self._checked)}, [to_ipc(table)])
+                 "n_checked": len(self._ctx.checked)}, [to_ipc(table)])
 
     def _refuse(self, capability: str) -> None:
         """A clear error when this analysis cannot offer ``capability`` (e.g. an engine's)."""
-        reason = self._source.unavailable.get(capability)
+        reason = self._ctx.source.unavailable.get(capability)
         if reason:
             raise P.ProtocolError(f"not available on this analysis: {reason}")
 
     def _store_columns(self, positions: np.ndarray) -> dict[str, Any]:
         import pyarrow as pa
 
-        checked = pa.array([int(p) in self._checked for p in positions], pa.bool_())
-        if self._view is None:
+        checked = pa.array([int(p) in self._ctx.checked for p in positions], pa.bool_())
+        if self._ctx.view is None:
             return {"checked": checked}
-        ids = self._ev.ids[positions]
-        current = self._view.current(positions)
-        classes = self._view.classes
-        status = [self._view.status(i) for i in ids]
+        ids = self._ctx.analysis.ids[positions]
+        current = self._ctx.view.current(positions)
+        classes = self._ctx.view.classes
+        status = [self._ctx.view.status(i) for i in ids]
         return {
             "current": pa.array([None if c is None else str(c) for c in current], pa.string()),
             "current_code": pa.array([classes.index(c) if c in classes else None
@@ -287,21 +262,22 @@ class SuspectBrowser(ErrlensWidget):
             "checked": checked,
         }
 
-    def _check(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+    def _check(self, msg: dict[str, Any]) -> Answer:
         if "clear" in msg:
             P.fields(msg, required={"type", "rid", "clear"})
             if P.boolean(msg["clear"], "clear"):
-                self._checked.clear()
-            return {"n_checked": len(self._checked), "ids": [], "on": False}, []
+                self._ctx.checked.clear()
+            return {"n_checked": len(self._ctx.checked), "ids": [], "on": False}, []
         P.fields(msg, required={"type", "rid", "ids", "on"})
-        positions = P.sample_ids(msg["ids"], self._ev.ids, limit=4 * self.page_size)
+        positions = P.sample_ids(msg["ids"], self._ctx.analysis.ids, limit=4 * self.page_size)
         on = P.boolean(msg["on"], "on")
         if on:
-            outside = [p for p in positions if not self._actions.in_cohort(p)]
+            outside = [p for p in positions if not self._ctx.in_cohort(p)]
             if outside:
-                raise P.ProtocolError(f"sample {plain(self._ev.ids[outside[0]])!r} is not in "
-                                      f"the current selection ({self.cohort_text})")
-            self._checked.update(positions)
+                sample = plain(self._ctx.analysis.ids[outside[0]])
+                raise P.ProtocolError(f"sample {sample!r} is not in the current selection "
+                                      f"({self.cohort_text})")
+            self._ctx.checked.update(positions)
         else:
-            self._checked.difference_update(positions)
-        return {"n_checked": len(self._checked), "ids": msg["ids"], "on": on}, []
+            self._ctx.checked.difference_update(positions)
+        return {"n_checked": len(self._ctx.checked), "ids": msg["ids"], "on": on}, []

@@ -18,8 +18,7 @@ from errlens.views.store import StoreView, plain
 
 if TYPE_CHECKING:
     from errlens.changelog.events import Event
-    from errlens.suspects.table import Suspects
-    from errlens.widgets.suspect_browser import SuspectBrowser
+    from errlens.widgets.suspect_browser_context import BrowserContext
 
 ACTIONS = ("relabel", "confirm", "skip", "undo", "bulk_relabel")
 SOURCES = ("grid", "similar")
@@ -28,57 +27,38 @@ _ROW_FIELDS = {"id", "token", "mode", "source", "seen"}
 
 
 class Actions:
-    """Message handlers ``act`` and ``similar`` of one browser."""
+    """Request handlers ``act`` and ``similar`` of one browser, over its context."""
 
-    def __init__(self, browser: SuspectBrowser) -> None:
-        self.b = browser
-        self._suspects: Suspects | None = None
-
-    def forget_cohort(self) -> None:
-        """Drop what depends on the cohort (called when it changes)."""
-        self._suspects = None
-
-    def in_cohort(self, position: int) -> bool:
-        """Whether the row at ``position`` belongs to the current cohort."""
-        mask = self.b._rows._mask
-        return mask is None or bool(mask[position])
-
-    def cohort_suspects(self) -> Suspects:
-        """The suspects of the current selection (cached until it changes)."""
-        if self._suspects is None:
-            rows = self.b._rows
-            cohort = rows.cohort
-            self._suspects = (rows.global_suspects() if cohort is None
-                              else self.b.analysis.suspects(rows.method, cohort=cohort))
-        return self._suspects
+    def __init__(self, context: BrowserContext) -> None:
+        self.ctx = context
 
     def _view(self) -> StoreView:
-        if not self.b.editable or self.b._view is None:
-            raise P.ProtocolError(self.b.hint or "relabelling is disabled")
-        return self.b._view
+        if self.ctx.read_only or self.ctx.view is None:
+            raise P.ProtocolError(self.ctx.read_only or "relabelling is disabled")
+        return self.ctx.view
 
     # ------------------------------------------------------------------ causes
     def _cause(self, position: int, mode: str) -> dict[str, Any]:
-        sample = plain(self.b.analysis.ids[position])
-        if not self.in_cohort(position):
+        sample = plain(self.ctx.analysis.ids[position])
+        if not self.ctx.in_cohort(position):
             raise P.ProtocolError(f"sample {sample!r} is not in the current selection "
-                                  f"({self.b.cohort_text}); reload the page")
+                                  f"({self.ctx.cohort_text}); reload the page")
         if mode == "suspects":
-            flagged = self.b._rows._flagged
+            flagged = self.ctx.rows._flagged
             if flagged is None or not flagged[position]:
                 raise P.ProtocolError(f"sample {sample!r} is not a suspect of this selection")
-            return self.cohort_suspects().cause(sample)
-        return {"view": "browser", "cohort": self.b.cohort_text}
+            return self.ctx.cohort_suspects().cause(sample)
+        return {"view": "browser", "cohort": self.ctx.cohort_text}
 
     def _most_neighbours(self) -> int:
         """At most ``MAX_NEIGHBOURS``, and never more than the other rows (a tiny dataset)."""
-        return max(1, min(MAX_NEIGHBOURS, self.b.analysis.n - 1))
+        return max(1, min(MAX_NEIGHBOURS, self.ctx.analysis.n - 1))
 
     def _similar_cause(self, position: int, of: Any) -> dict[str, Any]:
-        of_position = P.sample_id(of, self.b.analysis.ids)
-        of_id = plain(self.b.analysis.ids[of_position])
-        near = self.b.analysis.similar(of_id, k=self._most_neighbours())
-        sample = plain(self.b.analysis.ids[position])
+        of_position = P.sample_id(of, self.ctx.analysis.ids)
+        of_id = plain(self.ctx.analysis.ids[of_position])
+        near = self.ctx.analysis.similar(of_id, k=self._most_neighbours())
+        sample = plain(self.ctx.analysis.ids[position])
         if sample not in near.index:
             raise P.ProtocolError(f"sample {sample!r} is not among the neighbours of {of_id!r}")
         return {"view": "similar", "neighbour_of": of_id,
@@ -107,18 +87,18 @@ class Actions:
         samples = list(dict.fromkeys(e.sample_id for e in events if e.sample_id is not None))
         return {"action": action, "rows": [self._state(s) for s in samples],
                 "events": [e.event_id for e in events],
-                "n_checked": len(self.b._checked)}, []
+                "n_checked": len(self.ctx.checked)}, []
 
     def _fresh(self, msg: dict[str, Any]) -> str:
         token = P.integer(msg["token"], "token")
-        if token != self.b.version:
-            raise P.ProtocolError(f"stale view (token {token}, now {self.b.version}): the "
+        if token != self.ctx.version:
+            raise P.ProtocolError(f"stale view (token {token}, now {self.ctx.version}): the "
                                   f"selection changed since these rows were shown; reloaded")
         return P.choice(msg["mode"], "mode", MODES)
 
     def _one(self, action: str, msg: dict[str, Any], view: StoreView) -> list[Event]:
         mode = self._fresh(msg)
-        ids = self.b.analysis.ids
+        ids = self.ctx.analysis.ids
         position = P.sample_id(msg["id"], ids)
         sample = plain(ids[position])
         source = P.choice(msg["source"], "source", SOURCES)
@@ -146,33 +126,33 @@ class Actions:
         mode = self._fresh(msg)
         label = P.label_value(msg["label"], view.classes)
         note = (P.text(msg.get("note"), "note") or "").strip() or None
-        positions = sorted(self.b._checked)
+        positions = sorted(self.ctx.checked)
         if not positions:
             raise P.ProtocolError("no rows are checked: tick the rows to relabel first")
-        ids = self.b.analysis.ids
+        ids = self.ctx.analysis.ids
         specs = [{"op": "set", "id": plain(ids[p]), "label": label, "note": note,
                   "cause": self._cause(p, mode)} for p in positions]
         events = view.write(lambda: view.store.record_many(specs))
-        self.b._checked.clear()
+        self.ctx.checked.clear()
         return events
 
     def _state(self, sample: Any) -> dict[str, Any]:
         view = self._view()
-        original = plain(self.b.analysis.y_true.loc[sample])
+        original = plain(self.ctx.analysis.y_true.loc[sample])
         return view.row_state(sample, original)
 
     # ------------------------------------------------------------------ similar
     def similar(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
         """The nearest neighbours of one sample with their labels and a glimpse of the sample."""
         P.fields(msg, required={"type", "rid", "id"}, optional={"k"})
-        ev = self.b.analysis
+        ev = self.ctx.analysis
         position = P.sample_id(msg["id"], ev.ids)
         k = P.integer(msg.get("k", 8), "k", low=1, high=self._most_neighbours())
         sample = plain(ev.ids[position])
         near = ev.similar(sample, k=k)
         positions = ev.ids.get_indexer(near.index)
         glimpses = self._glimpses(positions)
-        view = self.b._view
+        view = self.ctx.view
         rows = []
         for i, (nid, row) in enumerate(near.iterrows()):
             nid = plain(nid)
@@ -185,13 +165,13 @@ class Actions:
         return {"of": sample, "rows": rows}, []
 
     def _glimpses(self, positions: np.ndarray) -> list[dict[str, str | None]]:
-        rows = self.b._rows
+        rows = self.ctx.rows
         if rows.images is not None:
             return [{"thumb": t} for t in rows.images.thumbnails(positions)]
         if rows.text is not None:
             return [{"text": None if t is None else str(t)[:280]}
                     for t in rows.text[positions].tolist()]
-        frame = self.b.analysis.features.iloc[positions]
+        frame = self.ctx.analysis.features.iloc[positions]
         shown = list(frame.columns[:6])
         values = {c: display_values(frame[c]) for c in shown}
         return [{"text": ", ".join(f"{c}={values[c][i] if values[c][i] is not None else '–'}"

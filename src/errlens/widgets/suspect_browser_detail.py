@@ -14,7 +14,7 @@ image, every feature, the probability of every class, why it was flagged, its la
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from errlens.views import protocol as P
 from errlens.views.paging import RowSource
@@ -23,10 +23,13 @@ from errlens.views.store import plain
 
 if TYPE_CHECKING:
     from errlens.changelog import LabelStore
-    from errlens.views.store import StoreView
+    from errlens.widgets.suspect_browser_context import BrowserContext
 
 #: Longer texts are cut here (the reply says so): a panel is no place for a whole book.
 MAX_TEXT_CHARS = 100_000
+#: Why an engine's browser has no detail panel.
+NEEDS_MEMORY = ("the whole sample (every class probability, why it was flagged) needs an "
+                "in-memory errlens.Analysis; the panel shows the row as the grid has it")
 
 
 def history_events(store: LabelStore, sample: Any) -> list[dict[str, Any]]:
@@ -61,37 +64,26 @@ def cause_text(cause: Any) -> str | None:
     return None
 
 
-class _Browser(Protocol):
-    """What the handler reads of its SuspectBrowser (not imported: no import cycle)."""
-
-    analysis: Any
-    unavailable: dict[str, str]
-    cohort_text: str
-    _rows: Any
-    _view: StoreView | None
-    _actions: Any  # its Actions (in_cohort, cohort_suspects)
-
-
 class Detail:
-    """The ``detail`` message handler of one browser."""
+    """The ``detail`` request handler of one browser, over its context."""
 
-    def __init__(self, browser: _Browser) -> None:
-        self.b = browser
+    def __init__(self, context: BrowserContext) -> None:
+        self.ctx = context
 
     def detail(self, msg: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
         """Everything the panel shows of the sample ``msg["id"]``."""
         P.fields(msg, required={"type", "rid", "id"})
-        rows = self.b._rows
+        rows = self.ctx.rows
         if not isinstance(rows, RowSource):
-            raise P.ProtocolError(self.b.unavailable.get("detail", "no detail here"))
-        ev = self.b.analysis
+            raise P.ProtocolError(NEEDS_MEMORY)
+        ev = self.ctx.analysis
         position = P.sample_id(msg["id"], ev.ids)
         sample = plain(ev.ids[position])
         reply: dict[str, Any] = {
             "id": sample, "given": str(ev.y_true.iloc[position]),
             "predicted": str(ev.y_pred.iloc[position]),
             "features": self._features(position), "proba": self._proba(position),
-            "cause": self._cause(position), "in_selection": self.b._actions.in_cohort(position),
+            "cause": self._cause(position), "in_selection": self.ctx.in_cohort(position),
             "text": None, "text_chars": None, "image": None, "history": None,
         }
         if rows.text is not None:
@@ -101,18 +93,18 @@ class Detail:
             reply["text_chars"] = None if text is None else len(text)
         if rows.images is not None:
             reply["image"] = rows.images.large(position)
-        view = self.b._view
+        view = self.ctx.view
         if view is not None:
             reply["history"] = history_events(view.store, sample)
         return reply, []
 
     def _features(self, position: int) -> list[dict[str, Any]]:
-        frame = self.b.analysis.features.iloc[[position]]
+        frame = self.ctx.analysis.features.iloc[[position]]
         return [{"name": str(name), "value": display_values(frame[name], digits=None)[0]}
                 for name in frame.columns]
 
     def _proba(self, position: int) -> list[dict[str, Any]]:
-        ev = self.b.analysis
+        ev = self.ctx.analysis
         if ev.proba is None:
             return []
         return [{"class": str(c), "p": float(p)}
@@ -121,14 +113,14 @@ class Detail:
     def _cause(self, position: int) -> dict[str, Any] | None:
         """Why the row was ranked where it is, in the current selection (None without scores,
         e.g. no probabilities, or for a row outside the selection)."""
-        if not self.b._actions.in_cohort(position):
+        if not self.ctx.in_cohort(position):
             return None
         try:
-            found = self.b._actions.cohort_suspects()
+            found = self.ctx.cohort_suspects()
         except (ValueError, TypeError):
             return None
-        cause = found.cause(plain(self.b.analysis.ids[position]))
+        cause = found.cause(plain(self.ctx.analysis.ids[position]))
         return {"method": cause["method"], "score_kind": cause["score_kind"],
                 "score": cause["score"], "flagged": cause["flagged"], "rank": cause["rank"],
                 "ranked_rows": cause["ranked_rows"],
-                "cohort": None if self.b._rows.cohort is None else self.b.cohort_text}
+                "cohort": None if self.ctx.rows.cohort is None else self.ctx.cohort_text}
