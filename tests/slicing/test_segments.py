@@ -242,6 +242,9 @@ def test_adult_string_columns_get_the_categorical_segments_and_codes(adult_ev, d
     for j, d in enumerate(definition):
         assert np.array_equal(codes[:, j], lookup_per_row(text[d["feature"]], d))
     assert {d["missing"] for d in definition} == {True, False}  # workclass etc. have gaps
+    ev = el.Analysis.from_predictions(text, y_true=adult_ev.y_true, y_pred=adult_ev.y_pred)
+    segments = encode(ev)  # factorizes each column once for its definition and its codes
+    assert segments.definition == definition and np.array_equal(segments.codes, codes)
 
 
 @pytest.mark.parametrize("dtype", STRING_DTYPES)

@@ -104,10 +104,14 @@ def encode(
     unknown = [f for f in names if f not in frame.columns]
     if unknown:
         raise KeyError(f"unknown features {unknown}; features are: {list(frame.columns)}")
-    definition = define(frame[names], bins=bins, top_k=top_k)
+    _check_settings(bins, top_k)
+    # a string column is factorized once, for its definition and its codes
+    texts = {name: _factorize_text(frame[name]) for name in names}
+    definition = [_define_column(str(name), frame[name], int(bins), int(top_k), texts[name])
+                  for name in names]
     return Segments(
         features=names,
-        codes=encode_frame(frame[names], definition),
+        codes=_encode_frame(frame[names], definition, texts),
         labels=[d["labels"] for d in definition],
         definition=definition,
         bins=bins,
@@ -117,11 +121,16 @@ def encode(
 
 def define(frame: pd.DataFrame, *, bins: int = 5, top_k: int = 10) -> list[dict[str, Any]]:
     """The JSON-able segment definition of every column of ``frame``."""
+    _check_settings(bins, top_k)
+    return [_define_column(str(name), frame[name], int(bins), int(top_k),
+                           _factorize_text(frame[name])) for name in frame.columns]
+
+
+def _check_settings(bins: int, top_k: int) -> None:
     if int(bins) != bins or bins < 2:
         raise ValueError(f"bins must be an integer ≥ 2, got {bins!r}")
     if int(top_k) != top_k or top_k < 1:
         raise ValueError(f"top_k must be an integer ≥ 1, got {top_k!r}")
-    return [_define_column(str(name), frame[name], int(bins), int(top_k)) for name in frame.columns]
 
 
 def encode_frame(frame: pd.DataFrame, definition: list[dict[str, Any]]) -> np.ndarray:
@@ -129,12 +138,19 @@ def encode_frame(frame: pd.DataFrame, definition: list[dict[str, Any]]) -> np.nd
 
     Raises when a column has missing values but its definition has no ``"(missing)"`` segment.
     """
+    return _encode_frame(frame, definition, {})
+
+
+def _encode_frame(
+    frame: pd.DataFrame, definition: list[dict[str, Any]], texts: dict[Any, _Factorized | None]
+) -> np.ndarray:
+    """:func:`encode_frame`, reusing the factorized string columns in ``texts``."""
     size = max((len(d["labels"]) for d in definition), default=1)
     dtype = np.uint8 if size <= 256 else np.uint16 if size <= 65536 else np.uint32
     out = np.empty((len(frame), len(definition)), dtype=dtype, order="F")
     for j, d in enumerate(definition):
         column = frame[d["feature"]]
-        codes, missing = _encode_column(column, d)
+        codes, missing = _encode_column(column, d, texts.get(d["feature"]))
         if missing.any():
             if not d["missing"]:
                 raise ValueError(
@@ -147,12 +163,10 @@ def encode_frame(frame: pd.DataFrame, definition: list[dict[str, Any]]) -> np.nd
 
 
 # ---------------------------------------------------------------------------- definitions
-def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[str, Any]:
-    counts = None
-    if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
-        counts, missing = _text_counts(column)
-    else:
-        missing = column.isna().to_numpy()
+def _define_column(
+    name: str, column: pd.Series, bins: int, top_k: int, text: _Factorized | None
+) -> dict[str, Any]:
+    missing = column.isna().to_numpy() if text is None else text[0] < 0
     has_missing = bool(missing.any())
     out: dict[str, Any] = {"feature": name, "missing": has_missing}
     if missing.all():
@@ -166,7 +180,7 @@ def _define_column(name: str, column: pd.Series, bins: int, top_k: int) -> dict[
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)[~missing]
         out.update(_define_numeric(values, bins, integer=pd.api.types.is_integer_dtype(dtype)))
     else:
-        out.update(_define_categorical(column, top_k, counts))
+        out.update(_define_categorical(column, top_k, None if text is None else _counts(text)))
     if has_missing:
         out["labels"] = [*out["labels"], MISSING]
     return out
@@ -246,19 +260,34 @@ def _interval_labels(edges: list[str]) -> list[str]:
     return [f"< {edges[0]}", *inner, f"≥ {edges[-1]}"]
 
 
-def _text_counts(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Value counts of a text column (``value_counts(sort=False)``: in order of first
-    appearance) and its missing rows, from one ``factorize`` (at 1M object rows, ``isna`` and
-    ``value_counts`` were two hash passes of ~20 ms each).
+# A string column's position in its distinct values (-1: missing), and those values.
+_Factorized = tuple[np.ndarray, pd.Index]
 
-    >>> counts, missing = _text_counts(pd.Series(["b", None, "a", "b"]))
-    >>> counts.to_dict(), missing.tolist()
-    ({'b': 2, 'a': 1}, [False, True, False, False])
+
+def _factorize_text(column: pd.Series) -> _Factorized | None:
+    """The factorized column, for text (``object`` or a string dtype), else None.
+
+    One hash pass (pyarrow's ``dictionary_encode`` for Arrow-backed strings) gives the missing
+    rows, the value counts and the codes: at 1M rows an ``isna``, a ``value_counts`` and a
+    per-row lookup cost 20, 20 and 300-600 ms per string column. Positions are kept in the
+    smallest integer type (a few MB for a whole frame).
+
+    >>> positions, distinct = _factorize_text(pd.Series(["b", None, "a", "b"]))
+    >>> positions.tolist(), distinct.tolist()
+    ([0, -1, 1, 0], ['b', 'a'])
     """
+    if not (column.dtype == object or isinstance(column.dtype, pd.StringDtype)):
+        return None
     positions, distinct = pd.factorize(column)
-    missing = positions < 0
-    counts = np.bincount(positions[~missing], minlength=len(distinct))
-    return pd.Series(counts, index=distinct), missing
+    return positions.astype(np.min_scalar_type(-len(distinct) - 1), copy=False), distinct  # signed
+
+
+def _counts(text: _Factorized) -> pd.Series:
+    """Value counts of a factorized column, as ``value_counts(sort=False)`` gives them (in
+    order of first appearance, missing values left out)."""
+    positions, distinct = text
+    return pd.Series(np.bincount(positions[positions >= 0], minlength=len(distinct)),
+                     index=distinct)
 
 
 def _define_categorical(column: pd.Series, top_k: int, counts: pd.Series | None) -> dict[str, Any]:
@@ -347,10 +376,13 @@ def _define_datetime(values: pd.Series, bins: int, top_k: int) -> dict[str, Any]
 
 
 # ---------------------------------------------------------------------------- encoding
-def _encode_column(column: pd.Series, d: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _encode_column(
+    column: pd.Series, d: dict[str, Any], text: _Factorized | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     kind, dtype = d["kind"], column.dtype
     if kind in ("categorical", "boolean") and not isinstance(dtype, pd.CategoricalDtype):
-        codes, missing = _vocabulary_codes(column, d["vocabulary"])
+        positions, distinct = pd.factorize(column) if text is None else text
+        codes, missing = _vocabulary_codes(positions, distinct, d["vocabulary"])
         return _check_vocabulary(column, d, codes, missing), missing
     missing = column.isna().to_numpy()
     if kind == "empty":
@@ -373,20 +405,20 @@ def _encode_column(column: pd.Series, d: dict[str, Any]) -> tuple[np.ndarray, np
     return _check_vocabulary(column, d, codes, missing), missing
 
 
-def _vocabulary_codes(column: pd.Series, vocabulary: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Position of each value of ``column`` in ``vocabulary`` (``len(vocabulary)`` for any other
-    value and for missing ones), and which rows are missing.
+def _vocabulary_codes(
+    positions: np.ndarray, distinct: pd.Index, vocabulary: list[Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Position in ``vocabulary`` of each row of a factorized column (``len(vocabulary)`` for
+    any other value and for missing ones), and which rows are missing.
 
-    The column is factorized once (a hash pass; pyarrow's ``dictionary_encode`` for Arrow-backed
-    strings) and only its distinct values are looked up: looking up every row cost 0.3-0.6 s
-    per string column at 1M rows, this 20-70 ms (``str``, ``object``). Same codes, as both
-    compare values alike, and factorize's missing values are ``isna``'s (None, NaN, NA, NaT).
+    Only the distinct values are looked up: looking up every row cost 0.3-0.6 s per string
+    column at 1M rows. Same codes, as both compare values alike, and factorize's missing
+    values are ``isna``'s (None, NaN, NA, NaT).
 
-    >>> codes, missing = _vocabulary_codes(pd.Series(["b", None, "a", "z", "b"]), ["a", "b"])
+    >>> codes, missing = _vocabulary_codes(*pd.factorize(pd.Series(["b", None, "z"])), ["b"])
     >>> codes.tolist(), missing.tolist()
-    ([1, 2, 0, 2, 1], [False, True, False, False, False])
+    ([0, 1, 1], [False, True, False])
     """
-    positions, distinct = pd.factorize(column)
     lookup = pd.Index(vocabulary).get_indexer(distinct)
     lookup = np.append(lookup, -1)  # position -1 (missing) reads this last slot
     lookup[lookup < 0] = len(vocabulary)
