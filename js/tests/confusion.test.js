@@ -66,7 +66,9 @@ describe("confusion view", () => {
 
   it("shows a refused click's error", async () => {
     const { el, model } = await mount();
-    model.receive({ type: "reply", request: 1, error: "stale click: the view was redrawn" });
+    /** @type {HTMLButtonElement} */ (el.querySelector('button[aria-label="show row %"]')).click();
+    model.receive({ type: "reply", rid: model.sent.at(-1).rid, error: "stale click: the view was redrawn" });
+    await new Promise((r) => setTimeout(r, 0));
     expect(el.querySelector('[role="alert"]')?.textContent).toContain("stale click");
   });
 });
@@ -87,7 +89,7 @@ describe("selection bar", () => {
     expect(el.textContent).toContain("100 of 1,000 rows");
     /** @type {HTMLButtonElement} */ (el.querySelector('button[aria-label="step back"]')).click();
     /** @type {HTMLButtonElement} */ (el.querySelector('button[aria-label="clear selection"]')).click();
-    expect(model.sent).toEqual([{ type: "back" }, { type: "clear" }]);
+    expect(model.sent).toEqual([{ type: "back", rid: 1 }, { type: "clear", rid: 2 }]);
   });
 
   it("disables back and clear when there is nothing to undo", async () => {
@@ -95,6 +97,14 @@ describe("selection bar", () => {
     expect(/** @type {HTMLButtonElement} */ (el.querySelector('button[aria-label="step back"]')).disabled).toBe(true);
     expect(/** @type {HTMLButtonElement} */ (el.querySelector('button[aria-label="clear selection"]')).disabled).toBe(true);
     model.set("error", "unknown message");
-    expect(el.querySelector('[role="alert"]')?.textContent).toBe("unknown message");
+    expect(el.querySelector('[role="alert"]:not([hidden])')?.textContent).toBe("unknown message");
+  });
+
+  it("shows a refused step's error from its reply", async () => {
+    const { el, model } = await bar({ depth: 1, text: "age > 50" });
+    /** @type {HTMLButtonElement} */ (el.querySelector('button[aria-label="step back"]')).click();
+    model.receive({ type: "reply", rid: 1, error: "internal error answering 'back'" });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(el.querySelector('[role="alert"]:not([hidden])')?.textContent).toBe("internal error answering 'back'");
   });
 });

@@ -36,6 +36,8 @@ async function mount(s = state()) {
   return { model, el, cleanup };
 }
 
+/** Let the replies' promises settle. */
+const flush = () => new Promise((r) => setTimeout(r, 0));
 /** @param {Element} el @param {string} prefix */
 const byLabel = (el, prefix) => /** @type {HTMLButtonElement[]} */ (
   [...el.querySelectorAll("button")].filter((b) => (b.getAttribute("aria-label") ?? "").startsWith(prefix)));
@@ -74,7 +76,7 @@ describe("segments view", () => {
     expect(el.querySelectorAll(".el-tree [aria-current]")).toHaveLength(1);
     node.click();
     expect(model.sent.at(-1)).toMatchObject({ type: "select_node", node: 1, version: 4 });
-    const ids = model.sent.map((m) => m.request);
+    const ids = model.sent.map((m) => m.rid);
     expect(new Set(ids).size).toBe(ids.length);
   });
 
@@ -119,11 +121,15 @@ describe("segments view", () => {
     const { el, model } = await mount();
     const banner = /** @type {HTMLElement} */ (el.querySelector('[role="alert"]'));
     expect(banner.hidden).toBe(true);
-    model.receive({ type: "reply", request: 1, error: `stale click: ${HOSTILE}` });
+    byLabel(el, "select tree node age ≥ 50")[0].click();
+    model.receive({ type: "reply", rid: model.sent.at(-1).rid, error: `stale click: ${HOSTILE}` });
+    await flush();
     expect(banner.hidden).toBe(false);
     expect(banner.textContent).toBe(`stale click: ${HOSTILE}`);
     expect(el.querySelector("img")).toBeNull();
-    model.receive({ type: "reply", request: 2, error: null });
+    byLabel(el, "select tree node age ≥ 50")[0].click();
+    model.receive({ type: "reply", rid: model.sent.at(-1).rid, error: null });
+    await flush();
     expect(banner.hidden).toBe(true);
   });
 

@@ -13,7 +13,7 @@ const PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVA
 /** A detail reply like the kernel's for row `id`. @param {any} id @param {Record<string, any>} [over] */
 function detailReply(id, over = {}) {
   return {
-    type: "detail", error: null, id, given: "<=50K", predicted: ">50K", in_selection: true,
+    type: "reply", error: null, id, given: "<=50K", predicted: ">50K", in_selection: true,
     features: [{ name: "age", value: "31" }, { name: "education", value: "Masters" },
       { name: "native_country", value: HOSTILE }, { name: "capital_gain", value: null }],
     proba: [{ class: "<=50K", p: 0.1 }, { class: ">50K", p: 0.9 }],
@@ -86,7 +86,7 @@ describe("detail panel", () => {
     search.dispatchEvent(new Event("input"));
     await new Promise((r) => setTimeout(r, 300));
     const page = [...m.sent].reverse().find((x) => x.type === "page");
-    m.reply({ type: "page", rid: page.rid, error: null, page: 0, pages: 1, total: 1, offset: 0, token: 0,
+    m.reply({ type: "reply", rid: page.rid, error: null, page: 0, pages: 1, total: 1, offset: 0, token: 0,
       mode: "suspects", n_checked: 0, score_kind: null }, [(await import("./suspects-harness.js")).pageBytes(1, { text: [long.slice(0, 300)] })]);
     await flush();
     await answerDetail(m, { text: long, text_chars: long.length + 50 });
@@ -132,7 +132,7 @@ describe("detail panel", () => {
   it("says so in the panel when the kernel cannot give the detail, and keeps the grid's row", async () => {
     const { m, el } = await mount();
     await rest();
-    m.reply({ type: "detail", rid: m.last().rid, error: "could not answer 'detail': disk unreadable" });
+    m.reply({ type: "reply", rid: m.last().rid, error: "could not answer 'detail': disk unreadable" });
     await flush();
     const alert = el.querySelector(".el-detail-error");
     expect(alert?.textContent).toBe("could not load the whole sample: could not answer 'detail': disk unreadable");
@@ -145,7 +145,7 @@ describe("detail panel", () => {
     await answerDetail(m);
     byLabel(el, "Relabel as >50K").click();
     const act = m.last();
-    m.reply({ type: "action", rid: act.rid, error: null, action: "relabel", n_checked: 0, events: ["e"],
+    m.reply({ type: "reply", rid: act.rid, error: null, action: "relabel", n_checked: 0, events: ["e"],
       rows: [{ id: "adult-0", current: ">50K", current_code: 1, n_events: 1, last_op: "set", changed: true }] });
     await flush();
     await rest();

@@ -67,7 +67,7 @@ export async function mount(over = {}, rows = 3, extra = {}) {
   document.body.appendChild(el);
   const cleanup = /** @type {any} */ (widget).render({ model: m, el });
   const first = m.last();
-  m.reply({ type: "page", rid: first.rid, error: null, page: 0, pages: 4, total: 10, offset: 0,
+  m.reply({ type: "reply", rid: first.rid, error: null, page: 0, pages: 4, total: 10, offset: 0,
     token: 0, mode: "suspects", n_checked: 0, score_kind: "self_confidence" }, [pageBytes(rows, extra)]);
   await flush();
   return { m, el, cleanup, grid: /** @type {HTMLElement} */ (el.querySelector(".el-grid-wrap")) };

@@ -43,7 +43,7 @@ describe("suspect browser rendering", () => {
     await new Promise((r) => setTimeout(r, 300));
     const req = m.last();
     expect(req).toMatchObject({ type: "page", search: "needle", page: 0 });
-    m.reply({ type: "page", rid: req.rid, error: null, page: 0, pages: 1, total: 2, offset: 0, token: 0,
+    m.reply({ type: "reply", rid: req.rid, error: null, page: 0, pages: 1, total: 2, offset: 0, token: 0,
       mode: "suspects", n_checked: 0, score_kind: null }, [pageBytes(2, { text: [long, "a Needle here"] })]);
     await flush();
     const marks = [...el.querySelectorAll("mark")].map((x) => x.textContent);
@@ -65,9 +65,9 @@ describe("suspect browser rendering", () => {
     const fresh = m.last();
     expect(stale).toMatchObject({ page: 1 });
     expect(fresh).toMatchObject({ page: 0, sort: "feature:age", descending: false });
-    m.reply({ type: "page", rid: fresh.rid, error: null, page: 0, pages: 4, total: 10, offset: 0, token: 0,
+    m.reply({ type: "reply", rid: fresh.rid, error: null, page: 0, pages: 4, total: 10, offset: 0, token: 0,
       mode: "suspects", n_checked: 0, score_kind: null }, [pageBytes(3, { f0: ["1", "2", "3"] })]);
-    m.reply({ type: "page", rid: stale.rid, error: null, page: 1, pages: 4, total: 10, offset: 3, token: 0,
+    m.reply({ type: "reply", rid: stale.rid, error: null, page: 1, pages: 4, total: 10, offset: 3, token: 0,
       mode: "suspects", n_checked: 0, score_kind: null }, [pageBytes(3, { f0: ["x", "y", "z"] })]);
     await flush();
     expect(el.querySelector('tbody [role="row"] td:nth-child(8)')?.textContent).toBe("1");
@@ -79,7 +79,7 @@ describe("suspect browser rendering", () => {
     /** @type {HTMLButtonElement} */ (byLabel(el, "Show all rows")).click();
     const req = m.last();
     expect(req).toMatchObject({ type: "page", mode: "all" });
-    m.reply({ type: "page", rid: req.rid, error: "this analysis has no probabilities" });
+    m.reply({ type: "reply", rid: req.rid, error: "this analysis has no probabilities" });
     await flush();
     expect(el.querySelector('[role="alert"]')?.textContent).toBe("this analysis has no probabilities");
   });
@@ -104,7 +104,7 @@ describe("relabel in place", () => {
     expect(msg).toMatchObject({ type: "action", action: "relabel", id: "adult-0", label: ">50K",
       seen: "<=50K", token: 0, mode: "suspects", source: "grid", note: "checked the form" });
     expect(/** @type {HTMLButtonElement} */ (byLabel(el, "Confirm label")).disabled).toBe(true);
-    m.reply({ type: "action", rid: msg.rid, error: null, action: "relabel", n_checked: 0, events: ["e1"],
+    m.reply({ type: "reply", rid: msg.rid, error: null, action: "relabel", n_checked: 0, events: ["e1"],
       rows: [{ id: "adult-0", current: ">50K", current_code: 1, n_events: 1, last_op: "set", changed: true }] });
     await flush();
     const row = el.querySelector('tbody [role="row"]');
@@ -128,7 +128,7 @@ describe("relabel in place", () => {
     expect(e.defaultPrevented).toBe(true);
     const msg = m.last();
     expect(msg).toMatchObject({ action: "relabel", id: "adult-1", label: ">50K", seen: "<=50K" });
-    m.reply({ type: "action", rid: msg.rid, error: null, action: "relabel", n_checked: 0, events: ["e"],
+    m.reply({ type: "reply", rid: msg.rid, error: null, action: "relabel", n_checked: 0, events: ["e"],
       rows: [{ id: "adult-1", current: ">50K", current_code: 1, n_events: 1, last_op: "set", changed: true }] });
     await flush();
     expect(el.querySelectorAll('tbody [role="row"]')[2].getAttribute("aria-selected")).toBe("true");
@@ -136,11 +136,11 @@ describe("relabel in place", () => {
     press(grid, "k");
     press(grid, "1"); // the current label: a confirm, not a relabel
     expect(m.last()).toMatchObject({ action: "confirm", id: "adult-0" });
-    m.reply({ type: "action", rid: m.last().rid, error: null, action: "confirm", n_checked: 0, events: ["f"], rows: [] });
+    m.reply({ type: "reply", rid: m.last().rid, error: null, action: "confirm", n_checked: 0, events: ["f"], rows: [] });
     await flush();
     press(grid, "s");
     expect(m.last()).toMatchObject({ action: "skip", id: "adult-1" });
-    m.reply({ type: "action", rid: m.last().rid, error: null, action: "skip", n_checked: 0, events: ["g"], rows: [] });
+    m.reply({ type: "reply", rid: m.last().rid, error: null, action: "skip", n_checked: 0, events: ["g"], rows: [] });
     await flush();
     press(grid, "u");
     expect(m.last()).toEqual({ type: "action", action: "undo", rid: m.last().rid });
@@ -175,7 +175,7 @@ describe("relabel in place", () => {
     const { m, el, grid } = await mount();
     press(grid, "2");
     const msg = m.last();
-    m.reply({ type: "action", rid: msg.rid, error: "stale row: sample 'adult-0' is now labelled '>50K'" });
+    m.reply({ type: "reply", rid: msg.rid, error: "stale row: sample 'adult-0' is now labelled '>50K'" });
     await flush();
     expect(el.querySelector('[role="alert"]')?.textContent).toContain("stale row");
     expect(m.last()).toMatchObject({ type: "page", page: 0 });
@@ -186,12 +186,12 @@ describe("relabel in place", () => {
     const boxes = /** @type {HTMLInputElement[]} */ ([...el.querySelectorAll('input[type="checkbox"]')]);
     boxes[0].click();
     expect(m.last()).toMatchObject({ type: "check", ids: ["adult-0"], on: true });
-    m.reply({ type: "check", rid: m.last().rid, error: null, n_checked: 1, ids: ["adult-0"], on: true });
+    m.reply({ type: "reply", rid: m.last().rid, error: null, n_checked: 1, ids: ["adult-0"], on: true });
     await flush();
     const third = /** @type {HTMLInputElement} */ (el.querySelectorAll('input[type="checkbox"]')[2]);
     third.dispatchEvent(new MouseEvent("click", { shiftKey: true, bubbles: true }));
     expect(m.last()).toMatchObject({ type: "check", ids: ["adult-0", "adult-1", "adult-2"], on: true });
-    m.reply({ type: "check", rid: m.last().rid, error: null, n_checked: 3, ids: [], on: true });
+    m.reply({ type: "reply", rid: m.last().rid, error: null, n_checked: 3, ids: [], on: true });
     await flush();
     expect(el.textContent).toContain("3 checked");
     const select = /** @type {HTMLSelectElement} */ (el.querySelector('select[aria-label="Bulk label"]'));
@@ -205,7 +205,7 @@ describe("relabel in place", () => {
     /** @type {HTMLButtonElement} */ (byLabel(el, "Show samples similar to adult-0")).click();
     const req = m.last();
     expect(req).toMatchObject({ type: "similar", id: "adult-0", k: 8 });
-    m.reply({ type: "similar", rid: req.rid, error: null, of: "adult-0", rows: [
+    m.reply({ type: "reply", rid: req.rid, error: null, of: "adult-0", rows: [
       { id: "n1", current: "<=50K", current_code: 0, given: "<=50K", predicted: ">50K", distance: 0.5,
         error: true, n_events: 0, last_op: null, changed: false, glimpse: { text: HOSTILE } }] });
     await flush();

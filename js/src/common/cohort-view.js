@@ -1,7 +1,8 @@
-// Shared pieces of the linked dashboard views: the widget root, request/reply messages with
-// errors shown in the widget, and keyboard isolation from JupyterLab.
+// Shared pieces of the linked dashboard views: the widget root, requests whose reply errors
+// are shown in the widget, and keyboard isolation from JupyterLab.
 import { h } from "./dom.js";
 import { guardKeys } from "./keyguard.js";
+import { messenger } from "./net.js";
 import { followTheme } from "./theme.js";
 
 /**
@@ -16,50 +17,25 @@ export function viewRoot(cls) {
 }
 
 /**
- * An error banner (role="alert") and a `request` function: every message gets an id, and the
- * kernel's reply (`{type: "reply", request, error}`) shows or clears the error.
+ * An error banner (role="alert") and a fire-and-forget `request` over the common messenger:
+ * each reply (or the timeout) shows its error, or clears the banner.
  * @param {import("@anywidget/types").AnyModel<any>} model
- * @returns {{ banner: HTMLElement, request: (msg: Record<string, any>) => void,
- *   stop: () => void, onReply: (fn: (error: string | null) => void) => void }}
+ * @returns {{ banner: HTMLElement, request: (msg: Record<string, any>) => void, stop: () => void }}
  */
-export function messenger(model) {
+export function requester(model) {
   const banner = h("div", { cls: "el-error", attrs: { role: "alert" } });
   banner.hidden = true;
-  let next = 0;
-  /** @type {((error: string | null) => void)[]} */
-  const listeners = [];
-  /** @param {any} msg */
-  const onMsg = (msg) => {
-    if (!msg || msg.type !== "reply") return;
-    const error = typeof msg.error === "string" && msg.error ? msg.error : null;
-    banner.textContent = error ?? "";
-    banner.hidden = error === null;
-    for (const fn of listeners) fn(error);
-  };
-  model.on("msg:custom", onMsg);
+  const net = messenger(model);
   return {
     banner,
     request(msg) {
-      next += 1;
-      model.send({ ...msg, request: next });
+      net.request(msg).then(({ msg: reply }) => {
+        banner.textContent = reply.error ?? "";
+        banner.hidden = reply.error === null;
+      });
     },
-    stop: () => model.off("msg:custom", onMsg),
-    onReply: (fn) => listeners.push(fn),
+    stop: () => net.stop(),
   };
-}
-
-/**
- * A real button with an accessible label.
- * @param {string} label  aria-label
- * @param {(Node | null)[]} children
- * @param {() => void} onClick
- * @param {string} [cls]
- * @returns {HTMLButtonElement}
- */
-export function button(label, children, onClick, cls = "") {
-  const b = h("button", { cls, attrs: { type: "button", "aria-label": label } }, children);
-  b.addEventListener("click", onClick);
-  return b;
 }
 
 /**
@@ -85,7 +61,7 @@ export function heat(rate) {
  */
 export function mountView(model, el, cls, traits, build) {
   const root = viewRoot(cls);
-  const msgs = messenger(model);
+  const msgs = requester(model);
   const body = document.createElement("div");
   root.append(msgs.banner, body);
   const stopTheme = followTheme(root);

@@ -18,6 +18,29 @@ export function h(tag, opts = {}, children = []) {
 }
 
 /**
+ * A real <button> with an accessible label (the one button helper of every view). Its click
+ * does not bubble on: a button inside a clickable grid row or overlay acts alone.
+ * @param {string} label  aria-label
+ * @param {string | (Node | null)[]} content  its text, or its child nodes
+ * @param {() => void} onClick
+ * @param {{ cls?: string, disabled?: boolean, pressed?: boolean }} [opts]  class, disabled,
+ *   aria-pressed (a toggle)
+ * @returns {HTMLButtonElement}
+ * @example
+ * button("clear selection", "Clear", () => clear(), { cls: "el-btn" });
+ */
+export function button(label, content, onClick, opts = {}) {
+  const attrs = { type: "button", "aria-label": label };
+  const b = typeof content === "string"
+    ? h("button", { cls: opts.cls, text: content, attrs })
+    : h("button", { cls: opts.cls, attrs }, content);
+  b.disabled = Boolean(opts.disabled);
+  if (opts.pressed !== undefined) b.setAttribute("aria-pressed", String(opts.pressed));
+  b.addEventListener("click", (e) => { e.stopPropagation(); onClick(); });
+  return b;
+}
+
+/**
  * Format a share as a percentage with one decimal.
  * @param {number | null | undefined} x
  * @returns {string}

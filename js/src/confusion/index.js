@@ -2,8 +2,8 @@
 // normalised) with per-class precision / recall / F1 / support; each cell is a button that
 // selects its rows within the current selection.
 import "./confusion.css";
-import { h, int, pct } from "../common/dom.js";
-import { button, heat, mountView } from "../common/cohort-view.js";
+import { button, h, int, pct } from "../common/dom.js";
+import { heat, mountView } from "../common/cohort-view.js";
 
 /**
  * @typedef {{ label: string, precision: number | null, recall: number | null, f1: number | null,
@@ -28,9 +28,8 @@ export function buildConfusion(m, request) {
   const t = m.table;
   const toggles = h("div", { cls: "el-controls", attrs: { role: "group", "aria-label": "normalisation" } },
     MODES.map(([how, text]) => {
-      const b = button(`show ${text}`, [h("span", { text })], () => request({ type: "normalize", normalize: how }));
-      b.setAttribute("aria-pressed", String(m.normalize === how));
-      return b;
+      return button(`show ${text}`, [h("span", { text })], () => request({ type: "normalize", normalize: how }),
+        { pressed: m.normalize === how });
     }));
   const head = h("tr", {}, [
     h("th", { text: "given \\ predicted", attrs: { scope: "col" } }),
@@ -45,7 +44,7 @@ export function buildConfusion(m, request) {
         const text = m.normalize ? pct(value) : int(count);
         const b = button(`select given ${given} predicted ${t.classes[j]}: ${int(count)} rows`,
           [h("span", { text })], () => request({ type: "select_cell", true: i, predicted: j, version: m.version }),
-          i === j ? "el-cell el-diag" : "el-cell");
+          { cls: i === j ? "el-cell el-diag" : "el-cell" });
         if (i !== j) b.style.background = heat(total ? count / total : null);
         return h("td", {}, [b]);
       }),

@@ -4,8 +4,8 @@
 // both carry), every mark is natively focusable and clickable from the keyboard, and jsdom can
 // test them directly.
 import "./segments.css";
-import { h, int, pct } from "../common/dom.js";
-import { button, heat, mountView } from "../common/cohort-view.js";
+import { button, h, int, pct } from "../common/dom.js";
+import { heat, mountView } from "../common/cohort-view.js";
 import { buildTreeChart } from "./tree.js";
 
 /**
@@ -82,7 +82,7 @@ export function buildBars(rows, onSelect, selection) {
         h("span", { cls: "el-num", text: lift(s.lift) }),
       ],
       () => onSelect(s.label),
-      "el-seg",
+      { cls: "el-seg" },
     ), s.selected);
   });
   const head = h("div", { cls: "el-seg el-seg-head", attrs: { "aria-hidden": "true" } },
@@ -125,7 +125,7 @@ export function buildHeatmap(hm, onSelect) {
       }
       const b = button(
         `select ${hm.a} ${la} and ${hm.b} ${hm.labels_b[j]}: error rate ${pct(c.error_rate)}, ${int(c.n)} rows`,
-        [h("span", { text: pct(c.error_rate) })], () => onSelect(i, j), "el-cell");
+        [h("span", { text: pct(c.error_rate) })], () => onSelect(i, j), { cls: "el-cell" });
       b.style.background = heat(c.error_rate);
       b.title = `rows ${int(c.n)}, errors ${int(c.errors)}, CI ${pct(c.ci_low)}–${pct(c.ci_high)}`;
       // a cell inside the selection along both axes (an axis without a condition: any)
@@ -155,7 +155,7 @@ export function buildTree(nodes, onSelect) {
         h("span", { cls: "el-num", text: `${int(n.rows)} rows` }),
         h("span", { cls: "el-num", text: lift(n.lift) }),
       ],
-      () => onSelect(n.id), "el-node");
+      () => onSelect(n.id), { cls: "el-node" });
     b.style.marginLeft = `${16 * n.depth}px`;
     b.style.width = `calc(100% - ${16 * n.depth}px)`; // keeps the figures in aligned columns
     b.style.borderLeftColor = heat(n.error_rate);
@@ -176,7 +176,7 @@ export function buildSlices(slices, onSelect) {
     .map((t, i) => h("th", { text: t, cls: kinds[i], attrs: { scope: "col" } })));
   const body = slices.map((s) => {
     const link = markSelected(button(`select slice ${s.slice}`, [h("span", { text: s.slice })],
-      () => onSelect(s.rank), "el-link"), s.selected);
+      () => onSelect(s.rank), { cls: "el-link" }), s.selected);
     const cells = [String(s.rank + 1), link, int(s.n), pct(s.support), pct(s.error_rate),
       ci(s.ci_low, s.ci_high), lift(s.lift)];
     return h("tr", { cls: s.selected ? "el-selected" : "" }, cells.map((c, i) =>
@@ -240,7 +240,7 @@ export function buildSegments(m, request) {
     ]));
   const p = m.progress;
   const discover = button("discover slices", [h("span", { text: p.running ? "Discovering…" : "Discover slices" })],
-    () => request({ type: "discover" }), "el-action");
+    () => request({ type: "discover" }), { cls: "el-action" });
   discover.disabled = Boolean(p.running);
   /** @type {HTMLElement[]} */
   const status = [discover];

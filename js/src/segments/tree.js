@@ -6,8 +6,7 @@
 // and the layout below is a few lines with a proof that nodes never overlap. Node hit targets
 // are real HTML <button>s laid over the drawing: natively focusable, Enter / Space work, and
 // the view's redraw puts keyboard focus back on them (it looks up HTML elements by aria-label).
-import { h, int, pct } from "../common/dom.js";
-import { button } from "../common/cohort-view.js";
+import { button, h, int, pct } from "../common/dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 /** Horizontal room per leaf; wider than the largest circle, so nodes never overlap. */
@@ -215,7 +214,7 @@ export function buildTreeChart(nodes, onSelect) {
     drawing.append(g);
     const b = button(
       `tree diagram node ${n.path}: ${int(n.rows)} rows, error rate ${pct(n.error_rate)}`,
-      [], () => onSelect(n.id), "el-tree-hit");
+      [], () => onSelect(n.id), { cls: "el-tree-hit" });
     b.title = `${n.path}\n${int(n.rows)} rows, ${int(n.errors)} errors\nerror rate ${pct(n.error_rate)} `
       + `(95% CI ${pct(n.ci_low)}–${pct(n.ci_high)})`;
     // the hit area: the largest circle's square around the node (big enough for a finger or

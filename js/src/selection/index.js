@@ -1,8 +1,8 @@
 // The selection bar: the current cohort as readable text, with "back" and "clear" buttons.
 import "./selection.css";
-import { h, int } from "../common/dom.js";
+import { button, h, int } from "../common/dom.js";
 import { followTheme } from "../common/theme.js";
-import { button, viewRoot } from "../common/cohort-view.js";
+import { requester, viewRoot } from "../common/cohort-view.js";
 
 /**
  * @typedef {{ text: string, rows: number, total: number, depth: number, error: string }} Model
@@ -32,16 +32,21 @@ export function buildBar(m, send) {
 function render({ model, el }) {
   const root = viewRoot("errlens-selection");
   const stopTheme = followTheme(root);
-  const draw = () => root.replaceChildren(...buildBar({
+  // back / clear are requests like every view's: a refusal or a silent kernel shows here
+  const msgs = requester(model);
+  const body = document.createElement("div");
+  root.append(msgs.banner, body);
+  const draw = () => body.replaceChildren(...buildBar({
     text: model.get("text"), rows: model.get("rows"), total: model.get("total"),
     depth: model.get("depth"), error: model.get("error"),
-  }, (msg) => model.send(msg)));
+  }, msgs.request));
   el.replaceChildren(root);
   draw();
   const events = ["text", "rows", "total", "depth", "error"].map((k) => `change:${k}`);
   for (const e of events) model.on(e, draw);
   return () => {
     stopTheme();
+    msgs.stop();
     for (const e of events) model.off(e, draw);
   };
 }

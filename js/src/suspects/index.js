@@ -1,16 +1,18 @@
 // Suspect browser: the rows of a selection (or its suspects, ranked) paged from the kernel,
 // side by side with their sample, and relabel in place through the kernel's LabelStore.
 import "./suspects.css";
-import { h, int } from "../common/dom.js";
+import { button, h, int } from "../common/dom.js";
 import { followTheme } from "../common/theme.js";
 import { guardKeys } from "../common/keyguard.js";
 import { buildGrid, probaLegend } from "./grid.js";
-import { buildPanel, button } from "./panel.js";
+import { buildPanel } from "./panel.js";
 import { buildDetail } from "./detail.js";
 import { createPicker, keycap } from "./picker.js";
 import { classKeys, keyCommand, SHORTCUTS } from "./keys.js";
 import { decodeRows } from "./rows.js";
-import { messenger } from "./net.js";
+import { messenger } from "../common/net.js";
+
+const BTN = { cls: "el-btn" }; // the suspect browser's button style
 
 /**
  * @typedef {import("./rows.js").Row} Row
@@ -46,18 +48,18 @@ function render({ model, el }) {
   guardKeys(root); // no key reaches the notebook; Escape hands focus back (unless help is open)
   const stopTheme = followTheme(root);
   const cohortLine = h("div", { cls: "el-cohort" });
-  const modeSuspects = button("Suspects", "Show suspects", () => setMode("suspects"), { cls: "el-btn el-toggle" });
-  const modeAll = button("All rows", "Show all rows", () => setMode("all"), { cls: "el-btn el-toggle" });
+  const modeSuspects = button("Show suspects", "Suspects", () => setMode("suspects"), { cls: "el-btn el-toggle" });
+  const modeAll = button("Show all rows", "All rows", () => setMode("all"), { cls: "el-btn el-toggle" });
   const givenSelect = h("select", { attrs: { "aria-label": "Filter by given label" } });
   const search = h("input", { cls: "el-search", attrs: { type: "search", "aria-label": "Search", placeholder: "search…" } });
-  const prev = button("‹", "Previous page", () => goPage(s.page - 1));
-  const next = button("›", "Next page", () => goPage(s.page + 1));
+  const prev = button("Previous page", "‹", () => goPage(s.page - 1), BTN);
+  const next = button("Next page", "›", () => goPage(s.page + 1), BTN);
   const pageText = h("span", { cls: "el-pagetext", attrs: { "aria-live": "polite" } });
   const bulkSelect = h("select", { attrs: { "aria-label": "Bulk label" } });
-  const bulkBtn = button("Relabel checked", "Relabel checked rows", () => bulk());
-  const clearBtn = button("Clear checks", "Clear checked rows", () => clearChecks());
+  const bulkBtn = button("Relabel checked rows", "Relabel checked", () => bulk(), BTN);
+  const clearBtn = button("Clear checked rows", "Clear checks", () => clearChecks(), BTN);
   const checkedText = h("span", { cls: "el-muted" });
-  const helpBtn = button("?", "Keyboard shortcuts", () => toggleHelp());
+  const helpBtn = button("Keyboard shortcuts", "?", () => toggleHelp(), BTN);
   const errorBox = h("div", { cls: "el-error", attrs: { role: "alert" } });
   const statusLine = h("div", { cls: "el-status el-muted", attrs: { "aria-live": "polite" } });
   const gridWrap = h("div", { cls: "el-grid-wrap", attrs: { tabindex: "0", "aria-label": "samples: j / k to move, digits to relabel, ? for help" } });
@@ -68,7 +70,7 @@ function render({ model, el }) {
     h("strong", { text: "Keyboard shortcuts" }),
     h("table", {}, [h("tbody", {}, SHORTCUTS.map(([k, d]) => h("tr", {}, [h("td", { text: k }), h("td", { text: d })])))]),
     helpKeys,
-    button("Close", "Close help", () => toggleHelp()),
+    button("Close help", "Close", () => toggleHelp(), BTN),
   ]);
   const picker = createPicker({
     onPick: (i) => labelKey(i),
@@ -361,7 +363,7 @@ function render({ model, el }) {
     const seq = ++s.detailSeq;
     const { msg } = await net.request({ type: "detail", id });
     if (seq !== s.detailSeq) return; // the cursor moved on
-    s.detail = msg.error ? { id, error: msg.error } : msg;
+    s.detail = msg.error ? { id, error: msg.error } : /** @type {any} */ (msg);
     draw();
   }
 
@@ -375,7 +377,7 @@ function render({ model, el }) {
   function zoom(src, alt, pixelated) {
     const img = h("img", { cls: pixelated ? "el-zoom-img el-pixelated" : "el-zoom-img", attrs: { alt } });
     img.src = src; // a PNG data URL the kernel made (checked by the detail panel)
-    zoomBox.replaceChildren(img, button("Close", "Close zoomed image", () => closeZoom()));
+    zoomBox.replaceChildren(img, button("Close zoomed image", "Close", () => closeZoom(), BTN));
     zoomBox.hidden = false;
   }
 

@@ -1,6 +1,6 @@
 // The side panel of the current row: the sample (see detail.js), class buttons with their key
 // and guideline, confirm / skip / undo, and its nearest neighbours, relabelable the same way.
-import { h } from "../common/dom.js";
+import { button, h } from "../common/dom.js";
 import { THUMB_PREFIX } from "./rows.js";
 import { keycap } from "./picker.js";
 
@@ -20,19 +20,6 @@ import { keycap } from "./picker.js";
  *   onNeighbour: (n: Neighbour, action: "relabel" | "confirm", index?: number) => void }} PanelHandlers
  */
 
-/**
- * @param {string} text
- * @param {string} aria
- * @param {() => void} fn
- * @param {{ disabled?: boolean, cls?: string, pressed?: boolean }} [opts]
- */
-export function button(text, aria, fn, opts = {}) {
-  const b = h("button", { cls: opts.cls ?? "el-btn", text, attrs: { type: "button", "aria-label": aria } });
-  b.disabled = Boolean(opts.disabled);
-  if (opts.pressed !== undefined) b.setAttribute("aria-pressed", String(opts.pressed));
-  b.addEventListener("click", (e) => { e.stopPropagation(); fn(); });
-  return b;
-}
 
 /** @param {Guideline | undefined} g */
 function guidelineText(g) {
@@ -51,7 +38,7 @@ function labelButtons(v, on) {
   const items = v.classNames.map((name, i) => {
     const key = v.keys[i];
     // The key is a keycap beside the name, never part of it: class "3" keyed 4 reads [4] 3.
-    const b = button("", `Relabel as ${name}`, () => on.onLabel(i),
+    const b = button(`Relabel as ${name}`, "", () => on.onLabel(i),
       { disabled, pressed: v.currentCode === i, cls: "el-btn el-class-btn" });
     b.append(keycap(key) ?? "", h("span", { cls: "el-class-name", text: name }));
     b.title = key ? `key ${key}` : "press l and type its name";
@@ -88,10 +75,10 @@ function similarList(v, on) {
         ]),
         glimpse,
         h("div", { cls: "el-mini" }, [
-          ...v.classNames.map((name, i) => button(name, `Relabel ${n.id} as ${name}`,
+          ...v.classNames.map((name, i) => button(`Relabel ${n.id} as ${name}`, name,
             () => on.onNeighbour(n, "relabel", i), { disabled, pressed: n.current_code === i,
               cls: "el-btn el-small" })),
-          button("✓", `Confirm ${n.id}`, () => on.onNeighbour(n, "confirm"), { disabled, cls: "el-btn el-small" }),
+          button(`Confirm ${n.id}`, "✓", () => on.onNeighbour(n, "confirm"), { disabled, cls: "el-btn el-small" }),
         ]),
       ]);
     }));
@@ -103,8 +90,8 @@ function similarList(v, on) {
  * @param {PanelHandlers} on
  */
 function similarButton(v, on) {
-  const b = button("Similar samples", `Show samples similar to ${v.id}`, on.onSimilar,
-    { disabled: Boolean(v.similarOff) });
+  const b = button(`Show samples similar to ${v.id}`, "Similar samples", on.onSimilar,
+    { disabled: Boolean(v.similarOff), cls: "el-btn" });
   if (v.similarOff) b.title = v.similarOff;
   return b;
 }
@@ -131,13 +118,13 @@ export function buildPanel(v, on, note, detail) {
     detail?.top,
     labelButtons(v, on),
     h("div", { cls: "el-actions" }, [
-      button("✓ Label is right", "Confirm label", on.onConfirm, { disabled }),
-      button("Skip / unsure", "Skip", on.onSkip, { disabled }),
-      button("↶ Undo", "Undo last action", on.onUndo, { disabled }),
+      button("Confirm label", "✓ Label is right", on.onConfirm, { disabled, cls: "el-btn" }),
+      button("Skip", "Skip / unsure", on.onSkip, { disabled, cls: "el-btn" }),
+      button("Undo last action", "↶ Undo", on.onUndo, { disabled, cls: "el-btn" }),
     ]),
     note,
     h("div", { cls: "el-actions" }, [
-      button("History", `Show history of ${v.id}`, on.onHistory, { disabled: !v.editable }),
+      button(`Show history of ${v.id}`, "History", on.onHistory, { disabled: !v.editable, cls: "el-btn" }),
       similarButton(v, on),
     ]),
     detail?.rest,
