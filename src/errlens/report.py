@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from errlens.analysis import Analysis
+from errlens.base.facade import Facade
 from errlens.changelog.safe_files import atomic_write
 from errlens.widgets._base import bundle
 
@@ -43,7 +43,6 @@ def to_html(
     ``store`` (a LabelStore; default: the Explorer's) adds current labels and a changelog
     summary; ``max_rows`` caps the suspect rows and discovered slices written.
     """
-    from errlens.engines.lazy_analysis import LazyAnalysis
     from errlens.widgets.confusion_view import ConfusionView
     from errlens.widgets.explorer import Explorer
     from errlens.widgets.segments_view import SegmentsView
@@ -54,7 +53,7 @@ def to_html(
         store = store if store is not None else source.store
         snapshot = _snapshot(source.analysis, source.segments, source.confusion,
                              source.selection, store, int(max_rows))
-    elif isinstance(source, (Analysis, LazyAnalysis)):
+    elif isinstance(source, Facade):  # an Analysis or a LazyAnalysis
         views = [SegmentsView(source)]
         if source.task != "regression":
             views.append(ConfusionView(source))
@@ -96,7 +95,7 @@ def _suspects(ev: Any, store: Any, cohort: Any, max_rows: int) -> dict[str, Any]
     if ev.task != "regression" and (ev.proba is None or len(ev.proba) == 0):
         return {"note": "no probabilities in this analysis: suspects need them", "rows": []}
     # an engine's analysis ranks in the engine, where confident_learning is the exact filter
-    engine = not isinstance(ev, Analysis)
+    engine = ev.unavailable("mask") is not None  # rows not in memory
     method = ("residual" if ev.task == "regression" else
               "confident_learning" if engine else "prune_by_noise_rate")
     found = ev.suspects(method, cohort=cohort, top=max_rows)

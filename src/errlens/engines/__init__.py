@@ -3,6 +3,7 @@
 >>> from errlens.engines import LazyAnalysis, ScaleOutError
 """
 
-from errlens.engines.lazy_analysis import LazyAnalysis, ScaleOutError
+from errlens.base.facade import ScaleOutError
+from errlens.engines.lazy_analysis import LazyAnalysis
 
 __all__ = ["LazyAnalysis", "ScaleOutError"]

@@ -29,6 +29,11 @@ import narwhals as nw
 from errlens.slicing.cohort import Cohort
 
 
+def code_column(j: int) -> str:
+    """Name of the code column of the ``j``-th feature in the coded rows."""
+    return f"__c{j}"
+
+
 def materialise(frame: nw.LazyFrame[Any], owner: object) -> nw.LazyFrame[Any]:
     """``frame`` computed once and kept in the engine until ``owner`` is garbage-collected."""
     native = frame.to_native()

@@ -12,6 +12,8 @@ every row on the driver raises :class:`ScaleOutError`.
 >>> lazy = LazyAnalysis.from_duckdb(rel, y_true="y", y_pred="p", id="id")
 >>> lazy.n, lazy.classes, int(lazy.slices()["n"].sum())
 (100, ['0', '1'], 100)
+>>> lazy.unavailable("mask")[:50], lazy.unavailable("slices")
+('a row mask would bring all 100 rows to the driver;', None)
 """
 
 from __future__ import annotations
@@ -27,30 +29,26 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
-from errlens.engines.coded import leaves, materialise, source_columns
+from errlens.base.facade import Operation, ScaleOutError
+from errlens.engines.coded import code_column, leaves, materialise, source_columns
 from errlens.engines.cohorts import cohort_expr
-from errlens.engines.counts import code_expr, count_keys, flat_key, nan_as_null, vocabulary_code
+from errlens.engines.counting import EngineCounting
+from errlens.engines.counts import code_expr, nan_as_null, vocabulary_code
 from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy, dtype_family
-from errlens.engines.stats import stats_from_confusion
 from errlens.engines.suspects import engine_suspects
 from errlens.slicing.cohort import Cohort
-from errlens.slicing.confusion import NORMALIZE, ConfusionResult, _report, _top_pairs
+from errlens.slicing.confusion import NORMALIZE, ConfusionResult
 from errlens.slicing.discovery.result import DiscoveredSlices, build
 from errlens.slicing.discovery.search import Progress, search_counts
 from errlens.slicing.heatmap import HeatmapTable
-from errlens.slicing.metrics import check_metric
 from errlens.slicing.segments import Segments
-from errlens.slicing.tables import _ASCENDING, COLUMNS, _add_tests
+from errlens.slicing.tables import check_table_options, slice_table_from_counts
 from errlens.suspects.table import Suspects
 
 MAX_ROWS = 10_000
 """Most rows one :meth:`LazyAnalysis.rows` / :meth:`LazyAnalysis.sample` call brings back."""
 MAX_CLASSES = 1_000
-
-
-class ScaleOutError(NotImplementedError):
-    """The operation would need every row on the driver; the message says what to do instead."""
 
 
 def _one_query_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -188,7 +186,7 @@ class LazyAnalysis:
         if k < 2:
             raise ValueError(f"only one class ({self.classes}) is present: pass classes=")
         self.n, self.errors = int(row["n"]), int(row["errors"])
-        self.__dict__["_overview"] = self._feature_counts(None)
+        self.counting.feature_confusion(None)  # every later unfiltered table reads these
 
     # ---------------------------------------------------------------- basics
     @property
@@ -207,9 +205,13 @@ class LazyAnalysis:
                         [d["labels"] for d in self.definition], self.definition, self.bins,
                         self.top_k)
 
-    @staticmethod
-    def _code(j: int) -> str:
-        return f"__c{j}"
+    @functools.cached_property
+    def counting(self) -> EngineCounting:
+        """The engine's answers to the counting protocol (:mod:`errlens.engines.counting`)."""
+        return EngineCounting(self.classes, self.task, self.definition, rows=self._filtered,
+                              flagged=lambda cohort: (self._scope(cohort), self._expr(cohort)))
+
+    _code = staticmethod(code_column)
 
     def _index(self, feature: str) -> int:
         return self.segments.index(feature)
@@ -256,21 +258,6 @@ class LazyAnalysis:
             raise KeyError(f"{value!r} is not a class; classes are {self.classes}")
         return nw.col("__t" if which == "true" else "__p") == self.classes.index(value)
 
-    def _confusion_key(self, code: nw.Expr) -> nw.Expr:
-        k = len(self.classes)
-        return (code.cast(nw.Int64) * k + nw.col("__t")) * k + nw.col("__p")
-
-    def _feature_counts(self, cohort: Any) -> dict[str, np.ndarray]:
-        """cm[segment, true, pred] of every feature within ``cohort``, from one query."""
-        if cohort is None and "_overview" in self.__dict__:
-            return self.__dict__["_overview"]
-        k = len(self.classes)
-        keys = {f: self._confusion_key(nw.col(self._code(j))) for j, f in enumerate(self.features)}
-        sizes = {f: len(d["labels"]) * k * k for f, d in zip(self.features, self.definition,
-                                                              strict=True)}
-        counts = count_keys(self._filtered(cohort), keys, sizes)
-        return {f: counts[f][0].reshape(-1, k, k) for f in self.features}
-
     # ---------------------------------------------------------------- results
     @_one_query_at_a_time
     def slices(
@@ -282,36 +269,11 @@ class LazyAnalysis:
         if isinstance(features, str):
             raise TypeError(f"features must be a list of names, got the string {features!r}")
         names = list(self.features) if features is None else list(features)
-        for name in names:
-            self._index(name)
-        if int(min_size) != min_size or min_size < 0:
-            raise ValueError(f"min_size must be a non-negative integer, got {min_size!r}")
-        if fdr is not None and not 0 < fdr < 1:
-            raise ValueError(f"fdr is a false discovery rate between 0 and 1, got {fdr}")
-        index = check_metric(metric, self.task, self.classes, label)
-        counts = self._feature_counts(cohort)
-        parts = []
-        for name in names:
-            cm = counts[name]
-            stats = stats_from_confusion(cm, metric=metric, label_index=index,
-                                         confidence=confidence)
-            stats.insert(0, "code", np.arange(len(cm)))
-            stats.insert(0, "segment", self.definition[self._index(name)]["labels"])
-            stats.insert(0, "feature", name)
-            parts.append(stats)
-        table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-            columns=list(COLUMNS))
-        table = table[table["n"] >= max(min_size, 0)].reset_index(drop=True)
-        if fdr is not None:
-            cm_all = counts[self.features[0]].sum(axis=0)
-            rows = int(cm_all.sum())
-            _add_tests(table, rows, rows - int(np.trace(cm_all)), fdr)
-        if sort is not None:
-            if sort not in table.columns:
-                raise ValueError(f"cannot sort by {sort!r}; columns are {list(table.columns)}")
-            table = table.sort_values([sort, "n"], ascending=[sort in _ASCENDING, False],
-                                      kind="stable", na_position="last").reset_index(drop=True)
-        return table
+        labels = [self.definition[self._index(name)]["labels"] for name in names]
+        check_table_options(min_size=min_size, fdr=fdr)
+        counts = self.counting.segment_counts(names, cohort, metric=metric, label=label)
+        return slice_table_from_counts(names, labels, counts, metric=metric, min_size=min_size,
+                                       sort=sort, fdr=fdr, confidence=confidence)
 
     @_one_query_at_a_time
     def heatmap(self, feature_a: str, feature_b: str, *, metric: str = "error_rate",
@@ -319,23 +281,14 @@ class LazyAnalysis:
         """Statistics of every segment pair, as :meth:`errlens.Analysis.heatmap`."""
         if feature_a == feature_b:
             raise ValueError(f"a heatmap needs two different features, got {feature_a!r} twice")
-        ja, jb = self._index(feature_a), self._index(feature_b)
-        labels_a, labels_b = self.definition[ja]["labels"], self.definition[jb]["labels"]
-        index = check_metric(metric, self.task, self.classes, label)
-        k = len(self.classes)
-        cells = len(labels_a) * len(labels_b)
-        key = self._confusion_key(flat_key([self._code(ja), self._code(jb)],
-                                           [len(labels_a), len(labels_b)]))
-        counts = count_keys(self._filtered(cohort), {"cells": key}, {"cells": cells * k * k})
-        stats = stats_from_confusion(counts["cells"][0].reshape(cells, k, k), metric=metric,
-                                     label_index=index, confidence=confidence)
-        size_b = len(labels_b)
-        at = np.arange(cells)
-        stats.insert(0, feature_b, np.asarray(labels_b, dtype=object)[at % size_b])
-        stats.insert(0, feature_a, np.asarray(labels_a, dtype=object)[at // size_b])
-        base = None if cohort is None else self._as_cohort(cohort)
-        return HeatmapTable(feature_a, feature_b, list(labels_a), list(labels_b), stats, metric,
-                            self.bins, self.top_k, base)
+        labels_a = self.definition[self._index(feature_a)]["labels"]
+        labels_b = self.definition[self._index(feature_b)]["labels"]
+        counts = self.counting.cell_counts(feature_a, feature_b, cohort, metric=metric,
+                                           label=label)
+        return HeatmapTable.from_counts(
+            feature_a, feature_b, labels_a, labels_b, counts, metric=metric,
+            confidence=confidence, bins=self.bins, top_k=self.top_k,
+            base=None if cohort is None else self._as_cohort(cohort))
 
     @_one_query_at_a_time
     def confusion(self, cohort: Any = None, *, normalize: str | None = None, top: int = 10
@@ -343,27 +296,10 @@ class LazyAnalysis:
         """Confusion table of ``cohort``, as :meth:`errlens.Analysis.confusion`."""
         if normalize not in NORMALIZE:
             raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
-        k = len(self.classes)
-        inside = nw.lit(1) if cohort is None else self._expr(cohort).cast(nw.Int64)
-        counts = count_keys(self._scope(cohort), {"cm": self._confusion_key(inside)},
-                            {"cm": 2 * k * k})
-        both = counts["cm"][0].reshape(2, k, k)
-        cm, rest = both[1], both[0]
-        index = pd.Index(self.classes, name="true")
-        comparison = None
-        if cohort is not None and rest.sum():
-            comparison = pd.merge(_report(cm, index), _report(rest, index), left_index=True,
-                                  right_index=True, suffixes=("_slice", "_rest"))
-        total = cm.sum()
-        return ConfusionResult(
-            classes=list(self.classes),
-            counts=pd.DataFrame(cm, index=index,
-                                columns=pd.Index(self.classes, name="predicted")),
-            normalize=normalize, report=_report(cm, index),
-            top_pairs=_top_pairs(cm, self.classes, top),
-            accuracy=float(np.trace(cm) / total) if total else float("nan"),
-            comparison=comparison, cohort=None if cohort is None else self._as_cohort(cohort),
-        )
+        cm, rest = self.counting.confusion_counts(cohort)
+        return ConfusionResult.from_counts(
+            cm, self.classes, rest=rest, normalize=normalize, top=top,
+            cohort=None if cohort is None else self._as_cohort(cohort))
 
     @_one_query_at_a_time
     def discover(self, *, k: int = 10, max_level: int = 3, min_support: int | float | None = None,
@@ -377,7 +313,7 @@ class LazyAnalysis:
             raise ValueError(f"features must list distinct names (None for all), got {names}")
         columns = [self._index(f) for f in names]
         cards = [len(self.definition[j]["labels"]) for j in columns]
-        first = self._feature_counts(cohort)[names[0]]
+        first = self.counting.feature_confusion(cohort)[names[0]]
         n, errors = int(first.sum()), int(first.sum() - np.trace(first, axis1=1, axis2=2).sum())
         if n == 0:
             raise ValueError("the cohort selects no rows: discover needs at least one row")
@@ -442,20 +378,29 @@ class LazyAnalysis:
         kNN raise :class:`ScaleOutError`)."""
         return engine_suspects(self, method, cohort=cohort, rank_by=rank_by, top=top)
 
+    def unavailable(self, operation: Operation) -> str | None:
+        """What needs every row on the driver, and what to use instead (None: available)."""
+        reasons = {
+            "mask": f"a row mask would bring all {self.n:,} rows to the driver; select rows "
+                    "with a Cohort and read them with rows(cohort, limit=...) or count them "
+                    "with slices()",
+            "frame": f"this cohort's rows stay in the engine (up to {self.n:,} rows); page them "
+                     "with lazy.rows(cohort, limit=...), count them with "
+                     "lazy.slices(cohort=cohort) or lazy.confusion(cohort); cohort.to_json() is "
+                     "its filter expression",
+            "error_tree": "the error tree is not computed in an engine yet; use discover() "
+                          "(SliceLine, counted in the engine) or build the tree on an "
+                          "in-memory analysis",
+        }
+        return reasons.get(operation)
+
     def error_tree(self, *args: Any, **kwargs: Any) -> Any:
         """Not on an engine yet (each node would be one more engine query)."""
-        raise ScaleOutError(
-            "the error tree is not computed in an engine yet; use discover() (SliceLine, "
-            "counted in the engine) or build the tree on an in-memory analysis"
-        )
+        raise ScaleOutError(self.unavailable("error_tree"))
 
     def mask(self, cohort: Any = None) -> np.ndarray:
         """Not on an engine: a positional mask is one value per row."""
-        raise ScaleOutError(
-            f"a row mask would bring all {self.n:,} rows to the driver; select rows with a "
-            "Cohort and read them with rows(cohort, limit=...) or count them with slices()"
-        )
-
+        raise ScaleOutError(self.unavailable("mask"))
 
 def _check_limit(limit: int) -> None:
     if int(limit) != limit or not 0 < limit <= MAX_ROWS:

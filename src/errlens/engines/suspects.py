@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import narwhals as nw
 import numpy as np
@@ -31,12 +31,30 @@ from cleanlab.internal.constants import (
     FLOATING_POINT_COMPARISON,
 )
 
+from errlens.base.facade import ScaleOutError
 from errlens.engines.counts import vocabulary_code
 from errlens.suspects.confident import FILTERS
 from errlens.suspects.table import Suspects
 
 if TYPE_CHECKING:
-    from errlens.engines.lazy_analysis import LazyAnalysis
+    from errlens.engines.counting import EngineCounting
+
+
+class CodedAnalysis(Protocol):
+    """What the ranking reads of a :class:`~errlens.engines.LazyAnalysis` (typed here, not
+    imported, so the analysis can call this module without an import cycle)."""
+
+    frame: nw.LazyFrame[Any]
+    source: nw.LazyFrame[Any]
+    id: str
+    y_true: str
+    y_pred: str
+    proba: list[str]
+    classes: list[Any]
+    n: int
+
+    @property
+    def counting(self) -> EngineCounting: ...
 
 ENGINE_FILTERS = ("confident_learning", "predicted_neq_given")
 ENGINE_RANKINGS = ("self_confidence", "normalized_margin")
@@ -44,13 +62,11 @@ DEFAULT_TOP = 1000
 
 
 def engine_suspects(
-    lazy: LazyAnalysis, method: str = "confident_learning", *, cohort: Any = None,
+    lazy: CodedAnalysis, method: str = "confident_learning", *, cohort: Any = None,
     rank_by: str = "self_confidence", top: int = DEFAULT_TOP,
 ) -> Suspects:
     """The ``top`` most suspicious rows of ``cohort`` (flagged first, then by ``rank_by``, ties
     by id), with flags computed on every row, as :meth:`errlens.Analysis.suspects` does."""
-    from errlens.engines.lazy_analysis import ScaleOutError
-
     if method not in ENGINE_FILTERS:
         if method in (*FILTERS, "knn"):
             raise ScaleOutError(
@@ -76,7 +92,7 @@ def engine_suspects(
         nw.col(lazy.y_pred).alias("predicted"), own.alias("p_given"), score.alias("score"),
         flag.alias("flagged"))
     if cohort is not None:
-        scored = scored.join(lazy._filtered(cohort).select(lazy.id), on=lazy.id, how="inner")
+        scored = scored.join(lazy.counting.rows(cohort).select(lazy.id), on=lazy.id, how="inner")
     totals = scored.select(nw.len().cast(nw.Int64).alias("rows"),
                            nw.col("flagged").cast(nw.Int64).sum().alias("flagged"))
     counts = totals.collect("pandas").to_native().iloc[0]
@@ -94,7 +110,7 @@ def engine_suspects(
     return Suspects(table, method, params, rank_by, "thresholds:" + digest[:16], meta=meta)
 
 
-def _thresholds(lazy: LazyAnalysis, label: nw.Expr) -> list[float]:
+def _thresholds(lazy: CodedAnalysis, label: nw.Expr) -> list[float]:
     """Per-class mean probability among the rows labelled with the class (cleanlab's confident
     thresholds: 2.0 for a class nobody has, clipped below); checks the probabilities on the way."""
     columns = [nw.col(c) for c in lazy.proba]
@@ -114,7 +130,7 @@ def _thresholds(lazy: LazyAnalysis, label: nw.Expr) -> list[float]:
 
 
 def _row_expressions(
-    lazy: LazyAnalysis, label: nw.Expr, thresholds: list[float], method: str, rank_by: str,
+    lazy: CodedAnalysis, label: nw.Expr, thresholds: list[float], method: str, rank_by: str,
 ) -> tuple[nw.Expr, nw.Expr, nw.Expr]:
     """(flag, score, probability of the given label) of each row, as engine expressions."""
     p = [nw.col(c) for c in lazy.proba]

@@ -13,17 +13,20 @@ pairs, and the cohort compared with the rest of the data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from errlens.slicing.cohort import Cohort, to_cohort
-from errlens.slicing.metrics import label_codes
+from errlens.data.cohort import Cohort
+from errlens.slicing.counting import NumpyCounting
+from errlens.slicing.masks import to_cohort
+from errlens.slicing.segment_cache import segments_at
 
 if TYPE_CHECKING:
-    from errlens.analysis import Analysis
+    from errlens.data.evaldata import EvalData
 
 NORMALIZE = (None, "true", "pred", "all")
 
@@ -45,6 +48,44 @@ class ConfusionResult:
     accuracy: float
     comparison: pd.DataFrame | None
     cohort: Cohort | None
+
+    @classmethod
+    def from_counts(
+        cls, cm: np.ndarray, classes: Sequence[Any], *, rest: np.ndarray | None = None,
+        normalize: str | None = None, top: int = 10, cohort: Cohort | None = None,
+    ) -> ConfusionResult:
+        """The result of confusion counts ``cm[true, predicted]`` (in ``classes`` order) of
+        ``cohort``; ``rest`` counts the other rows (the comparison is None without it, or when
+        it is empty).
+
+        >>> result = ConfusionResult.from_counts(np.array([[5, 1], [3, 1]]), ["no", "yes"])
+        >>> result.accuracy, result.report["recall"].tolist()
+        (0.6, [0.8333333333333334, 0.25])
+        """
+        if normalize not in NORMALIZE:
+            raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
+        k = len(classes)
+        for name, counts in (("cm", cm), ("rest", rest)):
+            if counts is not None and np.shape(counts) != (k, k):
+                raise ValueError(f"{name} must be {k} x {k} for {k} classes, got shape "
+                                 f"{np.shape(counts)}")
+        index = pd.Index(list(classes), name="true")
+        comparison = None
+        if rest is not None and rest.sum():
+            comparison = pd.concat([_report(cm, index).add_suffix("_slice"),
+                                    _report(rest, index).add_suffix("_rest")], axis=1)
+        total = cm.sum()
+        return cls(
+            classes=list(classes),
+            counts=pd.DataFrame(cm, index=index,
+                                columns=pd.Index(list(classes), name="predicted")),
+            normalize=normalize,
+            report=_report(cm, index),
+            top_pairs=_top_pairs(cm, list(classes), top),
+            accuracy=float(np.trace(cm) / total) if total else float("nan"),
+            comparison=comparison,
+            cohort=cohort,
+        )
 
     @property
     def table(self) -> pd.DataFrame:
@@ -77,7 +118,7 @@ class ConfusionResult:
 
 
 def confusion_result(
-    analysis: Analysis, cohort: Any = None, *, normalize: str | None = None, top: int = 10
+    analysis: EvalData, cohort: Any = None, *, normalize: str | None = None, top: int = 10
 ) -> ConfusionResult:
     """Confusion table of ``cohort`` (every row by default)."""
     if analysis.task == "regression":
@@ -85,32 +126,9 @@ def confusion_result(
                          "(use slices(metric='mae') instead)")
     if normalize not in NORMALIZE:
         raise ValueError(f"normalize must be one of {NORMALIZE}, got {normalize!r}")
-    mask = analysis.mask(cohort)
-    true_codes, pred_codes = label_codes(analysis)
-    k = len(analysis.classes)
-    cm = _matrix(true_codes[mask], pred_codes[mask], k)
-    index = pd.Index(analysis.classes, name="true")
-    counts = pd.DataFrame(cm, index=index, columns=pd.Index(analysis.classes, name="predicted"))
-    comparison = None
-    if cohort is not None and not mask.all():
-        rest = _matrix(true_codes[~mask], pred_codes[~mask], k)
-        comparison = _report(cm, index).add_suffix("_slice").join(
-            _report(rest, index).add_suffix("_rest"))
-    total = cm.sum()
-    return ConfusionResult(
-        classes=list(analysis.classes),
-        counts=counts,
-        normalize=normalize,
-        report=_report(cm, index),
-        top_pairs=_top_pairs(cm, analysis.classes, top),
-        accuracy=float(np.trace(cm) / total) if total else float("nan"),
-        comparison=comparison,
-        cohort=to_cohort(analysis, cohort),
-    )
-
-
-def _matrix(true_codes: np.ndarray, pred_codes: np.ndarray, k: int) -> np.ndarray:
-    return np.bincount(true_codes * k + pred_codes, minlength=k * k).reshape(k, k)
+    cm, rest = NumpyCounting(analysis, segments_at(analysis)).confusion_counts(cohort)
+    return ConfusionResult.from_counts(cm, analysis.classes, rest=rest, normalize=normalize,
+                                       top=top, cohort=to_cohort(analysis, cohort))
 
 
 def _report(cm: np.ndarray, index: pd.Index) -> pd.DataFrame:

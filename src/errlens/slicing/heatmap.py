@@ -10,19 +10,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from errlens.slicing.cohort import Cohort, to_cohort
-from errlens.slicing.metrics import MetricContext, group_stats
+from errlens.data.cohort import Cohort
+from errlens.slicing.counting import NumpyCounting
+from errlens.slicing.masks import to_cohort
+from errlens.slicing.metrics import GroupCounts
+from errlens.slicing.segment_cache import segments_at
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from errlens.analysis import Analysis
+    from errlens.data.evaldata import EvalData
     from errlens.slicing.segments import Segments
 
 
@@ -40,6 +44,34 @@ class HeatmapTable:
     bins: int
     top_k: int
     base: Cohort | None = None
+
+    @classmethod
+    def from_counts(
+        cls, feature_a: str, feature_b: str, labels_a: Sequence[str], labels_b: Sequence[str],
+        counts: GroupCounts, *, metric: str = "error_rate", confidence: float = 0.95,
+        bins: int, top_k: int, base: Cohort | None = None,
+    ) -> HeatmapTable:
+        """The heatmap of per-cell counts, cells in C order (``a * len(labels_b) + b``).
+
+        >>> import numpy as np
+        >>> counts = GroupCounts(n=np.array([1, 1, 1, 1]), errors=np.array([0, 1, 0, 0]))
+        >>> heat = HeatmapTable.from_counts("a", "b", ["x", "y"], ["u", "v"], counts,
+        ...                                 bins=5, top_k=10)
+        >>> heat.pivot("error_rate").values.tolist()
+        [[0.0, 1.0], [0.0, 0.0]]
+        """
+        if feature_a == feature_b:
+            raise ValueError(f"a heatmap needs two different features, got {feature_a!r} twice")
+        cells = len(labels_a) * len(labels_b)
+        if len(counts.n) != cells:
+            raise ValueError(f"{len(labels_a)} x {len(labels_b)} segments make {cells} cells, "
+                             f"but the counts have {len(counts.n)}")
+        stats = pd.DataFrame(counts.columns(metric, confidence=confidence))
+        at, size_b = np.arange(cells), len(labels_b)
+        stats.insert(0, feature_b, np.asarray(labels_b, dtype=object)[at % size_b])
+        stats.insert(0, feature_a, np.asarray(labels_a, dtype=object)[at // size_b])
+        return cls(feature_a, feature_b, list(labels_a), list(labels_b), stats, metric, bins,
+                   top_k, base)
 
     def pivot(self, value: str | None = None) -> pd.DataFrame:
         """``value`` (default: the metric) as a grid: rows ``feature_a``, columns ``feature_b``."""
@@ -61,7 +93,7 @@ class HeatmapTable:
 
 
 def heatmap_table(
-    analysis: Analysis,
+    analysis: EvalData,
     feature_a: str,
     feature_b: str,
     *,
@@ -74,22 +106,13 @@ def heatmap_table(
     """Statistics of every segment pair of two features (see ``slice_table`` for the columns)."""
     if feature_a == feature_b:
         raise ValueError(f"a heatmap needs two different features, got {feature_a!r} twice")
-    seg = analysis.segments if segments is None else segments
-    ja, jb = seg.index(feature_a), seg.index(feature_b)
-    labels_a, labels_b = seg.labels[ja], seg.labels[jb]
-    mask = analysis.mask(cohort)
-    ctx = MetricContext.build(analysis, mask, metric=metric, label=label, confidence=confidence)
-    every = bool(mask.all())
-    codes_a = seg.codes[:, ja] if every else seg.codes[mask, ja]
-    codes_b = seg.codes[:, jb] if every else seg.codes[mask, jb]
-    size_b = len(labels_b)
-    groups = codes_a.astype(np.int64) * size_b + codes_b
-    stats = group_stats(groups, len(labels_a) * size_b, ctx)
-    cells = np.arange(len(stats))
-    stats.insert(0, feature_b, np.asarray(labels_b, dtype=object)[cells % size_b])
-    stats.insert(0, feature_a, np.asarray(labels_a, dtype=object)[cells // size_b])
-    return HeatmapTable(feature_a, feature_b, list(labels_a), list(labels_b), stats, metric,
-                        seg.bins, seg.top_k, to_cohort(analysis, cohort))
+    seg = segments_at(analysis) if segments is None else segments
+    labels_a, labels_b = seg.labels[seg.index(feature_a)], seg.labels[seg.index(feature_b)]
+    counts = NumpyCounting(analysis, seg).cell_counts(feature_a, feature_b, cohort,
+                                                      metric=metric, label=label)
+    return HeatmapTable.from_counts(feature_a, feature_b, labels_a, labels_b, counts,
+                                    metric=metric, confidence=confidence, bins=seg.bins,
+                                    top_k=seg.top_k, base=to_cohort(analysis, cohort))
 
 
 def heatmap_figure(heat: HeatmapTable, value: str | None = None) -> go.Figure:

@@ -10,8 +10,13 @@ report 0 with a warning).
 >>> import errlens as el
 >>> ev = el.Analysis.from_predictions({"x": [0, 0, 1, 1]}, y_true=[0, 1, 1, 1], y_pred=[0, 0, 1, 0])
 >>> ctx = MetricContext.build(ev, np.ones(4, bool), metric="recall")
->>> group_stats(np.array([0, 0, 1, 1]), 2, ctx)[["n", "errors", "recall"]].to_dict("list")
+>>> counts = GroupCounts.from_groups(np.array([0, 0, 1, 1]), 2, ctx)
+>>> {k: counts.columns("recall")[k].tolist() for k in ("n", "errors", "recall")}
 {'n': [2, 2], 'errors': [1, 1], 'recall': [0.0, 0.5]}
+
+The counts are the seam between counting and statistics: the in-memory functions count with
+numpy (:meth:`GroupCounts.from_groups`), the engines pull ``cm[group, true, pred]`` back from
+DuckDB / Spark (:meth:`GroupCounts.from_confusion`); the columns are computed once, here.
 """
 
 from __future__ import annotations
@@ -20,12 +25,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from errlens.base.stats import wilson_interval
 
 if TYPE_CHECKING:
-    from errlens.analysis import Analysis
+    from errlens.data.evaldata import EvalData
 
 CLASS_METRICS = ("precision", "recall", "f1")
 BINARY_METRICS = ("fpr", "fnr")
@@ -51,7 +55,7 @@ class MetricContext:
 
     @classmethod
     def build(
-        cls, analysis: Analysis, mask: np.ndarray, *, metric: str = "error_rate",
+        cls, analysis: EvalData, mask: np.ndarray, *, metric: str = "error_rate",
         label: Any = None, confidence: float = 0.95,
     ) -> MetricContext:
         """Check ``metric`` against the task and keep the rows of ``mask``."""
@@ -82,40 +86,75 @@ class MetricContext:
         return len(self.is_error)
 
 
-def label_codes(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
-    """Given and predicted labels as class positions, computed once per analysis."""
-    cached = analysis.__dict__.get("_slicing_label_codes")
-    if cached is None:
-        cached = analysis.__dict__["_slicing_label_codes"] = (
-            analysis.y_true_codes, analysis.y_pred_codes)
-    return cached
+def label_codes(data: EvalData) -> tuple[np.ndarray, np.ndarray]:
+    """Given and predicted labels as class positions (computed once, in the data's cache)."""
+    return data.y_true_codes, data.y_pred_codes
 
 
-def group_stats(groups: np.ndarray, n_groups: int, ctx: MetricContext) -> pd.DataFrame:
-    """Statistics of each group ``0..n_groups-1`` of ``groups`` (one code per selected row)."""
-    return pd.DataFrame(group_arrays(groups, n_groups, ctx))
+@dataclass(frozen=True)
+class GroupCounts:
+    """Per group (segment, heatmap cell): rows, errors and, for a metric other than the error
+    rate, its numerator and denominator (for ``mae`` / ``rmse``: the sum of |error| or error²
+    and the rows). Every table of groups is built from these, whoever counted them.
 
+    >>> cm = np.array([[[3, 1], [0, 0]], [[0, 0], [2, 2]]])  # two groups, two classes
+    >>> c = GroupCounts.from_confusion(cm, "recall", 1)
+    >>> c.n.tolist(), c.errors.tolist(), c.numerator.tolist(), c.denominator.tolist()
+    ([4, 4], [1, 2], [0, 2], [0, 4])
+    """
 
-def group_arrays(
-    groups: np.ndarray | None, n_groups: int, ctx: MetricContext, *, ci: bool = True,
-    counts: tuple[np.ndarray, np.ndarray] | None = None,
-) -> dict[str, np.ndarray]:
-    """:func:`group_stats` as a dict of columns (cheap to concatenate across features); with
-    ``ci=False`` the error-rate interval is left to the caller (one call for many features).
-    ``counts`` (rows, errors) may come precomputed (:mod:`errlens.slicing.packed`); ``groups``
-    is then only needed for a metric other than the error rate."""
-    if counts is None:
+    n: np.ndarray
+    errors: np.ndarray
+    numerator: np.ndarray | None = None
+    denominator: np.ndarray | None = None
+
+    @classmethod
+    def from_confusion(cls, cm: np.ndarray, metric: str = "error_rate",
+                       label_index: int | None = None) -> GroupCounts:
+        """From confusion counts ``cm[group, true, predicted]`` of a classifier."""
+        n = cm.sum(axis=(1, 2)).astype(np.int64)
+        errors = (n - np.trace(cm, axis1=1, axis2=2)).astype(np.int64)
+        if metric == "error_rate":
+            return cls(n, errors)
+        return cls(n, errors, *fraction_from_confusion(cm, metric, label_index))
+
+    @classmethod
+    def from_groups(cls, groups: np.ndarray | None, n_groups: int, ctx: MetricContext, *,
+                    counts: tuple[np.ndarray, np.ndarray] | None = None) -> GroupCounts:
+        """From one group code per selected row of ``ctx`` (``np.bincount``). ``counts``
+        (rows, errors) may come precomputed (:mod:`errlens.slicing.packed`); ``groups`` is
+        then only needed for a metric other than the error rate."""
+        if counts is None:
+            assert groups is not None
+            n = np.bincount(groups, minlength=n_groups)
+            errors = np.rint(np.bincount(groups, weights=ctx.is_error, minlength=n_groups))
+            errors = errors.astype(np.int64)
+        else:
+            n, errors = counts
+        if ctx.metric == "error_rate":
+            return cls(n, errors)
         assert groups is not None
-        n = np.bincount(groups, minlength=n_groups)
-        errors = np.rint(np.bincount(groups, weights=ctx.is_error, minlength=n_groups))
-        errors = errors.astype(np.int64)
-    else:
-        n, errors = counts
-    out = error_columns(n, errors, ctx.rows, confidence=ctx.confidence if ci else None)
-    if ctx.metric != "error_rate":
-        assert groups is not None
-        _add_metric(out, groups, n_groups, ctx)
-    return out
+        return cls(n, errors, *_metric_counts(groups, n_groups, ctx))
+
+    def columns(self, metric: str = "error_rate", *, confidence: float = 0.95, ci: bool = True
+                ) -> dict[str, np.ndarray]:
+        """:func:`error_columns` and the ``metric``'s columns; with ``ci=False`` the error-rate
+        interval is left to the caller (one call for many features)."""
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+        out = error_columns(self.n, self.errors, int(self.n.sum()),
+                            confidence=confidence if ci else None)
+        if metric == "error_rate":
+            return out
+        if self.numerator is None or self.denominator is None:
+            raise ValueError(f"these counts have no numerator / denominator for {metric!r}; "
+                             f"count them with metric={metric!r}")
+        if metric in REGRESSION_METRICS:
+            out.update(_regression_columns(metric, self.numerator, self.denominator))
+        else:
+            out.update(fraction_columns(metric, self.numerator, self.denominator,
+                                        confidence=confidence))
+        return out
 
 
 def error_columns(n: np.ndarray, errors: np.ndarray, rows: int, *,
@@ -159,31 +198,27 @@ def fraction_columns(name: str, numerator: np.ndarray, denominator: np.ndarray, 
     return out
 
 
-def _add_metric(
-    out: dict[str, np.ndarray], groups: np.ndarray, n_groups: int, ctx: MetricContext
-) -> None:
-    name = ctx.metric
-    if name in REGRESSION_METRICS:
-        assert ctx.abs_error is not None
-        weights = ctx.abs_error if name == "mae" else ctx.abs_error**2
-        sums = np.bincount(groups, weights=weights, minlength=n_groups)
-        whole = weights.mean() if ctx.rows else np.nan
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(out["n"] > 0, sums / np.maximum(out["n"], 1), np.nan)
-        whole = np.float64(whole)
-        if name == "rmse":
-            value, whole = np.sqrt(value), np.sqrt(whole)
-        out[name] = value
-        out[f"{name}_delta"] = value - whole
-        return
-    numerator, denominator = _confusion_counts(groups, n_groups, ctx)
-    out.update(fraction_columns(name, numerator, denominator, confidence=ctx.confidence))
+def _regression_columns(name: str, sums: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean |error| (``mae``) or root mean error² (``rmse``) per group and its difference from
+    the whole."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(n > 0, sums / np.maximum(n, 1), np.nan)
+    whole = np.float64(sums.sum() / n.sum() if n.sum() else np.nan)
+    if name == "rmse":
+        value, whole = np.sqrt(value), np.sqrt(whole)
+    return {name: value, f"{name}_delta": value - whole}
 
 
-def _confusion_counts(
+def _metric_counts(
     groups: np.ndarray, n_groups: int, ctx: MetricContext
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Numerator and denominator of the metric per group, from per-group confusion matrices."""
+    """Numerator and denominator of the metric per group (per-group confusion matrices for a
+    classifier, sums of the error for a regression)."""
+    if ctx.metric in REGRESSION_METRICS:
+        assert ctx.abs_error is not None
+        weights = ctx.abs_error if ctx.metric == "mae" else ctx.abs_error**2
+        return (np.bincount(groups, weights=weights, minlength=n_groups),
+                np.bincount(groups, minlength=n_groups))
     if ctx.metric == "accuracy":
         n = np.bincount(groups, minlength=n_groups)
         return n - np.rint(np.bincount(groups, weights=ctx.is_error, minlength=n_groups)), n

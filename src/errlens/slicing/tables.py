@@ -5,6 +5,13 @@
 ...                                   y_pred=[0, 1, 1, 0])
 >>> slice_table(ev)[["segment", "n", "errors", "lift"]].values.tolist()
 [['b', 2, 2, 2.0], ['a', 2, 0, 0.0]]
+
+:func:`slice_table_from_counts` builds the same table from counts alone (the engines' path):
+
+>>> from errlens.slicing.metrics import GroupCounts
+>>> counts = GroupCounts(n=np.array([2, 2]), errors=np.array([0, 2]))
+>>> slice_table_from_counts(["g"], [["a", "b"]], [counts])[["segment", "lift"]].values.tolist()
+[['b', 2.0], ['a', 0.0]]
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ from scipy.stats import false_discovery_control, hypergeom
 
 from errlens.base import inputs
 from errlens.base.stats import wilson_interval
-from errlens.slicing.metrics import MetricContext, group_arrays
-from errlens.slicing.packed import packed_keys
+from errlens.slicing.counting import NumpyCounting
+from errlens.slicing.metrics import GroupCounts
+from errlens.slicing.segment_cache import segments_at
 
 if TYPE_CHECKING:
-    from errlens.analysis import Analysis
+    from errlens.data.evaldata import EvalData
     from errlens.slicing.segments import Segments
 
 COLUMNS = ("feature", "segment", "code", "n", "errors", "error_rate", "ci_low", "ci_high",
@@ -32,7 +40,7 @@ _ASCENDING = ("feature", "segment", "code", "p_value", "p_adjusted")
 
 
 def slice_table(
-    analysis: Analysis,
+    analysis: EvalData,
     features: Sequence[str] | None = None,
     *,
     cohort: Any = None,
@@ -52,28 +60,62 @@ def slice_table(
     over the whole table (``p_adjusted``), and ``significant = p_adjusted ≤ fdr``. Segments with
     fewer than ``min_size`` rows are left out; an empty cohort gives an empty table.
     """
-    seg = analysis.segments if segments is None else segments
+    seg = segments_at(analysis) if segments is None else segments
     names = list(seg.features) if features is None else inputs.names(features, arg="features")
     columns = [seg.index(f) for f in names]
+    check_table_options(min_size=min_size, fdr=fdr)
+    counts = NumpyCounting(analysis, seg).segment_counts(names, cohort, metric=metric,
+                                                        label=label)
+    return slice_table_from_counts(names, [seg.labels[j] for j in columns], counts,
+                                   metric=metric, min_size=min_size, sort=sort, fdr=fdr,
+                                   confidence=confidence)
+
+
+def check_table_options(*, min_size: int, fdr: float | None) -> None:
+    """Refuse a bad ``min_size`` or ``fdr`` before anything is counted."""
     if int(min_size) != min_size or min_size < 0:
         raise ValueError(f"min_size must be a non-negative integer, got {min_size!r}")
     if fdr is not None and not 0 < fdr < 1:
         raise ValueError(f"fdr is a false discovery rate between 0 and 1 (e.g. 0.05), got {fdr}")
-    mask = analysis.mask(cohort)
-    ctx = MetricContext.build(analysis, mask, metric=metric, label=label, confidence=confidence)
-    rows = ctx.positions
-    counts = packed_keys(analysis, seg).counts(rows)
-    parts = []
-    for j in columns:
-        codes = seg.codes[:, j]
-        groups = None if metric == "error_rate" else codes if rows is None else codes[rows]
-        parts.append(group_arrays(groups, len(seg.labels[j]), ctx, ci=False, counts=counts[j]))
-    if not parts:
+
+
+def slice_table_from_counts(
+    features: Sequence[str],
+    labels: Sequence[Sequence[str]],
+    counts: Sequence[GroupCounts],
+    *,
+    metric: str = "error_rate",
+    min_size: int = 1,
+    sort: str | None = "lift",
+    fdr: float | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """The :func:`slice_table` of per-segment counts: ``counts[i]`` holds the segments
+    ``labels[i]`` of ``features[i]``, each feature's segments covering the same rows (the
+    cohort). Adds the Wilson interval, lift, error share, the metric's columns, the tests
+    (with ``fdr``), drops segments under ``min_size`` rows and sorts.
+
+    >>> counts = GroupCounts(n=np.array([6, 4]), errors=np.array([1, 3]))
+    >>> table = slice_table_from_counts(["x"], [["lo", "hi"]], [counts], fdr=0.5)
+    >>> table[["segment", "n", "errors", "significant"]].values.tolist()
+    [['hi', 4, 3, True], ['lo', 6, 1, False]]
+    >>> table["lift"].round(3).tolist()
+    [1.875, 0.417]
+    """
+    check_table_options(min_size=min_size, fdr=fdr)
+    if not len(features) == len(labels) == len(counts):
+        raise ValueError(f"features, labels and counts must have the same length, got "
+                         f"{len(features)}, {len(labels)} and {len(counts)}")
+    for name, names, part in zip(features, labels, counts, strict=True):
+        if not len(names) == len(part.n) == len(part.errors):
+            raise ValueError(f"{name!r} has {len(names)} segments but {len(part.n)} counts")
+    if not counts:
         return pd.DataFrame(columns=list(COLUMNS))
-    sizes = [len(seg.labels[j]) for j in columns]
+    parts = [part.columns(metric, confidence=confidence, ci=False) for part in counts]
+    sizes = [len(names) for names in labels]
     table = pd.DataFrame({
-        "feature": np.repeat(np.asarray(names, dtype=object), sizes),
-        "segment": np.asarray([label for j in columns for label in seg.labels[j]], dtype=object),
+        "feature": np.repeat(np.asarray(features, dtype=object), sizes),
+        "segment": np.asarray([label for names in labels for label in names], dtype=object),
         "code": np.concatenate([np.arange(size) for size in sizes]),
         **{key: np.concatenate([part[key] for part in parts]) for key in parts[0]},
     })
@@ -84,7 +126,8 @@ def slice_table(
     table.insert(at + 1, "ci_high", high)
     table = table[table["n"] >= min_size].reset_index(drop=True)
     if fdr is not None:
-        _add_tests(table, ctx.rows, int(ctx.is_error.sum()), fdr)
+        # every feature's segments cover the cohort, so the first one gives its totals
+        _add_tests(table, int(counts[0].n.sum()), int(counts[0].errors.sum()), fdr)
     if sort is not None:
         if sort not in table.columns:
             raise ValueError(f"cannot sort by {sort!r}; columns are {list(table.columns)}")
