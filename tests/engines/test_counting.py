@@ -104,3 +104,14 @@ def test_both_analyses_share_one_interface_and_say_what_they_cannot_do(lazy, adu
     with pytest.raises(ScaleOutError, match=r"lazy\.rows"):
         cohort.frame(lazy)
     assert len(cohort.frame(adult_ev)) == int(cohort.mask(adult_ev).sum())
+
+
+def test_edge_cases_once_drifted_now_agree(lazy, adult_ev):
+    # the engine's copy added test columns to an empty table and worded errors differently
+    pd.testing.assert_frame_equal(lazy.slices([], fdr=0.05), adult_ev.slices([], fdr=0.05))
+    for options in ({"fdr": 2.0}, {"min_size": -1}, {"sort": "nope"}, {"confidence": 1.0}):
+        with pytest.raises(ValueError) as engine_error:
+            lazy.slices(["sex"], **options)
+        with pytest.raises(ValueError) as memory_error:
+            adult_ev.slices(["sex"], **options)
+        assert str(engine_error.value) == str(memory_error.value)
