@@ -31,14 +31,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from timing import preload
+
 DATA = Path(__file__).parent / ".data"
 N_FEATURES = 20
 RESULTS = DATA / "engines_results.json"
 DISCOVER = "discover (10 features, level ≤ 2)"
 SUSPECTS = "confident_learning"  # cleanlab's filter that engines also run (the same flags)
+# Every errlens module and what it imports (scikit-learn, SciPy, cleanlab, narwhals) is loaded
+# first, so no step's timer holds the imports of its first call.
+IMPORTS = "imports: every errlens module and its dependencies"
 ENGINES = {"memory": "in memory", "duckdb": "DuckDB", "spark": "Spark local[2]"}
 ORDER = [
-    "start Spark", "read Parquet", "build: Analysis.from_predictions", "segment definition + codes",
+    IMPORTS, "start Spark", "read Parquet", "build: Analysis.from_predictions",
+    "segment definition + codes",
     "segment definition (edges, vocabularies)", "codes kept + checks + per-feature counts",
     "slices, all features", "slices in a segment cohort", "slices in a value cohort", "heatmap",
     "confusion of a cohort", DISCOVER, "rows page (100 of a cohort)", "error tree (depth 3)",
@@ -145,6 +151,7 @@ def run_memory(path: Path) -> list[dict[str, Any]]:
     from errlens.slicing.cohort import Cohort
 
     res: list[dict[str, Any]] = []
+    step(res, IMPORTS, preload)
     frame = step(res, "read Parquet", lambda: pd.read_parquet(path))
     proba = frame[["p_no", "p_yes"]].to_numpy()
     ev = step(res, "build: Analysis.from_predictions", lambda f=frame: el.Analysis.from_predictions(
@@ -174,6 +181,7 @@ def run_lazy(path: Path, engine: str) -> list[dict[str, Any]]:
     from errlens.slicing.cohort import Cohort
 
     res: list[dict[str, Any]] = []
+    step(res, IMPORTS, preload)
     names = features(path)
     options = {"y_true": "label", "y_pred": "pred", "id": "id", "features": names,
                "classes": ["no", "yes"], "proba": ["p_no", "p_yes"]}
@@ -269,7 +277,8 @@ def report(n: int, runs: dict[str, dict[str, Any]]) -> None:
             s = found[e]
             cells.append("–" if s is None or base is None else _ratio(s["s"] / base["s"]))
         print(f"| {name} | {' | '.join(cells)} |")
-    setup = ORDER[1:ORDER.index("slices, all features") + 1]  # Spark's session not counted
+    # imports and Spark's session not counted
+    setup = ORDER[ORDER.index("read Parquet"):ORDER.index("slices, all features") + 1]
     totals = {}
     for e in engines:
         done = {s["step"]: s["s"] for s in runs[e]["steps"]}

@@ -1,16 +1,21 @@
 """Timing and memory measurements of suspect detection against cleanlab.
 
-Usage (called by benchmarks/suspects.py): ``python suspects_speed.py race N K FILTER_BY`` prints
-one JSON line with both tools' best-of-5 seconds (runs interleaved in this process), the number
-of flags and whether both flagged the same rows; ``python suspects_speed.py TOOL N K FILTER_BY``
-(TOOL = errlens or cleanlab) prints the peak traced memory of one call in a fresh process.
+``benchmarks/suspects.py`` calls it for its speed table; on its own::
+
+    .venv/bin/python benchmarks/suspects_speed.py                  # race, 100,000 rows, 10 classes
+    .venv/bin/python benchmarks/suspects_speed.py race 1000000 10 both
+    .venv/bin/python benchmarks/suspects_speed.py errlens 100000 10 confident_learning
+
+``race`` prints one JSON line with both tools' best-of-5 seconds (runs interleaved in this
+process), the number of flags and whether both flagged the same rows; ``errlens`` or
+``cleanlab`` prints the peak traced memory of one call (run it in a fresh process).
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
-import sys
 import time
 import tracemalloc
 import warnings
@@ -37,26 +42,31 @@ def synthetic(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def runner(
     tool: str, labels: np.ndarray, proba: np.ndarray, filter_by: str
-) -> Callable[[], np.ndarray]:
-    """A no-argument call returning the flagged row positions."""
+) -> tuple[Callable[[], None], Callable[[], np.ndarray]]:
+    """A set-up to run untimed before each call, and a no-argument call returning the flagged
+    row positions. errlens' set-up builds a fresh Analysis, so every call is cold whatever the
+    analysis caches (and however it caches it)."""
     if tool == "cleanlab":
         from cleanlab.filter import find_label_issues
 
-        return lambda: np.flatnonzero(
+        return lambda: None, lambda: np.flatnonzero(
             find_label_issues(labels, proba, filter_by=filter_by, n_jobs=1)
         )
     import errlens as el
 
-    ev = el.Analysis.from_predictions(
-        {"row": np.arange(len(labels))}, y_true=labels, proba=proba, proba_out_of_fold=True
-    )
+    fresh: list[el.Analysis] = []
+
+    def setup() -> None:
+        fresh[:] = [el.Analysis.from_predictions(
+            {"row": np.arange(len(labels))}, y_true=labels, proba=proba, proba_out_of_fold=True
+        )]
 
     def run() -> np.ndarray:
-        ev.__dict__.pop("_errlens_suspects_cache", None)  # measure a cold call every time
+        ev = fresh[0]
         flagged = ev.suspects(filter_by).flagged_ids
         return np.sort(ev.ids.get_indexer(flagged))
 
-    return run
+    return setup, run
 
 
 def flags_hash(flagged: np.ndarray) -> str:
@@ -70,7 +80,8 @@ def race(n: int, k: int, filter_by: str) -> dict[str, float | int | str]:
     best = {tool: float("inf") for tool in calls}
     hashes = {}
     for _ in range(REPEATS):
-        for tool, call in calls.items():
+        for tool, (setup, call) in calls.items():
+            setup()
             start = time.perf_counter()
             flagged = call()
             best[tool] = min(best[tool], time.perf_counter() - start)
@@ -82,7 +93,10 @@ def race(n: int, k: int, filter_by: str) -> dict[str, float | int | str]:
 def peak(tool: str, n: int, k: int, filter_by: str) -> dict[str, float]:
     """Peak traced memory of one call of ``tool`` (run this in a fresh process)."""
     labels, proba = synthetic(n, k)
-    call = runner(tool, labels, proba, filter_by)
+    setup, call = runner(tool, labels, proba, filter_by)
+    setup()
+    call()  # what the first call imports is not the call's memory: load it before tracing
+    setup()
     tracemalloc.start()
     call()
     high = tracemalloc.get_traced_memory()[1]
@@ -91,9 +105,17 @@ def peak(tool: str, n: int, k: int, filter_by: str) -> dict[str, float]:
 
 
 def main() -> None:
-    mode, n, k, filter_by = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", nargs="?", default="race", choices=["race", "errlens", "cleanlab"],
+                        help="race both tools' seconds, or one tool's peak memory (race)")
+    parser.add_argument("rows", nargs="?", type=int, default=100_000, help="rows (100000)")
+    parser.add_argument("classes", nargs="?", type=int, default=10, help="classes (10)")
+    parser.add_argument("filter_by", nargs="?", default="confident_learning",
+                        help="errlens' filter_by, cleanlab's name (confident_learning)")
+    args = parser.parse_args()
     warnings.simplefilter("ignore")
-    result = race(n, k, filter_by) if mode == "race" else peak(mode, n, k, filter_by)
+    result = (race(args.rows, args.classes, args.filter_by) if args.mode == "race"
+              else peak(args.mode, args.rows, args.classes, args.filter_by))
     print(json.dumps(result))
 
 
