@@ -84,7 +84,8 @@ _ROW_STATE = "per sample written: id, current, current_code, n_events, last_op, 
 _SUSPECTS = _table(
     Request("page", "One page of rows (or ranked suspects) of the selection.",
             required={"mode": '"suspects" or "all"', "page": "page number from 0"},
-            optional={"sort": 'a column ("score", "id", ...) or "feature:<name>"',
+            optional={"sort": 'a column ("score", "id", ...) or "feature:" and a feature\'s '
+                              "name",
                       "descending": "sort order", "given": "keep rows given this class",
                       "predicted": "keep rows predicted as this class",
                       "search": "text the row contains (up to 200 characters)"},
