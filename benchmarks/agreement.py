@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
-from errlens.changelog.agreement import (
+from errlens.annotators.agreement import (
     fleiss_kappa,
     krippendorff_alpha,
     label_matrix,

@@ -33,13 +33,13 @@ _LAZY = {
     "explore": "errlens.widgets.explorer",
     "to_html": "errlens.report",
     # the annotators' round trip and reports (agreement needs scikit-learn: loaded on use)
-    "export_csv": "errlens.changelog.exchange",
-    "import_csv": "errlens.changelog.exchange",
-    "export_labelstudio": "errlens.changelog.labelstudio",
-    "import_labelstudio": "errlens.changelog.labelstudio",
-    "agreement_report": "errlens.changelog.agreement_store",
-    "consensus": "errlens.changelog.agreement_store",
-    "review_precision": "errlens.changelog.agreement_store",
+    "export_csv": "errlens.annotators.exchange",
+    "import_csv": "errlens.annotators.exchange",
+    "export_labelstudio": "errlens.annotators.labelstudio",
+    "import_labelstudio": "errlens.annotators.labelstudio",
+    "agreement_report": "errlens.annotators.reports",
+    "consensus": "errlens.annotators.reports",
+    "review_precision": "errlens.annotators.reports",
 }
 
 __all__ = ["Changelog", "LabelStore", "merge_logs", *_LAZY]

@@ -261,7 +261,7 @@ def _diff(args: argparse.Namespace) -> int:
     print(f"{len(diff)} sample(s) changed from {args.old} to {args.new}:")
     print(_table(diff[["sample_id", "from", "to", "author", "note"]]))
     if args.csv:
-        from errlens.changelog.exchange import csv_bytes
+        from errlens.annotators.exchange import csv_bytes
         from errlens.changelog.safe_files import atomic_write
 
         _new_file(args.csv, args.log, args.force)
@@ -306,12 +306,12 @@ def _export(args: argparse.Namespace) -> int:
             raise ValueError(f"unknown sample id(s) {unknown[:5]} in --ids")
         ids = [lookup[x] for x in wanted]
     if kind == "json":
-        from errlens.changelog.labelstudio import export_labelstudio
+        from errlens.annotators.labelstudio import export_labelstudio
 
         n = len(export_labelstudio(store, args.output, ids))
         print(f"Wrote {n} Label Studio tasks to {args.output} (and its .config.xml).")
     else:
-        from errlens.changelog.exchange import export_csv
+        from errlens.annotators.exchange import export_csv
 
         path = export_csv(store, args.output, ids)
         print(f"Wrote {path}; annotators fill the 'label' column (and optionally 'note').")
@@ -324,11 +324,11 @@ def _import(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"{args.answers} does not exist; check the path")
     store = _open(args, author=args.author or "cli")
     if kind == "json":
-        from errlens.changelog.labelstudio import import_labelstudio
+        from errlens.annotators.labelstudio import import_labelstudio
 
         events = import_labelstudio(store, args.answers)
     else:
-        from errlens.changelog.exchange import import_csv
+        from errlens.annotators.exchange import import_csv
 
         events = import_csv(store, args.answers, author=args.author)
     if not events:

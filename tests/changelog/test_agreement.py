@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
-from errlens.changelog.agreement import (
+from errlens.annotators.agreement import (
     adjudicated,
     agreement_summary,
     cohen_kappa,

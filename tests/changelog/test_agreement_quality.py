@@ -11,15 +11,15 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import make_pipeline
 
 import errlens as el
-from errlens.changelog.agreement import adjudicated, label_matrix
-from errlens.changelog.agreement_quality import (
+from errlens.annotators.agreement import adjudicated, label_matrix
+from errlens.annotators.quality import (
     annotator_accuracy,
     annotator_confusion,
     crowdlab,
     detector_precision,
     throughput,
 )
-from errlens.changelog.agreement_store import agreement_report, review_precision
+from errlens.annotators.reports import agreement_report, review_precision
 from errlens.changelog.store import LabelStore
 from errlens.datasets import load_tweets
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import errlens as el
-from errlens.changelog import agreement_store
+from errlens.annotators import reports as agreement_store
 from errlens.datasets import load_tweets
 
 CLASSES = ["negative", "neutral", "positive"]
@@ -81,7 +81,7 @@ def test_renaming_a_class_relabels_nothing_in_review_precision(judged, tmp_path)
 def test_import_errlens_loads_no_report_dependencies() -> None:
     code = ("import sys, errlens\n"
             "print(','.join(m for m in ('sklearn', 'krippendorff', "
-            "'errlens.changelog.agreement_store') if m in sys.modules))\n")
+            "'errlens.annotators.reports') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == ""

@@ -13,9 +13,9 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import make_pipeline
 
 import errlens as el
-from errlens.changelog.agreement_quality import detector_precision
+from errlens.annotators.exchange import ImportErrors, export_csv, from_cell, import_csv
+from errlens.annotators.quality import detector_precision
 from errlens.changelog.errors import ChangelogError, ChangelogWarning
-from errlens.changelog.exchange import ImportErrors, export_csv, from_cell, import_csv
 from errlens.changelog.store import LabelStore
 from errlens.datasets import load_tweets
 
@@ -297,7 +297,7 @@ def test_negative_numbers_are_text_ids_but_numbers_elsewhere(tmp_path) -> None:
 def test_a_cause_nested_as_deep_as_an_import_allows_is_recorded(tmp_path) -> None:
     """The deepest cause an import accepts is one the changelog's writer accepts too, so
     the refusal comes with its line, never from the store."""
-    from errlens.changelog.exchange import MAX_JSON_DEPTH
+    from errlens.annotators.exchange import MAX_JSON_DEPTH
 
     store = LabelStore(pd.Series(["cat", "dog"], index=["a", "b"]), tmp_path / "l.jsonl",
                        author="lead")

@@ -23,11 +23,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from errlens.annotators.exchange import MAX_JSON_DEPTH, import_csv
+from errlens.annotators.labelstudio import import_labelstudio
 from errlens.changelog import Changelog, LabelStore, merge_logs, verify_file
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import seal
-from errlens.changelog.exchange import MAX_JSON_DEPTH, import_csv
-from errlens.changelog.labelstudio import import_labelstudio
 from errlens.cli import main
 
 LABELS = pd.Series(["cat", "dog", "dog", "cat", "fox"],

@@ -25,9 +25,9 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 import errlens as el
+from errlens.annotators.exchange import export_csv, import_csv
+from errlens.annotators.labelstudio import import_labelstudio, labelstudio_tasks
 from errlens.changelog import Changelog, LabelStore, merge_logs
-from errlens.changelog.exchange import export_csv, import_csv
-from errlens.changelog.labelstudio import import_labelstudio, labelstudio_tasks
 from errlens.datasets import load_digits
 
 ADULT_NUMERIC = ["age", "education_num", "capital_gain", "capital_loss", "hours_per_week"]

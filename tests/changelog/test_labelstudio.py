@@ -18,17 +18,17 @@ import pandas as pd
 import pytest
 
 import errlens as el
-from errlens.changelog.agreement import label_matrix
-from errlens.changelog.agreement_quality import detector_precision
-from errlens.changelog.errors import ChangelogError
-from errlens.changelog.exchange import MAX_JSON_DEPTH
-from errlens.changelog.labelstudio import (
+from errlens.annotators.agreement import label_matrix
+from errlens.annotators.exchange import MAX_JSON_DEPTH
+from errlens.annotators.labelstudio import (
     export_labelstudio,
     import_labelstudio,
     labelstudio_config,
     labelstudio_tasks,
     user_names,
 )
+from errlens.annotators.quality import detector_precision
+from errlens.changelog.errors import ChangelogError
 from errlens.changelog.store import LabelStore
 from errlens.datasets import load_tweets
 

@@ -28,8 +28,8 @@ import pytest
 import requests
 
 import errlens as el
-from errlens.changelog.agreement import label_matrix
-from errlens.changelog.labelstudio import export_labelstudio, import_labelstudio
+from errlens.annotators.agreement import label_matrix
+from errlens.annotators.labelstudio import export_labelstudio, import_labelstudio
 from errlens.changelog.store import LabelStore
 from errlens.datasets import load_tweets
 

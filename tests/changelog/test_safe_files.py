@@ -22,11 +22,11 @@ import pandas as pd
 import pytest
 
 import errlens as el
+from errlens.annotators.exchange import export_csv
+from errlens.annotators.labelstudio import export_labelstudio
 from errlens.changelog import LabelStore, checkpoint, merge_logs, safe_files
 from errlens.changelog.columns import read_columns
 from errlens.changelog.errors import ChangelogError
-from errlens.changelog.exchange import export_csv
-from errlens.changelog.labelstudio import export_labelstudio
 from errlens.changelog.safe_files import (
     atomic_write,
     is_changelog,

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from errlens.annotators.agreement import fleiss_kappa, label_matrix, majority_vote
+from errlens.annotators.reports import agreement_report, consensus
 from errlens.changelog import Changelog, ChangelogError, LabelStore, merge_logs
-from errlens.changelog.agreement import fleiss_kappa, label_matrix, majority_vote
-from errlens.changelog.agreement_store import agreement_report, consensus
 
 
 @pytest.mark.parametrize("label", [True, 2.0, "1", np.float64(1.0)])

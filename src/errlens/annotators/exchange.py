@@ -38,10 +38,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 import pandas as pd
 
+from errlens.base import jsonvalue
 from errlens.changelog.errors import ChangelogError, ChangelogWarning
 from errlens.changelog.events import MAX_DEPTH
 from errlens.changelog.safe_files import atomic_write, output_target, require_regular_file
@@ -72,16 +72,15 @@ class ImportErrors(ChangelogError):
 
 
 def plain(value: Any) -> Any:
-    """A JSON-safe Python value: NumPy scalars unwrapped, NaN / NA as None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+    """A JSON-safe value for a CSV cell or a Label Studio task: the project's one encoder,
+    :func:`errlens.base.jsonvalue.plain`, with any object it leaves as is given as text.
+
+    >>> plain(float("nan")), plain(pd.Timestamp("2024-01-02")), plain(Path("a"))
+    (None, '2024-01-02T00:00:00', 'a')
+    """
+    value = jsonvalue.plain(value)
+    return value if value is None or isinstance(value, (str, int, float, bool, list)) \
+        else str(value)
 
 
 def text_lookup(values: Iterable[Any]) -> dict[str, Any]:

@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from errlens.changelog.errors import ChangelogError
-from errlens.changelog.exchange import (
+from errlens.annotators.exchange import (
     ImportErrors,
     batch_frame,
     batch_ids,
@@ -37,6 +36,7 @@ from errlens.changelog.exchange import (
     plain,
     text_lookup,
 )
+from errlens.changelog.errors import ChangelogError
 from errlens.changelog.safe_files import atomic_write, output_target, require_regular_file
 
 FROM_NAME, TO_NAME, NOTE_NAME = "label", "text", "note"

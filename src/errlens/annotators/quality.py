@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from errlens.base.stats import wilson_interval
-from errlens.changelog.agreement import (
+from errlens.annotators.agreement import (
     JUDGEMENTS,
     _class_list,
     cohen_kappa,
@@ -35,6 +34,7 @@ from errlens.changelog.agreement import (
     label_codes,
     majority_vote,
 )
+from errlens.base.stats import wilson_interval
 
 
 def _with_interval(frame: pd.DataFrame, hits: str, n: str, rate: str) -> pd.DataFrame:
@@ -77,7 +77,7 @@ def annotator_accuracy(
     """Per annotator: samples judged, compared, correct, accuracy with a 95 % Wilson interval,
     Cohen's kappa against the reference, and how many comparisons used adjudicated labels.
 
-    ``reference`` is typically :func:`~errlens.changelog.agreement.adjudicated`; samples it
+    ``reference`` is typically :func:`~errlens.annotators.agreement.adjudicated`; samples it
     lacks are compared with the leave-one-out majority of the other annotators.
     """
     rows = []

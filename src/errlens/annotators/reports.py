@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from errlens.changelog.agreement import (
+from errlens.annotators.agreement import (
     TIE_BREAKS,
     adjudicated,
     agreement_summary,
@@ -31,7 +31,7 @@ from errlens.changelog.agreement import (
     majority_vote,
     pairwise_kappa,
 )
-from errlens.changelog.agreement_quality import annotator_accuracy, detector_precision, throughput
+from errlens.annotators.quality import annotator_accuracy, detector_precision, throughput
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,11 @@ class AgreementReport:
 
 def consensus(store: Any, *, tie_break: Sequence[str] = TIE_BREAKS) -> pd.DataFrame:
     """Majority vote of the store's annotators, plus an ``adjudicated`` column (or NaN)."""
-    return _consensus(store, in_current_names(store), tie_break)
+    return _consensus(store, store.events_in_current_names(), tie_break)
 
 
 def _consensus(store: Any, events: pd.DataFrame, tie_break: Sequence[str]) -> pd.DataFrame:
-    votes = majority_vote(label_matrix(events), original=_original(store),
+    votes = majority_vote(label_matrix(events), original=store.original_in_current_names(),
                           classes=store.classes, tie_break=tie_break)
     votes["adjudicated"] = adjudicated(events).reindex(votes.index)
     return votes
@@ -68,10 +68,10 @@ def _consensus(store: Any, events: pd.DataFrame, tie_break: Sequence[str]) -> pd
 def agreement_report(store: Any, *, tie_break: Sequence[str] = TIE_BREAKS,
                      idle: float = 300.0) -> AgreementReport:
     """Agreement, consensus and each annotator's quality and speed for a LabelStore."""
-    events = in_current_names(store)
+    events = store.events_in_current_names()
     matrix = label_matrix(events)
     reference = adjudicated(events)
-    accuracy = annotator_accuracy(matrix, reference, original=_original(store),
+    accuracy = annotator_accuracy(matrix, reference, original=store.original_in_current_names(),
                                   classes=store.classes)
     speed = throughput(events, idle=idle)[["items_per_hour", "median_seconds", "hours"]]
     return AgreementReport(
@@ -83,29 +83,10 @@ def agreement_report(store: Any, *, tie_break: Sequence[str] = TIE_BREAKS,
     )
 
 
-def in_current_names(store: Any) -> pd.DataFrame:
-    """``store.events()`` with every label under today's class names: a label written before
-    a ``rename_class`` or ``merge_classes`` is renamed as the schema changed after it."""
-    events = store.events()
-    schema, logged = store._base_schema.copy(), store._state.events
-    for seq in events.loc[events["op"] == "schema", "seq"].tolist():
-        mapping = schema.apply(logged[seq - 1].change or {})
-        if mapping:
-            before = events["seq"] < seq
-            for column in ("old_label", "new_label"):
-                events.loc[before, column] = events.loc[before, column].map(
-                    lambda v, m=mapping: m.get(v, v))
-    return events
-
-
-def _original(store: Any) -> pd.Series:
-    return store.original.map(store._state.schema.current_name)
-
-
 def review_precision(store: Any, *, by: Sequence[str] = ("detector",)) -> pd.DataFrame:
     """Per detector (and slice): suspects reviewed, relabeled, confirmed, skipped, precision.
 
     A sample counts as relabeled when its label differs from the original under today's
     class names (renaming a class relabels nothing).
     """
-    return detector_precision(store, _original(store), store.labels(), by=by)
+    return detector_precision(store, store.original_in_current_names(), store.labels(), by=by)

@@ -29,9 +29,10 @@ from errlens.changelog.schema import LabelSchema
 from errlens.changelog.store import LabelStore
 from errlens.changelog.verify import Problem, VerifyReport, verify_file
 
-# Annotator reports need scikit-learn and krippendorff: imported on first use, so the
-# changelog and its command line start without them.
-_LAZY = {name: "errlens.changelog.agreement_store"
+# The annotator reports moved up to errlens.annotators (they need scikit-learn and
+# krippendorff); these names, documented here before, load them on first use by module name,
+# so the changelog and its command line start without them and import nothing above them.
+_LAZY = {name: "errlens.annotators.reports"
          for name in ("AgreementReport", "agreement_report", "consensus", "review_precision")}
 
 __all__ = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,7 +29,6 @@ from errlens.changelog.schema import LabelSchema
 from errlens.changelog.timeutil import parse_utc
 
 if TYPE_CHECKING:
-    from errlens.changelog.agreement_store import AgreementReport
     from errlens.changelog.dataset import Dataset
     from errlens.changelog.logfile import LogFile
     from errlens.changelog.verify import VerifyReport
@@ -37,6 +37,8 @@ EVENT_COLUMNS = ["event_id", "seq", "op", "sample_id", "old_label", "new_label",
                  "role", "round", "timestamp", "note", "confidence", "time_spent", "cause",
                  "parents", "refs", "version", "reverted", "origin"]
 CURRENT, ORIGINAL = "current", "original"
+#: The module of the annotator reports (see ``ViewsMixin.agreement_report``).
+REPORTS = "errlens.annotators.reports"
 
 
 class ViewsMixin:
@@ -273,30 +275,58 @@ class ViewsMixin:
         return frame
 
     # ---------------------------------------------------------------- annotators
-    # Reports of errlens.changelog.agreement_store, imported on use (scikit-learn and
-    # krippendorff are not needed to open a log).
+    def events_in_current_names(self) -> pd.DataFrame:
+        """:meth:`events` with every label under today's class names: a label written before
+        a ``rename_class`` or ``merge_classes`` is renamed as the schema changed after it
+        (what the annotator reports compare).
+
+        >>> # store.events_in_current_names()["new_label"]
+        """
+        events = self.events()
+        schema, logged = self._base_schema.copy(), self._state.events
+        for seq in events.loc[events["op"] == "schema", "seq"].tolist():
+            mapping = schema.apply(logged[seq - 1].change or {})
+            if mapping:
+                before = events["seq"] < seq
+                for column in ("old_label", "new_label"):
+                    events.loc[before, column] = events.loc[before, column].map(
+                        lambda v, m=mapping: m.get(v, v))
+        return events
+
+    def original_in_current_names(self) -> pd.Series:
+        """:attr:`original` under today's class names.
+
+        >>> # store.original_in_current_names().value_counts()
+        """
+        return self.original.map(self._state.schema.current_name)
+
+    # The reports live in errlens.annotators, the layer above the changelog (they need
+    # scikit-learn and krippendorff, which opening a log does not). These methods reach it
+    # the way pandas' DataFrame.plot reaches its plotting backend: by module name, loaded on
+    # the first call. So the changelog imports nothing of errlens.annotators, not even for
+    # types (no import cycle, type-only imports counted), and `store.review_precision()`
+    # keeps working; el.review_precision(store) is the same function.
     def agreement_report(self, *, tie_break: Sequence[str] | None = None,
-                         idle: float = 300.0) -> AgreementReport:
+                         idle: float = 300.0) -> Any:
         """Cohen / Fleiss kappa, Krippendorff's alpha, consensus, each annotator's accuracy and
-        throughput; see :func:`errlens.changelog.agreement_store.agreement_report`.
+        throughput: an :class:`errlens.annotators.reports.AgreementReport`; see
+        :func:`errlens.annotators.reports.agreement_report`.
 
         >>> # store.agreement_report().summary["fleiss_kappa"]
         """
-        from errlens.changelog import agreement_store
-
-        return agreement_store.agreement_report(
-            self, tie_break=agreement_store.TIE_BREAKS if tie_break is None else tie_break,
-            idle=idle)
+        reports = import_module(REPORTS)
+        return reports.agreement_report(
+            self, tie_break=reports.TIE_BREAKS if tie_break is None else tie_break, idle=idle)
 
     def consensus(self, *, tie_break: Sequence[str] | None = None) -> pd.DataFrame:
         """Majority vote of the annotators per sample, with ``adjudicated`` labels.
 
         >>> # store.consensus()["label"]
         """
-        from errlens.changelog import agreement_store
-
-        return agreement_store.consensus(
-            self, tie_break=agreement_store.TIE_BREAKS if tie_break is None else tie_break)
+        reports = import_module(REPORTS)
+        frame: pd.DataFrame = reports.consensus(
+            self, tie_break=reports.TIE_BREAKS if tie_break is None else tie_break)
+        return frame
 
     def review_precision(self, *, by: Sequence[str] = ("detector",)) -> pd.DataFrame:
         """Of the reviewed suspects of each detector (and ``"slice"``): relabeled, confirmed,
@@ -304,9 +334,8 @@ class ViewsMixin:
 
         >>> # store.review_precision(by=("detector", "slice"))
         """
-        from errlens.changelog import agreement_store
-
-        return agreement_store.review_precision(self, by=by)
+        frame: pd.DataFrame = import_module(REPORTS).review_precision(self, by=by)
+        return frame
 
     def verify(self) -> VerifyReport:
         """Re-read the file and check every hash link, line and event (see VerifyReport)."""

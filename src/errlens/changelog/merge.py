@@ -14,9 +14,9 @@ import heapq
 import itertools
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -27,9 +27,6 @@ from errlens.changelog.logfile import gc_paused, scan, without_cut_short
 from errlens.changelog.replay import Replay
 from errlens.changelog.safe_files import atomic_write, output_target, require_regular_file
 from errlens.changelog.schema import LabelSchema
-
-if TYPE_CHECKING:
-    from errlens.changelog.store import LabelStore
 
 POLICIES = ("majority", "role", "reviewer")
 ROLE_RANK = {"adjudicator": 3, "reviewer": 2, "annotator": 1}
@@ -79,7 +76,7 @@ def _read_log(path: str) -> tuple[dict[str, Any], list[Event]]:
     return result.lines[0].obj, events
 
 
-def _same_start(headers: Sequence[tuple[str, dict[str, Any]]]) -> None:
+def same_start(headers: Sequence[tuple[str, dict[str, Any]]]) -> None:
     (first_path, first), *rest = headers
     for path, h in rest:
         if (h.get("dataset") or {}).get("fingerprint") != (first.get("dataset") or {}).get(
@@ -178,7 +175,7 @@ def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str],
     for item in paths_or_stores:
         path = item.path if hasattr(item, "path") else os.fspath(item)
         loaded.append((path, *read_log(path)))
-    _same_start([(p, h) for p, h, _ in loaded])
+    same_start([(p, h) for p, h, _ in loaded])
     events = union((p, evs) for p, _, evs in loaded)
     header = dict(loaded[0][1])
     header.pop("hash", None)
@@ -202,42 +199,40 @@ def merge_logs(paths_or_stores: Sequence[Any], out_path: str | os.PathLike[str],
     return MergeReport(out_path, len(events), len(loaded), state.conflicted())
 
 
-def merge_into(store: LabelStore, other: Any) -> int:
-    """Append the events of ``other`` (a path or store) missing from ``store``; returns count."""
-    path = other.path if hasattr(other, "path") else os.fspath(other)
-    header, events = read_log(path)
-    with open(store.path, "rb") as fh:
-        own = scan(fh.readline(), prev="")
-    _same_start([(store.path, own.lines[0].obj), (path, header)])
-    return append_foreign(store, events)
+def read_header(path: str) -> dict[str, Any]:
+    """The header line of a log, as written (the first line only is read)."""
+    with open(path, "rb") as fh:
+        return scan(fh.readline(), prev="").lines[0].obj
 
 
-def append_foreign(store: LabelStore, events: list[Event]) -> int:
-    """Append the given events that ``store`` lacks, in canonical order, after validating
-    the whole result; returns how many were added."""
-    with store._log.locked():
-        store._catch_up()
-        new = []
-        for ev in events:
-            if ev.event_id in store._state.by_id:
-                if store._state.get(ev.event_id).body() != ev.body():
-                    raise ChangelogError(f"event {ev.event_id} differs between the two logs; "
-                                         f"one was edited. Run verify on both")
-                continue
-            store._check_sample(ev)
-            new.append(ev)
-        new = canonical_order(new)
-        trial = store._state.fork()
-        for ev in new:  # each checked against the state so far; raises before any write
-            try:
-                trial.apply(ev)
-            except ChangelogError as exc:
-                raise ChangelogError(f"cannot merge: {_describe(ev)} does not apply to "
-                                     f"{store.path}: {exc}. Nothing was written") from None
-        if new:
-            store._append_events(new)  # the store's one writer path: all or nothing
-            store._state = trial
-    return len(new)
+def missing_events(state: Replay, events: Iterable[Event],
+                   check_sample: Callable[[Event], None], path: str) -> tuple[list[Event], Replay]:
+    """The events ``state`` lacks, in canonical order, and the state once they apply.
+
+    Pure: nothing is written; the store appends what this returns through its one writer
+    path. Raises (naming the event) if an event with a known id differs, names a sample
+    ``check_sample`` refuses, or does not apply after the others.
+
+    >>> # new, trial = missing_events(store_state, read_log("ben.jsonl")[1], check, path)
+    """
+    new = []
+    for ev in events:
+        if ev.event_id in state.by_id:
+            if state.get(ev.event_id).body() != ev.body():
+                raise ChangelogError(f"event {ev.event_id} differs between the two logs; "
+                                     f"one was edited. Run verify on both")
+            continue
+        check_sample(ev)
+        new.append(ev)
+    new = canonical_order(new)
+    trial = state.fork()
+    for ev in new:  # each checked against the state so far: raises before anything is written
+        try:
+            trial.apply(ev)
+        except ChangelogError as exc:
+            raise ChangelogError(f"cannot merge: {_describe(ev)} does not apply to "
+                                 f"{path}: {exc}. Nothing was written") from None
+    return new, trial
 
 
 def _describe(ev: Event) -> str:
@@ -245,12 +240,11 @@ def _describe(ev: Event) -> str:
     return f"the {what} event {ev.event_id} by {ev.author}"
 
 
-def _opinions(store: LabelStore, samples: list[Any]) -> dict[Any, list[Event]]:
+def _opinions(state: Replay, samples: list[Any]) -> dict[Any, list[Event]]:
     """For each sample, each author's latest judgement on it that is not undone, as in
-    :func:`~errlens.changelog.agreement.label_matrix`: a ``set`` or ``confirm``; a later
+    :func:`~errlens.annotators.agreement.label_matrix`: a ``set`` or ``confirm``; a later
     ``skip`` withdraws it; undos and adjudications are not votes (one pass over the events on
     these samples, found in the log's columns)."""
-    state = store._state
     latest: dict[Any, dict[str, Event]] = {s: {} for s in samples}
     for position in state.events.on_samples(samples):
         ev = state.events[position]
@@ -260,27 +254,35 @@ def _opinions(store: LabelStore, samples: list[Any]) -> dict[Any, list[Event]]:
             for s, by_author in latest.items()}
 
 
-def resolve(store: LabelStore, policy: str, reviewer: str | None = None) -> pd.DataFrame:
-    """Settle conflicts by a named policy, writing adjudicate events; ties stay open."""
+def resolution(state: Replay, policy: str,
+               reviewer: str | None = None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """How a named policy settles the open conflicts of ``state``: one row per conflicted
+    sample (``sample_id``, ``label`` or None for a tie, ``reason``) and the adjudicate
+    events to record, as :meth:`LabelStore.record_many` entries.
+
+    Pure: the store records the returned events (``store.resolve`` does both).
+
+    >>> # table, events = resolution(store_state, "majority"); store.record_many(events)
+    """
     if policy not in POLICIES:
         raise ChangelogError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
     if policy == "reviewer" and not reviewer:
         raise ChangelogError("policy='reviewer' needs reviewer='<author name>'")
     rows, specs = [], []
-    conflicted = store._state.conflicted()
-    opinions = _opinions(store, conflicted) if policy != "role" else {}
+    conflicted = state.conflicted()
+    opinions = _opinions(state, conflicted) if policy != "role" else {}
     for sample in conflicted:
-        heads = store._state.heads[sample]
+        heads = state.heads[sample]
         label, reason = None, ""
         if policy == "majority":
-            votes = pd.Series([store._state.schema.resolve(e.new_label)
+            votes = pd.Series([state.schema.resolve(e.new_label)
                                for e in opinions[sample]]).value_counts()
             if len(votes) == 1 or votes.iloc[0] > votes.iloc[1]:
                 label, reason = votes.index[0], f"{votes.iloc[0]} of {votes.sum()} votes"
             else:
                 reason = "tie between " + ", ".join(map(repr, votes.index[votes == votes.iloc[0]]))
         elif policy == "role":
-            edits = [store._state.get(h.event_id) for h in heads]
+            edits = [state.get(h.event_id) for h in heads]
             top = max(ROLE_RANK[e.role] for e in edits)
             winners = {h.label for h, e in zip(heads, edits, strict=True)
                        if ROLE_RANK[e.role] == top}
@@ -292,7 +294,7 @@ def resolve(store: LabelStore, policy: str, reviewer: str | None = None) -> pd.D
         else:
             mine = [e for e in opinions[sample] if e.author == reviewer]
             if mine:
-                label = store._state.schema.resolve(mine[0].new_label)
+                label = state.schema.resolve(mine[0].new_label)
                 reason = f"{reviewer}'s label"
             else:
                 reason = f"{reviewer} has no label on this sample"
@@ -304,5 +306,4 @@ def resolve(store: LabelStore, policy: str, reviewer: str | None = None) -> pd.D
                           "note": f"resolved by policy '{policy}': {reason}",
                           "cause": {"policy": policy, **({"reviewer": reviewer}
                                                          if reviewer else {})}})
-    store.record_many(specs)
-    return pd.DataFrame(rows, columns=["sample_id", "label", "reason"])
+    return pd.DataFrame(rows, columns=["sample_id", "label", "reason"]), specs

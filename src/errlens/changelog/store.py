@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from errlens.changelog import frames
+from errlens.changelog import frames, merge
 from errlens.changelog.checkpoint import open_columns
 from errlens.changelog.columns import describe_problems
 from errlens.changelog.dataset import Dataset, to_plain
@@ -421,19 +421,31 @@ class LabelStore(SchemaVerbs, frames.ViewsMixin):
             return self._write_special("tag", tag=name, note=note,
                                        clock=dict(self._state.clock))
 
+    # Merge and resolve decide in errlens.changelog.merge (pure functions over logs and the
+    # replay state, which return events); the store appends them through its one writer path.
     def merge(self, other: Any) -> int:
         """Append the events of another log of this dataset (a path or store) that this one
         lacks; returns how many were added. Conflicts show up in :meth:`conflicts`."""
-        from errlens.changelog.merge import merge_into
-
-        return merge_into(self, other)
+        path = other.path if hasattr(other, "path") else os.fspath(other)
+        header, events = merge.read_log(path)
+        merge.same_start([(self.path, merge.read_header(self.path)), (path, header)])
+        with self._log.locked():
+            self._catch_up()
+            new, trial = merge.missing_events(self._state, events, self._check_sample,
+                                              self.path)
+            if new:
+                self._append_events(new)  # all or nothing
+                self._state = trial
+        return len(new)
 
     def resolve(self, policy: str = "majority", *, reviewer: str | None = None) -> pd.DataFrame:
         """Settle open conflicts by a named policy ('majority', 'role' or 'reviewer'),
         writing one adjudicate event per settled sample. Ties are left open and listed."""
-        from errlens.changelog.merge import resolve
-
-        return resolve(self, policy, reviewer)
+        with self._log.locked():  # decided and written on the same state
+            self._catch_up()
+            table, events = merge.resolution(self._state, policy, reviewer)
+            self.record_many(events)
+        return table
 
     def refresh(self) -> None:
         """Read events other processes appended since this store last looked."""
