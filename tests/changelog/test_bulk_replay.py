@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from errlens.changelog import ChangelogError, CorruptLogError, LabelStore, merge_logs, verify_file
 from errlens.changelog.dataset import Dataset
 from errlens.changelog.events import canonical, event_from_dict, seal
-from errlens.changelog.logfile import scan
+from errlens.changelog.lines import scan
 from errlens.changelog.replay import Replay, replay
 from errlens.changelog.schema import LabelSchema
 

@@ -194,7 +194,7 @@ def test_an_open_store_notices_lines_cut_from_the_end(tmp_path):
 
 
 def test_block_scanning_matches_one_pass(tmp_path):
-    from errlens.changelog.logfile import scan_blocks
+    from errlens.changelog.lines import scan_blocks
 
     _, _, lines = _sample_log(tmp_path)
     lines[4] = lines[4].replace(b"edit", b"EDIT")

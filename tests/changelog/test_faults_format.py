@@ -30,7 +30,7 @@ from errlens.changelog import (
     verify_file,
 )
 from errlens.changelog.events import MAX_LINE_BYTES, Event, canonical, seal, validate
-from errlens.changelog.logfile import seal_write
+from errlens.changelog.lines import seal_write
 
 LABELS = pd.Series(["spam", "ham", "ham", "spam"], index=[101, 102, 103, 104])
 

@@ -35,6 +35,7 @@ from errlens.changelog import (
     merge_logs,
     verify_file,
 )
+from errlens.changelog.lines import finished, seal_write
 from errlens.changelog.logfile import LogFile
 
 CLASSES = ["cat", "dog", "bird"]
@@ -384,14 +385,14 @@ def test_an_edited_line_is_reported_never_dropped_as_a_crash(tmp_path):
 
 
 def test_only_the_start_of_a_batch_counts_as_cut_short() -> None:
-    lines, _ = logfile.seal_write([{"type": "event", "n": k} for k in range(3)], "")
+    lines, _ = seal_write([{"type": "event", "n": k} for k in range(3)], "")
     data = "".join(line + "\n" for line in lines).encode()
     two = len(lines[0]) + len(lines[1]) + 2
-    assert logfile.finished(data) == len(data)
-    assert logfile.finished(data[:two], prev="") == 0  # lines 1 and 2 of 3
-    assert logfile.finished(data[:-5], prev="") == 0  # and a torn third
-    assert logfile.finished(data[:-1]) == len(data) - 1  # an editor removed the last newline
-    single, _ = logfile.seal_write([{"type": "event", "n": 9}], "")
+    assert finished(data) == len(data)
+    assert finished(data[:two], prev="") == 0  # lines 1 and 2 of 3
+    assert finished(data[:-5], prev="") == 0  # and a torn third
+    assert finished(data[:-1]) == len(data) - 1  # an editor removed the last newline
+    single, _ = seal_write([{"type": "event", "n": 9}], "")
     assert '"batch"' not in single[0]
 
 

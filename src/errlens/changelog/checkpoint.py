@@ -36,7 +36,7 @@ import orjson
 from errlens.changelog import column_checks, columns, events, jsonline, logfile
 from errlens.changelog.columns import Columns, read_columns
 from errlens.changelog.errors import ChangelogError
-from errlens.changelog.logfile import Scan
+from errlens.changelog.lines import Scan
 from errlens.changelog.safe_files import atomic_write
 
 #: Logs with fewer events read fast enough without a checkpoint.

@@ -1,6 +1,6 @@
 """Events loaded in bulk: compact columns, whole-column checks and a lazy event list.
 
-Opening or verifying a log reads every line once (:func:`~errlens.changelog.logfile.scan_blocks`)
+Opening or verifying a log reads every line once (:func:`~errlens.changelog.lines.scan_blocks`)
 and keeps, per event, only what replay needs (codes for op, sample, label, origin; sequence
 numbers; parent positions) plus the line's byte span; full :class:`Event` objects are parsed
 again from the file bytes only when asked for. Field and state checks run on whole columns and
@@ -53,7 +53,7 @@ from errlens.changelog.events import (
     event_from_dict,
 )
 from errlens.changelog.jsonline import parse_json
-from errlens.changelog.logfile import Scan, scan_blocks
+from errlens.changelog.lines import Scan, scan_blocks
 from errlens.changelog.progress import reading
 from errlens.changelog.schema import LabelSchema
 

@@ -3,7 +3,7 @@
 orjson parses every line; what it refuses but JSON allows (an integer too long for a double)
 goes to the standard library under the same rules, so both read exactly the same files and
 nothing deeply nested reaches Python's recursion. orjson keeps the last of repeated keys
-silently, so :func:`~errlens.changelog.logfile.scan` counts the ':' of each chunk of lines
+silently, so :func:`~errlens.changelog.lines.scan` counts the ':' of each chunk of lines
 against the keys read (:func:`expected_colons`) and parses again, with
 :func:`duplicate_key`, only the lines that have more.
 
@@ -31,7 +31,7 @@ def parse_json(data: bytes | memoryview) -> Any:
 
     Refused with ValueError: NaN and Infinity, a lone surrogate, nesting deeper than
     orjson's 1024 levels (which would exhaust Python's recursion). Repeated keys are found
-    by :func:`~errlens.changelog.logfile.scan`.
+    by :func:`~errlens.changelog.lines.scan`.
 
     >>> parse_json(b'{"a":[1,{"b":NaN}]}')
     Traceback (most recent call last):

@@ -5,6 +5,10 @@ children, then by timestamp and id), so merging is commutative, associative and 
 the same inputs in any order or grouping give a byte-identical file. Concurrent edits that
 disagree become conflicts (``store.conflicts()``); they are never settled silently.
 
+Nothing here appends to a store's log: :func:`missing_events` and :func:`resolution` return
+the events, and ``LabelStore.merge`` / ``LabelStore.resolve`` append them through the store's
+one writer path (so this module never imports the store). :func:`merge_logs` writes a new file.
+
 >>> # merge_logs(["ana.jsonl", "ben.jsonl"], "merged.jsonl").n_events
 """
 
@@ -23,7 +27,8 @@ import pandas as pd
 from errlens.changelog.columns import describe_problems
 from errlens.changelog.errors import ChangelogError, ChangelogWarning, CorruptLogError
 from errlens.changelog.events import Event, canonical, event_from_dict, seal
-from errlens.changelog.logfile import gc_paused, scan, without_cut_short
+from errlens.changelog.lines import scan, without_cut_short
+from errlens.changelog.logfile import gc_paused
 from errlens.changelog.replay import Replay
 from errlens.changelog.safe_files import atomic_write, output_target, require_regular_file
 from errlens.changelog.schema import LabelSchema

@@ -39,7 +39,8 @@ from errlens.changelog.events import (
     validate,
 )
 from errlens.changelog.header import FORMAT, header_schema
-from errlens.changelog.logfile import LogFile, gc_paused, scan, seal_write
+from errlens.changelog.lines import scan, seal_write
+from errlens.changelog.logfile import LogFile, gc_paused
 from errlens.changelog.replay import Replay, load
 from errlens.changelog.schema import LabelSchema
 from errlens.changelog.schema_verbs import SchemaVerbs

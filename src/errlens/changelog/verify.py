@@ -20,7 +20,8 @@ from errlens.changelog.columns import Columns
 from errlens.changelog.errors import ChangelogError
 from errlens.changelog.events import Event
 from errlens.changelog.header import header_problem
-from errlens.changelog.logfile import gc_paused, scan_blocks, without_cut_short
+from errlens.changelog.lines import scan_blocks, without_cut_short
+from errlens.changelog.logfile import gc_paused
 from errlens.changelog.progress import reading
 from errlens.changelog.replay import load
 from errlens.changelog.safe_files import require_regular_file
