@@ -46,15 +46,16 @@ def build(rows: int) -> el.Analysis:
 
 def click_segment(ex: Any, feature: str, label: str) -> None:
     seg = ex.segments
-    seg.send = lambda content, buffers=None: None
-    seg._on_message(seg, {"type": "select_segment", "feature": feature, "label": label,
-                          "version": seg.version}, [])
+    reply, _ = seg.handle({"type": "select_segment", "rid": 1, "feature": feature,
+                           "label": label, "version": seg.version})
+    assert reply["error"] is None, reply["error"]
 
 
 def click_cell(ex: Any) -> None:
     c = ex.confusion
-    c.send = lambda content, buffers=None: None
-    c._on_message(c, {"type": "select_cell", "true": 1, "predicted": 0, "version": c.version}, [])
+    reply, _ = c.handle({"type": "select_cell", "rid": 1, "true": 1, "predicted": 0,
+                         "version": c.version})
+    assert reply["error"] is None, reply["error"]
 
 
 def pandas_click(frame: pd.DataFrame, error: np.ndarray, feature: str, value: Any) -> None:
