@@ -57,8 +57,11 @@ class RowSource:
 
     def __init__(self, analysis: Analysis, *, method: str = "prune_by_noise_rate",
                  text: np.ndarray | None = None, images: Images | None = None,
-                 page_size: int = 25) -> None:
+                 page_size: int = 25, mask: Callable[[Any], np.ndarray] | None = None) -> None:
+        """``mask(cohort)``: the cohort's rows; a dashboard passes its source's selection, so
+        the rows a click selected are found once for every view (default ``analysis.mask``)."""
         self.ev, self.method, self.page_size = analysis, method, page_size
+        self._find = analysis.mask if mask is None else mask
         self.text, self.images = text, images
         self.features = [str(c) for c in analysis.features.columns]
         self.has_proba = analysis.proba is not None
@@ -90,7 +93,7 @@ class RowSource:
     def set_cohort(self, cohort: Any) -> None:
         """Draw rows from ``cohort`` (a Cohort or None); drops cached views."""
         self._cohort = cohort
-        self._mask = None if cohort is None else self.ev.mask(cohort)
+        self._mask = None if cohort is None else self._find(cohort)
         self._views.clear()
 
     def global_suspects(self) -> Suspects:
@@ -105,6 +108,34 @@ class RowSource:
             self._order, self._score, self._flagged = positions, score, flagged
             self._global = found
         return self._global
+
+    def cohort_suspects(self) -> Suspects:
+        """The suspects of the cohort: the rows of :meth:`global_suspects` in the cohort, in
+        their order, ranked again from 1 (what ``analysis.suspects(method, cohort=cohort)``
+        returns, since scores and flags never depend on the cohort, without ranking again).
+
+        >>> import errlens as el
+        >>> from errlens.slicing.cohort import Cohort
+        >>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],
+        ...     proba=[[.9, .1], [.2, .8], [.7, .3], [.2, .8], [.6, .4], [.85, .15]],
+        ...     proba_out_of_fold=True)
+        >>> rows = RowSource(ev, method="confident_learning")
+        >>> rows.set_cohort(Cohort.where("x", ">", 2))
+        >>> rows.cohort_suspects().table.equals(
+        ...     ev.suspects("confident_learning", cohort=rows.cohort).table)
+        True
+        """
+        found = self.global_suspects()
+        if self._mask is None:
+            return found
+        assert self._order is not None
+        kept = self._mask[self._order]  # the whole ranking, in rank order, restricted
+        table = found.table[kept].copy()
+        table["rank"] = np.arange(1, len(table) + 1)
+        params = {**found.params, "cohort_rows": int(self._mask.sum())}
+        if hasattr(self._cohort, "to_json"):
+            params["cohort"] = self._cohort.to_json()
+        return replace(found, table=table, params=params)
 
     def _scores(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         try:

@@ -3,7 +3,10 @@
 Views never touch an analysis directly; they ask their source to ``select`` a cohort (validate
 it and find its rows once, shared by every view of a dashboard) and to count slices, heatmaps
 and confusion tables of that selection. :class:`MemorySource` answers from an in-memory
-:class:`~errlens.Analysis` (a row mask per selection); :class:`EngineSource` from an
+:class:`~errlens.Analysis`: one click masks its cohort once, and every view aggregates from
+that :class:`Selected` (the mask, and the positions the heatmap and the confusion table gather
+codes with: a gather by positions is ~20x faster than by a scattered boolean mask at 1M rows).
+:class:`EngineSource` answers from an
 :class:`~errlens.engines.LazyAnalysis` (each aggregate one query in DuckDB / Spark, cohorts
 passed as filters, never masks). What an engine cannot do is listed in ``unavailable`` with the
 reason, which the views show as a disabled control instead of failing.
@@ -13,8 +16,10 @@ reason, which the views show as a disabled control instead of failing.
 >>> ev = el.Analysis.from_predictions({"g": ["a", "b", "b"]}, y_true=[0, 1, 1], y_pred=[0, 0, 1])
 >>> source = source_of(ev)
 >>> picked = source.select(Cohort.where("g", "==", "b"))
->>> picked.rows, source.overall(picked)["errors"], source.unavailable
-(2, 1.0, {})
+>>> picked.rows, picked.positions.tolist(), source.overall(picked)["errors"]
+(2, [1, 2], 1.0)
+>>> source.confusion(picked).tolist()  # counts (given x predicted) of the selected rows
+[[0, 0], [1, 1]]
 """
 
 from __future__ import annotations
@@ -33,15 +38,15 @@ import pandas as pd
 from errlens.analysis import Analysis
 from errlens.base.stats import wilson_interval
 from errlens.slicing.cohort import Cohort, to_cohort
+from errlens.slicing.heatmap import HeatmapTable
+from errlens.slicing.metrics import GroupCounts, label_codes
 from errlens.views.engine_rows import EngineRows
 from errlens.views.paging import RowSource
 from errlens.views.samples import Images
 
 if TYPE_CHECKING:
     from errlens.engines import LazyAnalysis
-    from errlens.slicing.confusion import ConfusionResult
     from errlens.slicing.discovery.result import DiscoveredSlices
-    from errlens.slicing.heatmap import HeatmapTable
     from errlens.slicing.segments import Segments
 
 _CACHE = 4  # selections kept: the current one, and the few a "back" returns to
@@ -54,11 +59,15 @@ class Unavailable(ValueError):
 
 @dataclass(frozen=True)
 class Selected:
-    """A validated cohort with its rows found: a mask in memory, the slice table in an engine."""
+    """A validated cohort with its rows found, once per click: in memory its mask and row
+    positions (None when every row is selected: no gather at all); in an engine the slice table.
+    ``key`` is the cohort's JSON, the cache key every view looks the selection up by."""
 
     cohort: Cohort | None
     rows: int
+    key: str = "null"
     mask: np.ndarray | None = None
+    positions: np.ndarray | None = None
     table: pd.DataFrame | None = None
 
 
@@ -76,10 +85,15 @@ class ViewSource(Protocol):
     @property
     def segments(self) -> Segments: ...
     def select(self, cohort: Cohort | None) -> Selected: ...
+    def select_json(self, payload: dict[str, Any] | None) -> Selected:
+        """:meth:`select` of a cohort's JSON (a trait's value): a cached selection is found by
+        its JSON without parsing the cohort again."""
     def slices(self, picked: Selected) -> pd.DataFrame: ...
     def overall(self, picked: Selected) -> dict[str, Any]: ...
     def heatmap(self, feature_a: str, feature_b: str, picked: Selected) -> HeatmapTable: ...
-    def confusion(self, picked: Selected, normalize: str | None) -> ConfusionResult: ...
+    def confusion(self, picked: Selected) -> np.ndarray:
+        """Confusion counts (given x predicted, class order) of the selection; views normalise
+        them (a change of normalisation never recounts)."""
     def error_tree(self, max_depth: int) -> Any: ...
     def discover(self, k: int, max_level: int, progress: Callable[[Any], None]
                  ) -> DiscoveredSlices: ...
@@ -110,19 +124,31 @@ def source_of(analysis: Any) -> ViewSource:
                     f"LazyAnalysis, got {type(analysis).__name__}")
 
 
+def cohort_key(payload: dict[str, Any] | None) -> str:
+    """The cache key of a cohort's JSON (None: every row)."""
+    return json.dumps(payload, sort_keys=True, default=str)
+
+
 class _Cache:
     """The last few selections by cohort JSON (views of one dashboard share them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, find: Callable[[Cohort | None, str], Selected]) -> None:
         self._items: OrderedDict[str, Selected] = OrderedDict()
+        self._find = find
 
-    def get(self, cohort: Cohort | None, find: Callable[[], Selected]) -> Selected:
-        key = json.dumps(None if cohort is None else cohort.to_json(), sort_keys=True,
-                         default=str)
+    def get(self, cohort: Cohort | None) -> Selected:
+        return self.get_json(None if cohort is None else cohort.to_json(), cohort)
+
+    def get_json(self, payload: dict[str, Any] | None, cohort: Cohort | None = None
+                 ) -> Selected:
+        """The selection of ``payload`` (its ``cohort`` when already parsed)."""
+        key = cohort_key(payload)
         if key in self._items:
             self._items.move_to_end(key)
             return self._items[key]
-        picked = self._items[key] = find()
+        if cohort is None and payload is not None:
+            cohort = Cohort.from_json(payload)
+        picked = self._items[key] = self._find(cohort, key)
         if len(self._items) > _CACHE:
             self._items.popitem(last=False)
         return picked
@@ -136,18 +162,24 @@ class MemorySource:
         self.unavailable: dict[str, str] = {}
         self.n, self.classes = analysis.n, analysis.classes
         self.task: str = analysis.task
-        self._cache = _Cache()
+        self._cache = _Cache(self._find)
 
     @property
     def segments(self) -> Segments:
         return self.analysis.segments
 
-    def select(self, cohort: Cohort | None) -> Selected:
-        def find() -> Selected:
-            mask = self.analysis.mask(cohort)  # values of the wrong type fail here
-            return Selected(cohort, int(mask.sum()), mask=mask)
+    def _find(self, cohort: Cohort | None, key: str) -> Selected:
+        if cohort is None:
+            return Selected(None, self.n, key, mask=np.ones(self.n, dtype=bool))
+        mask = self.analysis.mask(cohort)  # values of the wrong type fail here
+        positions = np.flatnonzero(mask)
+        return Selected(cohort, len(positions), key, mask=mask, positions=positions)
 
-        return self._cache.get(cohort, find)
+    def select(self, cohort: Cohort | None) -> Selected:
+        return self._cache.get(cohort)
+
+    def select_json(self, payload: dict[str, Any] | None) -> Selected:
+        return self._cache.get_json(payload)
 
     def slices(self, picked: Selected) -> pd.DataFrame:
         # the mask, not the cohort: the cohort's rows are found once per click, not per table
@@ -160,10 +192,29 @@ class MemorySource:
                 "error_rate": float(errors.mean()) if picked.rows else None}
 
     def heatmap(self, feature_a: str, feature_b: str, picked: Selected) -> HeatmapTable:
-        return self.analysis.heatmap(feature_a, feature_b, cohort=picked.cohort)
+        """The heatmap counted from the selection's positions (as ``analysis.heatmap`` counts
+        it, without masking the cohort again)."""
+        if feature_a == feature_b:
+            raise ValueError(f"a heatmap needs two different features, got {feature_a!r} twice")
+        seg, at = self.segments, picked.positions
+        ja, jb = seg.index(feature_a), seg.index(feature_b)
+        labels_a, labels_b = seg.labels[ja], seg.labels[jb]
+        codes_a = seg.codes[:, ja] if at is None else seg.codes[at, ja]
+        codes_b = seg.codes[:, jb] if at is None else seg.codes[at, jb]
+        cells = len(labels_a) * len(labels_b)
+        groups = codes_a.astype(np.int64) * len(labels_b) + codes_b
+        wrong = self.analysis.is_error if at is None else self.analysis.is_error[at]
+        counts = GroupCounts(np.bincount(groups, minlength=cells),
+                             np.bincount(groups[wrong], minlength=cells))
+        return HeatmapTable.from_counts(feature_a, feature_b, labels_a, labels_b, counts,
+                                        bins=seg.bins, top_k=seg.top_k, base=picked.cohort)
 
-    def confusion(self, picked: Selected, normalize: str | None) -> ConfusionResult:
-        return self.analysis.confusion(picked.cohort, normalize=normalize)
+    def confusion(self, picked: Selected) -> np.ndarray:
+        true_codes, pred_codes = label_codes(self.analysis)
+        at, k = picked.positions, len(self.classes)
+        if at is not None:
+            true_codes, pred_codes = true_codes[at], pred_codes[at]
+        return np.bincount(true_codes * k + pred_codes, minlength=k * k).reshape(k, k)
 
     def error_tree(self, max_depth: int) -> Any:
         return self.analysis.error_tree(max_depth=max_depth)
@@ -196,7 +247,14 @@ class MemorySource:
                                f"are {list(ev.features.columns)[:20]}")
             text = ev.features[text_column].to_numpy(dtype=object)
         images = Images(image, ev.ids) if image is not None else None
-        return RowSource(ev, method=method, text=text, images=images, page_size=page_size)
+        return RowSource(ev, method=method, text=text, images=images, page_size=page_size,
+                         mask=self._mask)
+
+    def _mask(self, cohort: Cohort | None) -> np.ndarray:
+        """The selection's mask (the suspect browser pages the rows a click selected)."""
+        mask = self.select(cohort).mask
+        assert mask is not None  # every in-memory selection has one
+        return mask
 
 
 class EngineSource:
@@ -206,7 +264,7 @@ class EngineSource:
         self.analysis = analysis
         self.n, self.task, self.classes = analysis.n, analysis.task, list(analysis.classes)
         self.segments = analysis.segments
-        self._cache = _Cache()
+        self._cache = _Cache(self._find)
         self._lock = threading.RLock()
         self.engine = engine = str(analysis.frame.implementation).lower()
         in_memory = ("build errlens.Analysis.from_predictions(lazy.rows(cohort, limit=...), "
@@ -250,14 +308,16 @@ class EngineSource:
                     raise ValueError(f"{self.engine} cannot {what}: {type(exc).__name__}: "
                                      f"{first}") from None
 
-    def select(self, cohort: Cohort | None) -> Selected:
-        def find() -> Selected:
-            table = self.run(lambda: self.analysis.slices(cohort=cohort),
-                             "filter by this cohort")
-            first_feature = table[table["feature"] == self.segments.features[0]]
-            return Selected(cohort, int(first_feature["n"].sum()), table=table)
+    def _find(self, cohort: Cohort | None, key: str) -> Selected:
+        table = self.run(lambda: self.analysis.slices(cohort=cohort), "filter by this cohort")
+        first_feature = table[table["feature"] == self.segments.features[0]]
+        return Selected(cohort, int(first_feature["n"].sum()), key, table=table)
 
-        return self._cache.get(cohort, find)
+    def select(self, cohort: Cohort | None) -> Selected:
+        return self._cache.get(cohort)
+
+    def select_json(self, payload: dict[str, Any] | None) -> Selected:
+        return self._cache.get_json(payload)
 
     def slices(self, picked: Selected) -> pd.DataFrame:
         assert picked.table is not None
@@ -274,9 +334,10 @@ class EngineSource:
         return self.run(lambda: self.analysis.heatmap(feature_a, feature_b,
                                                       cohort=picked.cohort), "count a heatmap")
 
-    def confusion(self, picked: Selected, normalize: str | None) -> ConfusionResult:
-        return self.run(lambda: self.analysis.confusion(picked.cohort, normalize=normalize),
-                        "count a confusion table")
+    def confusion(self, picked: Selected) -> np.ndarray:
+        result = self.run(lambda: self.analysis.confusion(picked.cohort),
+                          "count a confusion table")
+        return np.asarray(result.counts.to_numpy(), dtype=np.int64)
 
     def error_tree(self, max_depth: int) -> Any:
         try:
@@ -302,7 +363,7 @@ class EngineSource:
         return cohort
 
     def summary(self) -> dict[str, Any]:
-        cm = self.confusion(self.select(None), None).counts.to_numpy()
+        cm = self.confusion(self.select(None))
         rows, right = int(cm.sum()), int(np.trace(cm))
         low, high = wilson_interval([rows - right], [rows])
         support, predicted = cm.sum(axis=1), cm.sum(axis=0)

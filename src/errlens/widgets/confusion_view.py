@@ -11,7 +11,6 @@ per-class precision, recall, F1 and support; a click on a cell selects its rows.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ import traitlets
 
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE
+from errlens.views.confusion import confusion_payload
 from errlens.views.dispatch import Handler
 from errlens.views.source import source_of
 from errlens.widgets._base import bundle
@@ -56,6 +56,7 @@ class ConfusionView(CohortView):
         if source.task == "regression":
             raise TypeError("ConfusionView needs a classification Analysis (a regression has no "
                             "confusion table; use SegmentsView)")
+        self._counted: tuple[str, np.ndarray] | None = None  # (selection key, its counts)
         super().__init__(source, **kwargs)
         self.observe(lambda _: self._refresh(), "normalize")
 
@@ -66,23 +67,14 @@ class ConfusionView(CohortView):
         return proposal["value"]
 
     def _refresh(self) -> None:
-        result = self.source.confusion(self._selected(), self.normalize)
-        counts = result.counts.to_numpy()
-        report = result.report
-        self.rows = int(counts.sum())
+        picked = self._selected()
+        if self._counted is None or self._counted[0] != picked.key:
+            # counted once per selection: a change of normalisation only divides again
+            self._counted = (picked.key, self.source.confusion(picked))
+        table = confusion_payload(self.source.classes, self._counted[1], self.normalize)
         with self.hold_sync():
-            self.table = {
-                "classes": [str(c) for c in result.classes],
-                "counts": counts.tolist(),
-                "values": [[_plain(v) for v in row] for row in result.table.to_numpy()],
-                "report": [
-                    {"label": str(label), **{k: _plain(report.loc[label, k])
-                                             for k in ("precision", "recall", "f1", "support")}}
-                    for label in report.index
-                ],
-                "accuracy": _plain(result.accuracy),
-                "rows": self.rows,
-            }
+            self.rows = table["rows"]
+            self.table = table
             self.version += 1
 
     def _handlers(self) -> Mapping[str, Handler]:
@@ -106,10 +98,3 @@ class ConfusionView(CohortView):
         assert isinstance(i, int) and isinstance(j, int)
         cell = Cohort.confusion_cell(classes[i], classes[j])
         self._set_selection(combine(self.selection, cell))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        return int(value)
-    value = float(value)
-    return None if not math.isfinite(value) else value

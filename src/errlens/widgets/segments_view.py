@@ -20,28 +20,33 @@ True
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import traitlets
 
+from errlens.base.jsonvalue import plain
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.discovery.result import DiscoveredSlices
 from errlens.slicing.discovery.search import Progress
 from errlens.views.dispatch import Handler
+from errlens.views.segments import (
+    by_feature,
+    describe,
+    heatmap_payload,
+    index_ok,
+    int_in,
+    node_row,
+    slice_row,
+    split,
+)
 from errlens.views.source import Unavailable, source_of
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView, SelectionError, combine
 
-if TYPE_CHECKING:
-    from errlens.slicing.segments import Segments
-
 _JS, _CSS = bundle("segments")
-_STATS = ("n", "errors", "error_rate", "ci_low", "ci_high", "lift")
 _PROGRESS_EVERY = 0.1  # seconds between progress updates sent to the browser
 
 
@@ -111,15 +116,15 @@ class SegmentsView(CohortView):
             ctx = source.select(context)
             table = source.slices(ctx)
             tables.append(table[table["feature"] == name])
-            contexts[name] = {**{k: _plain(v) for k, v in source.overall(ctx).items()},
-                              "text": _text(context)}
+            contexts[name] = {**{k: plain(v) for k, v in source.overall(ctx).items()},
+                              "text": describe(context)}
         table = pd.concat(tables) if len(tables) > 1 else tables[0]
-        features = _by_feature(table, names_all, max(1, rows // 100), own, contexts)
+        features = by_feature(table, names_all, max(1, rows // 100), own, contexts)
         names = [f["feature"] for f in features] or names_all
         overall = source.overall(picked)
         with self.hold_sync():
             self.rows = rows
-            self.overall = {k: _plain(v) for k, v in overall.items()}
+            self.overall = {k: plain(v) for k, v in overall.items()}
             self.features = features
             self._mark_selected()
             if self.feature not in names_all:
@@ -131,7 +136,7 @@ class SegmentsView(CohortView):
     def _context(self, features: list[str]) -> tuple[Cohort | None, dict[str, list[str]]]:
         """The selection without its segment conditions on ``features`` (what they are drawn
         over), and the labels those conditions pick, per feature."""
-        return _split(self.selection, features, self.source.segments)
+        return split(self.selection, features, self.source.segments)
 
     def _refresh_heatmap(self) -> None:
         if not self.feature_b:
@@ -139,25 +144,14 @@ class SegmentsView(CohortView):
         else:
             context, own = self._context([self.feature, self.feature_b])
             heat = self.source.heatmap(self.feature, self.feature_b, self.source.select(context))
-            # heat.table holds every cell in segment order (row-major), so no pivot is needed
-            cells = [{k: _plain(v) for k, v in zip(_STATS, row, strict=True)}
-                     for row in heat.table[list(_STATS)].itertuples(index=False)]
-            width = len(heat.labels_b)
-            self.heatmap = {
-                "a": heat.feature_a, "b": heat.feature_b,
-                "labels_a": heat.labels_a, "labels_b": heat.labels_b,
-                "cells": [cells[i * width:(i + 1) * width] for i in range(len(heat.labels_a))],
-                "context": _text(context),
-                "selected_a": own.get(heat.feature_a, []),
-                "selected_b": own.get(heat.feature_b, []),
-            }
+            self.heatmap = heatmap_payload(heat, context, own)
         self.version += 1
 
     def _mark_selected(self) -> None:
         """Flag the tree node and discovered slice that are the current selection."""
         current = self.selection or Cohort.all()
         self.tree = [] if self._tree is None else [
-            {**_node(n.to_dict()), "selected": n.cohort == current} for n in self._tree.nodes]
+            {**node_row(n.to_dict()), "selected": n.cohort == current} for n in self._tree.nodes]
         if self._found is not None:
             self.slices = [{**row, "selected": self._found.cohort(row["rank"]) == current}
                            for row in self.slices]
@@ -198,7 +192,7 @@ class SegmentsView(CohortView):
     def _on_select_cell(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
         heat, i, j = self.heatmap, msg["row"], msg["col"]
-        if not heat or not _index_ok(i, heat["labels_a"]) or not _index_ok(j, heat["labels_b"]):
+        if not heat or not index_ok(i, heat["labels_a"]) or not index_ok(j, heat["labels_b"]):
             raise SelectionError(f"no heatmap cell ({i!r}, {j!r})")
         assert isinstance(i, int) and isinstance(j, int)
         cell = (self._segment(heat["a"], heat["labels_a"][i])
@@ -211,7 +205,7 @@ class SegmentsView(CohortView):
         node = msg["node"]
         if self._tree is None:
             raise SelectionError(f"no error tree here: {self.unavailable['tree']}")
-        if not _index_ok(node, self._tree.nodes):
+        if not index_ok(node, self._tree.nodes):
             raise SelectionError(f"the error tree has no node {node!r}")
         assert isinstance(node, int)
         cohort = self._tree.nodes[node].cohort
@@ -220,14 +214,14 @@ class SegmentsView(CohortView):
     def _on_select_slice(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
         rank = msg["rank"]
-        if self._found is None or not _index_ok(rank, self.slices):
+        if self._found is None or not index_ok(rank, self.slices):
             raise SelectionError(f"no discovered slice {rank!r}; run discovery first")
         assert isinstance(rank, int)
         self._set_selection(self._found.cohort(rank))
 
     def _on_discover(self, msg: dict[str, Any]) -> None:
         k, level = msg.get("k", 10), msg.get("max_level", 2)
-        if not _int_in(k, 1, 50) or not _int_in(level, 1, 3):
+        if not int_in(k, 1, 50) or not int_in(level, 1, 3):
             raise SelectionError(f"discovery needs 1 ≤ k ≤ 50 and 1 ≤ max_level ≤ 3, got k={k!r}, "
                                  f"max_level={level!r}")
         self.progress = {"running": True, "level": 1, "max_level": level, "done": 0, "total": 0}
@@ -237,7 +231,7 @@ class SegmentsView(CohortView):
             self.progress = {**self.progress, "running": False}
         self._found = found
         with self.hold_sync():
-            self.slices = [_slice_row(row) for row in found.to_json()["slices"]]
+            self.slices = [slice_row(row) for row in found.to_json()["slices"]]
             self._mark_selected()
             self.version += 1
 
@@ -252,102 +246,3 @@ class SegmentsView(CohortView):
             self._last_progress = now
             self.progress = {"running": True, **step._asdict()}
 
-
-def _split(selection: Cohort | None, features: list[str], segments: Segments
-           ) -> tuple[Cohort | None, dict[str, list[str]]]:
-    """``selection`` without its top-level segment conditions on ``features`` (``f in {...}``
-    or ``f not in {...}``, with the analysis' segment settings), and the labels each feature's
-    conditions leave selected.
-
-    >>> import errlens as el
-    >>> ev = el.Analysis.from_predictions({"sex": ["F", "M"], "age": [30, 50]},
-    ...                                   y_true=[0, 1], y_pred=[0, 1])
-    >>> both = Cohort.where("age", ">", 40) & ~Cohort.segment("sex", "M")
-    >>> rest, own = _split(both, ["sex"], ev.segments)
-    >>> rest.describe(), own
-    ('age > 40', {'sex': ['F']})
-    """
-    if selection is None:
-        return None, {}
-    node = selection.to_json()
-    own: dict[str, list[str]] = {}
-    rest: list[dict[str, Any]] = []
-    for part in node["args"] if node["kind"] == "and" else [node]:
-        picked = _segment_labels(part, features, segments)
-        if picked is None:
-            rest.append(part)
-        else:
-            feature, labels = picked
-            own[feature] = [x for x in labels if x in own.get(feature, labels)]  # and: both
-    if not rest:
-        return None, own
-    return Cohort.from_json(rest[0] if len(rest) == 1 else {"kind": "and", "args": rest}), own
-
-
-def _segment_labels(part: dict[str, Any], features: list[str], segments: Segments
-                    ) -> tuple[str, list[str]] | None:
-    """(feature, labels it selects) when ``part`` is a segment condition on one of
-    ``features`` or its negation (as the error tree writes them); None otherwise."""
-    negated = part["kind"] == "not"
-    seg = part["arg"] if negated else part
-    if (seg["kind"] != "segment" or seg["feature"] not in features
-            or (seg["bins"], seg["top_k"]) != (segments.bins, segments.top_k)):
-        return None
-    if not negated:
-        return seg["feature"], list(seg["labels"])
-    every = segments.labels[segments.index(seg["feature"])]
-    return seg["feature"], [x for x in every if x not in seg["labels"]]
-
-
-def _text(cohort: Cohort | None) -> str:
-    return "all rows" if cohort is None else cohort.describe()
-
-
-def _by_feature(table: pd.DataFrame, order: list[str], min_rows: int,
-                own: dict[str, list[str]], contexts: dict[str, dict[str, Any]]
-                ) -> list[dict[str, Any]]:
-    """Segments grouped per feature (table order, i.e. by lift), features by their max lift
-    over segments of at least ``min_rows`` rows (a 10-row segment's lift is mostly noise).
-    Segments in ``own`` (feature → selected labels) are marked ``selected``; features with
-    a ``contexts`` entry carry it as ``context``."""
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for row in table[["feature", "segment", *_STATS]].itertuples(index=False):
-        feature, label = str(row[0]), str(row[1])
-        grouped.setdefault(feature, []).append(
-            {"label": label, **{k: _plain(v) for k, v in zip(_STATS, row[2:], strict=True)},
-             "selected": label in own.get(feature, ())})
-    out: list[dict[str, Any]] = []
-    for feature, segments in grouped.items():
-        lifts = [s["lift"] for s in segments if s["lift"] is not None and s["n"] >= min_rows]
-        out.append({"feature": feature, "max_lift": max(lifts) if lifts else None,
-                    "segments": segments, "context": contexts.get(feature)})
-    out.sort(key=lambda f: (f["max_lift"] is None, -(f["max_lift"] or 0),
-                            order.index(f["feature"])))
-    return out
-
-
-def _node(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in node.items() if k not in ("cohort", "children")}
-
-
-def _slice_row(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("rank", "slice", "level", "n", "support", "errors", "error_rate", "ci_low",
-            "ci_high", "lift", "group")
-    return {k: _plain(row[k]) for k in keys}
-
-
-def _index_ok(i: Any, items: Any) -> bool:
-    return isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(items)
-
-
-def _int_in(value: Any, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
-def _plain(value: Any) -> Any:
-    """A JSON number (NaN → None)."""
-    if isinstance(value, (np.integer, int)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(value) else float(value)
-    return value

@@ -56,8 +56,9 @@ def parse_cohort(
         raise SelectionError(f"the cohort is larger than {max_chars:,} characters; select fewer "
                              "rows (a confusion cell or segment instead of an id list)")
     try:
-        cohort = Cohort.from_json(payload)
-        source_of(analysis).select(cohort)  # unknown features, values of a wrong type fail here
+        # parsed and its rows found once per cohort JSON, for every view (unknown features and
+        # values of a wrong type fail here); the other views of a click find it by its JSON
+        cohort = source_of(analysis).select_json(payload).cohort
     except (ValueError, KeyError, TypeError) as exc:
         raise SelectionError(f"invalid cohort: {_message(exc)}") from None
     return None if cohort == Cohort.all() else cohort
@@ -152,7 +153,7 @@ class CohortView(ErrlensWidget):
 
     def _selected(self) -> Selected:
         """The current cohort's rows, as the source found them (once per cohort change)."""
-        return self.source.select(self.selection)
+        return self.source.select_json(self.cohort)
 
     def _refresh(self) -> None:
         self.rows = self._selected().rows

@@ -65,7 +65,5 @@ class BrowserContext:
     def cohort_suspects(self) -> Suspects:
         """The suspects of the current selection (cached until it changes)."""
         if self._suspects is None:
-            rows = self.rows
-            self._suspects = (rows.global_suspects() if rows.cohort is None
-                              else self.analysis.suspects(rows.method, cohort=rows.cohort))
+            self._suspects = self.rows.cohort_suspects()  # from the cached ranking of all rows
         return self._suspects

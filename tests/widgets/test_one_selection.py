@@ -1,0 +1,120 @@
+"""One click computes its selection once (mask + positions) and every view aggregates from it:
+the figures are those of the analysis' own functions, without masking the cohort again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_predict
+
+import errlens as el
+from errlens.slicing import masks as row_masks
+from errlens.slicing.cohort import Cohort
+from errlens.views.paging import Query, RowSource
+from errlens.views.source import source_of
+from errlens.widgets.explorer import explore
+
+
+@pytest.fixture(scope="module")
+def ev(adult: pd.DataFrame) -> el.Analysis:
+    X = adult.drop(columns=["id", "income", "split"])
+    numbers = X.select_dtypes("number")
+    proba = cross_val_predict(LogisticRegression(max_iter=300), (numbers - numbers.mean())
+                              / numbers.std(), adult["income"], cv=3, method="predict_proba")
+    return el.Analysis.from_predictions(X, y_true=adult["income"], proba=proba, id=adult["id"],
+                                        proba_out_of_fold=True)
+
+
+@pytest.fixture
+def masks(monkeypatch: pytest.MonkeyPatch) -> list[Cohort]:
+    """Every cohort masked from now on, in order (a spy on the one function that evaluates a
+    cohort over the rows, which ``Analysis.mask`` and the slicing functions call)."""
+    seen: list[Cohort] = []
+    original = row_masks.mask
+
+    def spy(data: Any, selection: Any = None) -> np.ndarray:
+        if isinstance(selection, Cohort):
+            seen.append(selection)
+        return original(data, selection)
+
+    monkeypatch.setattr(row_masks, "mask", spy)
+    return seen
+
+
+def select_segment(view: Any, feature: str, label: str) -> None:
+    """A click on a bar, as the front end sends it."""
+    view._on_select_segment({"type": "select_segment", "rid": 1, "feature": feature,
+                             "label": label, "version": view.version})
+
+
+def test_one_click_masks_its_cohort_once_for_every_view(ev, masks):
+    ex = explore(ev)
+    ex.segments.feature, ex.segments.feature_b = "education", "race"  # heatmap over the click
+    ex.suspects.handle({"type": "page", "rid": 1, "mode": "suspects", "page": 0})
+    masks.clear()
+
+    select_segment(ex.segments, "sex", "Female")
+    female = Cohort.segment("sex", "Female")
+    reply, buffers = ex.suspects.handle({"type": "page", "rid": 2, "mode": "suspects",
+                                         "page": 0})
+
+    assert masks == [female]  # selection bar, segments, heatmap, confusion and suspect page
+    rows = int(female.mask(ev).sum())
+    assert ex.bar.rows == ex.segments.rows == ex.confusion.rows == rows
+    assert ex.confusion.table["counts"] == ev.confusion(female).counts.values.tolist()
+    expected = ev.heatmap("education", "race", cohort=female).table
+    cells = [c for row in ex.segments.heatmap["cells"] for c in row]
+    assert [c["n"] for c in cells] == expected["n"].tolist()
+    assert [c["errors"] for c in cells] == expected["errors"].tolist()
+    suspects = ev.suspects(ex.suspects.method, cohort=female).table
+    assert reply["error"] is None and reply["total"] == int(suspects["flagged"].sum())
+    assert len(buffers) == 1
+
+
+def test_the_heatmap_of_a_selection_equals_the_analysis_heatmap(ev):
+    source = source_of(ev)
+    for cohort in (None, Cohort.where("age", ">", 40) & Cohort.segment("sex", "Male")):
+        heat = source.heatmap("workclass", "education", source.select(cohort))
+        expected = ev.heatmap("workclass", "education", cohort=cohort)
+        pd.testing.assert_frame_equal(heat.table, expected.table)
+        assert (heat.labels_a, heat.labels_b, heat.base) == (
+            expected.labels_a, expected.labels_b, cohort)
+
+
+def test_a_new_normalisation_divides_the_counted_table_again_without_recounting(ev):
+    ex = explore(ev)
+    select_segment(ex.segments, "race", "Black")
+    black = Cohort.segment("race", "Black")
+    calls: list[Any] = []
+    counting = ex.source.confusion
+    ex.source.confusion = lambda picked: calls.append(picked) or counting(picked)
+    version = ex.confusion.version
+    for how in ("true", "pred", None):
+        ex.confusion.normalize = how
+        expected = ev.confusion(black, normalize=how).table.to_numpy()
+        assert np.allclose(np.array(ex.confusion.table["values"], dtype=float), expected,
+                           equal_nan=True)
+    assert calls == [] and ex.confusion.version == version + 3
+    select_segment(ex.segments, "race", "White")  # another selection is counted, once
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("method", ["prune_by_noise_rate", "confident_learning",
+                                    "predicted_neq_given"])
+def test_the_suspects_of_a_cohort_come_from_the_cached_ranking_unchanged(ev, method):
+    rows = RowSource(ev, method=method)
+    cohort = Cohort.where("age", "<", 30) | Cohort.segment("occupation", "Sales")
+    rows.global_suspects()
+    rows.set_cohort(cohort)
+    found, expected = rows.cohort_suspects(), ev.suspects(method, cohort=cohort)
+    pd.testing.assert_frame_equal(found.table, expected.table)
+    assert (found.params, found.score_kind, found.fingerprint, found.meta) == (
+        expected.params, expected.score_kind, expected.fingerprint, expected.meta)
+    sample = expected.table.index[3]
+    assert found.cause(sample) == expected.cause(sample)
+    page = rows.page(Query(mode="suspects"))[0]
+    assert page["total"] == int(expected.table["flagged"].sum())
