@@ -13,7 +13,7 @@ by the next writer.
 >>> p = os.path.join(tempfile.mkdtemp(), "x.jsonl")
 >>> log = LogFile(p)
 >>> _ = log.create({"type": "header", "schema_version": 1})
->>> log.exists(), open(p, "rb").read().count(b"\n")
+>>> log.exists(), open(p, "rb").read().count(b"\\n")
 (True, 1)
 """
 
