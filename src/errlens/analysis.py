@@ -1,32 +1,46 @@
-"""The validated evaluation data every errlens view starts from."""
+"""The in-memory analysis: one evaluation set and every question errlens asks of it.
+
+:class:`Analysis` is the facade over the layers below. It is an
+:class:`~errlens.data.evaldata.EvalData` (the validated arrays and their cache), built by
+:mod:`errlens.build`; each method is a thin call to a pure function of :mod:`errlens.slicing`
+or :mod:`errlens.suspects` over those data.
+"""
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import is_regressor
-from sklearn.utils.multiclass import type_of_target
 
-from errlens._oof import out_of_fold_predictions
-from errlens.base import inputs
+from errlens import build
+from errlens.base.facade import Operation
+from errlens.base.jsonvalue import plain
 from errlens.base.stats import wilson_interval
-from errlens.slicing.api import SliceMethods
-from errlens.slicing.discover_api import DiscoverMethods
-from errlens.suspects.api import SuspectMethods
+from errlens.data.cohort import Cohort
+from errlens.data.evaldata import TASKS, EvalData, ProbaSource, Task
+from errlens.slicing import masks
+from errlens.slicing import segments as _segments
+from errlens.slicing.confusion import ConfusionResult, confusion_result
+from errlens.slicing.discovery.result import DiscoveredSlices
+from errlens.slicing.discovery.run import discover
+from errlens.slicing.discovery.search import Progress
+from errlens.slicing.error_tree import ErrorTree, build_error_tree
+from errlens.slicing.heatmap import HeatmapTable, heatmap_table
+from errlens.slicing.segment_cache import DEFAULT_BINS, DEFAULT_TOP_K, segments_at
+from errlens.slicing.segments import Segments
+from errlens.slicing.tables import slice_table
+from errlens.suspects import detect
+from errlens.suspects.health import LabelHealth
+from errlens.suspects.table import Suspects
 
-Task = Literal["binary", "multiclass", "regression"]
-ProbaSource = Literal["out_of_fold", "given", "none"]
-TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
+__all__ = ["TASKS", "Analysis", "ProbaSource", "Task"]
 
 
 @dataclass(eq=False, repr=False)
-class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
+class Analysis(EvalData):
     """Features, given labels, predictions and probabilities of one evaluation set.
 
     Build it with :meth:`from_predictions` or :meth:`from_estimator`; never by hand.
@@ -38,22 +52,6 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
     >>> ev.task, ev.error_rate
     ('binary', 0.25)
     """
-
-    ids: pd.Index
-    features: pd.DataFrame
-    y_true: pd.Series
-    y_pred: pd.Series
-    proba: np.ndarray | None
-    classes: list[Any]
-    task: Task
-    error: np.ndarray
-    is_error: np.ndarray
-    proba_source: ProbaSource = "none"
-    error_threshold: float | None = None
-    cohorts: dict[str, Any] = field(default_factory=dict)
-    #: The row labels of the pandas DataFrame it was built from (None for other data): a
-    #: boolean Series over that frame (``df.age > 60``) selects its rows.
-    row_labels: pd.Index | None = None
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -83,44 +81,10 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         >>> ev.y_pred.tolist()
         [0, 0]
         """
-        frame = inputs.to_pandas_frame(data, features if isinstance(data, np.ndarray) else None)
-        n, rows = len(frame), inputs.row_index(data)
-        ids = inputs.resolve_ids(frame, id, n, rows)
-        keys = (rows, ids)
-        y_series, y_col = inputs.resolve_column(frame, y_true, arg="y_true", n=n, keys=keys)
-        inputs.check_no_missing(y_series, arg="y_true")
-        used = {c for c in (y_col,) if c}
-        pred_series: pd.Series | None = None
-        if y_pred is not None:
-            pred_series, pred_col = inputs.resolve_column(frame, y_pred, arg="y_pred", n=n,
-                                                           keys=keys)
-            inputs.check_no_missing(pred_series, arg="y_pred")
-            used |= {pred_col} if pred_col else set()
-        proba_array: np.ndarray | None = None
-        if proba is not None:
-            proba_array, proba_cols = inputs.resolve_proba(frame, proba, n)
-            used |= set(proba_cols or ())
-        if isinstance(id, str):
-            used.add(id)
-        if pred_series is None and proba_array is None:
-            raise ValueError("pass y_pred, proba or both: errlens needs the model's predictions")
-        if isinstance(data, np.ndarray):
-            feature_frame = frame
-        else:
-            feature_frame = _select_features(frame, features, exclude=used)
-        return cls._build(
-            ids=ids,
-            features=feature_frame,
-            y_true=y_series,
-            y_pred=pred_series,
-            proba=proba_array,
-            classes=classes,
-            task=task,
-            error_threshold=error_threshold,
-            proba_source="out_of_fold" if proba_out_of_fold else (
-                "given" if proba_array is not None else "none"
-            ),
-            row_labels=rows,
+        return build.from_predictions(
+            cls, data, y_true=y_true, y_pred=y_pred, proba=proba, id=id, classes=classes,
+            features=features, task=task, error_threshold=error_threshold,
+            proba_out_of_fold=proba_out_of_fold,
         )
 
     @classmethod
@@ -152,167 +116,20 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         >>> ev.proba_source
         'out_of_fold'
         """
-        frame = inputs.to_pandas_frame(X, features if isinstance(X, np.ndarray) else None)
-        n, rows = len(frame), inputs.row_index(X)
-        ids = inputs.resolve_ids(frame, id, n, rows)
-        y_series, y_col = inputs.resolve_column(frame, y, arg="y", n=n, keys=(rows, ids))
-        inputs.check_no_missing(y_series, arg="y")
-        exclude = {c for c in (y_col, id if isinstance(id, str) else None) if c}
-        feature_frame = (
-            frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
-        )
-        resolved_task = task or ("regression" if is_regressor(estimator) else None)
-        resolved_task = resolved_task or _infer_task(y_series, None, classes, task)
-        if resolved_task == "regression":
-            if not pd.api.types.is_numeric_dtype(y_series):
-                raise TypeError(f"regression targets must be numeric, y has dtype {y_series.dtype}")
-            pred, _ = out_of_fold_predictions(
-                estimator, feature_frame, y_series, cv=cv, regression=True,
-                random_state=random_state, progress=progress,
-            )
-            return cls._build(
-                ids=ids, features=feature_frame, y_true=y_series, y_pred=pd.Series(pred),
-                proba=None, classes=None, task="regression", error_threshold=error_threshold,
-                proba_source="none", row_labels=rows,
-            )
-        class_list = _resolve_classes(y_series, None, None, classes)
-        _codes(y_series, class_list, "y")  # every label a class, before any model is fitted
-        if not hasattr(estimator, "predict_proba"):
-            raise TypeError(
-                f"{type(estimator).__name__} has no predict_proba: errlens needs predicted "
-                "probabilities for classifiers (wrap it in sklearn's CalibratedClassifierCV)"
-            )
-        counts = y_series.value_counts()
-        if int(counts.min()) < cv:
-            raise ValueError(
-                f"cv={cv} is larger than the smallest class: "
-                f"{_jsonable(counts.idxmin())!r} has only {int(counts.min())} rows; "
-                f"use cv ≤ {int(counts.min())}"
-            )
-        _, proba = out_of_fold_predictions(
-            estimator, feature_frame, y_series, cv=cv, regression=False, classes=class_list,
-            random_state=random_state, progress=progress,
-        )
-        return cls._build(
-            ids=ids, features=feature_frame, y_true=y_series, y_pred=None, proba=proba,
-            classes=class_list, task=task, error_threshold=error_threshold,
-            proba_source="out_of_fold", row_labels=rows,
+        return build.from_estimator(
+            cls, estimator, X, y, cv=cv, id=id, classes=classes, features=features, task=task,
+            error_threshold=error_threshold, random_state=random_state, progress=progress,
         )
 
-    @classmethod
-    def _build(
-        cls,
-        *,
-        ids: pd.Index,
-        features: pd.DataFrame,
-        y_true: pd.Series,
-        y_pred: pd.Series | None,
-        proba: np.ndarray | None,
-        classes: Sequence[Any] | None,
-        task: Task | None,
-        error_threshold: float | None,
-        proba_source: ProbaSource,
-        row_labels: pd.Index | None = None,
-    ) -> Analysis:
-        resolved = _infer_task(y_true, proba, classes, task, y_pred)
-        features = features.set_axis(ids, axis=0)
-        if resolved == "regression":
-            if proba is not None:
-                raise ValueError("proba was given but task is 'regression'; drop one of them")
-            if y_pred is None:
-                raise ValueError("regression needs y_pred")
-            for name, s in (("y_true", y_true), ("y_pred", y_pred)):
-                if not pd.api.types.is_numeric_dtype(s):
-                    raise TypeError(f"regression {name} must be numeric, got dtype {s.dtype}")
-            truth = y_true.to_numpy(dtype=np.float64)
-            predicted = y_pred.to_numpy(dtype=np.float64)
-            for name, values in (("y_true", truth), ("y_pred", predicted)):
-                bad = np.flatnonzero(~np.isfinite(values))
-                if len(bad):
-                    raise ValueError(f"{name} has {len(bad)} infinite values (rows "
-                                     f"{bad[:5].tolist()}); drop or fix those rows")
-            error = np.abs(truth - predicted)
-            threshold = float(error.mean()) if error_threshold is None else float(error_threshold)
-            if not 0 <= threshold < np.inf:
-                raise ValueError(f"error_threshold must be a finite number >= 0 (the residual "
-                                 f"above which a row counts as an error), got {error_threshold!r}")
-            return cls(
-                ids=ids, features=features, y_true=_indexed(y_true, ids, "y_true"),
-                y_pred=_indexed(y_pred, ids, "y_pred"), proba=None, classes=[], task="regression",
-                error=error, is_error=error > threshold, proba_source="none",
-                error_threshold=threshold, row_labels=row_labels,
-            )
-        class_list = _resolve_classes(y_true, y_pred, proba, classes)
-        if proba is not None and proba.shape[1] != len(class_list):
-            raise ValueError(
-                f"proba has {proba.shape[1]} columns but there are {len(class_list)} classes "
-                f"({inputs.preview(class_list)}); pass classes= in the order of proba's columns"
-            )
-        if resolved == "binary" and len(class_list) > 2:
-            if task == "binary":
-                raise ValueError(f"task='binary' but there are {len(class_list)} classes "
-                                 f"({inputs.preview(class_list)}); use task='multiclass'")
-            resolved = "multiclass"  # y_pred holds a class y_true lacks
-        true_codes = _codes(y_true, class_list, "y_true")
-        if y_pred is None:
-            assert proba is not None
-            pred_codes = proba.argmax(axis=1)
-            # Take from the classes in y_true's own dtype (no per-row conversion of labels)
-            # when it holds every class as it is; else as objects.
-            labels = pd.Index(class_list, dtype=object)
-            dtype = y_true.dtype
-            if not isinstance(dtype, pd.CategoricalDtype) or set(class_list) <= set(
-                    dtype.categories):
-                try:
-                    typed = pd.Index(class_list, dtype=dtype)
-                    if typed.tolist() == class_list and not typed.isna().any():
-                        labels = typed
-                except (TypeError, ValueError, OverflowError):
-                    pass
-            y_pred = pd.Series(labels.take(pred_codes))
-        else:
-            pred_codes = _codes(y_pred, class_list, "y_pred")
-            k = len(class_list)
-            if not (np.bincount(true_codes, minlength=k) & np.bincount(pred_codes, minlength=k)
-                    ).any():
-                warnings.warn(
-                    f"y_true and y_pred share no label (y_true: "
-                    f"{inputs.preview(pd.unique(y_true.to_numpy()), 4)}; y_pred: "
-                    f"{inputs.preview(pd.unique(y_pred.to_numpy()), 4)}): if they are of "
-                    f"different types, convert one (e.g. y_pred.astype(str))", UserWarning,
-                    stacklevel=3)
-        wrong = true_codes != pred_codes
-        analysis = cls(
-            ids=ids, features=features, y_true=_indexed(y_true, ids, "y_true"),
-            y_pred=_indexed(y_pred, ids, "y_pred"),
-            proba=None if proba is None else np.ascontiguousarray(proba), classes=class_list,
-            task=resolved, error=wrong.astype(np.float64), is_error=wrong,
-            proba_source=proba_source, error_threshold=None, row_labels=row_labels,
-        )
-        # Seed the cached codes: they were needed for the error vector anyway.
-        analysis.__dict__.update(y_true_codes=true_codes, y_pred_codes=pred_codes)
-        return analysis
+    # ------------------------------------------------------------------ rows
+    def unavailable(self, operation: Operation) -> str | None:
+        """Nothing: every row is in memory (an engine's analysis names what it cannot do).
 
-    # ------------------------------------------------------------------ basic views
-    @property
-    def n(self) -> int:
-        """Number of rows."""
-        return len(self.ids)
-
-    @property
-    def error_rate(self) -> float:
-        """Share of rows counted as errors (misclassified, or residual above the threshold)."""
-        return float(self.is_error.mean())
-
-    @cached_property
-    def y_true_codes(self) -> np.ndarray:
-        """Given labels as positions in :attr:`classes` (classifiers only)."""
-        return _codes(self.y_true, self.classes, "y_true")
-
-    @cached_property
-    def y_pred_codes(self) -> np.ndarray:
-        """Predicted labels as positions in :attr:`classes` (classifiers only)."""
-        return _codes(self.y_pred, self.classes, "y_pred")
+        >>> ev = Analysis.from_predictions({"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0])
+        >>> ev.unavailable("frame") is None
+        True
+        """
+        return None
 
     def mask(self, cohort: Any = None) -> np.ndarray:
         """Boolean row mask for ``cohort``: None (all rows), a boolean array / Series, a list of
@@ -323,45 +140,7 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         >>> ev.mask(["b"]).tolist()
         [False, True]
         """
-        if cohort is None:
-            return np.ones(self.n, dtype=bool)
-        if isinstance(cohort, str):
-            raise TypeError(f"the cohort is the string {cohort!r}: pass a list of sample ids "
-                            f"([{cohort!r}]), a boolean mask or a Cohort")
-        if isinstance(cohort, pd.Series) and cohort.dtype == bool:
-            result = inputs.by_id(cohort, self.labels_of(cohort), arg="the cohort mask",
-                                   fill=False)
-        elif not isinstance(cohort, (pd.Series, np.ndarray)) and callable(
-            getattr(cohort, "mask", None)
-        ):
-            result = np.asarray(cohort.mask(self), dtype=bool)
-        else:
-            array = np.asarray(cohort)
-            if array.dtype == bool:
-                result = array
-            else:
-                positions = self.ids.get_indexer(pd.Index(list(cohort)))
-                if (positions < 0).any():
-                    unknown = [c for c, p in zip(cohort, positions, strict=True) if p < 0]
-                    raise KeyError(f"{len(unknown)} unknown sample ids, e.g. {unknown[:5]}")
-                result = np.zeros(self.n, dtype=bool)
-                result[positions] = True
-        if result.shape != (self.n,):
-            raise ValueError(
-                f"cohort mask has shape {result.shape} but the analysis has {self.n} rows"
-            )
-        return result
-
-    def labels_of(self, series: pd.Series) -> pd.Index:
-        """The row labels a pandas Series given per row is matched on: the sample ids, or
-        the source DataFrame's row labels when the Series names none of the ids."""
-        if self.row_labels is None or series.index.isin(self.ids).any():
-            return self.ids
-        return self.row_labels
-
-    def unavailable(self, operation: str) -> str | None:
-        """None: rows in memory allow every operation (see :class:`errlens.base.facade.Facade`)."""
-        return None
+        return masks.mask(self, cohort)
 
     def frame(self, cohort: Any = None) -> pd.DataFrame:
         """The rows of ``cohort`` as a DataFrame: features, given and predicted label, error
@@ -406,7 +185,7 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
         predicted = np.bincount(pred_codes, minlength=k)
         out["classes"] = [
             {
-                "label": _jsonable(c),
+                "label": plain(c),
                 "support": int(support[i]),
                 "errors": int(wrong[i]),
                 "error_rate": float(wrong[i] / support[i]) if support[i] else None,
@@ -423,108 +202,267 @@ class Analysis(SliceMethods, DiscoverMethods, SuspectMethods):
             f"error rate {s['error_rate']:.2%} [{s['ci_low']:.2%}, {s['ci_high']:.2%}]>"
         )
 
-    def _warn_if_in_sample(self) -> None:
-        """Warn when probabilities were passed in by the user and may be in-sample."""
-        if self.proba_source == "given":
-            warnings.warn(
-                "the probabilities were passed to from_predictions without "
-                "proba_out_of_fold=True. If the model was trained on these rows, it has memorised "
-                "their labels (including the wrong ones), so label-issue detection will miss most "
-                "of them. Use Analysis.from_estimator(...) or pass out-of-fold probabilities "
-                "(sklearn's cross_val_predict) with proba_out_of_fold=True.",
-                UserWarning,
-                stacklevel=3,
-            )
+    # ------------------------------------------------------------------ slicing
+    @property
+    def segments(self) -> Segments:
+        """Every feature encoded into segments with the defaults (5 quantile bins, top 10
+        categories), computed once and cached.
 
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"x": [1, 2, 3, 4]}, y_true=[0, 1, 0, 1],
+        ...                                   y_pred=[0, 0, 0, 1])
+        >>> ev.segments.labels
+        [['= 1', '= 2', '= 3', '= 4']]
+        """
+        return segments_at(self)
 
-def _select_features(
-    frame: pd.DataFrame, features: Sequence[str] | None, exclude: set[str]
-) -> pd.DataFrame:
-    if features is None:
-        return frame[[c for c in frame.columns if c not in exclude]]
-    features = inputs.names(features, arg="features")
-    unknown = [f for f in features if f not in frame.columns]
-    if unknown:
-        raise KeyError(
-            f"features {unknown} are not columns of data; columns are: "
-            f"{inputs.preview(frame.columns)}"
+    def segment(
+        self, *, bins: int = DEFAULT_BINS, top_k: int = DEFAULT_TOP_K,
+        features: list[str] | None = None,
+    ) -> Segments:
+        """Segments with other settings (cached per setting when all features are encoded).
+
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"x": range(10)}, y_true=[0, 1] * 5, y_pred=[0] * 10)
+        >>> ev.segment(bins=2).labels
+        [['< 4', '≥ 4']]
+        """
+        if features is not None:
+            return _segments.encode(self, bins=bins, top_k=top_k, features=features)
+        return segments_at(self, bins, top_k)
+
+    def slices(
+        self,
+        features: Sequence[str] | None = None,
+        *,
+        cohort: Any = None,
+        metric: str = "error_rate",
+        label: Any = None,
+        min_size: int = 1,
+        sort: str | None = "lift",
+        fdr: float | None = None,
+        confidence: float = 0.95,
+        segments: Segments | None = None,
+    ) -> pd.DataFrame:
+        """One row per feature segment: ``n``, ``errors``, ``error_rate``, Wilson ``ci_low`` /
+        ``ci_high``, ``lift`` (over the cohort's error rate) and ``error_share``; sorted by
+        ``sort`` (descending, except p-values). ``metric`` adds a column (accuracy, precision,
+        recall, f1 for ``label`` — default the positive class of a binary task —, fpr / fnr,
+        mae / rmse) with its CI when it is a proportion and ``<metric>_delta`` from the cohort's
+        value. ``fdr=0.05`` adds one-sided Fisher ``p_value``, Benjamini-Hochberg ``p_adjusted``
+        and ``significant``. ``segments`` defaults to :attr:`segments`.
+
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"g": ["a", "b", "b"]}, y_true=[0, 1, 1],
+        ...                                   y_pred=[0, 0, 1])
+        >>> ev.slices()[["segment", "n", "errors", "error_rate"]].values.tolist()
+        [['b', 2, 1, 0.5], ['a', 1, 0, 0.0]]
+        """
+        return slice_table(
+            self, features, cohort=cohort, metric=metric, label=label, min_size=min_size,
+            sort=sort, fdr=fdr, confidence=confidence, segments=segments,
         )
-    return frame[list(features)]
 
+    def heatmap(
+        self,
+        feature_a: str,
+        feature_b: str,
+        *,
+        metric: str = "error_rate",
+        label: Any = None,
+        cohort: Any = None,
+        confidence: float = 0.95,
+        segments: Segments | None = None,
+    ) -> HeatmapTable:
+        """Statistics of every pair of segments of two features (long ``.table``, ``.pivot()``;
+        draw it with ``errlens.slicing.heatmap.heatmap_figure``).
 
-def _infer_task(
-    y_true: pd.Series,
-    proba: np.ndarray | None,
-    classes: Sequence[Any] | None,
-    task: str | None,
-    y_pred: pd.Series | None = None,
-) -> Task:
-    if task is not None:
-        if task not in TASKS:
-            raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-        return task  # type: ignore[return-value]
-    if proba is not None:
-        return "binary" if proba.shape[1] == 2 else "multiclass"
-    if classes is not None:
-        return "binary" if len(classes) == 2 else "multiclass"
-    # The kind depends only on the distinct values: far cheaper than scanning every row.
-    kind = type_of_target(pd.unique(y_true.to_numpy()))
-    if kind == "continuous" or (
-        y_pred is not None and type_of_target(pd.unique(y_pred.to_numpy())) == "continuous"
-    ):
-        return "regression"
-    if kind == "binary":
-        return "binary"
-    if kind == "multiclass":
-        return "multiclass"
-    raise ValueError(f"cannot infer the task from y_true (sklearn says {kind!r}); pass task=")
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"a": [1, 2], "b": ["u", "v"]}, y_true=[0, 1],
+        ...                                   y_pred=[0, 0])
+        >>> ev.heatmap("a", "b").pivot("n").values.tolist()
+        [[1, 0], [0, 1]]
+        """
+        return heatmap_table(self, feature_a, feature_b, metric=metric, label=label,
+                             cohort=cohort, confidence=confidence, segments=segments)
 
+    def confusion(
+        self, cohort: Any = None, *, normalize: str | None = None, top: int = 10
+    ) -> ConfusionResult:
+        """Confusion table of ``cohort``: counts, ``normalized("true" | "pred" | "all")``,
+        per-class ``report``, ``top_pairs``, ``comparison`` with the rest, ``cell_cohort()``.
 
-def _resolve_classes(
-    y_true: pd.Series, y_pred: pd.Series | None, proba: np.ndarray | None,
-    classes: Sequence[Any] | None,
-) -> list[Any]:
-    if classes is not None:
-        class_list = list(classes)
-        if len(set(class_list)) != len(class_list):
-            raise ValueError(f"classes has duplicates: {class_list}")
-    else:
-        seen = pd.concat([y_true, y_pred]) if y_pred is not None else y_true
-        try:
-            class_list = sorted(seen.unique().tolist())
-        except TypeError:  # mixed types: keep first-seen order
-            class_list = seen.unique().tolist()
-        if proba is not None and len(class_list) < proba.shape[1] and y_pred is None:
-            raise ValueError(
-                f"proba has {proba.shape[1]} columns but y_true holds only {len(class_list)} "
-                f"labels ({inputs.preview(class_list)}); pass classes= to name all columns"
-            )
-    if len(class_list) < 2:
-        raise ValueError(
-            f"only one class ({inputs.preview(class_list)}) is present: error analysis needs "
-            "at least two classes (pass classes= if the others are simply absent from this set)"
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"x": [1, 2]}, y_true=["a", "b"], y_pred=["a", "a"])
+        >>> ev.confusion().counts.values.tolist()
+        [[1, 0], [1, 0]]
+        """
+        return confusion_result(self, cohort, normalize=normalize, top=top)
+
+    def error_tree(
+        self,
+        *,
+        max_depth: int = 3,
+        min_samples: int | None = None,
+        features: Sequence[str] | None = None,
+        cohort: Any = None,
+        confidence: float = 0.95,
+        segments: Segments | None = None,
+    ) -> ErrorTree:
+        """A shallow tree splitting the rows where errors concentrate (Gini on ``is_error`` over
+        the segments; missing values an explicit branch). ``min_samples``: least rows per node
+        (default 1 % of the rows, at least 20).
+
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"x": [1, 2] * 30}, y_true=[0, 1] * 30,
+        ...                                   y_pred=[0] * 60)
+        >>> [node.path for node in ev.error_tree().leaves()]
+        ['x ≥ 2', 'x < 2']
+        """
+        return build_error_tree(self, max_depth=max_depth, min_samples=min_samples,
+                                features=features, cohort=cohort, confidence=confidence,
+                                segments=segments)
+
+    def discover(
+        self,
+        *,
+        k: int = 10,
+        max_level: int = 3,
+        min_support: int | float | None = None,
+        alpha: float = 0.95,
+        features: Sequence[str] | None = None,
+        cohort: Any = None,
+        progress: Callable[[Progress], None] | None = None,
+    ) -> DiscoveredSlices:
+        """The exact top-``k`` problem slices (SliceLine, Sagadeeva & Boehm, SIGMOD 2021).
+
+        Slices are conjunctions of up to ``max_level`` segments of different features (from
+        ``analysis.segments``), scored ``alpha * (slice error rate / error rate - 1) -
+        (1 - alpha) * (rows / slice rows - 1)``; only slices with at least ``min_support`` rows
+        (a count, a fraction of rows, or None for 1% of the rows but at least 32), some errors
+        and a positive score qualify. ``features`` limits the search to some features,
+        ``cohort`` to some rows (the error rate and row count are then the cohort's).
+        ``progress`` is called with a :class:`~errlens.slicing.discovery.search.Progress` after each
+        feature set examined.
+
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions(
+        ...     {"color": ["red", "blue"] * 50, "size": ["S", "S", "L", "L"] * 25},
+        ...     y_true=[0] * 100, y_pred=[1, 0, 0, 0] * 25)
+        >>> found = ev.discover(k=1, min_support=10)
+        >>> top = found.to_frame().iloc[0]
+        >>> top["slice"], int(top["n"]), float(top["error_rate"])
+        ('color = red and size = S', 25, 1.0)
+        """
+        return discover(self, k=k, max_level=max_level, min_support=min_support, alpha=alpha,
+                        features=features, cohort=cohort, progress=progress)
+
+    def save_cohort(self, name: str, cohort: Cohort) -> Cohort:
+        """Store ``cohort`` under ``name`` in ``analysis.cohorts`` (checked against the features).
+
+        >>> import errlens as el
+        >>> from errlens.slicing.cohort import Cohort
+        >>> ev = el.Analysis.from_predictions({"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0])
+        >>> _ = ev.save_cohort("big x", Cohort.where("x", ">", 1))
+        >>> ev.cohorts["big x"].describe()
+        'x > 1'
+        """
+        if not isinstance(cohort, Cohort):
+            raise TypeError(f"save_cohort needs a Cohort, got {type(cohort).__name__}")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a cohort name must be a non-empty string, got {name!r}")
+        cohort.validate(self)
+        self.cohorts[name] = cohort
+        return cohort
+
+    # ------------------------------------------------------------------ suspects
+    def suspects(
+        self,
+        method: str = "prune_by_noise_rate",
+        *,
+        cohort: Any = None,
+        rank_by: str = "self_confidence",
+        top: int | None = None,
+        n_jobs: int = 1,
+        filter_by: str | None = None,
+        embeddings: Any = None,
+        n_neighbors: int | None = None,
+        threshold: float | None = None,
+    ) -> Suspects:
+        """Rank the rows whose given label is probably wrong; flag the likely ones.
+
+        Classifiers, ``method`` = a confident-learning filter of cleanlab's ``find_label_issues``
+        (``prune_by_noise_rate``, ``prune_by_class``, ``both``, ``confident_learning``,
+        ``predicted_neq_given``, ``low_normalized_margin``, ``low_self_confidence``) on the
+        analysis' probabilities, which must be out-of-fold (a warning says so otherwise); or
+        ``"knn"``: no model needed, the vote of the ``n_neighbors`` (default 10) nearest other rows
+        (encoded features, or ``embeddings=``: an (n, d) array, or a SciPy sparse matrix such
+        as TF-IDF, searched by cosine distance) becomes pseudo-probabilities fed to the
+        ``filter_by`` filter (default ``prune_by_noise_rate``). Rows are ranked by ``rank_by``
+        (``self_confidence``, ``normalized_margin``, ``confidence_weighted_entropy``; lower =
+        more suspicious), flagged rows first. ``n_jobs`` parallelises the neighbour search
+        (the confident-learning pass is vectorised NumPy, already faster than cleanlab's).
+
+        Regression, ``method="residual"``: robust z-score of the residual (median / MAD), flagged
+        when ``|z| > threshold`` (default 3.5), ranked by ``|z|``.
+
+        ``cohort`` only restricts the returned rows: scores and flags are always computed on all
+        rows, so a row's flag does not depend on the slice it is viewed in (confident learning's
+        per-class thresholds need the whole data). ``top`` keeps the first ``top`` rows.
+
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],
+        ...     proba=[[.9, .1], [.8, .2], [.7, .3], [.2, .8], [.1, .9], [.85, .15]],
+        ...     proba_out_of_fold=True)
+        >>> s = ev.suspects("confident_learning")
+        >>> s.flagged_ids.tolist(), s.cause(5)["rank"], s.table.columns.tolist()
+        ([5], 1, ['given', 'predicted', 'p_given', 'score', 'flagged', 'rank'])
+        """
+        return detect.find_suspects(
+            self, method, cohort=cohort, rank_by=rank_by, top=top, n_jobs=n_jobs,
+            filter_by=filter_by, embeddings=embeddings, n_neighbors=n_neighbors,
+            threshold=threshold,
         )
-    return class_list
 
+    def label_health(self) -> LabelHealth:
+        """Per-class estimated noise rate and most likely confusions (given → probable true),
+        from confident learning's estimated joint of the out-of-fold probabilities.
 
-def _codes(labels: pd.Series, classes: Sequence[Any], arg: str) -> np.ndarray:
-    # Factorize first: mapping a handful of distinct values is far cheaper than looking up
-    # every row (1M arrow-backed strings take ~0.5 s through Index.get_indexer).
-    row_codes, uniques = pd.factorize(labels, use_na_sentinel=True)
-    positions = pd.Index(list(classes)).get_indexer(pd.Index(uniques))
-    codes = np.append(positions, -1)[row_codes]
-    if (codes < 0).any():
-        bad = pd.unique(labels.to_numpy()[codes < 0])
-        raise ValueError(
-            f"{arg} has {int((codes < 0).sum())} labels outside classes "
-            f"{inputs.preview(classes)}: {inputs.preview(bad)}"
-        )
-    return codes.astype(np.int64)
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],
+        ...     proba=[[.9, .1], [.8, .2], [.7, .3], [.2, .8], [.1, .9], [.85, .15]],
+        ...     proba_out_of_fold=True)
+        >>> ev.label_health().classes["likely_true"].tolist()
+        [None, 0]
+        """
+        return detect.health_of(self)
 
+    def suspect_rates(
+        self, column: Any, method: str = "prune_by_noise_rate", **options: Any
+    ) -> pd.DataFrame:
+        """Suspect rate per value of ``column`` (a feature name such as ``"annotator"`` or
+        ``"source"``, or an array with one value per row), with counts, 95 % Wilson interval and
+        lift over the overall rate; ``method`` and ``options`` as in :meth:`suspects`.
 
-def _indexed(series: pd.Series, ids: pd.Index, name: str) -> pd.Series:
-    return series.set_axis(ids).rename(name)
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"annotator": ["a", "a", "b", "b"]},
+        ...     y_true=[0, 1, 0, 1], proba=[[.9, .1], [.8, .2], [.2, .8], [.1, .9]],
+        ...     proba_out_of_fold=True)
+        >>> ev.suspect_rates("annotator", "predicted_neq_given")["suspects"].to_dict()
+        {'a': 1, 'b': 1}
+        """
+        return detect.rates_of(self, column, method, **options)
 
+    def similar(self, id: Any, k: int = 10, *, embeddings: Any = None) -> pd.DataFrame:
+        """The ``k`` nearest other samples of sample ``id`` (in encoded features, or in
+        ``embeddings=`` (n, d), dense or SciPy sparse as for ``suspects("knn")``), nearest
+        first, with distance, given and predicted labels and whether the model got them
+        wrong. The neighbour index is fitted once and cached.
 
-def _jsonable(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"x": [0.0, 1.0, 5.0, 1.2]}, y_true=[0, 0, 1, 1],
+        ...     y_pred=[0, 1, 1, 1], id=["a", "b", "c", "d"])
+        >>> ev.similar("b", k=2).index.tolist()
+        ['d', 'a']
+        """
+        return detect.similar_to(self, id, k, embeddings=embeddings)

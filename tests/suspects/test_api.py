@@ -191,5 +191,5 @@ def test_similar_on_embeddings_and_index_cache(digits_ev: el.Analysis) -> None:
     assert set(near.index) == set(digits_ev.ids[[9, 11]])
     assert near["distance"].tolist() == [1.0, 1.0]
     digits_ev.similar(digits_ev.ids[5], k=2, embeddings=emb.copy())
-    cache = digits_ev.__dict__["_errlens_suspects_cache"]
+    cache = digits_ev.cache.suspects
     assert sum(1 for key in cache if key[0] == "embeddings_index") == 1

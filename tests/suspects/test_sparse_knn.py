@@ -84,7 +84,7 @@ def test_similar_tweets_in_tfidf_space(flipped, tweets, tfidf) -> None:
     assert twin in near.index and near.loc[twin, "distance"] == pytest.approx(0.0, abs=1e-9)
     # equal matrices (another copy, COO instead of CSR) share one cached index
     ev.similar(first, k=3, embeddings=tfidf.tocoo())
-    cache = ev.__dict__["_errlens_suspects_cache"]
+    cache = ev.cache.suspects
     assert sum(1 for key in cache if key[0] == "embeddings_index") == 1
 
 

@@ -44,9 +44,7 @@ def test_vote_excludes_the_sample_itself_even_with_duplicates() -> None:
 @pytest.mark.parametrize("filter_by", ["both", "confident_learning", "low_self_confidence"])
 def test_knn_feeds_the_same_filter(digits_ev: el.Analysis, filter_by: str) -> None:
     s = digits_ev.suspects("knn", filter_by=filter_by, n_neighbors=8)
-    from errlens.suspects.api import _cache
-
-    cl = next(v for key, v in _cache(digits_ev).items() if key[0] == "knn" and key[2] == 8)
+    cl = next(v for key, v in digits_ev.cache.suspects.items() if key[0] == "knn" and key[2] == 8)
     expected = find_label_issues(cl.labels, cl.pred_probs, filter_by=filter_by, n_jobs=1)
     assert set(s.flagged_ids) == set(digits_ev.ids[expected]) and expected.sum() > 20
 

@@ -25,11 +25,14 @@ import pandas as pd
 
 from errlens.base import inputs
 from errlens.base.stats import wilson_interval
-from errlens.slicing.cohort import Cohort, to_cohort
+from errlens.data.cohort import Cohort
+from errlens.slicing import masks
+from errlens.slicing.masks import to_cohort
 from errlens.slicing.packed import PackedKeys, packed_keys
+from errlens.slicing.segment_cache import segments_at
 
 if TYPE_CHECKING:
-    from errlens.analysis import Analysis
+    from errlens.data.evaldata import EvalData
     from errlens.slicing.segments import Segments
 
 
@@ -98,7 +101,7 @@ class ErrorTree:
 
 
 def build_error_tree(
-    analysis: Analysis,
+    analysis: EvalData,
     *,
     max_depth: int = 3,
     min_samples: int | None = None,
@@ -111,10 +114,10 @@ def build_error_tree(
     in a node (default: 1 % of the rows, at least 20)."""
     if int(max_depth) != max_depth or max_depth < 0:
         raise ValueError(f"max_depth must be a non-negative integer, got {max_depth!r}")
-    seg = analysis.segments if segments is None else segments
+    seg = segments_at(analysis) if segments is None else segments
     chosen = seg.features if features is None else inputs.names(features, arg="features")
     columns = [seg.index(f) for f in chosen]
-    idx = np.flatnonzero(analysis.mask(cohort))
+    idx = np.flatnonzero(masks.mask(analysis, cohort))
     if min_samples is None:
         min_samples = max(20, len(idx) // 100)
     if int(min_samples) != min_samples or min_samples < 1:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from errlens.analysis import Analysis
+    from errlens.data.evaldata import EvalData
     from errlens.slicing.segments import Segments
 
 # Largest table (2 × the product of a pack's segment counts). Measured at 1M rows × 14 Adult
@@ -58,9 +58,9 @@ class PackedKeys:
         return out
 
 
-def packed_keys(analysis: Analysis, segments: Segments) -> PackedKeys:
+def packed_keys(analysis: EvalData, segments: Segments) -> PackedKeys:
     """The :class:`PackedKeys` of ``segments``, computed once per analysis and segmentation."""
-    cache = analysis.__dict__.setdefault("_slicing_packed_keys", {})
+    cache = analysis.cache.packed_keys
     hit = cache.get(id(segments))
     if hit is not None and hit[0] is segments:
         return hit[1]

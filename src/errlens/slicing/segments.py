@@ -22,14 +22,13 @@ import heapq
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from errlens.analysis import Analysis
-    from errlens.slicing.cohort import Cohort
+from errlens.data.cohort import Cohort
+from errlens.data.evaldata import EvalData
 
 MISSING = "(missing)"
 # Rows looked at first when deciding whether a numeric feature has only a few distinct values.
@@ -79,9 +78,7 @@ class Segments:
         return labels.index(label)
 
     def cohort(self, feature: str, code: int) -> Cohort:
-        """The rows of one segment as a :class:`~errlens.slicing.cohort.Cohort`."""
-        from errlens.slicing.cohort import Cohort
-
+        """The rows of one segment as a :class:`~errlens.data.cohort.Cohort`."""
         labels = self.labels[self.index(feature)]
         if not 0 <= int(code) < len(labels):
             raise IndexError(f"{feature!r} has segment codes 0..{len(labels) - 1}, got {code}")
@@ -89,7 +86,7 @@ class Segments:
 
 
 def encode(
-    analysis: Analysis, *, bins: int = 5, top_k: int = 10, features: Sequence[str] | None = None
+    analysis: EvalData, *, bins: int = 5, top_k: int = 10, features: Sequence[str] | None = None
 ) -> Segments:
     """Segment the features of ``analysis`` (all of them unless ``features`` is given).
 

@@ -1,14 +1,29 @@
-"""Suspect-detection methods of :class:`errlens.Analysis` (mixed in, so this module owns them)."""
+"""Suspect detection over the evaluation data: what ``Analysis.suspects``, ``label_health``,
+``suspect_rates`` and ``similar`` compute (the facade documents the options).
+
+The confident-learning pass, the neighbour indexes and the probabilities' fingerprint are
+computed once per evaluation set and kept in its cache (``data.cache.suspects``).
+
+>>> import errlens as el
+>>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],
+...     proba=[[.9, .1], [.8, .2], [.7, .3], [.2, .8], [.1, .9], [.85, .15]],
+...     proba_out_of_fold=True)
+>>> find_suspects(ev, "confident_learning").flagged_ids.tolist()
+[5]
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+import warnings
+from typing import Any
 
 import cleanlab
 import numpy as np
 import pandas as pd
 
 from errlens.base.inputs import by_id
+from errlens.data.evaldata import EvalData
+from errlens.slicing import masks
 from errlens.suspects import knn, regression
 from errlens.suspects.confident import (
     FILTERS,
@@ -20,199 +35,142 @@ from errlens.suspects.health import LabelHealth, label_health
 from errlens.suspects.rates import rates_by_value
 from errlens.suspects.table import Suspects, fingerprint, ranked_table
 
-if TYPE_CHECKING:
-    from errlens.analysis import Analysis
-
 CLASSIFIER_METHODS: tuple[str, ...] = (*FILTERS, "knn")
 REGRESSION_METHODS: tuple[str, ...] = ("residual",)
-_CACHE = "_errlens_suspects_cache"
 
 
-class SuspectMethods:
-    """Label-issue detection and nearest neighbours on an Analysis."""
 
-    def suspects(
-        self,
-        method: str = "prune_by_noise_rate",
-        *,
-        cohort: Any = None,
-        rank_by: str = "self_confidence",
-        top: int | None = None,
-        n_jobs: int = 1,
-        filter_by: str | None = None,
-        embeddings: Any = None,
-        n_neighbors: int | None = None,
-        threshold: float | None = None,
-    ) -> Suspects:
-        """Rank the rows whose given label is probably wrong; flag the likely ones.
+def find_suspects(
+    ev: EvalData,
+    method: str = "prune_by_noise_rate",
+    *,
+    cohort: Any = None,
+    rank_by: str = "self_confidence",
+    top: int | None = None,
+    n_jobs: int = 1,
+    filter_by: str | None = None,
+    embeddings: Any = None,
+    n_neighbors: int | None = None,
+    threshold: float | None = None,
+) -> Suspects:
+    """Suspect rows of ``ev`` (``Analysis.suspects`` documents the options)."""
+    keep = masks.mask(ev, cohort)
+    params: dict[str, Any] = {"cohort_rows": int(keep.sum()), "top": top}
+    if cohort is not None and hasattr(cohort, "to_json"):
+        params["cohort"] = cohort.to_json()
+    if ev.task == "regression":
+        if method not in REGRESSION_METHODS:
+            raise ValueError(
+                f"method {method!r} needs a classifier but this analysis is a regression: "
+                "use method='residual'"
+            )
+        _only_for(method, filter_by=filter_by, embeddings=embeddings, n_neighbors=n_neighbors)
+        return _residual_suspects(ev, keep, params, threshold, top)
+    if method not in CLASSIFIER_METHODS:
+        hint = " ('residual' is for regression)" if method in REGRESSION_METHODS else ""
+        raise ValueError(f"method must be one of {CLASSIFIER_METHODS}, got {method!r}{hint}")
+    _only_for(method, threshold=threshold)
+    if rank_by not in RANKINGS:
+        raise ValueError(f"rank_by must be one of {RANKINGS}, got {rank_by!r}")
+    if method == "knn":
+        k = 10 if n_neighbors is None else n_neighbors
+        filter_by = "prune_by_noise_rate" if filter_by is None else filter_by
+        if filter_by not in FILTERS:
+            raise ValueError(f"filter_by must be one of {FILTERS}, got {filter_by!r}")
+        index = _neighbour_index(ev, embeddings, n_jobs)
+        cl = _knn_learning(ev, index, k)
+        params |= {"n_neighbors": k, "space": index.source,
+                   "space_fingerprint": index.fingerprint}
+    else:
+        _only_for(method, filter_by=filter_by, embeddings=embeddings, n_neighbors=n_neighbors)
+        filter_by = method
+        cl = _confident_learning(ev)
+        warn_if_in_sample(ev)
+    params |= {"filter_by": filter_by, "rank_by": rank_by}
+    flagged = cl.issues(filter_by)
+    score = cl.scores(rank_by)
+    columns = {
+        "given": ev.y_true.to_numpy(),
+        "predicted": ev.y_pred.to_numpy(),
+        "p_given": cl.scores("self_confidence"),
+    }
+    table = ranked_table(
+        ev.ids, columns, score, flagged, keep=keep, higher_is_worse=False, top=top
+    )
+    probabilities = _proba_fingerprint(ev) if method != "knn" else fingerprint(cl.pred_probs)
+    return Suspects(table, method, params, rank_by, probabilities, meta=_engine())
 
-        Classifiers, ``method`` = a confident-learning filter of cleanlab's ``find_label_issues``
-        (``prune_by_noise_rate``, ``prune_by_class``, ``both``, ``confident_learning``,
-        ``predicted_neq_given``, ``low_normalized_margin``, ``low_self_confidence``) on the
-        analysis' probabilities, which must be out-of-fold (a warning says so otherwise); or
-        ``"knn"``: no model needed, the vote of the ``n_neighbors`` (default 10) nearest other rows
-        (encoded features, or ``embeddings=``: an (n, d) array, or a SciPy sparse matrix such
-        as TF-IDF, searched by cosine distance) becomes pseudo-probabilities fed to the
-        ``filter_by`` filter (default ``prune_by_noise_rate``). Rows are ranked by ``rank_by``
-        (``self_confidence``, ``normalized_margin``, ``confidence_weighted_entropy``; lower =
-        more suspicious), flagged rows first. ``n_jobs`` parallelises the neighbour search
-        (the confident-learning pass is vectorised NumPy, already faster than cleanlab's).
+def health_of(ev: EvalData) -> LabelHealth:
+    """Per-class noise rates and likely confusions (``Analysis.label_health``)."""
+    if ev.task == "regression":
+        raise ValueError("label_health needs a classifier; for regression use "
+                         "suspects(method='residual')")
+    warn_if_in_sample(ev)
+    return label_health(_confident_learning(ev), list(ev.classes))
 
-        Regression, ``method="residual"``: robust z-score of the residual (median / MAD), flagged
-        when ``|z| > threshold`` (default 3.5), ranked by ``|z|``.
+def rates_of(
+    ev: EvalData, column: Any, method: str = "prune_by_noise_rate", **options: Any
+) -> pd.DataFrame:
+    """Suspect rate per value of ``column`` (``Analysis.suspect_rates``)."""
+    if "cohort" in options or "top" in options:
+        raise ValueError("suspect_rates ranks every row: drop cohort= / top=")
+    if isinstance(column, str):
+        if column not in ev.features.columns:
+            raise KeyError(
+                f"{column!r} is not a feature column; columns are: "
+                f"{list(ev.features.columns)[:20]}"
+            )
+        values = ev.features[column]
+    elif isinstance(column, pd.Series):
+        values = pd.Series(by_id(column, ev.labels_of(column), arg="column", fill=None),
+                           index=ev.ids)
+    else:
+        array = np.asarray(column, dtype=object)
+        if array.ndim != 1 or len(array) != ev.n:
+            raise ValueError(f"column has shape {array.shape} but the analysis has {ev.n} "
+                             f"rows: give one value per row")
+        values = pd.Series(array, index=ev.ids)
+    table = find_suspects(ev, method, **options).table
+    flagged = table["flagged"].reindex(ev.ids).to_numpy(dtype=bool)
+    return rates_by_value(values, flagged)
 
-        ``cohort`` only restricts the returned rows: scores and flags are always computed on all
-        rows, so a row's flag does not depend on the slice it is viewed in (confident learning's
-        per-class thresholds need the whole data). ``top`` keeps the first ``top`` rows.
+def similar_to(ev: EvalData, id: Any, k: int = 10, *, embeddings: Any = None) -> pd.DataFrame:
+    """The ``k`` nearest other samples of sample ``id`` (``Analysis.similar``)."""
+    if id not in ev.ids:
+        raise KeyError(f"sample id {id!r} is not in the analysis (ids look like "
+                       f"{ev.ids[:3].tolist()})")
+    index = _neighbour_index(ev, embeddings, n_jobs=1)
+    positions, distance = index.neighbours_of(int(ev.ids.get_indexer(pd.Index([id]))[0]), k)
+    return pd.DataFrame(
+        {
+            "distance": distance,
+            "given": ev.y_true.to_numpy()[positions],
+            "predicted": ev.y_pred.to_numpy()[positions],
+            "error": ev.is_error[positions],
+        },
+        index=ev.ids[positions],
+    )
 
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],
-        ...     proba=[[.9, .1], [.8, .2], [.7, .3], [.2, .8], [.1, .9], [.85, .15]],
-        ...     proba_out_of_fold=True)
-        >>> s = ev.suspects("confident_learning")
-        >>> s.flagged_ids.tolist(), s.cause(5)["rank"], s.table.columns.tolist()
-        ([5], 1, ['given', 'predicted', 'p_given', 'score', 'flagged', 'rank'])
-        """
-        ev = _self(self)
-        keep = ev.mask(cohort)
-        params: dict[str, Any] = {"cohort_rows": int(keep.sum()), "top": top}
-        if cohort is not None and hasattr(cohort, "to_json"):
-            params["cohort"] = cohort.to_json()
-        if ev.task == "regression":
-            if method not in REGRESSION_METHODS:
-                raise ValueError(
-                    f"method {method!r} needs a classifier but this analysis is a regression: "
-                    "use method='residual'"
-                )
-            _only_for(method, filter_by=filter_by, embeddings=embeddings, n_neighbors=n_neighbors)
-            return _residual_suspects(ev, keep, params, threshold, top)
-        if method not in CLASSIFIER_METHODS:
-            hint = " ('residual' is for regression)" if method in REGRESSION_METHODS else ""
-            raise ValueError(f"method must be one of {CLASSIFIER_METHODS}, got {method!r}{hint}")
-        _only_for(method, threshold=threshold)
-        if rank_by not in RANKINGS:
-            raise ValueError(f"rank_by must be one of {RANKINGS}, got {rank_by!r}")
-        if method == "knn":
-            k = 10 if n_neighbors is None else n_neighbors
-            filter_by = "prune_by_noise_rate" if filter_by is None else filter_by
-            if filter_by not in FILTERS:
-                raise ValueError(f"filter_by must be one of {FILTERS}, got {filter_by!r}")
-            index = _neighbour_index(ev, embeddings, n_jobs)
-            cl = _knn_learning(ev, index, k)
-            params |= {"n_neighbors": k, "space": index.source,
-                       "space_fingerprint": index.fingerprint}
-        else:
-            _only_for(method, filter_by=filter_by, embeddings=embeddings, n_neighbors=n_neighbors)
-            filter_by = method
-            cl = _confident_learning(ev)
-            ev._warn_if_in_sample()
-        params |= {"filter_by": filter_by, "rank_by": rank_by}
-        flagged = cl.issues(filter_by)
-        score = cl.scores(rank_by)
-        columns = {
-            "given": ev.y_true.to_numpy(),
-            "predicted": ev.y_pred.to_numpy(),
-            "p_given": cl.scores("self_confidence"),
-        }
-        table = ranked_table(
-            ev.ids, columns, score, flagged, keep=keep, higher_is_worse=False, top=top
-        )
-        probabilities = _proba_fingerprint(ev) if method != "knn" else fingerprint(cl.pred_probs)
-        return Suspects(table, method, params, rank_by, probabilities, meta=_engine())
 
-    def label_health(self) -> LabelHealth:
-        """Per-class estimated noise rate and most likely confusions (given → probable true),
-        from confident learning's estimated joint of the out-of-fold probabilities.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],
-        ...     proba=[[.9, .1], [.8, .2], [.7, .3], [.2, .8], [.1, .9], [.85, .15]],
-        ...     proba_out_of_fold=True)
-        >>> ev.label_health().classes["likely_true"].tolist()
-        [None, 0]
-        """
-        ev = _self(self)
-        if ev.task == "regression":
-            raise ValueError("label_health needs a classifier; for regression use "
-                             "suspects(method='residual')")
-        ev._warn_if_in_sample()
-        return label_health(_confident_learning(ev), list(ev.classes))
-
-    def suspect_rates(
-        self, column: Any, method: str = "prune_by_noise_rate", **options: Any
-    ) -> pd.DataFrame:
-        """Suspect rate per value of ``column`` (a feature name such as ``"annotator"`` or
-        ``"source"``, or an array with one value per row), with counts, 95 % Wilson interval and
-        lift over the overall rate; ``method`` and ``options`` as in :meth:`suspects`.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"annotator": ["a", "a", "b", "b"]},
-        ...     y_true=[0, 1, 0, 1], proba=[[.9, .1], [.8, .2], [.2, .8], [.1, .9]],
-        ...     proba_out_of_fold=True)
-        >>> ev.suspect_rates("annotator", "predicted_neq_given")["suspects"].to_dict()
-        {'a': 1, 'b': 1}
-        """
-        ev = _self(self)
-        if "cohort" in options or "top" in options:
-            raise ValueError("suspect_rates ranks every row: drop cohort= / top=")
-        if isinstance(column, str):
-            if column not in ev.features.columns:
-                raise KeyError(
-                    f"{column!r} is not a feature column; columns are: "
-                    f"{list(ev.features.columns)[:20]}"
-                )
-            values = ev.features[column]
-        elif isinstance(column, pd.Series):
-            values = pd.Series(by_id(column, ev.labels_of(column), arg="column", fill=None),
-                               index=ev.ids)
-        else:
-            array = np.asarray(column, dtype=object)
-            if array.ndim != 1 or len(array) != ev.n:
-                raise ValueError(f"column has shape {array.shape} but the analysis has {ev.n} "
-                                 f"rows: give one value per row")
-            values = pd.Series(array, index=ev.ids)
-        table = ev.suspects(method, **options).table
-        flagged = table["flagged"].reindex(ev.ids).to_numpy(dtype=bool)
-        return rates_by_value(values, flagged)
-
-    def similar(self, id: Any, k: int = 10, *, embeddings: Any = None) -> pd.DataFrame:
-        """The ``k`` nearest other samples of sample ``id`` (in encoded features, or in
-        ``embeddings=`` (n, d), dense or SciPy sparse as for ``suspects("knn")``), nearest
-        first, with distance, given and predicted labels and whether the model got them
-        wrong. The neighbour index is fitted once and cached.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"x": [0.0, 1.0, 5.0, 1.2]}, y_true=[0, 0, 1, 1],
-        ...     y_pred=[0, 1, 1, 1], id=["a", "b", "c", "d"])
-        >>> ev.similar("b", k=2).index.tolist()
-        ['d', 'a']
-        """
-        ev = _self(self)
-        if id not in ev.ids:
-            raise KeyError(f"sample id {id!r} is not in the analysis (ids look like "
-                           f"{ev.ids[:3].tolist()})")
-        index = _neighbour_index(ev, embeddings, n_jobs=1)
-        positions, distance = index.neighbours_of(int(ev.ids.get_indexer(pd.Index([id]))[0]), k)
-        return pd.DataFrame(
-            {
-                "distance": distance,
-                "given": ev.y_true.to_numpy()[positions],
-                "predicted": ev.y_pred.to_numpy()[positions],
-                "error": ev.is_error[positions],
-            },
-            index=ev.ids[positions],
+def warn_if_in_sample(ev: EvalData) -> None:
+    """Warn when probabilities were passed in by the user and may be in-sample."""
+    if ev.proba_source == "given":
+        warnings.warn(
+            "the probabilities were passed to from_predictions without "
+            "proba_out_of_fold=True. If the model was trained on these rows, it has memorised "
+            "their labels (including the wrong ones), so label-issue detection will miss most "
+            "of them. Use Analysis.from_estimator(...) or pass out-of-fold probabilities "
+            "(sklearn's cross_val_predict) with proba_out_of_fold=True.",
+            UserWarning,
+            stacklevel=4,
         )
 
 
-def _self(obj: Any) -> Analysis:
-    return cast("Analysis", obj)
+def _cache(ev: EvalData) -> dict[Any, Any]:
+    return ev.cache.suspects
 
 
-def _cache(ev: Analysis) -> dict[Any, Any]:
-    return ev.__dict__.setdefault(_CACHE, {})
-
-
-def _confident_learning(ev: Analysis) -> ConfidentLearning:
+def _confident_learning(ev: EvalData) -> ConfidentLearning:
     cache = _cache(ev)
     if "confident" not in cache:
         if ev.proba is None:
@@ -227,7 +185,7 @@ def _confident_learning(ev: Analysis) -> ConfidentLearning:
     return cache["confident"]
 
 
-def _proba_fingerprint(ev: Analysis) -> str:
+def _proba_fingerprint(ev: EvalData) -> str:
     cache = _cache(ev)
     if "proba_fingerprint" not in cache:
         assert ev.proba is not None
@@ -235,7 +193,7 @@ def _proba_fingerprint(ev: Analysis) -> str:
     return cache["proba_fingerprint"]
 
 
-def _neighbour_index(ev: Analysis, embeddings: Any, n_jobs: int) -> knn.NeighbourIndex:
+def _neighbour_index(ev: EvalData, embeddings: Any, n_jobs: int) -> knn.NeighbourIndex:
     cache = _cache(ev)
     if embeddings is None:
         key: Any = "features_index"
@@ -251,7 +209,7 @@ def _neighbour_index(ev: Analysis, embeddings: Any, n_jobs: int) -> knn.Neighbou
     return index
 
 
-def _knn_learning(ev: Analysis, index: knn.NeighbourIndex, k: int) -> ConfidentLearning:
+def _knn_learning(ev: EvalData, index: knn.NeighbourIndex, k: int) -> ConfidentLearning:
     cache = _cache(ev)
     key = ("knn", index.fingerprint, k)
     if key not in cache:
@@ -263,7 +221,7 @@ def _knn_learning(ev: Analysis, index: knn.NeighbourIndex, k: int) -> ConfidentL
 
 
 def _residual_suspects(
-    ev: Analysis, keep: np.ndarray, params: dict[str, Any], threshold: float | None,
+    ev: EvalData, keep: np.ndarray, params: dict[str, Any], threshold: float | None,
     top: int | None,
 ) -> Suspects:
     limit = regression.DEFAULT_THRESHOLD if threshold is None else float(threshold)

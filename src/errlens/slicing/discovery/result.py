@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from errlens.base.stats import wilson_interval
-from errlens.slicing.cohort import Cohort
+from errlens.data.cohort import Cohort
 from errlens.slicing.discovery.search import SliceSearch, slice_mask
 from errlens.slicing.segments import Segments
 
