@@ -2,8 +2,10 @@
 
 It reuses the dashboard's own bundles (inlined, loaded from blob: URLs) over a capped JSON
 snapshot of aggregates: segments, heatmap, error tree, discovered slices, the confusion table,
-the top suspects with their labels, and a summary of the label changelog. Nothing in it can
-edit labels: the relabel buttons are drawn disabled.
+the top suspects with their labels, and a summary of the label changelog. The aggregates are
+the view models' payloads (:mod:`errlens.views`): an Explorer's as its views hold them, an
+analysis' computed for all rows without any widget. Nothing in it can edit labels: the
+relabel buttons are drawn disabled.
 
 >>> import errlens as el, tempfile, pathlib
 >>> ev = el.Analysis.from_predictions({"x": [1, 2, 3, 4]}, y_true=[0, 1, 1, 0],
@@ -25,12 +27,17 @@ import pandas as pd
 
 from errlens.base.facade import Facade
 from errlens.changelog.safe_files import atomic_write
+from errlens.slicing.cohort import Cohort
+from errlens.views.confusion import confusion_payload
+from errlens.views.segments import TREE_DEPTH, bars, drawn_pair, heatmap_payload, tree_rows
+from errlens.views.source import Unavailable, source_of
 from errlens.widgets._base import bundle
 
 MAX_ROWS = 50
 _VIEWS = ("selection", "segments", "confusion")
 _SEGMENT_TRAITS = ("features", "feature", "feature_b", "heatmap", "tree", "slices", "progress",
                    "overall", "version", "rows", "cohort", "unavailable")
+_CONFUSION_TRAITS = ("table", "normalize", "version", "rows", "cohort")
 
 
 def to_html(
@@ -43,26 +50,19 @@ def to_html(
     ``store`` (a LabelStore; default: the Explorer's) adds current labels and a changelog
     summary; ``max_rows`` caps the suspect rows and discovered slices written.
     """
-    from errlens.widgets.confusion_view import ConfusionView
     from errlens.widgets.explorer import Explorer
-    from errlens.widgets.segments_view import SegmentsView
 
     if int(max_rows) != max_rows or max_rows < 1:
         raise ValueError(f"max_rows must be a positive integer, got {max_rows!r}")
     if isinstance(source, Explorer):
         store = store if store is not None else source.store
-        snapshot = _snapshot(source.analysis, source.segments, source.confusion,
-                             source.selection, store, int(max_rows))
+        segments = {k: getattr(source.segments, k) for k in _SEGMENT_TRAITS}
+        confusion = None if source.confusion is None else {
+            k: getattr(source.confusion, k) for k in _CONFUSION_TRAITS}
+        snapshot = _snapshot(source.analysis, segments, confusion, source.selection, store,
+                             int(max_rows))
     elif isinstance(source, Facade):  # an Analysis or a LazyAnalysis
-        views = [SegmentsView(source)]
-        if source.task != "regression":
-            views.append(ConfusionView(source))
-        try:
-            snapshot = _snapshot(source, views[0], views[-1] if len(views) > 1 else None, None,
-                                 store, int(max_rows))
-        finally:
-            for view in views:
-                view.close()
+        snapshot = _snapshot(source, *_all_rows(source), None, store, int(max_rows))
     else:
         raise TypeError(f"to_html needs an Explorer, an errlens.Analysis or a LazyAnalysis, got "
                         f"{type(source).__name__}")
@@ -71,20 +71,41 @@ def to_html(
     return out
 
 
-def _snapshot(ev: Any, seg: Any, confusion: Any, cohort: Any, store: Any,
-              max_rows: int) -> dict[str, Any]:
-    """The traits the bundles draw (as the widgets hold them) plus suspects and changelog."""
-    segments = {k: getattr(seg, k) for k in _SEGMENT_TRAITS}
-    segments["slices"] = segments["slices"][:max_rows]
+def _all_rows(analysis: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The segments and confusion views' traits over every row, from the view models (as a
+    freshly built dashboard shows them; no widget is made)."""
+    source = source_of(analysis)
+    picked = source.select(None)
+    features, overall = bars(source, None, picked)
+    feature, feature_b = drawn_pair(features, list(source.segments.features), "", "")
+    try:
+        tree, unavailable = source.error_tree(TREE_DEPTH), {}
+    except Unavailable as exc:
+        tree, unavailable = None, {"tree": str(exc)}
+    heatmap = (heatmap_payload(source.heatmap(feature, feature_b, picked), None, {})
+               if feature_b else {})
+    segments = {"features": features, "feature": feature, "feature_b": feature_b,
+                "heatmap": heatmap, "tree": tree_rows(tree, Cohort.all()), "slices": [],
+                "progress": {}, "overall": overall, "version": 0, "rows": picked.rows,
+                "cohort": None, "unavailable": unavailable}
+    if source.task == "regression":
+        return segments, None
+    table = confusion_payload(list(source.classes), source.confusion(picked), None)
+    return segments, {"table": table, "normalize": None, "version": 0, "rows": table["rows"],
+                      "cohort": None}
+
+
+def _snapshot(ev: Any, segments: dict[str, Any], confusion: dict[str, Any] | None, cohort: Any,
+              store: Any, max_rows: int) -> dict[str, Any]:
+    """The traits the bundles draw plus suspects and changelog."""
+    segments = {**segments, "slices": segments["slices"][:max_rows]}
     views: dict[str, Any] = {
         "selection": {"text": "all rows" if cohort is None else cohort.describe(),
-                      "rows": seg.rows, "total": ev.n, "depth": 0, "error": ""},
+                      "rows": segments["rows"], "total": ev.n, "depth": 0, "error": ""},
         "segments": segments,
     }
     if confusion is not None:
-        views["confusion"] = {"table": confusion.table, "normalize": confusion.normalize,
-                              "version": confusion.version, "rows": confusion.rows,
-                              "cohort": confusion.cohort}
+        views["confusion"] = confusion
     return {"title": f"errlens report: {ev.task} analysis, {ev.n:,} rows",
             "views": views, "suspects": _suspects(ev, store, cohort, max_rows),
             "classes": [str(c) for c in ev.classes],

@@ -101,3 +101,23 @@ def test_report_never_lands_on_the_changelog(ev, tmp_path):
     to_html(ev, old, max_rows=3)
     assert old.read_text().startswith("<!doctype html>")
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_report_of_an_analysis_builds_no_widget_and_shows_what_a_fresh_dashboard_shows(
+        ev, tmp_path, monkeypatch):
+    from errlens.widgets._base import ErrlensWidget
+    from errlens.widgets.confusion_view import ConfusionView
+    from errlens.widgets.segments_view import SegmentsView
+
+    segments, confusion = SegmentsView(ev), ConfusionView(ev)
+
+    def no_widget(*_args, **_kwargs):
+        raise AssertionError("the report made a widget")
+
+    monkeypatch.setattr(ErrlensWidget, "__init__", no_widget)
+    views = _snapshot(to_html(ev, tmp_path / "report.html").read_text())["views"]
+    drawn = ("features", "feature", "feature_b", "heatmap", "tree", "slices", "overall", "rows",
+             "cohort", "unavailable")
+    assert {k: views["segments"][k] for k in drawn} == {k: getattr(segments, k) for k in drawn}
+    assert views["confusion"]["table"] == confusion.table
+    assert views["confusion"]["rows"] == confusion.rows == ev.n

@@ -24,9 +24,12 @@ from errlens.slicing.cohort import Cohort
 if TYPE_CHECKING:
     from errlens.slicing.heatmap import HeatmapTable
     from errlens.slicing.segments import Segments
+    from errlens.views.source import Selected, ViewSource
 
 STATS = ("n", "errors", "error_rate", "ci_low", "ci_high", "lift")
 """The statistics of a bar or heatmap cell sent to the browser."""
+TREE_DEPTH = 3
+"""Depth of the error tree the view draws."""
 
 
 def heatmap_payload(heat: HeatmapTable, context: Cohort | None, own: dict[str, list[str]]
@@ -91,6 +94,59 @@ def segment_labels(part: dict[str, Any], features: list[str], segments: Segments
         return seg["feature"], list(seg["labels"])
     every = segments.labels[segments.index(seg["feature"])]
     return seg["feature"], [x for x in every if x not in seg["labels"]]
+
+
+def bars(source: ViewSource, selection: Cohort | None, picked: Selected
+         ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The ``features`` and ``overall`` traits of ``selection`` (``picked``: its rows, from
+    ``source.select``): a feature the selection has segment conditions on is counted over the
+    selection without them, its selected segments marked (the widget and the report share it).
+
+    >>> import errlens as el
+    >>> from errlens.views.source import source_of
+    >>> ev = el.Analysis.from_predictions({"g": ["a", "b", "b"]}, y_true=[0, 1, 1],
+    ...                                   y_pred=[0, 0, 1])
+    >>> source = source_of(ev)
+    >>> features, overall = bars(source, None, source.select(None))
+    >>> [(s["label"], s["errors"]) for s in features[0]["segments"]]
+    [('b', 1), ('a', 0)]
+    """
+    names = list(source.segments.features)
+    base_table = source.slices(picked)
+    _, own = split(selection, names, source.segments)
+    tables = [base_table[~base_table["feature"].isin(list(own))]]
+    contexts: dict[str, dict[str, Any]] = {}
+    for name in own:  # each constrained feature over the selection without its condition
+        context, _ = split(selection, [name], source.segments)
+        ctx = source.select(context)
+        table = source.slices(ctx)
+        tables.append(table[table["feature"] == name])
+        contexts[name] = {**{k: plain(v) for k, v in source.overall(ctx).items()},
+                          "text": describe(context)}
+    table = pd.concat(tables) if len(tables) > 1 else tables[0]
+    features = by_feature(table, names, max(1, picked.rows // 100), own, contexts)
+    return features, {k: plain(v) for k, v in source.overall(picked).items()}
+
+
+def drawn_pair(features: list[dict[str, Any]], names: list[str], feature: str,
+               feature_b: str) -> tuple[str, str]:
+    """The features whose bars and heatmap are drawn: ``feature`` and ``feature_b`` while
+    they exist and differ, else the first ones by lift (``features`` from :func:`bars`).
+
+    >>> drawn_pair([{"feature": "b"}, {"feature": "a"}], ["a", "b"], "", "")
+    ('b', 'a')
+    """
+    order = [f["feature"] for f in features] or names
+    first = feature if feature in names else order[0]
+    second = (feature_b if feature_b in names and feature_b != first
+              else next((f for f in order if f != first), ""))
+    return first, second
+
+
+def tree_rows(tree: Any, current: Cohort) -> list[dict[str, Any]]:
+    """The ``tree`` trait: the error tree's nodes (None: no tree), the ``current`` one marked."""
+    return [] if tree is None else [
+        {**node_row(n.to_dict()), "selected": n.cohort == current} for n in tree.nodes]
 
 
 def describe(cohort: Cohort | None) -> str:

@@ -24,23 +24,22 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
 import traitlets
 
-from errlens.base.jsonvalue import plain
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.discovery.result import DiscoveredSlices
 from errlens.slicing.discovery.search import Progress
 from errlens.views.dispatch import Handler
 from errlens.views.segments import (
-    by_feature,
-    describe,
+    TREE_DEPTH,
+    bars,
+    drawn_pair,
     heatmap_payload,
     index_ok,
     int_in,
-    node_row,
     slice_row,
     split,
+    tree_rows,
 )
 from errlens.views.source import Unavailable, source_of
 from errlens.widgets._base import bundle
@@ -90,7 +89,7 @@ class SegmentsView(CohortView):
     unavailable = traitlets.Dict(help="Part of the view ('tree') → why this analysis cannot "
                                  "draw it (e.g. an engine-backed LazyAnalysis).").tag(sync=True)
 
-    def __init__(self, analysis: Any, *, tree_depth: int = 3, **kwargs: Any) -> None:
+    def __init__(self, analysis: Any, *, tree_depth: int = TREE_DEPTH, **kwargs: Any) -> None:
         """``analysis``: an Analysis, an engines.LazyAnalysis, or their shared view source."""
         source = source_of(analysis)
         try:
@@ -103,34 +102,15 @@ class SegmentsView(CohortView):
 
     # ------------------------------------------------------------------ aggregates
     def _refresh(self) -> None:
-        source = self.source
         picked = self._selected()
-        rows = picked.rows
-        names_all = list(source.segments.features)
-        base_table = source.slices(picked)
-        _, own = self._context(names_all)
-        tables = [base_table[~base_table["feature"].isin(list(own))]]
-        contexts: dict[str, dict[str, Any]] = {}
-        for name in own:  # each constrained feature over the selection without its condition
-            context, _ = self._context([name])
-            ctx = source.select(context)
-            table = source.slices(ctx)
-            tables.append(table[table["feature"] == name])
-            contexts[name] = {**{k: plain(v) for k, v in source.overall(ctx).items()},
-                              "text": describe(context)}
-        table = pd.concat(tables) if len(tables) > 1 else tables[0]
-        features = by_feature(table, names_all, max(1, rows // 100), own, contexts)
-        names = [f["feature"] for f in features] or names_all
-        overall = source.overall(picked)
+        features, overall = bars(self.source, self.selection, picked)
         with self.hold_sync():
-            self.rows = rows
-            self.overall = {k: plain(v) for k, v in overall.items()}
+            self.rows = picked.rows
+            self.overall = overall
             self.features = features
             self._mark_selected()
-            if self.feature not in names_all:
-                self.feature = names[0]
-            if self.feature_b not in names_all or self.feature_b == self.feature:
-                self.feature_b = next((f for f in names if f != self.feature), "")
+            self.feature, self.feature_b = drawn_pair(
+                features, list(self.source.segments.features), self.feature, self.feature_b)
             self._refresh_heatmap()
 
     def _context(self, features: list[str]) -> tuple[Cohort | None, dict[str, list[str]]]:
@@ -150,8 +130,7 @@ class SegmentsView(CohortView):
     def _mark_selected(self) -> None:
         """Flag the tree node and discovered slice that are the current selection."""
         current = self.selection or Cohort.all()
-        self.tree = [] if self._tree is None else [
-            {**node_row(n.to_dict()), "selected": n.cohort == current} for n in self._tree.nodes]
+        self.tree = tree_rows(self._tree, current)
         if self._found is not None:
             self.slices = [{**row, "selected": self._found.cohort(row["rank"]) == current}
                            for row in self.slices]
