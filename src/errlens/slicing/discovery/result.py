@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from errlens.base.jsonvalue import plain
 from errlens.base.stats import wilson_interval
 from errlens.data.cohort import Cohort
 from errlens.slicing.discovery.search import SliceSearch, slice_mask
@@ -60,12 +61,12 @@ class DiscoveredSlices:
         """Plain JSON data for the dashboard: parameters, overall figures and the slices."""
         rows = []
         for i, record in enumerate(self.table.to_dict(orient="records")):
-            row = {key: _plain(value) for key, value in record.items()}
+            row = {key: plain(value) for key, value in record.items()}
             row["rank"] = i
             row["predicates"] = [{"feature": f, "label": lab} for f, lab in self.predicates[i]]
             row["cohort"] = self.cohort(i).to_json()
             rows.append(row)
-        return {"params": {k: _plain(v) for k, v in self.params.items()}, "slices": rows}
+        return {"params": {k: plain(v) for k, v in self.params.items()}, "slices": rows}
 
     def __repr__(self) -> str:
         head = (
@@ -155,13 +156,3 @@ def _mean_interval(
             half = 1.959963984540054 * values.std(ddof=1) / math.sqrt(len(values))
             low[i], high[i] = max(rate[i] - half, 0.0), rate[i] + half
     return low, high
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not math.isfinite(value) else float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
