@@ -22,11 +22,11 @@ from errlens.changelog import Changelog, LabelStore, merge_logs
 
 if TYPE_CHECKING:  # imported on first use: the changelog command line never needs scikit-learn
     from errlens.analysis import Analysis as Analysis
-    from errlens.slicing.cohort import Cohort as Cohort
+    from errlens.data.cohort import Cohort as Cohort
 
 _LAZY = {
     "Analysis": "errlens.analysis",
-    "Cohort": "errlens.slicing.cohort",
+    "Cohort": "errlens.data.cohort",
     "SummaryWidget": "errlens.widgets.summary",
     "SuspectBrowser": "errlens.widgets.suspect_browser",
     "Explorer": "errlens.widgets.explorer",
