@@ -118,3 +118,23 @@ def test_the_suspects_of_a_cohort_come_from_the_cached_ranking_unchanged(ev, met
     assert found.cause(sample) == expected.cause(sample)
     page = rows.page(Query(mode="suspects"))[0]
     assert page["total"] == int(expected.table["flagged"].sum())
+
+
+def test_a_click_moves_the_suspect_browser_first_and_the_segments_last(ev):
+    """The suspect page is a second round trip: its view changes first, so the browser asks
+    for the page while it draws the rest (the segments, the largest state, come last)."""
+    ex = explore(ev)
+    order: list[str] = []
+    ex.suspects.observe(lambda _: order.append("suspects"), "version")
+    ex.bar.observe(lambda _: order.append("bar"), "text")
+    ex.confusion.observe(lambda _: order.append("confusion"), "table")
+    ex.segments.observe(lambda _: order.append("segments"), "features")
+    select_segment(ex.segments, "relationship", "Husband")
+    assert order == ["suspects", "bar", "confusion", "segments"]
+    assert ex.bar.rows == ex.segments.rows == int(Cohort.segment("relationship", "Husband")
+                                                 .mask(ev).sum())
+    with pytest.raises(KeyError, match="no_such_feature"):  # refused before the history moves
+        ex.segments._set_selection(Cohort.where("no_such_feature", "==", 1))
+    assert ex.selection == Cohort.segment("relationship", "Husband")
+    ex.back()
+    assert ex.selection is None and ex.suspects.cohort is None

@@ -68,6 +68,7 @@ class Explorer(ipywidgets.VBox):
         self.views: list[Any] = [v for v in (self.segments, self.confusion, self.suspects) if v]
         for view in self.views:
             view.observe(self._on_view_cohort, "cohort")
+            view.on_select = self._on_select  # a click moves every view, in _push's order
         for view in self._side_by_side():
             view.layout = ipywidgets.Layout(**self._box(view))
             view.add_class(BOX_CLASS)
@@ -120,21 +121,34 @@ class Explorer(ipywidgets.VBox):
         self._push()
 
     def _push(self) -> None:
-        """Every view and the bar to the current selection."""
+        """Every view and the bar to the current selection. The suspect browser goes first:
+        its new page is a second round trip (the browser asks for it when the view changes), so
+        its request leaves while the browser draws the bar, confusion table and segments, which
+        the kernel sends in the meantime, the largest (segments) last."""
         cohort = self._history.current
         data = None if cohort is None else cohort.to_json()
+        first, rest = self.views[-1], self.views[:-1]  # the suspect browser; the others
         self._syncing = True
         try:
-            for view in self.views:
+            if first.cohort != data:
+                first.cohort = data
+            with self.bar.hold_sync():
+                self.bar.text = "all rows" if cohort is None else cohort.describe()
+                self.bar.rows = self.source.select_json(data).rows  # the selection's, cached
+                self.bar.depth = self._history.depth
+                self.bar.error = ""
+            for view in reversed(rest):
                 if view.cohort != data:
                     view.cohort = data
         finally:
             self._syncing = False
-        with self.bar.hold_sync():
-            self.bar.text = "all rows" if cohort is None else cohort.describe()
-            self.bar.rows = self.segments.rows  # already counted for this cohort
-            self.bar.depth = self._history.depth
-            self.bar.error = ""
+
+    def _on_select(self, cohort: Cohort | None) -> None:
+        """A click's selection, from any view (its rows found now: a wrong value fails here,
+        before the history moves)."""
+        if cohort is not None:
+            self.source.select(cohort)
+        self._move(None if cohort == Cohort.all() else cohort)
 
     def _on_view_cohort(self, change: dict[str, Any]) -> None:
         if self._syncing:

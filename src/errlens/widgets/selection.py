@@ -127,6 +127,9 @@ class CohortView(ErrlensWidget):
         except TypeError as exc:
             raise TypeError(f"{type(self).__name__}: {exc}") from None
         self.analysis = self.source.analysis
+        self.on_select: Callable[[Cohort | None], None] | None = None
+        """Set by the Explorer: a click's selection goes to it, which moves every view (in the
+        order that repaints the dashboard soonest) instead of this view alone first."""
         cohort = kwargs.pop("cohort", None)
         if isinstance(cohort, Cohort):
             cohort = cohort.to_json()
@@ -159,7 +162,10 @@ class CohortView(ErrlensWidget):
         self.rows = self._selected().rows
 
     def _set_selection(self, cohort: Cohort | None) -> None:
-        self.cohort = None if cohort is None else cohort.to_json()
+        if self.on_select is not None:
+            self.on_select(cohort)
+        else:
+            self.cohort = None if cohort is None else cohort.to_json()
 
     def _check_version(self, msg: dict[str, Any]) -> None:
         if msg.get("version") != self.version:
