@@ -255,6 +255,34 @@ describe("relabel in place", () => {
     m.set("version", 1);
     expect(m.last()).toMatchObject({ type: "page", page: 0 });
   });
+
+  it("shows the page the kernel pushes with a new cohort, without asking for it", async () => {
+    const { m, el } = await mount();
+    const asked = m.sent.length;
+    const query = { mode: "suspects", sort: null, descending: false, given: null, search: "" };
+    m.reply({ type: "page", version: 1, query, page: 0, pages: 1, total: 2, offset: 0, token: 1,
+      mode: "suspects", n_checked: 0, score_kind: "self_confidence" }, [pageBytes(2)]);
+    m.set("cohort_text", "age ≥ 60");
+    m.set("version", 1);
+    expect(m.sent.length).toBe(asked); // no page request: the pushed page is the page
+    expect(el.querySelectorAll('.el-grid-wrap tr[aria-rowindex]').length).toBe(3); // head + 2
+    expect(el.textContent).toContain("1–2 of 2 suspects");
+  });
+
+  it("asks for the page when the pushed one is for another view or version", async () => {
+    const { m } = await mount();
+    const other = { mode: "all", sort: null, descending: false, given: null, search: "" };
+    m.reply({ type: "page", version: 1, query: other, page: 0, pages: 1, total: 2, offset: 0,
+      token: 1, mode: "all", n_checked: 0, score_kind: null }, [pageBytes(2)]);
+    m.set("version", 1);
+    expect(m.last()).toMatchObject({ type: "page", page: 0, mode: "suspects" });
+    const asked = m.sent.length;
+    const query = { mode: "suspects", sort: null, descending: false, given: null, search: "" };
+    m.reply({ type: "page", version: 5, query, page: 0, pages: 1, total: 2, offset: 0, token: 5,
+      mode: "suspects", n_checked: 0, score_kind: null }, [pageBytes(2)]);
+    m.set("version", 2);
+    expect(m.sent.length).toBe(asked + 1);
+  });
 });
 
 describe("helpers", () => {

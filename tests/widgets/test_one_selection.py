@@ -138,3 +138,30 @@ def test_a_click_moves_the_suspect_browser_first_and_the_segments_last(ev):
     assert ex.selection == Cohort.segment("relationship", "Husband")
     ex.back()
     assert ex.selection is None and ex.suspects.cohort is None
+
+
+def test_the_new_page_is_pushed_with_the_cohort_change_before_its_version(ev):
+    ex = explore(ev)
+    browser = ex.suspects
+    sent: list[tuple[Any, Any, bool]] = []  # what was sent, and whether the state was held
+
+    def send(content: Any, buffers: Any = None) -> None:
+        sent.append((content, buffers, browser._holding_sync))
+
+    browser.send = send
+    select_segment(ex.segments, "sex", "Female")
+    assert sent == [] and browser.version == 1  # no page was ever asked for: nothing to push
+    view = {"mode": "suspects", "sort": "p_given", "descending": True, "given": ">50K",
+            "search": ""}
+    browser.handle({"type": "page", "rid": 1, "page": 2, **view})
+    sent.clear()
+
+    select_segment(ex.segments, "sex", "Male")
+    [(message, buffers, held)] = sent
+    assert held  # sent while the new version's sync is held: the page reaches the browser first
+    reply, asked = browser.handle({"type": "page", "rid": 2, "page": 0, **view})
+    assert message["type"] == "page" and message["version"] == browser.version == 2
+    assert message["query"] == view and message["page"] == 0
+    assert {k: message[k] for k in ("total", "pages", "offset", "token")} == {
+        k: reply[k] for k in ("total", "pages", "offset", "token")}
+    assert [bytes(b) for b in buffers] == [bytes(b) for b in asked]

@@ -173,13 +173,19 @@ function render({ model, el }) {
   }
 
   // --- paging
+  /** The view of a page request (what a pushed page must match to be shown). */
+  const view = () => ({ mode: s.mode, sort: s.sort, descending: s.descending, given: s.given,
+    search: s.search });
+
   async function fetchPage() {
     const seq = ++s.pageSeq;
-    const { msg, buffers } = await net.request({
-      type: "page", mode: s.mode, page: s.page, sort: s.sort, descending: s.descending,
-      given: s.given, search: s.search,
-    });
+    const { msg, buffers } = await net.request({ type: "page", page: s.page, ...view() });
     if (seq !== s.pageSeq) return; // a newer request superseded this one
+    showPage(msg, buffers);
+  }
+
+  /** @param {Record<string, any>} msg @param {any[]} buffers */
+  function showPage(msg, buffers) {
     if (msg.error) {
       showError(msg.error);
       s.rows = []; s.total = 0;
@@ -454,11 +460,30 @@ function render({ model, el }) {
     }, SEARCH_DEBOUNCE_MS);
   });
 
-  // --- kernel-side changes: a new cohort (from the Explorer or Python) restarts the view
+  // --- kernel-side changes: a new cohort (from the Explorer or Python) restarts the view.
+  // The kernel pushes page 0 of the view last asked for just before the new version: shown
+  // at once when it matches (no second round trip per click), else the page is asked for.
+  /** @type {{ msg: Record<string, any>, buffers: any[] } | null} */
+  let pushed = null;
+  /** @param {any} msg @param {any[]} [buffers] */
+  const onPush = (msg, buffers) => {
+    if (msg && msg.type === "page" && typeof msg.version === "number") {
+      pushed = { msg, buffers: buffers ?? [] };
+    }
+  };
+  model.on("msg:custom", onPush);
   const onVersion = () => {
     Object.assign(s, { page: 0, cursor: 0, nChecked: 0, detail: null, similar: null });
     detailFor = null;
-    fetchPage();
+    const push = pushed;
+    pushed = null;
+    if (push && push.msg.version === model.get("version")
+        && JSON.stringify(push.msg.query) === JSON.stringify(view())) {
+      ++s.pageSeq; // a page request still on its way is superseded
+      showPage(push.msg, push.buffers);
+    } else {
+      fetchPage();
+    }
   };
   const onSchema = () => { fillSelects(); draw(); };
   model.on("change:version", onVersion);
@@ -475,6 +500,7 @@ function render({ model, el }) {
     clearTimeout(detailTimer);
     stopTheme();
     net.stop();
+    model.off("msg:custom", onPush);
     root.removeEventListener("keydown", onKey);
     model.off("change:version", onVersion);
     model.off("change:classes", onSchema);
