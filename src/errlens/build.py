@@ -224,8 +224,8 @@ def _build(
     else:
         pred_codes = class_codes(y_pred, class_list, "y_pred")
         k = len(class_list)
-        if not (np.bincount(true_codes, minlength=k) & np.bincount(pred_codes, minlength=k)
-                ).any():
+        given = np.bincount(true_codes, minlength=k) > 0
+        if not (given & (np.bincount(pred_codes, minlength=k) > 0)).any():
             warnings.warn(
                 f"y_true and y_pred share no label (y_true: "
                 f"{inputs.preview(pd.unique(y_true.to_numpy()), 4)}; y_pred: "

@@ -47,6 +47,15 @@ def test_a_predicted_class_the_labels_lack_makes_it_multiclass() -> None:
                                      y_pred=[0, 1, 0, 1])
 
 
+def test_labels_shared_with_uneven_counts_raise_no_warning() -> None:
+    # y_true holds 0 once and 1 twice, y_pred 0 twice: the counts (1, 2) and (2, 0) share no
+    # bit, but the labels share class 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ev = el.Analysis.from_predictions({"x": [1, 2, 3]}, y_true=[0, 1, 1], y_pred=[0, 0, 1])
+    assert ev.error_rate == pytest.approx(1 / 3)
+
+
 def test_predictions_from_probabilities_keep_every_class() -> None:
     proba = np.array([[.1, .2, .7], [.6, .3, .1], [.2, .2, .6], [.1, .8, .1]])
     categorical = pd.Series(pd.Categorical(list("abab")))
