@@ -5,7 +5,7 @@ SuspectBrowser, explore) load lazily, so scripts that never display one never im
 and so do Analysis and Cohort, so the changelog alone (and its command line) starts fast. So do
 the annotators' tools: ``export_csv`` / ``import_csv``, ``export_labelstudio`` /
 ``import_labelstudio``, and the reports ``agreement_report``, ``consensus`` and
-``review_precision`` (also methods of a LabelStore: ``store.review_precision(by=...)``).
+``review_precision`` (``el.review_precision(store, by=...)``).
 
 >>> import errlens as el
 >>> ev = el.Analysis.from_predictions({"x": [1, 2, 3]}, y_true=[0, 1, 1], y_pred=[0, 1, 0])

@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import warnings
 from importlib import import_module
 from typing import Any
 
@@ -29,11 +30,12 @@ from errlens.changelog.schema import LabelSchema
 from errlens.changelog.store import LabelStore
 from errlens.changelog.verify import Problem, VerifyReport, verify_file
 
-# The annotator reports moved up to errlens.annotators (they need scikit-learn and
-# krippendorff); these names, documented here before, load them on first use by module name,
-# so the changelog and its command line start without them and import nothing above them.
-_LAZY = {name: "errlens.annotators.reports"
-         for name in ("AgreementReport", "agreement_report", "consensus", "review_precision")}
+# Deprecated forwards: the annotator reports moved up to errlens.annotators (the layer above:
+# they need scikit-learn and krippendorff). These names were documented here before; they still
+# resolve, with a DeprecationWarning, until they are removed. Nothing in the changelog itself
+# uses them.
+_MOVED = {name: "errlens.annotators.reports"
+          for name in ("AgreementReport", "agreement_report", "consensus", "review_precision")}
 
 __all__ = [
     "OPS",
@@ -53,11 +55,12 @@ __all__ = [
     "merge_logs",
     "read_log",
     "verify_file",
-    *_LAZY,
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
+    if name in _MOVED:
+        warnings.warn(f"errlens.changelog.{name} moved to {_MOVED[name]} (also el.{name}); "
+                      "the old name will be removed", DeprecationWarning, stacklevel=2)
+        return getattr(import_module(_MOVED[name]), name)
     raise AttributeError(f"module 'errlens.changelog' has no attribute {name!r}")

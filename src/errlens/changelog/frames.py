@@ -13,9 +13,8 @@ versions, row-level diffs, conflicts. Mixed into :class:`~errlens.changelog.Labe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import fields
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,7 +37,6 @@ EVENT_COLUMNS = ["event_id", "seq", "op", "sample_id", "old_label", "new_label",
                  "parents", "refs", "version", "reverted", "origin"]
 CURRENT, ORIGINAL = "current", "original"
 #: The module of the annotator reports (see ``ViewsMixin.agreement_report``).
-REPORTS = "errlens.annotators.reports"
 
 
 class ViewsMixin:
@@ -299,43 +297,6 @@ class ViewsMixin:
         >>> # store.original_in_current_names().value_counts()
         """
         return self.original.map(self._state.schema.current_name)
-
-    # The reports live in errlens.annotators, the layer above the changelog (they need
-    # scikit-learn and krippendorff, which opening a log does not). These methods reach it
-    # the way pandas' DataFrame.plot reaches its plotting backend: by module name, loaded on
-    # the first call. So the changelog imports nothing of errlens.annotators, not even for
-    # types (no import cycle, type-only imports counted), and `store.review_precision()`
-    # keeps working; el.review_precision(store) is the same function.
-    def agreement_report(self, *, tie_break: Sequence[str] | None = None,
-                         idle: float = 300.0) -> Any:
-        """Cohen / Fleiss kappa, Krippendorff's alpha, consensus, each annotator's accuracy and
-        throughput: an :class:`errlens.annotators.reports.AgreementReport`; see
-        :func:`errlens.annotators.reports.agreement_report`.
-
-        >>> # store.agreement_report().summary["fleiss_kappa"]
-        """
-        reports = import_module(REPORTS)
-        return reports.agreement_report(
-            self, tie_break=reports.TIE_BREAKS if tie_break is None else tie_break, idle=idle)
-
-    def consensus(self, *, tie_break: Sequence[str] | None = None) -> pd.DataFrame:
-        """Majority vote of the annotators per sample, with ``adjudicated`` labels.
-
-        >>> # store.consensus()["label"]
-        """
-        reports = import_module(REPORTS)
-        frame: pd.DataFrame = reports.consensus(
-            self, tie_break=reports.TIE_BREAKS if tie_break is None else tie_break)
-        return frame
-
-    def review_precision(self, *, by: Sequence[str] = ("detector",)) -> pd.DataFrame:
-        """Of the reviewed suspects of each detector (and ``"slice"``): relabeled, confirmed,
-        skipped and precision with a Wilson interval.
-
-        >>> # store.review_precision(by=("detector", "slice"))
-        """
-        frame: pd.DataFrame = import_module(REPORTS).review_precision(self, by=by)
-        return frame
 
     def verify(self) -> VerifyReport:
         """Re-read the file and check every hash link, line and event (see VerifyReport)."""
