@@ -96,6 +96,36 @@ describe("segments view", () => {
     expect(byLabel(el, "select age ≥ 50")).toHaveLength(1);
   });
 
+  it("a click redraws the bars and heatmap but keeps the error tree and slices drawn over all rows", async () => {
+    const { el, model } = await mount();
+    const chart = el.querySelector(".el-tree-pair svg");
+    const table = el.querySelector(".el-tree");
+    const bars = el.querySelector(".el-bars");
+    const cells = el.querySelector(".el-heatmap");
+    // what the kernel sends for a click: new bars, heatmap, overall and version; tree unchanged
+    model.set("features", state().features);
+    model.set("heatmap", state().heatmap);
+    model.set("version", 5);
+    await Promise.resolve();
+    expect(el.querySelector(".el-tree-pair svg")).toBe(chart);
+    expect(el.querySelector(".el-tree")).toBe(table);
+    expect(el.querySelector(".el-bars")).not.toBe(bars);
+    expect(el.querySelector(".el-heatmap")).not.toBe(cells);
+    // the order of the parts is the same as a fresh drawing's
+    const fresh = document.createElement("div");
+    fresh.append(...buildSegments(/** @type {any} */ ({ ...state(), version: 5 }), () => {}));
+    expect([...el.querySelectorAll("h4")].map((x) => x.textContent))
+      .toEqual([...fresh.querySelectorAll("h4")].map((x) => x.textContent));
+    // a kept node carries the version of the click, not of its drawing
+    byLabel(el, "select tree node age ≥ 50")[0].click();
+    expect(model.sent.at(-1)).toMatchObject({ type: "select_node", node: 1, version: 5 });
+    // a new tree trait (another node selected) is drawn anew
+    model.set("tree", state().tree.map((n) => ({ ...n, selected: n.id === 0 })));
+    await Promise.resolve();
+    expect(el.querySelector(".el-tree")).not.toBe(table);
+    expect(byLabel(el, "select tree node all rows")[0].getAttribute("aria-current")).toBe("true");
+  });
+
   it("shows discovery progress, then the ranked slices", async () => {
     const { el, model } = await mount();
     byLabel(el, "discover slices")[0].click();

@@ -49,6 +49,47 @@ export function heat(rate) {
 }
 
 /**
+ * Make `nodes` the children of `parent`, leaving in place those already there (a part the
+ * build kept, see `keeper`): no relayout of an unchanged SVG or table, focus stays on it.
+ * @param {HTMLElement} parent
+ * @param {Node[]} nodes
+ */
+export function place(parent, nodes) {
+  const now = new Set(nodes);
+  for (const child of [...parent.childNodes]) if (!now.has(child)) child.remove();
+  nodes.forEach((node, i) => {
+    const at = parent.childNodes[i] ?? null;
+    if (at !== node) parent.insertBefore(node, at);
+  });
+}
+
+/**
+ * Parts of a drawing kept between redraws while the values they are drawn from are the same
+ * objects: a synced trait the kernel did not change keeps its object (anywidget's `model.get`),
+ * so e.g. the error tree (over all rows) is not redrawn on every click.
+ *
+ * @example
+ * const keep = keeper();
+ * const a = keep("tree", [nodes], () => drawTree(nodes));
+ * keep("tree", [nodes], () => drawTree(nodes)) === a; // true: same nodes, same element
+ * @template {Node} N
+ * @returns {(key: string, from: unknown[], build: () => N[]) => N[]}
+ */
+export function keeper() {
+  /** @type {Map<string, { from: unknown[], nodes: N[] }>} */
+  const kept = new Map();
+  return (key, from, build) => {
+    const old = kept.get(key);
+    if (old && old.from.length === from.length && old.from.every((x, i) => x === from[i])) {
+      return old.nodes;
+    }
+    const nodes = build();
+    kept.set(key, { from, nodes });
+    return nodes;
+  };
+}
+
+/**
  * Mount a view: `build(state, request)` draws `body` from the model's `traits`; redraws are
  * batched (the kernel changes several traits per click) and keep keyboard focus on the same
  * control. Returns the render cleanup.
@@ -72,7 +113,7 @@ export function mountView(model, el, cls, traits, build) {
     const label = inside ? active.getAttribute("aria-label") : null;
     const at = inside ? controls().indexOf(active) : -1;
     const state = Object.fromEntries(traits.map((k) => [k, model.get(k)]));
-    body.replaceChildren(...build(state, msgs.request));
+    place(body, build(state, msgs.request));
     if (!inside || root.contains(root.ownerDocument.activeElement)) return;
     // Focus must not fall to the page (the notebook would get the keys): the control with the
     // same label, else the one at the same place (a bar's label says "select" / "deselect"),

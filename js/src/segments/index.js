@@ -5,7 +5,7 @@
 // test them directly.
 import "./segments.css";
 import { button, h, int, pct } from "../common/dom.js";
-import { heat, mountView } from "../common/cohort-view.js";
+import { heat, keeper, mountView } from "../common/cohort-view.js";
 import { buildTreeChart } from "./tree.js";
 
 /**
@@ -201,14 +201,27 @@ function picker(label, names, value, onChange) {
 }
 
 /**
- * The whole view for the model's current state.
+ * @typedef {(key: string, from: unknown[], build: () => HTMLElement[]) => HTMLElement[]} Keep
+ * @type {Keep}
+ */
+const fresh = (_key, _from, build) => build();
+
+/**
+ * The whole view for the model's current state. With `keep` (see common/cohort-view.js's
+ * `keeper`), a part whose traits are the same objects as at the last draw is reused: a click
+ * redraws the title, bars and heatmap, not the error tree nor the slices (both over all rows).
+ * Their clicks carry the version current when clicked (`version()`), as they were drawn
+ * for every version since.
  * @param {Model} m
  * @param {Request} request
+ * @param {Keep} [keep]
+ * @param {() => number} [version]  the model's version at click time
  * @returns {HTMLElement[]}
  */
-export function buildSegments(m, request) {
+export function buildSegments(m, request, keep = fresh, version = () => m.version) {
   const v = m.version;
   const o = m.overall;
+  /** @type {HTMLElement[]} */
   const parts = [h("div", { cls: "el-title" }, [
     h("strong", { text: "Segments" }),
     h("span", { cls: "el-muted", text: ` ${int(o.rows)} rows · error rate ${pct(o.error_rate)}` }),
@@ -231,13 +244,24 @@ export function buildSegments(m, request) {
     ]), buildHeatmap(hm, (row, col) => request({ type: "select_cell", row, col, version: v })));
   }
   const noTree = m.unavailable?.tree;
-  parts.push(h("h4", { text: "Error tree (all rows)" }), noTree
+  /** @param {number} node */
+  const selectNode = (node) => request({ type: "select_node", node, version: version() });
+  parts.push(...keep("tree", [m.tree, noTree], () => [h("h4", { text: "Error tree (all rows)" }), noTree
     ? h("p", { cls: "el-muted el-unavailable", text: `Not available on this analysis: ${noTree}`,
       attrs: { role: "note" } })
-    : h("div", { cls: "el-tree-pair" }, [
-      buildTreeChart(m.tree, (node) => request({ type: "select_node", node, version: v })),
-      buildTree(m.tree, (node) => request({ type: "select_node", node, version: v })),
-    ]));
+    : h("div", { cls: "el-tree-pair" }, [buildTreeChart(m.tree, selectNode), buildTree(m.tree, selectNode)])]));
+  parts.push(...keep("slices", [m.progress, m.slices], () => discovered(m, request, version)));
+  return parts;
+}
+
+/**
+ * The discovered slices: the discover button, its progress, the ranked table.
+ * @param {Model} m
+ * @param {Request} request
+ * @param {() => number} version
+ * @returns {HTMLElement[]}
+ */
+function discovered(m, request, version) {
   const p = m.progress;
   const discover = button("discover slices", [h("span", { text: p.running ? "Discovering…" : "Discover slices" })],
     () => request({ type: "discover" }), { cls: "el-action" });
@@ -248,19 +272,21 @@ export function buildSegments(m, request) {
     const bar = h("progress", { attrs: { "aria-label": "discovery progress", max: String(p.total || 1), value: String(p.done ?? 0) } });
     status.push(bar, h("span", { cls: "el-muted", text: ` level ${p.level ?? 1} of ${p.max_level ?? 1}: ${p.done ?? 0} / ${p.total ?? 0}` }));
   }
-  parts.push(h("h4", { text: "Discovered slices (all rows)" }), h("div", { cls: "el-controls" }, status));
+  const parts = [h("h4", { text: "Discovered slices (all rows)" }), h("div", { cls: "el-controls" }, status)];
   if (m.slices.length) {
-    parts.push(buildSlices(m.slices, (rank) => request({ type: "select_slice", rank, version: v })));
+    parts.push(buildSlices(m.slices, (rank) => request({ type: "select_slice", rank, version: version() })));
   }
   return parts;
 }
 
 /** @type {import("@anywidget/types").Render<Model>} */
 function render({ model, el }) {
+  /** @type {Keep} */
+  const keep = keeper();
   return mountView(model, el, "errlens-segments",
     ["features", "feature", "feature_b", "heatmap", "tree", "slices", "progress", "overall", "version",
       "unavailable"],
-    (state, request) => buildSegments(state, request));
+    (state, request) => buildSegments(state, request, keep, () => model.get("version")));
 }
 
 export default { render };
