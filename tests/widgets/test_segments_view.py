@@ -284,3 +284,30 @@ def test_the_selected_tree_node_and_slice_are_flagged(ev, view):
     assert not any(n["selected"] for n in view.tree)
     view.cohort = None
     assert view.tree[0]["selected"] and not any(s["selected"] for s in view.slices)
+
+
+def test_a_click_counts_only_what_its_selection_changes(ev):
+    """Bars of one feature clicked in turn: that feature's bars and the heatmap are counted
+    over every row (the selection without its own condition) once, not per click; each
+    click counts its new selection only, and draws what a fresh view of it draws."""
+    view = SegmentsView(ev)
+    view.feature, view.feature_b = "education", "race"
+    source = view.source
+    counted: list[str] = []
+    slices, heatmap = source.slices, source.heatmap
+    source.slices = lambda picked: counted.append(f"slices {picked.key}") or slices(picked)  # type: ignore[method-assign]
+    source.heatmap = lambda a, b, picked: (counted.append(f"heatmap {picked.key}")  # type: ignore[method-assign]
+                                           or heatmap(a, b, picked))
+    labels = [s["label"] for s in next(f for f in view.features
+                                       if f["feature"] == "education")["segments"]][:3]
+    for i, label in enumerate(labels):
+        counted.clear()
+        send(view, {"type": "select_segment", "feature": "education", "label": label,
+                    "version": view.version})
+        key = json.dumps(view.cohort, sort_keys=True, default=str)
+        # every row's bars were counted when the view opened, its heatmap on the first click
+        assert counted == ([f"slices {key}", "heatmap null"] if i == 0 else [f"slices {key}"])
+        fresh = SegmentsView(ev, cohort=view.cohort)
+        send(fresh, {"type": "pick", "feature": "education", "feature_b": "race"})
+        assert (view.features, view.overall, view.heatmap) == (
+            fresh.features, fresh.overall, fresh.heatmap)

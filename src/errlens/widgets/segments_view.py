@@ -32,6 +32,7 @@ from errlens.slicing.discovery.search import Progress
 from errlens.views.dispatch import Handler
 from errlens.views.segments import (
     TREE_DEPTH,
+    Counted,
     bars,
     drawn_pair,
     heatmap_payload,
@@ -97,13 +98,14 @@ class SegmentsView(CohortView):
         except Unavailable as exc:
             self._tree, unavailable = None, {"tree": str(exc)}
         self._found: DiscoveredSlices | None = None
+        self._counted = Counted()  # tables by the rows they count, across clicks
         self._last_progress = 0.0
         super().__init__(source, unavailable=unavailable, **kwargs)
 
     # ------------------------------------------------------------------ aggregates
     def _refresh(self) -> None:
         picked = self._selected()
-        features, overall = bars(self.source, self.selection, picked)
+        features, overall = bars(self.source, self.selection, picked, self._counted)
         with self.hold_sync():
             self.rows = picked.rows
             self.overall = overall
@@ -122,8 +124,11 @@ class SegmentsView(CohortView):
         if not self.feature_b:
             self.heatmap = {}
         else:
-            context, own = self._context([self.feature, self.feature_b])
-            heat = self.source.heatmap(self.feature, self.feature_b, self.source.select(context))
+            a, b = self.feature, self.feature_b
+            context, own = self._context([a, b])
+            rows = self.source.select(context)
+            heat = self._counted.get(("heatmap", a, b, rows.key),
+                                     lambda: self.source.heatmap(a, b, rows))
             self.heatmap = heatmap_payload(heat, context, own)
         self.version += 1
 
