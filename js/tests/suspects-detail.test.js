@@ -78,6 +78,17 @@ describe("detail panel", () => {
     expect(el.querySelector("img, [onerror]")).toBeNull();
   });
 
+  it("a detail's arrival redraws the panel only: the page's grid stays the same elements", async () => {
+    const { m, el } = await mount();
+    const table = el.querySelector('[role="grid"]');
+    const row = el.querySelector('tbody [role="row"]');
+    expect(table).not.toBeNull();
+    await answerDetail(m);
+    expect(el.querySelector(".el-detail-history")?.textContent).toContain("ana");
+    expect(el.querySelector('[role="grid"]')).toBe(table);
+    expect(el.querySelector('tbody [role="row"]')).toBe(row);
+  });
+
   it("renders the full text as text, hostile strings included, with the search term marked", async () => {
     const long = `${"the service was slow ".repeat(40)}${HOSTILE} and the refund never came`;
     const { m, el } = await mount({ kind: "text" }, 2, { text: [long.slice(0, 300), "short"] });

@@ -145,6 +145,16 @@ function render({ model, el }) {
     }, {
       onSort: sortBy, onCursor: (i) => { setCursor(i); gridWrap.focus(); }, onCheck: check, onHistory: (i) => { setCursor(i); showHistory(); },
     }));
+    drawPanel(hadFocus);
+    gridWrap.querySelector(".el-current")?.scrollIntoView?.({ block: "nearest" });
+  }
+
+  /** The current row's panel (label buttons, detail) alone: what a detail's arrival changes,
+   * without redrawing the grid's page. `hadFocus`: whether the view had focus before the
+   * redraw began. */
+  function drawPanel(hadFocus = root.contains(root.ownerDocument.activeElement)) {
+    const doc = root.ownerDocument;
+    const off = model.get("unavailable") ?? {};
     const row = current();
     const label = row ? (row.current ?? row.given) : null;
     const detail = row ? buildDetail({
@@ -169,7 +179,6 @@ function render({ model, el }) {
     wantDetail();
     // A redraw must not drop focus to the page (JupyterLab would then get the keys).
     if (hadFocus && !root.contains(doc.activeElement)) gridWrap.focus({ preventScroll: true });
-    gridWrap.querySelector(".el-current")?.scrollIntoView?.({ block: "nearest" });
   }
 
   // --- paging
@@ -370,7 +379,7 @@ function render({ model, el }) {
     const { msg } = await net.request({ type: "detail", id });
     if (seq !== s.detailSeq) return; // the cursor moved on
     s.detail = msg.error ? { id, error: msg.error } : /** @type {any} */ (msg);
-    draw();
+    drawPanel();
   }
 
   /** Scroll to the current row's label history (fresh from the kernel). */
