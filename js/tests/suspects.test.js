@@ -264,7 +264,8 @@ describe("relabel in place", () => {
       mode: "suspects", n_checked: 0, score_kind: "self_confidence" }, [pageBytes(2)]);
     m.set("cohort_text", "age ≥ 60");
     m.set("version", 1);
-    expect(m.sent.length).toBe(asked); // no page request: the pushed page is the page
+    // no page request (the pushed page is the page), and its first row's detail asked at once
+    expect(m.sent.slice(asked)).toMatchObject([{ type: "detail", id: "adult-0" }]);
     expect(el.querySelectorAll('.el-grid-wrap tr[aria-rowindex]').length).toBe(3); // head + 2
     expect(el.textContent).toContain("1–2 of 2 suspects");
   });

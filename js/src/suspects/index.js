@@ -363,14 +363,16 @@ function render({ model, el }) {
   /** @type {any} */
   let detailFor = null;
 
-  /** Ask for the current row's detail unless it is here or asked for (`again`: after a change). */
-  function wantDetail(again = false) {
+  /** Ask for the current row's detail unless it is here or asked for (`again`: after a change;
+   * `now`: without the debounce, which only spares a request per row a held-down key passes). */
+  function wantDetail(again = false, now = false) {
     const r = current();
     if (!r || (model.get("unavailable") ?? {}).detail) return;
     if (!again && detailFor === r.id) return;
     detailFor = r.id;
     clearTimeout(detailTimer);
-    detailTimer = setTimeout(() => loadDetail(r.id), DETAIL_DEBOUNCE_MS);
+    if (now) loadDetail(r.id);
+    else detailTimer = setTimeout(() => loadDetail(r.id), DETAIL_DEBOUNCE_MS);
   }
 
   /** @param {any} id */
@@ -490,6 +492,7 @@ function render({ model, el }) {
         && JSON.stringify(push.msg.query) === JSON.stringify(view())) {
       ++s.pageSeq; // a page request still on its way is superseded
       showPage(push.msg, push.buffers);
+      wantDetail(true, true); // a new selection's first row: no key is held, ask at once
     } else {
       fetchPage();
     }
