@@ -2,17 +2,15 @@
 // side by side with their sample, and relabel in place through the kernel's LabelStore.
 import "./suspects.css";
 import { button, h, int } from "../common/dom.js";
-import { followTheme } from "../common/theme.js";
-import { guardKeys } from "../common/keyguard.js";
-import { buildGrid, probaLegend } from "./grid.js";
+import { buildGrid } from "./grid.js";
 import { buildPanel } from "./panel.js";
 import { buildDetail } from "./detail.js";
-import { createPicker, keycap } from "./picker.js";
-import { classKeys, keyCommand, SHORTCUTS } from "./keys.js";
+import { keycap } from "./picker.js";
+import { classKeys, keyCommand } from "./keys.js";
 import { decodeRows } from "./rows.js";
 import { messenger } from "../common/net.js";
+import { BTN, buildSkeleton } from "./skeleton.js";
 
-const BTN = { cls: "el-btn" }; // the suspect browser's button style
 
 /**
  * @typedef {import("./rows.js").Row} Row
@@ -43,54 +41,13 @@ function render({ model, el }) {
     /** @type {{ of: any, rows: Neighbour[] } | null} */ similar: null, pageSeq: 0,
   };
 
-  // --- persistent skeleton (only the grid body and the panel are rebuilt)
-  const root = h("div", { cls: "errlens errlens-suspects", attrs: { "data-lm-suppress-shortcuts": "true" } });
-  guardKeys(root); // no key reaches the notebook; Escape hands focus back (unless help is open)
-  const stopTheme = followTheme(root);
-  const cohortLine = h("div", { cls: "el-cohort" });
-  const modeSuspects = button("Show suspects", "Suspects", () => setMode("suspects"), { cls: "el-btn el-toggle" });
-  const modeAll = button("Show all rows", "All rows", () => setMode("all"), { cls: "el-btn el-toggle" });
-  const givenSelect = h("select", { attrs: { "aria-label": "Filter by given label" } });
-  const search = h("input", { cls: "el-search", attrs: { type: "search", "aria-label": "Search", placeholder: "search…" } });
-  const prev = button("Previous page", "‹", () => goPage(s.page - 1), BTN);
-  const next = button("Next page", "›", () => goPage(s.page + 1), BTN);
-  const pageText = h("span", { cls: "el-pagetext", attrs: { "aria-live": "polite" } });
-  const bulkSelect = h("select", { attrs: { "aria-label": "Bulk label" } });
-  const bulkBtn = button("Relabel checked rows", "Relabel checked", () => bulk(), BTN);
-  const clearBtn = button("Clear checked rows", "Clear checks", () => clearChecks(), BTN);
-  const checkedText = h("span", { cls: "el-muted" });
-  const helpBtn = button("Keyboard shortcuts", "?", () => toggleHelp(), BTN);
-  const errorBox = h("div", { cls: "el-error", attrs: { role: "alert" } });
-  const statusLine = h("div", { cls: "el-status el-muted", attrs: { "aria-live": "polite" } });
-  const gridWrap = h("div", { cls: "el-grid-wrap", attrs: { tabindex: "0", "aria-label": "samples: j / k to move, digits to relabel, ? for help" } });
-  const panel = h("div", { cls: "el-panel", attrs: { role: "region", "aria-label": "current sample" } });
-  const note = h("input", { cls: "el-note", attrs: { type: "text", "aria-label": "Note", placeholder: "note for the next action (optional)" } });
-  const helpKeys = h("div", { cls: "el-help-keys", attrs: { "aria-label": "class keys" } });
-  const helpBox = h("div", { cls: "el-help", attrs: { role: "dialog", "aria-label": "Keyboard shortcuts" } }, [
-    h("strong", { text: "Keyboard shortcuts" }),
-    h("table", {}, [h("tbody", {}, SHORTCUTS.map(([k, d]) => h("tr", {}, [h("td", { text: k }), h("td", { text: d })])))]),
-    helpKeys,
-    button("Close help", "Close", () => toggleHelp(), BTN),
-  ]);
-  const picker = createPicker({
-    onPick: (i) => labelKey(i),
-    onClose: (refocus) => { if (refocus) gridWrap.focus({ preventScroll: true }); },
+  const { root, stopTheme, cohortLine, modeSuspects, modeAll, givenSelect, search, prev, next,
+    pageText, bulkSelect, bulkBtn, clearBtn, checkedText, helpBtn, errorBox, statusLine, gridWrap,
+    panel, note, helpKeys, helpBox, picker, zoomBox } = buildSkeleton({
+    setMode: (mode) => setMode(mode), prevPage: () => goPage(s.page - 1),
+    nextPage: () => goPage(s.page + 1), bulk: () => bulk(), clearChecks: () => clearChecks(),
+    toggleHelp: () => toggleHelp(), labelKey: (i) => labelKey(i), closeZoom: () => closeZoom(),
   });
-  const zoomBox = h("div", { cls: "el-zoom", attrs: { role: "dialog", "aria-label": "Zoomed image" } });
-  zoomBox.hidden = true;
-  zoomBox.addEventListener("click", () => closeZoom());
-  root.append(
-    h("div", { cls: "el-toolbar" }, [modeSuspects, modeAll, givenSelect, search, prev, pageText, next, helpBtn]),
-    cohortLine,
-    h("div", { cls: "el-toolbar el-bulkbar" }, [checkedText, bulkSelect, bulkBtn, clearBtn]),
-    errorBox,
-    probaLegend(),
-    h("div", { cls: "el-body" }, [gridWrap, panel]),
-    statusLine,
-    helpBox,
-    picker.el,
-    zoomBox,
-  );
   el.replaceChildren(root);
 
   const editable = () => model.get("editable");
