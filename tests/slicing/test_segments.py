@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -176,15 +175,6 @@ def test_segment_cohort_selects_exactly_its_code(adult_ev):
         seg.cohort("age", 99)
 
 
-def test_encoding_200k_rows_is_fast(adult_ev):
-    ev = adult_ev
-    big = pd.concat([ev.features] * 4, ignore_index=True)
-    start = time.perf_counter()
-    codes = encode_frame(big, define(big))
-    assert codes.shape == (len(big), 14)
-    assert time.perf_counter() - start < 2.0  # ≈ 0.1 s unloaded; generous for shared CI
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     values=st.lists(st.one_of(st.none(), st.integers(-5, 5), st.floats(-1e6, 1e6)),
@@ -276,14 +266,3 @@ def test_booleans_with_gaps_in_object_columns_stay_boolean():
     b, s = define(frame)
     assert b["kind"] == "boolean" and s["kind"] == "categorical"
     assert encode_frame(frame, [b, s]).tolist() == [[1, 0], [2, 2], [0, 1], [1, 0]]
-
-
-@pytest.mark.parametrize("dtype", ["str", object])
-def test_encoding_string_columns_is_a_hash_pass_not_a_lookup_per_row(adult_ev, dtype):
-    text = pd.concat([adult_ev.features[TEXT]] * 10, ignore_index=True).astype(dtype)
-    definition = define(text)
-    start = time.perf_counter()
-    encode_frame(text, definition)
-    # 8 columns × 488k rows: ≈ 0.08 s (str) / 0.15 s (object) unloaded; looking up every
-    # row took 2.4 s / 1.4 s
-    assert time.perf_counter() - start < 0.8
