@@ -27,8 +27,8 @@ import numpy as np
 
 from errlens.slicing.segments import (
     MISSING,
-    _plain,
     categorical_segments,
+    definition_value,
     interval_segments,
     value_segments,
 )
@@ -118,7 +118,7 @@ def _numeric(backend: Any, f: str, s: dict[str, Any], bins: int, integer: bool) 
 
 
 def _categorical(top: list[tuple[Any, int]], top_k: int, name: str) -> dict[str, Any]:
-    vocabulary = [_plain(v, False) for v, _ in top[:top_k]]
+    vocabulary = [definition_value(v, False) for v, _ in top[:top_k]]
     return categorical_segments(vocabulary, len(top) > top_k, name)
 
 

@@ -214,7 +214,7 @@ def value_segments(distinct: Any, *, integer: bool) -> dict[str, Any]:
     >>> value_segments([0, 1], integer=True)["labels"]
     ['= 0', '= 1']
     """
-    return {"kind": "numeric", "edges": [_plain(e, integer) for e in distinct[1:]],
+    return {"kind": "numeric", "edges": [definition_value(e, integer) for e in distinct[1:]],
             "labels": [f"= {t}" for t in _texts(distinct, integer)]}
 
 
@@ -229,7 +229,8 @@ def interval_segments(edges: np.ndarray, spike: Any, *, integer: bool) -> dict[s
     labels = _interval_labels(texts[:len(edges)])
     if spike is not None:
         labels[0] = f"= {texts[-1]}"
-    return {"kind": "numeric", "edges": [_plain(e, integer) for e in edges], "labels": labels}
+    return {"kind": "numeric", "edges": [definition_value(e, integer) for e in edges],
+            "labels": labels}
 
 
 def _few_distinct(values: np.ndarray, limit: int) -> np.ndarray | None:
@@ -294,7 +295,7 @@ def _define_categorical(column: pd.Series, top_k: int, counts: pd.Series | None)
     kept = _most_frequent(counts, top_k)
     if isinstance(column.dtype, pd.CategoricalDtype) and column.dtype.ordered:
         kept = [c for c in column.dtype.categories if c in set(kept)]  # keep the user's order
-    vocabulary = [_plain(v, False) for v in kept]
+    vocabulary = [definition_value(v, False) for v in kept]
     return categorical_segments(vocabulary, len(counts) > len(kept), column.name)
 
 
@@ -477,8 +478,15 @@ def _texts(values: Any, integer: bool) -> list[str]:
     return texts
 
 
-def _plain(value: Any, integer: bool) -> Any:
-    """A JSON-native scalar: int / float / str / bool."""
+def definition_value(value: Any, integer: bool) -> Any:
+    """A value as a segment definition keeps it (an edge or a vocabulary entry), which the
+    engines use too: a JSON-native scalar (int / float / str / bool, timestamps as ISO text),
+    NaN kept, so a definition matches the data exactly (``base.jsonvalue.plain`` maps NaN to
+    None, which a vocabulary must not).
+
+    >>> definition_value(np.float64(3.0), integer=True), definition_value(np.str_("a"), False)
+    (3, 'a')
+    """
     if isinstance(value, np.generic):
         value = value.item()
     if integer and isinstance(value, float):
