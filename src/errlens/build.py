@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
@@ -113,7 +114,8 @@ def from_estimator(
         frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
     )
     resolved_task = task or ("regression" if is_regressor(estimator) else None)
-    resolved_task = resolved_task or _infer_task(y_series, None, classes, task)
+    labels = _Labels(y_series)
+    resolved_task = resolved_task or _infer_task(labels, None, classes, task)
     if resolved_task == "regression":
         if not pd.api.types.is_numeric_dtype(y_series):
             raise TypeError(f"regression targets must be numeric, y has dtype {y_series.dtype}")
@@ -126,8 +128,9 @@ def from_estimator(
             proba=None, classes=None, task="regression", error_threshold=error_threshold,
             proba_source="none", row_labels=rows,
         )
-    class_list = _resolve_classes(y_series, None, None, classes)
-    class_codes(y_series, class_list, "y")  # every label a class, before any model is fitted
+    class_list = _resolve_classes(labels, None, None, classes)
+    # Every label a class, before any model is fitted.
+    class_codes(y_series, class_list, "y", labels.factorized)
     if not hasattr(estimator, "predict_proba"):
         raise TypeError(
             f"{type(estimator).__name__} has no predict_proba: errlens needs predicted "
@@ -151,6 +154,42 @@ def from_estimator(
         proba_source="out_of_fold", row_labels=rows,
     )
 
+class _Labels:
+    """One hash pass over a label column (labels or predictions), shared by task inference,
+    class resolution and the class codes: each used to hash the whole column again (1M
+    object strings: ~0.05 s a pass). The pass runs on first use only (a regression with its
+    task given needs none).
+
+    >>> _Labels(pd.Series(["b", "a", "b"])).distinct().tolist()
+    ['b', 'a']
+    """
+
+    def __init__(self, series: pd.Series) -> None:
+        self.series = series
+
+    @cached_property
+    def factorized(self) -> tuple[np.ndarray, pd.Index]:
+        """Per-row codes (-1 where missing) and the distinct values in the column's dtype,
+        first seen first, missing left out."""
+        codes, uniques = pd.factorize(self.series, use_na_sentinel=True)
+        return codes, uniques
+
+    @property
+    def complete(self) -> bool:
+        return not (self.factorized[0] < 0).any()
+
+    def distinct(self) -> np.ndarray:
+        """What ``pd.unique(series.to_numpy())`` gives (missing values included)."""
+        return np.asarray(self.factorized[1]) if self.complete else pd.unique(
+            self.series.to_numpy())
+
+    def few(self) -> pd.Series:
+        """A Series with the column's dtype and distinct values (the column itself when
+        values are missing), so concatenating two of them resolves dtypes as the full
+        columns would."""
+        return pd.Series(self.factorized[1]) if self.complete else self.series
+
+
 def _build(
     cls: type[T],
     *,
@@ -165,7 +204,9 @@ def _build(
     proba_source: ProbaSource,
     row_labels: pd.Index | None = None,
 ) -> T:
-    resolved = _infer_task(y_true, proba, classes, task, y_pred)
+    true = _Labels(y_true)
+    pred = None if y_pred is None else _Labels(y_pred)
+    resolved = _infer_task(true, proba, classes, task, pred)
     features = features.set_axis(ids, axis=0)
     if resolved == "regression":
         if proba is not None:
@@ -193,7 +234,7 @@ def _build(
             error=error, is_error=error > threshold, proba_source="none",
             error_threshold=threshold, row_labels=row_labels,
         )
-    class_list = _resolve_classes(y_true, y_pred, proba, classes)
+    class_list = _resolve_classes(true, pred, proba, classes)
     if proba is not None and proba.shape[1] != len(class_list):
         raise ValueError(
             f"proba has {proba.shape[1]} columns but there are {len(class_list)} classes "
@@ -204,7 +245,7 @@ def _build(
             raise ValueError(f"task='binary' but there are {len(class_list)} classes "
                              f"({inputs.preview(class_list)}); use task='multiclass'")
         resolved = "multiclass"  # y_pred holds a class y_true lacks
-    true_codes = class_codes(y_true, class_list, "y_true")
+    true_codes = class_codes(y_true, class_list, "y_true", true.factorized)
     if y_pred is None:
         assert proba is not None
         pred_codes = proba.argmax(axis=1)
@@ -222,7 +263,8 @@ def _build(
                 pass
         y_pred = pd.Series(labels.take(pred_codes))
     else:
-        pred_codes = class_codes(y_pred, class_list, "y_pred")
+        assert pred is not None
+        pred_codes = class_codes(y_pred, class_list, "y_pred", pred.factorized)
         k = len(class_list)
         given = np.bincount(true_codes, minlength=k) > 0
         if not (given & (np.bincount(pred_codes, minlength=k) > 0)).any():
@@ -261,11 +303,11 @@ def _select_features(
 
 
 def _infer_task(
-    y_true: pd.Series,
+    y_true: _Labels,
     proba: np.ndarray | None,
     classes: Sequence[Any] | None,
     task: str | None,
-    y_pred: pd.Series | None = None,
+    y_pred: _Labels | None = None,
 ) -> Task:
     if task is not None:
         if task not in TASKS:
@@ -276,9 +318,9 @@ def _infer_task(
     if classes is not None:
         return "binary" if len(classes) == 2 else "multiclass"
     # The kind depends only on the distinct values: far cheaper than scanning every row.
-    kind = type_of_target(pd.unique(y_true.to_numpy()))
+    kind = type_of_target(y_true.distinct())
     if kind == "continuous" or (
-        y_pred is not None and type_of_target(pd.unique(y_pred.to_numpy())) == "continuous"
+        y_pred is not None and type_of_target(y_pred.distinct()) == "continuous"
     ):
         return "regression"
     if kind == "binary":
@@ -289,7 +331,7 @@ def _infer_task(
 
 
 def _resolve_classes(
-    y_true: pd.Series, y_pred: pd.Series | None, proba: np.ndarray | None,
+    y_true: _Labels, y_pred: _Labels | None, proba: np.ndarray | None,
     classes: Sequence[Any] | None,
 ) -> list[Any]:
     if classes is not None:
@@ -297,7 +339,8 @@ def _resolve_classes(
         if len(set(class_list)) != len(class_list):
             raise ValueError(f"classes has duplicates: {class_list}")
     else:
-        seen = pd.concat([y_true, y_pred]) if y_pred is not None else y_true
+        seen = (pd.concat([y_true.few(), y_pred.few()], ignore_index=True)
+                if y_pred is not None else y_true.few())
         try:
             class_list = sorted(seen.unique().tolist())
         except TypeError:  # mixed types: keep first-seen order

@@ -109,15 +109,17 @@ class EvalData:
         return self.row_labels
 
 
-def class_codes(labels: pd.Series, classes: Sequence[Any], arg: str) -> np.ndarray:
+def class_codes(labels: pd.Series, classes: Sequence[Any], arg: str,
+                factorized: tuple[np.ndarray, Any] | None = None) -> np.ndarray:
     """``labels`` as positions in ``classes``; a label outside them is a ValueError.
+    ``factorized`` is ``pd.factorize(labels)`` when the caller has it already.
 
     >>> class_codes(pd.Series(["b", "a", "b"]), ["a", "b"], "y_true").tolist()
     [1, 0, 1]
     """
     # Factorize first: mapping a handful of distinct values is far cheaper than looking up
     # every row (1M arrow-backed strings take ~0.5 s through Index.get_indexer).
-    row_codes, uniques = pd.factorize(labels, use_na_sentinel=True)
+    row_codes, uniques = factorized or pd.factorize(labels, use_na_sentinel=True)
     positions = pd.Index(list(classes)).get_indexer(pd.Index(uniques))
     codes = np.append(positions, -1)[row_codes]
     if (codes < 0).any():
