@@ -8,8 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_predict
 
 import errlens as el
 from errlens.slicing import masks as row_masks
@@ -20,13 +18,8 @@ from errlens.widgets.explorer import explore
 
 
 @pytest.fixture(scope="module")
-def ev(adult: pd.DataFrame) -> el.Analysis:
-    X = adult.drop(columns=["id", "income", "split"])
-    numbers = X.select_dtypes("number")
-    proba = cross_val_predict(LogisticRegression(max_iter=300), (numbers - numbers.mean())
-                              / numbers.std(), adult["income"], cv=3, method="predict_proba")
-    return el.Analysis.from_predictions(X, y_true=adult["income"], proba=proba, id=adult["id"],
-                                        proba_out_of_fold=True)
+def ev(adult_oof: el.Analysis) -> el.Analysis:
+    return adult_oof
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 import traitlets
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_predict
 
 import errlens as el
 from errlens.changelog import LabelStore
@@ -23,13 +21,8 @@ from errlens.widgets.suspect_browser import SuspectBrowser
 
 
 @pytest.fixture(scope="module")
-def ev(adult: pd.DataFrame) -> el.Analysis:
-    X = adult.drop(columns=["id", "income", "split"])
-    numbers = X.select_dtypes("number")
-    proba = cross_val_predict(LogisticRegression(max_iter=300), (numbers - numbers.mean())
-                              / numbers.std(), adult["income"], cv=3, method="predict_proba")
-    return el.Analysis.from_predictions(X, y_true=adult["income"], proba=proba, id=adult["id"],
-                                        proba_out_of_fold=True)
+def ev(adult_oof: el.Analysis) -> el.Analysis:
+    return adult_oof
 
 
 @pytest.fixture
