@@ -55,9 +55,13 @@ def materialise(frame: nw.LazyFrame[Any], owner: object) -> nw.LazyFrame[Any]:
 
 
 def _drop_table(relation: Any, name: str) -> None:
-    # a closed connection has already taken its temporary tables with it
+    # Runs from a finalizer, i.e. whenever the garbage collector runs, possibly between another
+    # query's ``relation.query("t", ...)`` registering its view ``t`` and that query binding
+    # it: so this uses a view name of its own (replacing ``t`` there made that query read the
+    # wrong rows: "column not found" binder errors, seen once in six full test runs).
+    # A closed connection has already taken its temporary tables with it.
     with contextlib.suppress(Exception):
-        relation.query("t", f"DROP TABLE IF EXISTS {name}")
+        relation.query(f"{name}_drop", f"DROP TABLE IF EXISTS {name}")
 
 
 def _unpersist(frame: Any) -> None:
