@@ -26,6 +26,7 @@ from typing import Any
 
 import narwhals as nw
 
+from errlens.engines.sql import query
 from errlens.slicing.cohort import Cohort
 
 
@@ -42,9 +43,9 @@ def materialise(frame: nw.LazyFrame[Any], owner: object) -> nw.LazyFrame[Any]:
         name = f"errlens_codes_{uuid.uuid4().hex}"
         # runs eagerly; its (materialised) result gives a relation of the same connection that,
         # unlike ``native``, does not bind the source again when queried
-        done = native.query("t", f"CREATE TEMP TABLE {name} AS SELECT * FROM t")
+        done = query(native, f"CREATE TEMP TABLE {name} AS SELECT * FROM {{t}}")
         weakref.finalize(owner, _drop_table, done, name)
-        return nw.from_native(done.query("t", f"FROM {name}"))
+        return nw.from_native(query(done, f"FROM {name}"))
     if impl.is_pyspark() or impl.is_pyspark_connect():
         from pyspark import StorageLevel
 
@@ -55,13 +56,11 @@ def materialise(frame: nw.LazyFrame[Any], owner: object) -> nw.LazyFrame[Any]:
 
 
 def _drop_table(relation: Any, name: str) -> None:
-    # Runs from a finalizer, i.e. whenever the garbage collector runs, possibly between another
-    # query's ``relation.query("t", ...)`` registering its view ``t`` and that query binding
-    # it: so this uses a view name of its own (replacing ``t`` there made that query read the
-    # wrong rows: "column not found" binder errors, seen once in six full test runs).
-    # A closed connection has already taken its temporary tables with it.
+    # Runs from a finalizer, i.e. whenever the garbage collector runs, possibly in the middle
+    # of another query: ``query`` gives it a view name of its own. A closed connection has
+    # already taken its temporary tables with it.
     with contextlib.suppress(Exception):
-        relation.query(f"{name}_drop", f"DROP TABLE IF EXISTS {name}")
+        query(relation, f"DROP TABLE IF EXISTS {name}")
 
 
 def _unpersist(frame: Any) -> None:

@@ -25,6 +25,8 @@ import narwhals as nw
 import numpy as np
 import pandas as pd
 
+from errlens.engines.sql import query
+
 K = TypeVar("K", bound=Hashable)
 UNPLACED = -1
 """Code of a value the definition has no segment for."""
@@ -137,9 +139,9 @@ def _grouping_sets(wide: nw.LazyFrame[Any], names: list[str], weight: str | None
     """DuckDB: one scan, one hash table per key (no row expansion)."""
     total = f", CAST(sum({weight}) AS BIGINT) AS w" if weight else ""
     sets = ", ".join(f"({n})" for n in names)
-    sql = (f"SELECT {', '.join(names)}, count(*) AS n{total} FROM t "
+    sql = (f"SELECT {', '.join(names)}, count(*) AS n{total} FROM {{t}} "
            f"GROUP BY GROUPING SETS ({sets})")
-    table = wide.to_native().query("t", sql).df()
+    table = query(wide.to_native(), sql).df()
     parts = []
     for n in names:
         part = table[table[n].notna()]

@@ -25,6 +25,7 @@ from typing import Any
 import narwhals as nw
 import numpy as np
 
+from errlens.engines.sql import query
 from errlens.slicing.segments import (
     MISSING,
     categorical_segments,
@@ -155,7 +156,7 @@ class _DuckDB:
         self.rel = rel
 
     def _one(self, sql: str) -> tuple[Any, ...]:
-        return self.rel.query("t", sql).fetchall()[0]
+        return query(self.rel, sql).fetchall()[0]
 
     def summary(self, features: list[str], numeric: list[str], bins: int) -> dict[str, Any]:
         parts = ["count(*)"] + [f"count({_q(f)})" for f in features]
@@ -164,26 +165,26 @@ class _DuckDB:
             # which columns get their few distinct values fetched exactly
             parts += [f"min({_q(f)})", f"approx_count_distinct({_q(f)})",
                       f"quantile_disc({_q(f)}, {_probs(bins)})"]
-        row = self._one(f"SELECT {', '.join(parts)} FROM t")
+        row = self._one(f"SELECT {', '.join(parts)} FROM {{t}}")
         return _summary(row, features, numeric, bins)
 
     def distinct(self, f: str, limit: int) -> list[Any]:
-        sql = (f"SELECT DISTINCT {_q(f)} FROM t WHERE {_q(f)} IS NOT NULL "
+        sql = (f"SELECT DISTINCT {_q(f)} FROM {{t}} WHERE {_q(f)} IS NOT NULL "
                f"ORDER BY 1 LIMIT {limit}")
-        return [r[0] for r in self.rel.query("t", sql).fetchall()]
+        return [r[0] for r in query(self.rel, sql).fetchall()]
 
     def above(self, f: str, low: Any, parts: int) -> tuple[Any, list[Any]]:
         where = f"FILTER (WHERE {_q(f)} > {low!r})"
         more = f", quantile_disc({_q(f)}, {_probs(parts)}) {where}" if parts > 1 else ""
-        row = self._one(f"SELECT min({_q(f)}) {where}{more} FROM t")
+        row = self._one(f"SELECT min({_q(f)}) {where}{more} FROM {{t}}")
         return row[0], (list(row[1]) if parts > 1 else [])
 
     def top_values(self, features: list[str], limit: int) -> dict[str, list[tuple[Any, int]]]:
         out = {}
         for f in features:
-            sql = (f"SELECT {_q(f)}, count(*) AS n FROM t WHERE {_q(f)} IS NOT NULL GROUP BY 1 "
+            sql = (f"SELECT {_q(f)}, count(*) AS n FROM {{t}} WHERE {_q(f)} IS NOT NULL GROUP BY 1 "
                    f"ORDER BY n DESC, 1 ASC LIMIT {limit}")
-            out[f] = [(r[0], int(r[1])) for r in self.rel.query("t", sql).fetchall()]
+            out[f] = [(r[0], int(r[1])) for r in query(self.rel, sql).fetchall()]
         return out
 
 

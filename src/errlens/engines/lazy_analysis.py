@@ -36,6 +36,7 @@ from errlens.engines.counting import EngineCounting
 from errlens.engines.counts import code_expr, nan_as_null, vocabulary_code
 from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy, dtype_family
+from errlens.engines.sql import query
 from errlens.engines.suspects import engine_suspects
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE, ConfusionResult
@@ -347,7 +348,7 @@ class LazyAnalysis:
         fraction = min(1.0, 1.5 * n / max(total, 1) + 1e-9)
         native = frame.to_native()
         if self.frame.implementation.is_duckdb():
-            native = native.query("t", f"SELECT * FROM t USING SAMPLE {fraction * 100:.12f}% "
+            native = query(native, f"SELECT * FROM {{t}} USING SAMPLE {fraction * 100:.12f}% "
                                        f"(bernoulli, {int(seed)})")
         elif hasattr(native, "sample"):
             native = native.sample(False, fraction, int(seed))
