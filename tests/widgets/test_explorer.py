@@ -12,7 +12,7 @@ import errlens as el
 from errlens.slicing.cohort import Cohort
 from errlens.views.messages import CATALOGUE
 from errlens.widgets.explorer import Explorer, explore
-from errlens.widgets.selection import SelectionError, SelectionHistory, parse_cohort
+from errlens.views.selection import SelectionError, SelectionHistory, parse_cohort
 from errlens.widgets.suspect_browser import SuspectBrowser
 
 HOSTILE = "<img src=x onerror=alert(1)>"

@@ -21,9 +21,10 @@ from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE
 from errlens.views.confusion import confusion_payload
 from errlens.views.dispatch import Handler
+from errlens.views.selection import SelectionError, combine
 from errlens.views.source import source_of
 from errlens.widgets._base import bundle
-from errlens.widgets.selection import CohortView, SelectionError, combine
+from errlens.widgets.selection import CohortView
 
 _JS, _CSS = bundle("confusion")
 

@@ -29,10 +29,11 @@ from typing import Any
 import ipywidgets
 
 from errlens.slicing.cohort import Cohort
+from errlens.views.selection import SelectionHistory
 from errlens.views.source import source_of
 from errlens.widgets.confusion_view import ConfusionView
 from errlens.widgets.segments_view import SegmentsView
-from errlens.widgets.selection import SelectionBar, SelectionHistory
+from errlens.widgets.selection import SelectionBar
 from errlens.widgets.suspect_browser import SuspectBrowser
 
 # Segments and confusion share a row that wraps only when both cannot fit: segments take the

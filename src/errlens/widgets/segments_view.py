@@ -42,9 +42,10 @@ from errlens.views.segments import (
     split,
     tree_rows,
 )
+from errlens.views.selection import SelectionError, combine
 from errlens.views.source import Unavailable, source_of
 from errlens.widgets._base import bundle
-from errlens.widgets.selection import CohortView, SelectionError, combine
+from errlens.widgets.selection import CohortView
 
 _JS, _CSS = bundle("segments")
 _PROGRESS_EVERY = 0.1  # seconds between progress updates sent to the browser

@@ -29,10 +29,10 @@ from errlens.slicing.cohort import Cohort
 from errlens.views import protocol as P
 from errlens.views.dispatch import Answer, Handler
 from errlens.views.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, RowSource, to_ipc
+from errlens.views.selection import SelectionError, parse_cohort
 from errlens.views.source import ViewSource, source_of
 from errlens.views.store import StoreView, plain
 from errlens.widgets._base import ErrlensWidget, bundle
-from errlens.widgets.selection import SelectionError, parse_cohort
 from errlens.widgets.suspect_browser_actions import Actions
 from errlens.widgets.suspect_browser_context import BrowserContext
 from errlens.widgets.suspect_browser_detail import NEEDS_MEMORY, Detail
