@@ -132,3 +132,24 @@ def test_spark_flags_equal_cleanlab_on_adult(spark, adult_oof):
     found = lazy.suspects("confident_learning", top=50)
     assert found.meta["flagged_in_cohort"] == len(expected)
     assert set(found.flagged_ids) <= expected and len(found) == 50
+
+
+def test_a_new_selection_reuses_the_thresholds_of_every_row(adult_oof, adult_lazy, monkeypatch):
+    """A click ranks only its cohort: the per-class thresholds (a scan of every row) are
+    computed once per analysis, and a cohort's flags still equal the whole data's."""
+    from errlens.engines import suspects as engine_suspects
+    from errlens.slicing.cohort import Cohort
+
+    data = adult_oof[0]
+    whole = adult_lazy.suspects("confident_learning", top=len(data))
+    scans = []
+    real = engine_suspects._thresholds
+    monkeypatch.setattr(engine_suspects, "_thresholds",
+                        lambda *a: scans.append(1) or real(*a))
+    women = adult_lazy.suspects("confident_learning", cohort=Cohort.where("sex", "==", "Female"),
+                                top=len(data))
+    men = adult_lazy.suspects("confident_learning", cohort=Cohort.where("sex", "==", "Male"),
+                              top=len(data))
+    assert scans == []
+    assert set(women.flagged_ids) | set(men.flagged_ids) == set(whole.flagged_ids)
+    assert women.params["thresholds"] == whole.params["thresholds"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from typing import TYPE_CHECKING, Any, Protocol
 
 import narwhals as nw
@@ -85,7 +86,11 @@ def engine_suspects(
             f"{lazy.classes}); this analysis has proba={lazy.proba}. Pass proba=[...] in class "
             "order to LazyAnalysis.from_duckdb / from_spark")
     label = vocabulary_code(nw.col(lazy.y_true), lazy.classes, other=-1)
-    thresholds = _thresholds(lazy, label)
+    # the thresholds depend on every row, not on the cohort: one scan per analysis, so a click
+    # that changes the selection costs only the cohort's ranking (two queries, not three)
+    thresholds = _THRESHOLDS.get(lazy)
+    if thresholds is None:
+        thresholds = _THRESHOLDS[lazy] = _thresholds(lazy, label)
     flag, score, own = _row_expressions(lazy, label, thresholds, method, rank_by)
     scored = lazy.source.select(
         nw.col(lazy.id), nw.col(lazy.y_true).alias("given"),
@@ -108,6 +113,10 @@ def engine_suspects(
     digest = hashlib.sha256(json.dumps([lazy.n, params["thresholds"]]).encode()).hexdigest()
     meta = {"engine": str(lazy.frame.implementation), "flagged_in_cohort": int(counts["flagged"])}
     return Suspects(table, method, params, rank_by, "thresholds:" + digest[:16], meta=meta)
+
+
+_THRESHOLDS: weakref.WeakKeyDictionary[Any, list[float]] = weakref.WeakKeyDictionary()
+"""Confident thresholds per analysis, computed on first use."""
 
 
 def _thresholds(lazy: CodedAnalysis, label: nw.Expr) -> list[float]:
