@@ -59,6 +59,7 @@ class GroupNoise:
 
     def describe(self, value: Any) -> str:
         """One line on the group ``value``: ``"annotator ann3: est. 31% noise [24–38%]"``."""
+        value = MISSING if pd.isna(value) else value  # a row's missing value: its own group
         row = self.table.loc[value]
         text = (f"{self.name} {value}: est. {row['noise_rate']:.0%} noise "
                 f"[{row['ci_low']:.0%}–{row['ci_high']:.0%}]")

@@ -35,6 +35,7 @@ import pandas as pd
 
 from errlens.base.jsonvalue import plain_number
 from errlens.slicing.cohort import Cohort
+from errlens.suspects.rates import MISSING  # the core's group of rows without a value
 from errlens.views.store import plain
 
 if TYPE_CHECKING:
@@ -44,8 +45,6 @@ KINDS = ("annotator", "source")
 """The label sources an analysis can declare, in the order the panel lists them."""
 MAX_GROUPS = 100
 """Rows drawn per table (the noisiest first); the panel says how many it left out."""
-MISSING = "(missing)"
-"""The core's group of rows whose annotator / source is missing."""
 
 
 class HealthError(ValueError):
