@@ -68,6 +68,8 @@ class Analysis(EvalData):
         task: Task | None = None,
         error_threshold: float | None = None,
         proba_out_of_fold: bool = False,
+        annotator: Any = None,
+        source: Any = None,
     ) -> Analysis:
         """Build an analysis from labels and a model's predictions.
 
@@ -75,6 +77,9 @@ class Analysis(EvalData):
         (n, k) array or a list of k column names, in the order of ``classes`` (default: the sorted
         labels). ``y_pred`` is derived from ``proba`` when absent. Set ``proba_out_of_fold=True``
         when the probabilities come from cross-validation, so suspect detection trusts them.
+        ``annotator`` / ``source`` declare who or what labelled each row (a column name or one
+        value per row, kept as a feature): :meth:`suspects` ranks with their noise priors and
+        :meth:`label_health` reports them.
 
         >>> ev = Analysis.from_predictions(
         ...     {"age": [20, 40]}, y_true=[0, 1], proba=[[.9, .1], [.6, .4]])
@@ -84,7 +89,7 @@ class Analysis(EvalData):
         return build.from_predictions(
             cls, data, y_true=y_true, y_pred=y_pred, proba=proba, id=id, classes=classes,
             features=features, task=task, error_threshold=error_threshold,
-            proba_out_of_fold=proba_out_of_fold,
+            proba_out_of_fold=proba_out_of_fold, annotator=annotator, source=source,
         )
 
     @classmethod
@@ -102,11 +107,14 @@ class Analysis(EvalData):
         error_threshold: float | None = None,
         random_state: int = 0,
         progress: bool = True,
+        annotator: Any = None,
+        source: Any = None,
     ) -> Analysis:
         """Build an analysis from an unfitted scikit-learn estimator with out-of-fold predictions.
 
         Each row's prediction and probabilities come from a model that never saw it (``cv``-fold
         cross-validation, stratified for classifiers), which is what suspect detection needs.
+        ``annotator`` / ``source`` as in :meth:`from_predictions` (the model never sees them).
 
         >>> from sklearn.linear_model import LogisticRegression
         >>> from errlens.datasets import load_adult
@@ -119,6 +127,7 @@ class Analysis(EvalData):
         return build.from_estimator(
             cls, estimator, X, y, cv=cv, id=id, classes=classes, features=features, task=task,
             error_threshold=error_threshold, random_state=random_state, progress=progress,
+            annotator=annotator, source=source,
         )
 
     # ------------------------------------------------------------------ rows
@@ -388,6 +397,8 @@ class Analysis(EvalData):
         embeddings: Any = None,
         n_neighbors: int | None = None,
         threshold: float | None = None,
+        prior: Any = "auto",
+        reviews: Any = None,
     ) -> Suspects:
         """Rank the rows whose given label is probably wrong; flag the likely ones.
 
@@ -410,6 +421,15 @@ class Analysis(EvalData):
         rows, so a row's flag does not depend on the slice it is viewed in (confident learning's
         per-class thresholds need the whole data). ``top`` keeps the first ``top`` rows.
 
+        Priors (classifiers): ``prior="auto"`` (the default) uses the declared ``annotator=`` /
+        ``source=`` columns; a feature name or a list of them adds segment priors; None, or
+        nothing declared, ranks exactly as cleanlab. With a prior, each group's noise rate is
+        estimated and shrunk (``errlens.suspects.priors``), the table gains the group columns,
+        ``prior`` and ``posterior`` (probability the label is wrong) and is ordered by
+        ``posterior``; ``flagged`` and ``score`` stay the method's own (cleanlab parity).
+        ``reviews=`` a LabelStore (or its events) moves each group's prior by what reviewers
+        decided and puts reviewed rows last. ``cause(id)["why"]`` says why a row ranks there.
+
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],
         ...     proba=[[.9, .1], [.8, .2], [.7, .3], [.2, .8], [.1, .9], [.85, .15]],
@@ -421,7 +441,7 @@ class Analysis(EvalData):
         return detect.find_suspects(
             self, method, cohort=cohort, rank_by=rank_by, top=top, n_jobs=n_jobs,
             filter_by=filter_by, embeddings=embeddings, n_neighbors=n_neighbors,
-            threshold=threshold,
+            threshold=threshold, prior=prior, reviews=reviews,
         )
 
     def label_health(self) -> LabelHealth:
@@ -434,6 +454,9 @@ class Analysis(EvalData):
         ...     proba_out_of_fold=True)
         >>> ev.label_health().classes["likely_true"].tolist()
         [None, 0]
+
+        With ``annotator=`` / ``source=`` declared, ``.annotators`` / ``.sources`` give each
+        one's estimated noise rate with its 95 % interval, suspects and top confusion.
         """
         return detect.health_of(self)
 

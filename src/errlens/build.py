@@ -43,6 +43,8 @@ def from_predictions(
     task: Task | None = None,
     error_threshold: float | None = None,
     proba_out_of_fold: bool = False,
+    annotator: Any = None,
+    source: Any = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` from labels and predictions (see
     ``Analysis.from_predictions``)."""
@@ -72,8 +74,11 @@ def from_predictions(
         feature_frame = frame
     else:
         feature_frame = _select_features(frame, features, exclude=used)
+    feature_frame, sources = _label_sources(frame, feature_frame, keys,
+                                            annotator=annotator, source=source)
     return _build(
         cls,
+        label_sources=sources,
         ids=ids,
         features=feature_frame,
         y_true=y_series,
@@ -104,6 +109,8 @@ def from_estimator(
     error_threshold: float | None = None,
     random_state: int = 0,
     progress: bool = True,
+    annotator: Any = None,
+    source: Any = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` with out-of-fold predictions of ``estimator``
     (see ``Analysis.from_estimator``)."""
@@ -116,6 +123,10 @@ def from_estimator(
     feature_frame = (
         frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
     )
+    # The model never sees who labelled a row; the analysis keeps it as a feature.
+    feature_frame, sources = _label_sources(frame, feature_frame, (rows, ids),
+                                            annotator=annotator, source=source)
+    model_frame = feature_frame.drop(columns=list(sources.values()))
     resolved_task = task or ("regression" if is_regressor(estimator) else None)
     labels = _Labels(y_series)
     resolved_task = resolved_task or _infer_task(labels, None, classes, task)
@@ -123,13 +134,13 @@ def from_estimator(
         if not pd.api.types.is_numeric_dtype(y_series):
             raise TypeError(f"regression targets must be numeric, y has dtype {y_series.dtype}")
         pred, _ = out_of_fold_predictions(
-            estimator, feature_frame, y_series, cv=cv, regression=True,
+            estimator, model_frame, y_series, cv=cv, regression=True,
             random_state=random_state, progress=progress,
         )
         return _build(
             cls, ids=ids, features=feature_frame, y_true=y_series, y_pred=pd.Series(pred),
             proba=None, classes=None, task="regression", error_threshold=error_threshold,
-            proba_source="none", row_labels=rows,
+            proba_source="none", row_labels=rows, label_sources=sources,
         )
     class_list = _resolve_classes(labels, None, None, classes)
     # Every label a class, before any model is fitted.
@@ -147,14 +158,14 @@ def from_estimator(
             f"use cv ≤ {int(counts.min())}"
         )
     _, proba = out_of_fold_predictions(
-        estimator, feature_frame, y_series, cv=cv, regression=False, classes=class_list,
+        estimator, model_frame, y_series, cv=cv, regression=False, classes=class_list,
         random_state=random_state, progress=progress,
     )
     return _build(
         cls,
         ids=ids, features=feature_frame, y_true=y_series, y_pred=None, proba=proba,
         classes=class_list, task=task, error_threshold=error_threshold,
-        proba_source="out_of_fold", row_labels=rows,
+        proba_source="out_of_fold", row_labels=rows, label_sources=sources,
     )
 
 class _Labels:
@@ -224,6 +235,7 @@ def _build(
     proba_source: ProbaSource,
     row_labels: pd.Index | None = None,
     parsed: tuple[_Labels, _Labels | None] | None = None,
+    label_sources: dict[str, str] | None = None,
 ) -> T:
     true, pred = parsed or (_Labels(y_true), None if y_pred is None else _Labels(y_pred))
     resolved = _infer_task(true, proba, classes, task, pred)
@@ -253,6 +265,7 @@ def _build(
             y_pred=_indexed(y_pred, ids, "y_pred"), proba=None, classes=[], task="regression",
             error=error, is_error=error > threshold, proba_source="none",
             error_threshold=threshold, row_labels=row_labels,
+            label_sources=dict(label_sources or {}),
         )
     class_list = _resolve_classes(true, pred, proba, classes)
     if proba is not None and proba.shape[1] != len(class_list):
@@ -301,10 +314,37 @@ def _build(
         proba=None if proba is None else np.ascontiguousarray(proba), classes=class_list,
         task=resolved, error=wrong.astype(np.float64), is_error=wrong,
         proba_source=proba_source, error_threshold=None, row_labels=row_labels,
+        label_sources=dict(label_sources or {}),
     )
     # Seed the cached codes: they were needed for the error vector anyway.
     analysis.cache.y_true_codes, analysis.cache.y_pred_codes = true_codes, pred_codes
     return analysis
+
+
+def _label_sources(
+    frame: pd.DataFrame, features: pd.DataFrame, keys: tuple[pd.Index | None, ...], **roles: Any
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The features with each declared label source (``annotator=``, ``source=``: a column of
+    the data or one value per row, added under the role's name) and role -> column.
+
+    >>> f, s = _label_sources(pd.DataFrame({"x": [1]}), pd.DataFrame({"x": [1]}), (None,),
+    ...                       annotator=["ann1"], source=None)
+    >>> f.columns.tolist(), s
+    (['x', 'annotator'], {'annotator': 'annotator'})
+    """
+    sources: dict[str, str] = {}
+    for role, value in roles.items():
+        if value is None:
+            continue
+        series, column = inputs.resolve_column(frame, value, arg=role, n=len(frame), keys=keys)
+        name = column or role
+        if column is None and name in features.columns:
+            raise ValueError(f"{role}= was given as values but a feature is already named "
+                             f"{name!r}: pass {role}={name!r} to use that column")
+        if name not in features.columns:
+            features = features.assign(**{name: series.to_numpy()})
+        sources[role] = name
+    return features, sources
 
 
 def _select_features(

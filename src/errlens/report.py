@@ -2,7 +2,8 @@
 
 It reuses the dashboard's own bundles (inlined, loaded from blob: URLs) over a capped JSON
 snapshot of aggregates: segments, heatmap, error tree, discovered slices, the confusion table,
-the top suspects with their labels, and a summary of the label changelog. The aggregates are
+the annotator-health panel (when the analysis declares ``annotator=`` / ``source=``), the top
+suspects with their labels, and a summary of the label changelog. The aggregates are
 the view models' payloads (:mod:`errlens.views`): an Explorer's as its views hold them, an
 analysis' computed for all rows without any widget. Nothing in it can edit labels: the
 relabel buttons are drawn disabled.
@@ -29,15 +30,17 @@ from errlens.base.facade import Facade
 from errlens.changelog.safe_files import atomic_write
 from errlens.slicing.cohort import Cohort
 from errlens.views.confusion import confusion_payload
+from errlens.views.health import health_groups, health_payload
 from errlens.views.segments import TREE_DEPTH, bars, drawn_pair, heatmap_payload, tree_rows
 from errlens.views.source import Unavailable, source_of
 from errlens.widgets._base import bundle
 
 MAX_ROWS = 50
-_VIEWS = ("selection", "segments", "confusion")
+_VIEWS = ("selection", "segments", "confusion", "health")
 _SEGMENT_TRAITS = ("features", "feature", "feature_b", "heatmap", "tree", "slices", "progress",
                    "overall", "version", "rows", "cohort", "unavailable")
 _CONFUSION_TRAITS = ("table", "normalize", "version", "rows", "cohort")
+_HEALTH_TRAITS = ("health", "version", "rows", "cohort")
 
 
 def to_html(
@@ -59,10 +62,13 @@ def to_html(
         segments = {k: getattr(source.segments, k) for k in _SEGMENT_TRAITS}
         confusion = None if source.confusion is None else {
             k: getattr(source.confusion, k) for k in _CONFUSION_TRAITS}
+        health = None if source.health is None else {
+            k: getattr(source.health, k) for k in _HEALTH_TRAITS}
         snapshot = _snapshot(source.analysis, segments, confusion, source.selection, store,
-                             int(max_rows))
+                             int(max_rows), health)
     elif isinstance(source, Facade):  # an Analysis or a LazyAnalysis
-        snapshot = _snapshot(source, *_all_rows(source), None, store, int(max_rows))
+        snapshot = _snapshot(source, *_all_rows(source), None, store, int(max_rows),
+                             _health(source))
     else:
         raise TypeError(f"to_html needs an Explorer, an errlens.Analysis or a LazyAnalysis, got "
                         f"{type(source).__name__}")
@@ -95,8 +101,19 @@ def _all_rows(analysis: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
                       "cohort": None}
 
 
+def _health(analysis: Any) -> dict[str, Any] | None:
+    """The annotator-health panel's traits over every row (None: no label source declared)."""
+    groups = health_groups(analysis)
+    if not groups:
+        return None
+    picked = source_of(analysis).select(None)
+    return {"health": health_payload(groups, picked), "version": 0, "rows": picked.rows,
+            "cohort": None}
+
+
 def _snapshot(ev: Any, segments: dict[str, Any], confusion: dict[str, Any] | None, cohort: Any,
-              store: Any, max_rows: int) -> dict[str, Any]:
+              store: Any, max_rows: int, health: dict[str, Any] | None = None
+              ) -> dict[str, Any]:
     """The traits the bundles draw plus suspects and changelog."""
     segments = {**segments, "slices": segments["slices"][:max_rows]}
     views: dict[str, Any] = {
@@ -106,6 +123,8 @@ def _snapshot(ev: Any, segments: dict[str, Any], confusion: dict[str, Any] | Non
     }
     if confusion is not None:
         views["confusion"] = confusion
+    if health is not None:
+        views["health"] = health
     return {"title": f"errlens report: {ev.task} analysis, {ev.n:,} rows",
             "views": views, "suspects": _suspects(ev, store, cohort, max_rows),
             "classes": [str(c) for c in ev.classes],
@@ -255,6 +274,7 @@ _TEMPLATE = """<!doctype html>
 <h1>{title}</h1>
 <div id="view-selection"></div>
 <div class="el-grid"><div id="view-segments"></div><div id="view-confusion"></div></div>
+<div id="view-health"></div>
 {suspects}
 {changelog}
 </div>

@@ -15,6 +15,7 @@ import errlens as el
 from errlens.views.dispatch import Dispatcher
 from errlens.views.messages import CATALOGUE, markdown
 from errlens.widgets.confusion_view import ConfusionView
+from errlens.widgets.health_view import HealthView
 from errlens.widgets.segments_view import SegmentsView
 from errlens.widgets.selection import SelectionBar
 from errlens.widgets.summary import SummaryWidget
@@ -29,9 +30,10 @@ def ev(adult: pd.DataFrame) -> el.Analysis:
     rng = np.random.default_rng(0)
     p_rich = np.clip(0.15 + 0.5 * (data["education_num"] >= 13) + rng.normal(0, 0.1, len(data)),
                      0.01, 0.99)
+    data["labeller"] = rng.choice(["ann1", "ann2", "ann3"], len(data))
     return el.Analysis.from_predictions(
         data, y_true="income", proba=np.column_stack([1 - p_rich, p_rich]), id="id",
-        proba_out_of_fold=True)
+        proba_out_of_fold=True, annotator="labeller")
 
 
 def widgets(ev: el.Analysis) -> dict[str, Any]:
@@ -40,7 +42,8 @@ def widgets(ev: el.Analysis) -> dict[str, Any]:
     return {"segments": SegmentsView(ev), "confusion": ConfusionView(ev),
             "selection": SelectionBar(back=lambda: steps.append("back"),
                                       clear=lambda: steps.append("clear")),
-            "summary": SummaryWidget(ev), "suspects": SuspectBrowser(ev)}
+            "summary": SummaryWidget(ev), "suspects": SuspectBrowser(ev),
+            "health": HealthView(ev)}
 
 
 def deliver(widget: Any, msg: Any) -> tuple[dict[str, Any], list[Any]]:
@@ -94,7 +97,7 @@ def test_every_request_type_refuses_a_missing_field(ev):
                 reply, _ = deliver(widget, msg)
                 assert reply["error"] == f"message {kind!r} lacks {field}", (name, kind)
                 checked += 1
-    assert checked == 21  # 11 in segments, 5 in confusion, 5 in the suspect browser
+    assert checked == 25  # 11 in segments, 5 in confusion, 5 in suspects, 4 in health
 
 
 def test_a_bug_inside_a_handler_is_answered_and_logged(ev, monkeypatch, caplog):
@@ -105,6 +108,8 @@ def test_a_bug_inside_a_handler_is_answered_and_logged(ev, monkeypatch, caplog):
         "selection": (found["selection"], "_back", {"type": "back"}),
         "suspects": (found["suspects"]._ctx.rows, "page",
                      {"type": "page", "mode": "all", "page": 0}),
+        "health": (found["health"], "_refresh", {"type": "select_cohort", "cohort": {
+            "kind": "where", "feature": "labeller", "op": "==", "value": "ann1"}}),
     }
     assert set(breakage) == {name for name in CATALOGUE if CATALOGUE[name]}
 

@@ -10,7 +10,7 @@ import { THUMB_PREFIX } from "./rows.js";
  * @typedef {import("./panel.js").Guideline} Guideline
  * @typedef {import("./panel.js").HistoryEvent} HistoryEvent
  * @typedef {{ method: string, score_kind: string, score: number, flagged: boolean, rank: number,
- *   ranked_rows: number, cohort: string | null }} Cause
+ *   ranked_rows: number, cohort: string | null, why?: string | null }} Cause
  * @typedef {{ id: any, given: string, predicted: string, error?: string | null,
  *   features: { name: string, value: string | null }[], proba: { class: string, p: number }[],
  *   cause: Cause | null, in_selection: boolean, text: string | null, text_chars: number | null,
@@ -115,6 +115,7 @@ function why(v) {
   return section("why it is here", [
     h("p", { text: `${c.flagged ? "flagged" : "not flagged"} by ${c.method}` }),
     h("p", { cls: "el-muted", text: `${c.score_kind} ${Number(c.score).toPrecision(3)} · rank ${int(c.rank)} of ${int(c.ranked_rows)}` }),
+    c.why ? h("p", { cls: "el-why", text: c.why }) : null,
     c.cohort ? h("p", { cls: "el-muted", text: `ranked within ${c.cohort}` }) : null,
   ]);
 }

@@ -89,6 +89,8 @@ function suspicion(r, v) {
   const why = v.mode === "suspects" && r.rank !== null ? `rank ${r.rank}` : "";
   const title = `${v.method}${v.scoreKind ? `, score: ${v.scoreKind}` : ""}`;
   if (why) parts.push(h("div", { cls: "el-muted el-cause", text: why, attrs: { title } }));
+  // the prior behind the rank ("annotator ann3: est. 31% noise …; p(given) 0.08"), as text
+  if (typeof r.why === "string" && r.why) parts.push(h("div", { cls: "el-muted el-why", text: r.why }));
   return h("div", {}, parts);
 }
 

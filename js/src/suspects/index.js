@@ -37,13 +37,14 @@ function render({ model, el }) {
     busy: false, help: false, loadingSimilar: false,
     /** @type {number | null} */ anchor: null,
     /** @type {string | null} */ scoreKind: null,
+    /** @type {string | null} */ ranking: null,
     /** @type {DetailReply | null} */ detail: null, detailSeq: 0, showHistory: false,
     /** @type {{ of: any, rows: Neighbour[] } | null} */ similar: null, pageSeq: 0,
   };
 
   const { root, stopTheme, cohortLine, modeSuspects, modeAll, givenSelect, search, prev, next,
     pageText, bulkSelect, bulkBtn, clearBtn, checkedText, helpBtn, errorBox, statusLine, gridWrap,
-    panel, note, helpKeys, helpBox, picker, zoomBox } = buildSkeleton({
+    panel, note, helpKeys, helpBox, picker, zoomBox, rankLine } = buildSkeleton({
     setMode: (mode) => setMode(mode), prevPage: () => goPage(s.page - 1),
     nextPage: () => goPage(s.page + 1), bulk: () => bulk(), clearChecks: () => clearChecks(),
     toggleHelp: () => toggleHelp(), labelKey: (i) => labelKey(i), closeZoom: () => closeZoom(),
@@ -75,6 +76,9 @@ function render({ model, el }) {
     const doc = root.ownerDocument;
     const hadFocus = root.contains(doc.activeElement);
     cohortLine.textContent = `selection: ${model.get("cohort_text")}`;
+    // the order learnt from the reviews: said once per page, never moving the rows shown
+    rankLine.textContent = s.ranking ? `${s.ranking}: the next pages follow your decisions so far` : "";
+    rankLine.hidden = !s.ranking;
     const off = model.get("unavailable") ?? {};
     modeSuspects.disabled = Boolean(off.suspects);
     modeSuspects.title = off.suspects ?? "";
@@ -166,7 +170,7 @@ function render({ model, el }) {
     }
     showError("");
     Object.assign(s, { page: msg.page, pages: msg.pages, total: msg.total, offset: msg.offset,
-      token: msg.token, nChecked: msg.n_checked, scoreKind: msg.score_kind });
+      token: msg.token, nChecked: msg.n_checked, scoreKind: msg.score_kind, ranking: msg.ranking ?? null });
     s.cursor = Math.max(0, Math.min(s.cursor, s.rows.length - 1));
     draw();
   }

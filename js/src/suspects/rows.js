@@ -5,7 +5,7 @@ import { tableFromIPC } from "@uwdata/flechette";
  * @typedef {{ id: string | number, given: string, predicted: string,
  *   given_code: number | null, predicted_code: number | null, p_given: number | null,
  *   p_pred: number | null, score: number | null, flagged: boolean | null, rank: number | null,
- *   text?: string | null, thumb?: string | null, current?: string | null,
+ *   text?: string | null, thumb?: string | null, why?: string | null, current?: string | null,
  *   current_code?: number | null, n_events?: number, last_op?: string | null,
  *   checked: boolean, [feature: string]: any }} Row
  */

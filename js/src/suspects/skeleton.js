@@ -24,6 +24,8 @@ export function buildSkeleton(act) {
   guardKeys(root); // no key reaches the notebook; Escape hands focus back (unless help is open)
   const stopTheme = followTheme(root);
   const cohortLine = h("div", { cls: "el-cohort" });
+  const rankLine = h("div", { cls: "el-ranking el-muted", attrs: { "aria-live": "polite" } });
+  rankLine.hidden = true;
   const modeSuspects = button("Show suspects", "Suspects", () => act.setMode("suspects"), { cls: "el-btn el-toggle" });
   const modeAll = button("Show all rows", "All rows", () => act.setMode("all"), { cls: "el-btn el-toggle" });
   const givenSelect = h("select", { attrs: { "aria-label": "Filter by given label" } });
@@ -58,6 +60,7 @@ export function buildSkeleton(act) {
   root.append(
     h("div", { cls: "el-toolbar" }, [modeSuspects, modeAll, givenSelect, search, prev, pageText, next, helpBtn]),
     cohortLine,
+    rankLine,
     h("div", { cls: "el-toolbar el-bulkbar" }, [checkedText, bulkSelect, bulkBtn, clearBtn]),
     errorBox,
     probaLegend(),
@@ -69,5 +72,5 @@ export function buildSkeleton(act) {
   );
   return { root, stopTheme, cohortLine, modeSuspects, modeAll, givenSelect, search, prev, next,
     pageText, bulkSelect, bulkBtn, clearBtn, checkedText, helpBtn, errorBox, statusLine, gridWrap,
-    panel, note, helpKeys, helpBox, picker, zoomBox };
+    panel, note, helpKeys, helpBox, picker, zoomBox, rankLine };
 }

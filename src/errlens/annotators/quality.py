@@ -217,6 +217,27 @@ def detector_precision(
     unknown = set(by) - {"detector", "slice"}
     if unknown:
         raise ValueError(f"cannot group by {sorted(unknown)}; use 'detector' and/or 'slice'")
+    per_sample = review_outcomes(source, original, current, by=by)
+    outcomes = ["relabeled", "confirmed", "skipped"]
+    table: pd.DataFrame = per_sample.groupby(list(by), sort=True)[outcomes].sum().astype(int)
+    table.insert(0, "reviewed", table[outcomes].sum(axis=1))
+    table["decided"] = table["relabeled"] + table["confirmed"]
+    return _with_interval(table, "relabeled", "decided", "precision").drop(columns="decided")
+
+
+def review_outcomes(
+    source: Any, original: pd.Series, current: pd.Series, *, by: Sequence[str] = ()
+) -> pd.DataFrame:
+    """One row per reviewed sample (per ``by`` group: ``"detector"``, ``"slice"``, whose
+    reviews without a detector are left out), with booleans ``relabeled`` (its ``current``
+    label differs from ``original``), ``confirmed`` and ``skipped`` (every review a skip).
+
+    >>> ev = pd.DataFrame({"op": ["set", "confirm"], "sample_id": [1, 2], "author": "ana",
+    ...     "new_label": ["b", "a"], "cause": [None, None]})
+    >>> orig = pd.Series(["a", "a"], index=[1, 2])
+    >>> review_outcomes(ev, orig, pd.Series(["b", "a"], index=[1, 2]))["relabeled"].tolist()
+    [True, False]
+    """
     events = effective(events_of(source))
     if "cause" not in events.columns:
         raise ValueError("events frame lacks the 'cause' column; pass store.events()")
@@ -227,7 +248,8 @@ def detector_precision(
         "slice": [_cause_field(c, "slice", "cohort") for c in judged["cause"]],
         "skip": (judged["op"] == "skip").to_numpy(),
     })
-    reviews = reviews[reviews["detector"].notna()]
+    if "detector" in by:
+        reviews = reviews[reviews["detector"].notna()]
     keys = [*by, "sample_id"]
     grouped = reviews.fillna({"slice": "(none)"}).groupby(keys, sort=True)["skip"].all()
     per_sample: pd.DataFrame = grouped.reset_index()
@@ -237,11 +259,7 @@ def detector_precision(
     per_sample["relabeled"] = changed
     per_sample["confirmed"] = ~changed & ~skipped
     per_sample["skipped"] = ~changed & skipped
-    outcomes = ["relabeled", "confirmed", "skipped"]
-    table: pd.DataFrame = per_sample.groupby(list(by), sort=True)[outcomes].sum().astype(int)
-    table.insert(0, "reviewed", table[outcomes].sum(axis=1))
-    table["decided"] = table["relabeled"] + table["confirmed"]
-    return _with_interval(table, "relabeled", "decided", "precision").drop(columns="decided")
+    return per_sample
 
 
 def crowdlab(matrix: pd.DataFrame, analysis: Any) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -75,6 +75,9 @@ class EvalData:
     #: The row labels of the pandas DataFrame it was built from (None for other data): a
     #: boolean Series over that frame (``df.age > 60``) selects its rows.
     row_labels: pd.Index | None = None
+    #: Declared label sources: role (``"annotator"``, ``"source"``) -> the feature column
+    #: holding who or what labelled each row (suspect priors group rows by them).
+    label_sources: dict[str, str] = field(default_factory=dict)
     cache: DataCache = field(default_factory=DataCache)
 
     @property

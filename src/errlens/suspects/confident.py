@@ -109,15 +109,20 @@ class ConfidentLearning:
         return np.clip(means, a_min=CONFIDENT_THRESHOLDS_LOWER_BOUND, a_max=None)
 
     @cached_property
-    def _confident(self) -> tuple[np.ndarray, np.ndarray]:
-        """(uncalibrated confident joint, mask of confident rows whose guessed true class is
-        not the given one). A row's guess is its only class above threshold, or its argmax
-        among several."""
+    def guess(self) -> tuple[np.ndarray, np.ndarray]:
+        """(guessed true class of each row, mask of the confident rows, those with some class
+        above its threshold). The guess is the only class above threshold, or the argmax
+        among several; it means nothing where the row is not confident."""
         above = self.pred_probs >= self.thresholds - 1e-6
         n_above = above.sum(axis=1)
         guess = np.where(n_above > 1, self.predicted, above.argmax(axis=1))
-        del above
-        confident = n_above > 0
+        return guess, n_above > 0
+
+    @cached_property
+    def _confident(self) -> tuple[np.ndarray, np.ndarray]:
+        """(uncalibrated confident joint, mask of confident rows whose guessed true class is
+        not the given one)."""
+        guess, confident = self.guess
         k = self.k
         # (true, given) counts transposed, as cleanlab's transposed confusion matrix: the memory
         # order changes how the calibration's float sum rounds, which can break rounding ties.

@@ -15,6 +15,7 @@ computed once per evaluation set and kept in its cache (``data.cache.suspects``)
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import cleanlab
@@ -24,7 +25,7 @@ import pandas as pd
 from errlens.base.inputs import by_id
 from errlens.data.evaldata import EvalData
 from errlens.slicing import masks
-from errlens.suspects import knn, regression
+from errlens.suspects import knn, prior_rank, regression
 from errlens.suspects.confident import (
     FILTERS,
     RANKINGS,
@@ -37,6 +38,7 @@ from errlens.suspects.table import Suspects, fingerprint, ranked_table
 
 CLASSIFIER_METHODS: tuple[str, ...] = (*FILTERS, "knn")
 REGRESSION_METHODS: tuple[str, ...] = ("residual",)
+DEFAULT_METHOD = "prune_by_noise_rate"
 
 
 
@@ -52,6 +54,8 @@ def find_suspects(
     embeddings: Any = None,
     n_neighbors: int | None = None,
     threshold: float | None = None,
+    prior: Any = "auto",
+    reviews: Any = None,
 ) -> Suspects:
     """Suspect rows of ``ev`` (``Analysis.suspects`` documents the options)."""
     keep = masks.mask(ev, cohort)
@@ -64,7 +68,8 @@ def find_suspects(
                 f"method {method!r} needs a classifier but this analysis is a regression: "
                 "use method='residual'"
             )
-        _only_for(method, filter_by=filter_by, embeddings=embeddings, n_neighbors=n_neighbors)
+        _only_for(method, filter_by=filter_by, embeddings=embeddings, n_neighbors=n_neighbors,
+                  reviews=reviews, prior=None if prior == "auto" else prior)
         return _residual_suspects(ev, keep, params, threshold, top)
     if method not in CLASSIFIER_METHODS:
         hint = " ('residual' is for regression)" if method in REGRESSION_METHODS else ""
@@ -94,11 +99,21 @@ def find_suspects(
         "predicted": ev.y_pred.to_numpy(),
         "p_given": cl.scores("self_confidence"),
     }
-    table = ranked_table(
-        ev.ids, columns, score, flagged, keep=keep, higher_is_worse=False, top=top
-    )
+    names = prior_rank.prior_columns(ev, prior)
+    noises: tuple[Any, ...] = ()
+    if names or reviews is not None:
+        key = (filter_by, params.get("space_fingerprint"), params.get("n_neighbors"))
+        table, noises, more = prior_rank.ranked_with_prior(
+            ev, cl, names, columns=columns, score=score, flagged=flagged, keep=keep, top=top,
+            reviews=reviews, key=key)
+        params |= more
+    else:
+        table = ranked_table(
+            ev.ids, columns, score, flagged, keep=keep, higher_is_worse=False, top=top
+        )
     probabilities = _proba_fingerprint(ev) if method != "knn" else fingerprint(cl.pred_probs)
-    return Suspects(table, method, params, rank_by, probabilities, meta=_engine())
+    return Suspects(table, method, params, rank_by, probabilities, meta=_engine(),
+                    priors=noises)
 
 def health_of(ev: EvalData) -> LabelHealth:
     """Per-class noise rates and likely confusions (``Analysis.label_health``)."""
@@ -106,7 +121,14 @@ def health_of(ev: EvalData) -> LabelHealth:
         raise ValueError("label_health needs a classifier; for regression use "
                          "suspects(method='residual')")
     warn_if_in_sample(ev)
-    return label_health(_confident_learning(ev), list(ev.classes))
+    cl = _confident_learning(ev)
+    health = label_health(cl, list(ev.classes))
+    by_role = {}
+    for role, column in ev.label_sources.items():
+        noise = prior_rank.noise_of(ev, cl, column, cl.issues(DEFAULT_METHOD),
+                                    (DEFAULT_METHOD, None, None))
+        by_role[role] = noise.table
+    return replace(health, annotators=by_role.get("annotator"), sources=by_role.get("source"))
 
 def rates_of(
     ev: EvalData, column: Any, method: str = "prune_by_noise_rate", **options: Any

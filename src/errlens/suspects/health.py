@@ -25,9 +25,19 @@ class LabelHealth:
     classes: pd.DataFrame
     confusions: pd.DataFrame
     joint: pd.DataFrame
+    #: Per annotator / per source (when declared with ``annotator=`` / ``source=``): ``n``,
+    #: ``suspects``, ``estimated_errors``, ``noise_rate`` with ``ci_low`` / ``ci_high``,
+    #: the shrunk ``prior`` and the top confusion ``given`` → ``likely_true``
+    #: (``confusion_count`` rows); see ``errlens.suspects.priors.group_noise``.
+    annotators: pd.DataFrame | None = None
+    sources: pd.DataFrame | None = None
 
     def _repr_html_(self) -> str:
-        return self.classes.to_html() + self.confusions.head(10).to_html()
+        parts = [self.classes.to_html(), self.confusions.head(10).to_html()]
+        for title, table in (("Annotators", self.annotators), ("Sources", self.sources)):
+            if table is not None:
+                parts.append(f"<h4>{title}</h4>" + table.to_html())
+        return "".join(parts)
 
 
 def label_health(cl: ConfidentLearning, class_values: list[Any]) -> LabelHealth:

@@ -46,6 +46,8 @@ class Suspects:
     score_kind: str
     fingerprint: str
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The group priors the ranking used (``suspects.priors.GroupNoise``), for :meth:`cause`.
+    priors: tuple[Any, ...] = ()
 
     @property
     def flagged_ids(self) -> pd.Index:
@@ -63,6 +65,11 @@ class Suspects:
                 "call suspects() without cohort= / top= to rank every row"
             )
         row = self.table.loc[id]
+        prior: dict[str, Any] = {}
+        if "posterior" in self.table.columns:
+            why = [noise.describe(row[noise.name]) for noise in self.priors]
+            prior = {"prior": float(row["prior"]), "posterior": float(row["posterior"]),
+                     "why": "; ".join([*why, f"p(given) {row['p_given']:.2f}"])}
         return {
             "method": self.method,
             "params": dict(self.params),
@@ -72,6 +79,7 @@ class Suspects:
             "rank": int(row["rank"]),
             "ranked_rows": len(self.table),
             "fingerprint": self.fingerprint,
+            **prior,
             **self.meta,
         }
 
@@ -97,10 +105,15 @@ def ranked_table(
     keep: np.ndarray,
     higher_is_worse: bool,
     top: int | None,
+    first: np.ndarray | None = None,
+    key: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Rows in ``keep``, flagged first then by score (ties in row order), cut to ``top``."""
-    key = -score if higher_is_worse else score
-    parts = [np.flatnonzero(keep & flagged), np.flatnonzero(keep & ~flagged)]
+    """Rows in ``keep``, flagged first then by score (ties in row order), cut to ``top``.
+    ``first`` puts other rows first instead; ``key`` orders by another array (ascending)."""
+    if key is None:
+        key = -score if higher_is_worse else score
+    ahead = flagged if first is None else first
+    parts = [np.flatnonzero(keep & ahead), np.flatnonzero(keep & ~ahead)]
     order = np.concatenate([rows[_argsort_ties_in_order(key[rows])] for rows in parts])
     if top is not None:
         if not isinstance(top, (int, np.integer)) or top < 1:

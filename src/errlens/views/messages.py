@@ -10,7 +10,7 @@ the values (:mod:`errlens.views.protocol`). State the views draw (tables, bars, 
 arrives as synced traits, not in replies. ``docs/architecture.md`` prints this catalogue.
 
 >>> sorted(CATALOGUE)
-['confusion', 'segments', 'selection', 'summary', 'suspects']
+['confusion', 'health', 'segments', 'selection', 'summary', 'suspects']
 >>> page = CATALOGUE["suspects"]["page"]
 >>> sorted(page.required), page.buffers
 (['mode', 'page'], 'the page of rows as one Arrow IPC table')
@@ -71,6 +71,13 @@ _CONFUSION = _table(
                       "class", **_VERSION}),
 )
 
+_HEALTH = _table(
+    _SELECT_COHORT,
+    Request("select_group", "Click on an annotator's (or source's) row: select its rows.",
+            required={"group": '"annotator" or "source": the table clicked',
+                      "index": "index of the row in that table", **_VERSION}),
+)
+
 _SELECTION = _table(
     Request("back", "Step back to the previous selection."),
     Request("clear", "Select every row (a step that back undoes)."),
@@ -92,6 +99,8 @@ _SUSPECTS = _table(
             reply={"page": "page number", "pages": "pages in all", "total": "rows in all",
                    "offset": "position of the first row", "score_kind": "what the score is",
                    "token": "the view's version", "mode": "the mode shown",
+                   "ranking": 'how the order was last updated ("re-ranked after 12 '
+                              'reviews"; null before any review)',
                    "n_checked": "rows checked"},
             buffers="the page of rows as one Arrow IPC table"),
     Request("check", "Tick or untick rows for a bulk relabel, or clear every tick.",
@@ -103,7 +112,8 @@ _SUSPECTS = _table(
             required={"id": "the sample id"},
             reply={"id": "sample id", "given": "label given", "predicted": "prediction",
                    "features": "[{name, value}]", "proba": "[{class, p}]",
-                   "cause": "why it was ranked (or null)", "in_selection": "bool",
+                   "cause": "why it was ranked (or null; its `why`: the prior's reason)",
+                   "in_selection": "bool",
                    "text": "sample text (cut at 100,000 characters)",
                    "text_chars": "its full length", "image": "data: URL of the image",
                    "history": "its label events (null without a store)"}),
@@ -123,7 +133,7 @@ _SUSPECTS = _table(
 
 CATALOGUE: dict[str, dict[str, Request]] = {
     "segments": _SEGMENTS, "confusion": _CONFUSION, "selection": _SELECTION,
-    "suspects": _SUSPECTS, "summary": {},
+    "suspects": _SUSPECTS, "summary": {}, "health": _HEALTH,
 }
 """Widget (its bundle's name) -> request type -> :class:`Request`."""
 

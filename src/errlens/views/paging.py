@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from errlens.views.reranking import pin
 from errlens.views.samples import Images, display_values
 
 if TYPE_CHECKING:
@@ -68,6 +69,10 @@ class RowSource:
         self._mask: np.ndarray | None = None
         self._cohort: Any = None
         self._views: OrderedDict[Query, np.ndarray] = OrderedDict()
+        self._served: dict[Query, int] = {}  # per view: rows of the pages sent so far
+        self._pinned: dict[Query, np.ndarray] = {}  # per view: rows kept in place on a re-rank
+        self.reviews: Any = None
+        """A LabelStore whose decisions the ranking learns from (the suspect browser's)."""
         self._global: Suspects | None = None
         self._order: np.ndarray | None = None
         self._score: np.ndarray | None = None
@@ -95,11 +100,24 @@ class RowSource:
         self._cohort = cohort
         self._mask = None if cohort is None else self._find(cohort)
         self._views.clear()
+        self._served.clear()
+        self._pinned.clear()
+
+    def rerank(self) -> None:
+        """Rank again (the reviews changed): every view keeps the rows of the pages it sent
+        in their places, the rows after them follow the new ranking."""
+        for key, served in self._served.items():
+            if key in self._views:
+                self._pinned[key] = self._views[key][:served]
+        self._views.clear()
+        self._global = self._order = self._score = self._flagged = None
+        self._sort_keys.pop("score", None)
 
     def global_suspects(self) -> Suspects:
         """The suspects of all rows (scores and flags do not depend on the cohort)."""
         if self._global is None:
-            found = self.ev.suspects(self.method)
+            extra = {} if self.reviews is None else {"reviews": self.reviews}
+            found = self.ev.suspects(self.method, **extra)
             positions = self.ev.ids.get_indexer(found.table.index)
             score = np.full(self.ev.n, np.nan)
             score[positions] = found.table["score"].to_numpy(dtype=np.float64)
@@ -165,6 +183,8 @@ class RowSource:
             order = order[np.argsort(-values if query.descending else values, kind="stable")]
         elif query.descending:
             order = order[::-1]
+        if key in self._pinned:
+            order = pin(self._pinned[key], order)
         self._views[key] = order
         if len(self._views) > _CACHE_SIZE:
             self._views.popitem(last=False)
@@ -187,6 +207,9 @@ class RowSource:
         pages = max(1, -(-total // self.page_size))
         query = replace(query, page=min(query.page, pages - 1))
         positions = self.page_positions(query)
+        key = query.view_key()
+        self._served[key] = max(self._served.get(key, 0), query.page * self.page_size
+                                + len(positions))
         table = self.page_table(positions, ranks=self.ranks(query, positions),
                                 extra=extra(positions) if extra is not None else None)
         found = self._global
@@ -289,8 +312,20 @@ class RowSource:
                                         for v in self.text[positions].tolist()], pa.string())
         if self.images is not None:
             columns["thumb"] = pa.array(self.images.thumbnails(positions), pa.string())
+        if self._global is not None and "posterior" in self._global.table.columns:
+            # why each row ranks where it does (its groups' noise priors): the core's cause text
+            columns["why"] = pa.array([_why(self._global, i) for i in ev.ids[positions]],
+                                      pa.string())
         columns.update(extra or {})
         return pa.table(columns)
+
+
+def _why(found: Suspects, sample: Any) -> str | None:
+    """The core's reason a row ranks where it does (None where it cannot say)."""
+    try:
+        return found.cause(sample).get("why")
+    except (KeyError, ValueError):  # e.g. a group the core's table does not list
+        return None
 
 
 def to_ipc(table: pa.Table) -> bytes:

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from errlens.changelog.events import Event
 
 
+REVIEW_OPS = frozenset({"set", "confirm", "adjudicate"})
+"""Operations that decide a sample's label (a skip or an undo decides nothing)."""
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready scalar (NumPy scalars as Python values, missing as None)."""
     value = to_plain(value)
@@ -97,6 +101,12 @@ class StoreView:
         """(number of events, last operation) on one sample."""
         self._sync()
         return self._status.get(plain(sample), (0, None))
+
+    def reviewed(self) -> int:
+        """Samples whose last decision is a relabel, confirm or adjudication (what the suspect
+        ranking learns from)."""
+        self._sync()
+        return sum(op in REVIEW_OPS for _, op in self._status.values())
 
     def row_state(self, sample: Any, original: Any = None) -> dict[str, Any]:
         """What the front end shows of one sample's labelling: current label, status."""

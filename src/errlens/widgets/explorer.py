@@ -29,9 +29,11 @@ from typing import Any
 import ipywidgets
 
 from errlens.slicing.cohort import Cohort
+from errlens.views.health import declared
 from errlens.views.selection import SelectionHistory
 from errlens.views.source import source_of
 from errlens.widgets.confusion_view import ConfusionView
+from errlens.widgets.health_view import HealthView
 from errlens.widgets.segments_view import SegmentsView
 from errlens.widgets.selection import SelectionBar
 from errlens.widgets.suspect_browser import SuspectBrowser
@@ -46,7 +48,8 @@ BOX_CLASS = "errlens-box"  # base.css: a view fills its box (no max-width of its
 
 
 class Explorer(ipywidgets.VBox):
-    """Selection bar on top, segments and confusion side by side, the suspect browser below.
+    """Selection bar on top, segments and confusion side by side, the annotator-health panel
+    (when the analysis declares ``annotator=`` / ``source=``), the suspect browser below.
 
     ``selection`` is the current :class:`~errlens.slicing.cohort.Cohort` (None = all rows);
     assign a Cohort (or a mask / id list) to move every view to it. ``analysis`` is an
@@ -65,8 +68,11 @@ class Explorer(ipywidgets.VBox):
         self.bar = SelectionBar(back=self.back, clear=self.clear, total=source.n, rows=source.n)
         self.segments = SegmentsView(source)
         self.confusion = ConfusionView(source) if source.task != "regression" else None
+        # the annotator-health panel, when the analysis declares annotator= / source=
+        self.health = HealthView(source) if declared(source.analysis) else None
         self.suspects = SuspectBrowser(source, store=store)
-        self.views: list[Any] = [v for v in (self.segments, self.confusion, self.suspects) if v]
+        self.views: list[Any] = [v for v in (self.segments, self.confusion, self.health,
+                                             self.suspects) if v]
         for view in self.views:
             view.observe(self._on_view_cohort, "cohort")
             view.on_select = self._on_select  # a click moves every view, in _push's order
@@ -74,7 +80,7 @@ class Explorer(ipywidgets.VBox):
             view.layout = ipywidgets.Layout(**self._box(view))
             view.add_class(BOX_CLASS)
         top = ipywidgets.HBox(self._side_by_side(), layout=ipywidgets.Layout(**ROW_BOX))
-        super().__init__([self.bar, top, self.suspects])
+        super().__init__([w for w in (self.bar, top, self.health, self.suspects) if w])
 
     def _side_by_side(self) -> list[Any]:
         return [w for w in (self.segments, self.confusion) if w is not None]
@@ -89,7 +95,7 @@ class Explorer(ipywidgets.VBox):
         boxes = [mo.Html(f'<div class="{BOX_CLASS}" style="{_css(self._box(view))}">'
                          f"{mo.as_html(view).text}</div>") for view in self._side_by_side()]
         row = mo.hstack(boxes, justify="start", align="start", wrap=True, gap=0)
-        return mo.vstack([self.bar, row, self.suspects], gap=0)
+        return mo.vstack([w for w in (self.bar, row, self.health, self.suspects) if w], gap=0)
 
     def _box(self, view: Any) -> dict[str, str]:
         return SEGMENTS_BOX if view is self.segments else CONFUSION_BOX

@@ -29,6 +29,7 @@ from errlens.slicing.cohort import Cohort
 from errlens.views import protocol as P
 from errlens.views.dispatch import Answer, Handler
 from errlens.views.paging import FEATURE_PREFIX, MODES, SORT_KEYS, Query, RowSource, to_ipc
+from errlens.views.reranking import Reranker
 from errlens.views.selection import SelectionError, parse_cohort
 from errlens.views.source import ViewSource, source_of
 from errlens.views.store import StoreView, plain
@@ -108,6 +109,13 @@ class SuspectBrowser(ErrlensWidget):
         self._store = store
         self._shown: tuple[dict[str, Any], Query] | None = None  # the last page asked for
         self._actions = Actions(self._ctx)
+        # with a store and declared label sources (annotator= / source=: the priors the
+        # reviews update), the ranking learns from the reviews, on the next page asked for
+        self._reranker: Reranker | None = None
+        if (view is not None and isinstance(rows, RowSource)
+                and getattr(source.analysis, "label_sources", None)):
+            rows.reviews = store
+            self._reranker = Reranker(view)
         self._detail = Detail(self._ctx)
         if "suspects" in source.unavailable or (
                 not rows.has_proba and method not in ("knn", "residual")):
@@ -256,8 +264,12 @@ class SuspectBrowser(ErrlensWidget):
         if q.mode != self.mode:
             self._ctx.checked.clear()
             self.mode = q.mode
+        if self._reranker is not None and self._reranker.due():
+            self._ctx.rerank()  # the pages already sent keep their rows; the next ones follow
+            self._reranker.done()
         meta, table = self._ctx.rows.page(q, self._store_columns)
-        return ({**meta, "token": self.version, "mode": q.mode,
+        ranking = self._reranker.text() if self._reranker is not None else None
+        return ({**meta, "token": self.version, "mode": q.mode, "ranking": ranking,
                  "n_checked": len(self._ctx.checked)}, [to_ipc(table)])
 
     def _refuse(self, capability: str) -> None:

@@ -57,6 +57,11 @@ class BrowserContext:
         self._suspects = None
         self.version += 1
 
+    def rerank(self) -> None:
+        """Rank the suspects again (the reviews changed); the pages shown keep their rows."""
+        self.rows.rerank()
+        self._suspects = None
+
     def in_cohort(self, position: int) -> bool:
         """Whether the row at ``position`` belongs to the current cohort."""
         mask = self.rows._mask

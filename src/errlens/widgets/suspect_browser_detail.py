@@ -123,4 +123,5 @@ class Detail:
         return {"method": cause["method"], "score_kind": cause["score_kind"],
                 "score": cause["score"], "flagged": cause["flagged"], "rank": cause["rank"],
                 "ranked_rows": cause["ranked_rows"],
+                **({"why": cause["why"]} if cause.get("why") else {}),
                 "cohort": None if self.ctx.rows.cohort is None else self.ctx.cohort_text}

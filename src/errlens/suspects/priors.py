@@ -1,0 +1,227 @@
+"""Noise priors per annotator, source or segment, and the posterior that ranks suspects by them.
+
+Confident learning judges each row alone: how unlikely the model finds its given label. Real
+label errors cluster (a careless annotator, a vendor batch, a labelling round, a segment one team
+reads differently), so a row labelled by a careless annotator is likelier wrong than one with
+the same probabilities from a careful one. This module estimates each group's noise rate from
+confident learning's joint within the group (:func:`group_noise`), shrinks it toward the
+overall rate by its uncertainty (empirical Bayes), combines the groups into a per-row prior
+(:func:`row_prior`) and that prior with the row's evidence into a posterior (:func:`posterior`).
+
+>>> rng = np.random.default_rng(0)
+>>> given = rng.integers(0, 2, 400)
+>>> proba = np.where(given[:, None] == [0, 1], 0.8, 0.2)
+>>> proba[:100] = proba[:100, ::-1]          # the first 100 rows: the model disagrees
+>>> who = np.where(np.arange(400) < 100, "ann1", "ann2")
+>>> noise = group_noise(given, proba, who, name="annotator")
+>>> noise.table["noise_rate"].round(2).to_dict()
+{'ann1': 1.0, 'ann2': 0.0}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from errlens.base.stats import wilson_interval
+from errlens.suspects.confident import ConfidentLearning
+from errlens.suspects.rates import MISSING
+
+#: Probabilities are clipped to [EPS, 1 - EPS] before taking odds.
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class GroupNoise:
+    """Estimated label noise per value of one grouping column (annotator, source, segment).
+
+    ``table`` is indexed by the group value (missing values form the ``"(missing)"`` group) with
+    ``n``, ``suspects`` (rows flagged), ``estimated_errors``, ``noise_rate`` with its 95 %
+    Wilson interval (``ci_low``, ``ci_high``), ``prior`` (the rate shrunk toward ``overall``),
+    and the group's top confusion: ``given`` → ``likely_true`` with its ``confusion_count``.
+    ``codes`` gives each row's position in ``table``; ``strength`` is the pseudo-count of the
+    shrinkage (``inf``: the groups do not differ more than chance, every prior is ``overall``).
+    """
+
+    name: str
+    table: pd.DataFrame
+    codes: np.ndarray
+    overall: float
+    strength: float
+
+    def row_prior(self) -> np.ndarray:
+        """The shrunk prior of each row's group."""
+        return self.table["prior"].to_numpy(dtype=np.float64)[self.codes]
+
+    def describe(self, value: Any) -> str:
+        """One line on the group ``value``: ``"annotator ann3: est. 31% noise [24–38%]"``."""
+        value = MISSING if pd.isna(value) else value  # a row's missing value: its own group
+        row = self.table.loc[value]
+        text = (f"{self.name} {value}: est. {row['noise_rate']:.0%} noise "
+                f"[{row['ci_low']:.0%}–{row['ci_high']:.0%}]")
+        if abs(row["prior"] - row["noise_rate"]) >= 0.005:
+            text += f", prior {row['prior']:.0%}"
+        return text
+
+
+def group_keys(values: Any, n: int, *, name: str) -> pd.Series:
+    """``values`` (one per row) as a Series of group keys, missing values as ``"(missing)"``."""
+    series = values if isinstance(values, pd.Series) else pd.Series(
+        np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values)
+    if series.ndim != 1 or len(series) != n:
+        raise ValueError(f"{name} has {len(series)} values but there are {n} rows: give one "
+                         f"value per row (or a column name)")
+    series = series.reset_index(drop=True)
+    if series.isna().any():
+        series = series.astype(object).where(series.notna(), MISSING)
+    return series
+
+
+def group_noise(
+    given_codes: np.ndarray,
+    proba: np.ndarray,
+    groups: Any,
+    *,
+    name: str,
+    cl: ConfidentLearning | None = None,
+    flagged: np.ndarray | None = None,
+    classes: Sequence[Any] | None = None,
+) -> GroupNoise:
+    """Noise rate per value of ``groups`` from the confident joint within each group.
+
+    With confident learning's thresholds (set on all rows), a group's rows given class ``i``
+    are estimated to be wrong at the share of its *confident* rows given ``i`` whose guessed
+    true class is another (the class-wide share where the group has none); the group's
+    estimated errors are that share times its rows given ``i``, summed over ``i``.
+
+    Shrinkage (empirical Bayes, a Beta prior fitted by moments): with ``m`` the overall rate
+    and ``tau²`` the variance of the group rates beyond what binomial sampling explains, the
+    prior strength is ``kappa = m (1 - m) / tau² - 1`` and a group's ``prior`` is
+    ``(errors + kappa m) / (n + kappa)``. Small groups stay near ``m``; when the groups differ
+    no more than chance (``tau² ≤ 0``), every prior is ``m``. ``flagged`` (default: confident
+    learning's own off-diagonal filter) counts each group's suspects; ``classes`` names the
+    classes in the confusion columns (default: their codes).
+    """
+    cl = ConfidentLearning(given_codes, proba) if cl is None else cl
+    n, k = len(given_codes), cl.k
+    keys = group_keys(groups, n, name=name)
+    codes, uniques = pd.factorize(keys, sort=True)
+    n_groups = len(uniques)
+    guess, confident = cl.guess
+    off = cl.off_diagonal
+    cell = codes * k + given_codes
+    rows = np.bincount(cell, minlength=n_groups * k).reshape(n_groups, k)
+    sure = np.bincount(cell[confident], minlength=n_groups * k).reshape(n_groups, k)
+    wrong = np.bincount(cell[off], minlength=n_groups * k).reshape(n_groups, k)
+    class_rate = wrong.sum(axis=0) / np.clip(sure.sum(axis=0), 1, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(sure > 0, wrong / sure, class_rate[None, :])
+    errors = (rows * rate).sum(axis=1)
+    size = rows.sum(axis=1)
+    overall = float(errors.sum() / max(n, 1))
+    strength = _strength(errors, size, overall)
+    if np.isinf(strength):
+        prior = np.full(n_groups, overall)
+    else:
+        prior = (errors + strength * overall) / (size + strength)
+    flagged = cl.issues("confident_learning") if flagged is None else flagged
+    low, high = wilson_interval(errors, size)
+    table = pd.DataFrame(
+        {"n": size, "suspects": np.bincount(codes[flagged], minlength=n_groups),
+         "estimated_errors": errors, "noise_rate": errors / np.clip(size, 1, None),
+         "ci_low": low, "ci_high": high, "prior": prior},
+        index=pd.Index(uniques, name=name),
+    )
+    table = table.join(_top_confusions(codes[off], given_codes[off], guess[off], k, n_groups,
+                                       classes).set_axis(table.index))
+    return GroupNoise(name, table, codes, overall, strength)
+
+
+def _strength(errors: np.ndarray, size: np.ndarray, overall: float) -> float:
+    """Method-of-moments pseudo-count of the Beta prior (``inf`` when the rates do not vary
+    beyond binomial sampling)."""
+    total = size.sum()
+    if len(size) < 2 or total == 0 or not 0 < overall < 1:
+        return float("inf")
+    rates = errors / np.clip(size, 1, None)
+    spread = float((size * (rates - overall) ** 2).sum() / total)
+    chance = overall * (1 - overall) * (size > 0).sum() / total
+    between = spread - chance
+    if between <= 0:
+        return float("inf")
+    return max(overall * (1 - overall) / between - 1, 0.0)
+
+
+def _top_confusions(
+    group: np.ndarray, given: np.ndarray, guess: np.ndarray, k: int, n_groups: int,
+    classes: Sequence[Any] | None,
+) -> pd.DataFrame:
+    """Per group, its most frequent (given, guessed true) pair among confident disagreements."""
+    names = np.asarray(list(range(k)) if classes is None else list(classes), dtype=object)
+    key = (group * k + given) * k + guess
+    cells, counts = np.unique(key, return_counts=True)
+    order = np.lexsort((-counts, cells // (k * k)))  # per group, largest count first
+    cells, counts = cells[order], counts[order]
+    first = np.r_[True, (cells // (k * k))[1:] != (cells // (k * k))[:-1]]
+    cells, counts = cells[first], counts[first]
+    out = pd.DataFrame({"given": pd.Series([None] * n_groups, dtype=object),
+                        "likely_true": pd.Series([None] * n_groups, dtype=object),
+                        "confusion_count": np.zeros(n_groups, dtype=np.int64)})
+    at = cells // (k * k)
+    out.loc[at, "given"] = names[(cells // k) % k]
+    out.loc[at, "likely_true"] = names[cells % k]
+    out.loc[at, "confusion_count"] = counts
+    return out
+
+
+def row_prior(noises: Sequence[GroupNoise], overall: float) -> np.ndarray:
+    """Each row's prior probability that its label is wrong, combining its groups' priors.
+
+    The groups' log-odds ratios over the overall rate add up (as independent pieces of
+    evidence, naive Bayes): ``logit(prior) = logit(overall) + sum_g [logit(prior_g) -
+    logit(overall)]``. With no group, every row's prior is ``overall``.
+
+    >>> a = GroupNoise("a", pd.DataFrame({"prior": [0.2, 0.1]}), np.array([0, 1]), 0.1, 5.0)
+    >>> row_prior([a], 0.1).round(3).tolist()
+    [0.2, 0.1]
+    """
+    base = logit(np.float64(overall))
+    total = np.full(len(noises[0].codes) if noises else 0, base)
+    for noise in noises:
+        total += logit(noise.row_prior()) - base
+    return sigmoid(total)
+
+
+def posterior(score: np.ndarray, prior: np.ndarray | float, k: int) -> np.ndarray:
+    """Probability that each row's given label is wrong, from its confident-learning evidence
+    and its prior.
+
+    ``score`` is the row's label-quality score (cleanlab's, in [0, 1], low = suspicious; with
+    ``self_confidence`` the model's probability ``p`` of the given label). If the true class
+    were another with probability ``1 - p`` and a wrong label picked among the other ``k - 1``
+    classes alike, Bayes' rule gives the posterior odds of an error as the prior odds times
+    the evidence ratio: ``odds = prior / (1 - prior) * (1 - p) / ((k - 1) p)``, ``p``
+    clipped to [1e-6, 1 - 1e-6]. With one prior for every row the order is the score's own.
+
+    >>> posterior(np.array([0.1, 0.1, 0.9]), np.array([0.3, 0.03, 0.3]), 2).round(3).tolist()
+    [0.794, 0.218, 0.045]
+    """
+    p = np.clip(score, EPS, 1 - EPS)
+    prior = np.clip(prior, EPS, 1 - EPS)
+    log_odds = logit(prior) + np.log1p(-p) - np.log(p) - np.log(max(k - 1, 1))
+    return sigmoid(log_odds)
+
+
+def logit(p: Any) -> Any:
+    """Log-odds of ``p`` clipped to [1e-6, 1 - 1e-6]."""
+    p = np.clip(p, EPS, 1 - EPS)
+    return np.log(p) - np.log1p(-p)
+
+
+def sigmoid(x: Any) -> Any:
+    """The inverse of :func:`logit`."""
+    return 1 / (1 + np.exp(-x))

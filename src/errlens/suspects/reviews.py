@@ -1,0 +1,107 @@
+"""Learning from reviews: what reviewers decided on suspects moves the group priors.
+
+A reviewer relabels (the label was wrong) or confirms (it was right) the rows a ranking put in
+front of them. Per group (annotator, source, segment), the reviewed rows' share of relabels is
+the ranking's observed precision there; the posterior had predicted it. A group whose rows turn
+out wrong more often than predicted had its noise underestimated, and the reverse.
+
+>>> import pandas as pd
+>>> verdicts = review_verdicts(
+...     pd.DataFrame({"op": ["set", "confirm"], "sample_id": [1, 2], "author": "ana",
+...                   "new_label": ["b", "a"], "cause": [None, None]}),
+...     pd.Series(["a", "a"], index=[1, 2]), ids=pd.Index([1, 2, 3]))
+>>> verdicts.tolist()
+['relabeled', 'confirmed', None]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from errlens.annotators.agreement import effective, events_of, label_matrix
+from errlens.annotators.quality import crowdlab, review_outcomes
+from errlens.suspects.priors import GroupNoise, logit, sigmoid
+
+#: Pseudo-reviews behind the predicted precision in each group's Beta-binomial update.
+REVIEW_STRENGTH = 10.0
+
+
+def review_verdicts(reviews: Any, original: pd.Series, *, ids: pd.Index,
+                    analysis: Any = None) -> pd.Series:
+    """Per row of ``ids``: ``"relabeled"``, ``"confirmed"``, ``"skipped"`` or None (not reviewed).
+
+    ``reviews`` is a LabelStore (its current labels are the verdicts) or its events frame (the
+    latest ``set`` / ``adjudicate`` label of each sample, else its ``original`` label). Where
+    several annotators judged a sample and ``analysis`` has probabilities, CROWDLAB's consensus
+    (``errlens.annotators.quality.crowdlab``) is the verdict instead.
+    """
+    if hasattr(reviews, "labels") and hasattr(reviews, "original_in_current_names"):
+        original, current = reviews.original_in_current_names(), reviews.labels()
+    else:
+        current = _current_labels(reviews, original)
+    outcome = review_outcomes(reviews, original, current)
+    verdict = pd.Series(np.select([outcome["relabeled"], outcome["confirmed"]],
+                                  ["relabeled", "confirmed"], "skipped"),
+                        index=pd.Index(outcome["sample_id"]), dtype=object)
+    if analysis is not None and getattr(analysis, "proba", None) is not None:
+        verdict = _with_consensus(verdict, reviews, original, analysis)
+    return verdict.reindex(ids).astype(object).where(lambda v: v.notna(), None)
+
+
+def _current_labels(events: Any, original: pd.Series) -> pd.Series:
+    frame = effective(events_of(events))
+    if "seq" in frame.columns:
+        frame = frame.sort_values("seq", kind="stable")
+    sets = frame[frame["op"].isin(("set", "adjudicate"))].drop_duplicates("sample_id",
+                                                                           keep="last")
+    current = original.astype(object).copy()
+    known = sets[sets["sample_id"].isin(current.index)]
+    current.loc[known["sample_id"].to_numpy()] = known["new_label"].to_numpy()
+    return current
+
+
+def _with_consensus(verdict: pd.Series, reviews: Any, original: pd.Series,
+                    analysis: Any) -> pd.Series:
+    matrix = label_matrix(reviews)
+    multi = matrix[matrix.notna().sum(axis=1) >= 2]
+    if multi.empty or matrix.shape[1] < 2:
+        return verdict
+    samples, _ = crowdlab(matrix, analysis)
+    samples = samples[samples["num_annotations"] >= 2]
+    agrees = samples["consensus_label"].to_numpy() == original.reindex(samples.index).to_numpy()
+    out = verdict.copy()
+    out.loc[samples.index] = np.where(agrees, "confirmed", "relabeled")
+    return out
+
+
+def updated_by_reviews(noise: GroupNoise, verdicts: np.ndarray,
+                       predicted: np.ndarray) -> GroupNoise:
+    """``noise`` with each group's prior moved by its reviewed rows (a Beta-binomial update).
+
+    ``verdicts`` per row ("relabeled", "confirmed", other = undecided), ``predicted`` each row's
+    posterior before the reviews. In a group with ``D`` decided reviews, ``R`` relabels and
+    mean predicted posterior ``q``, the precision's prior is ``Beta(s q, s (1 - q))`` (``s`` =
+    :data:`REVIEW_STRENGTH` pseudo-reviews), its posterior mean ``(R + s q) / (D + s)``; the
+    group's prior odds are scaled by that over ``q`` (as odds). The table gains ``reviewed``,
+    ``relabeled``, ``review_precision``, ``predicted_precision`` and ``prior_before_reviews``.
+    """
+    decided = (verdicts == "relabeled") | (verdicts == "confirmed")
+    groups = len(noise.table)
+    reviewed = np.bincount(noise.codes[decided], minlength=groups).astype(np.float64)
+    relabeled = np.bincount(noise.codes[verdicts == "relabeled"], minlength=groups)
+    expected = np.bincount(noise.codes[decided], weights=predicted[decided], minlength=groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.where(reviewed > 0, expected / reviewed, 0.5)
+        observed = (relabeled + REVIEW_STRENGTH * q) / (reviewed + REVIEW_STRENGTH)
+    shift = np.where(reviewed > 0, logit(observed) - logit(q), 0.0)
+    table = noise.table.assign(
+        reviewed=reviewed.astype(np.int64), relabeled=relabeled,
+        review_precision=np.where(reviewed > 0, relabeled / np.clip(reviewed, 1, None), np.nan),
+        predicted_precision=np.where(reviewed > 0, q, np.nan),
+        prior_before_reviews=noise.table["prior"],
+        prior=sigmoid(logit(noise.table["prior"].to_numpy(dtype=np.float64)) + shift),
+    )
+    return GroupNoise(noise.name, table, noise.codes, noise.overall, noise.strength)
