@@ -32,6 +32,7 @@ from errlens.slicing.heatmap import HeatmapTable, heatmap_table
 from errlens.slicing.segment_cache import DEFAULT_BINS, DEFAULT_TOP_K, segments_at
 from errlens.slicing.segments import Segments
 from errlens.slicing.tables import slice_table
+from errlens.slicing.text.table import with_terms
 from errlens.suspects import detect
 from errlens.suspects.health import LabelHealth
 from errlens.suspects.table import Suspects
@@ -68,6 +69,7 @@ class Analysis(EvalData):
         task: Task | None = None,
         error_threshold: float | None = None,
         proba_out_of_fold: bool = False,
+        text: str | Sequence[str] | None = None,
     ) -> Analysis:
         """Build an analysis from labels and a model's predictions.
 
@@ -75,6 +77,9 @@ class Analysis(EvalData):
         (n, k) array or a list of k column names, in the order of ``classes`` (default: the sorted
         labels). ``y_pred`` is derived from ``proba`` when absent. Set ``proba_out_of_fold=True``
         when the probabilities come from cross-validation, so suspect detection trusts them.
+        ``text`` names one or more text columns of ``data``: kept out of the features, their
+        words and phrases become "contains" features of :meth:`slices`, :meth:`discover` and
+        :meth:`error_tree` (``analysis.text_columns``; README "Text slices").
 
         >>> ev = Analysis.from_predictions(
         ...     {"age": [20, 40]}, y_true=[0, 1], proba=[[.9, .1], [.6, .4]])
@@ -84,7 +89,7 @@ class Analysis(EvalData):
         return build.from_predictions(
             cls, data, y_true=y_true, y_pred=y_pred, proba=proba, id=id, classes=classes,
             features=features, task=task, error_threshold=error_threshold,
-            proba_out_of_fold=proba_out_of_fold,
+            proba_out_of_fold=proba_out_of_fold, text=text,
         )
 
     @classmethod
@@ -102,11 +107,14 @@ class Analysis(EvalData):
         error_threshold: float | None = None,
         random_state: int = 0,
         progress: bool = True,
+        text: str | Sequence[str] | None = None,
     ) -> Analysis:
         """Build an analysis from an unfitted scikit-learn estimator with out-of-fold predictions.
 
         Each row's prediction and probabilities come from a model that never saw it (``cv``-fold
         cross-validation, stratified for classifiers), which is what suspect detection needs.
+        ``text`` names text columns of ``X``: the estimator reads them, the analysis keeps them
+        apart from the features, as in :meth:`from_predictions`.
 
         >>> from sklearn.linear_model import LogisticRegression
         >>> from errlens.datasets import load_adult
@@ -119,6 +127,7 @@ class Analysis(EvalData):
         return build.from_estimator(
             cls, estimator, X, y, cv=cv, id=id, classes=classes, features=features, task=task,
             error_threshold=error_threshold, random_state=random_state, progress=progress,
+            text=text,
         )
 
     # ------------------------------------------------------------------ rows
@@ -143,8 +152,8 @@ class Analysis(EvalData):
         return masks.mask(self, cohort)
 
     def frame(self, cohort: Any = None) -> pd.DataFrame:
-        """The rows of ``cohort`` as a DataFrame: features, given and predicted label, error
-        (``errlens_y_true`` etc. when a feature already has that name).
+        """The rows of ``cohort`` as a DataFrame: features, text columns, given and predicted
+        label, error (``errlens_y_true`` etc. when a feature already has that name).
 
         >>> ev = Analysis.from_predictions({"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0])
         >>> ev.frame().columns.tolist()
@@ -152,6 +161,8 @@ class Analysis(EvalData):
         """
         keep = self.mask(cohort)
         out = self.features.loc[keep].copy()
+        if self.text is not None:
+            out = out.join(self.text.loc[keep])
         added = {"y_true": self.y_true.to_numpy()[keep], "y_pred": self.y_pred.to_numpy()[keep],
                  "error": self.error[keep] if self.task == "regression" else self.is_error[keep]}
         for name, values in added.items():  # a feature of the same name keeps its column
@@ -243,6 +254,7 @@ class Analysis(EvalData):
         fdr: float | None = None,
         confidence: float = 0.95,
         segments: Segments | None = None,
+        terms: bool | None = None,
     ) -> pd.DataFrame:
         """One row per feature segment: ``n``, ``errors``, ``error_rate``, Wilson ``ci_low`` /
         ``ci_high``, ``lift`` (over the cohort's error rate) and ``error_share``; sorted by
@@ -250,7 +262,10 @@ class Analysis(EvalData):
         recall, f1 for ``label`` — default the positive class of a binary task —, fpr / fnr,
         mae / rmse) with its CI when it is a proportion and ``<metric>_delta`` from the cohort's
         value. ``fdr=0.05`` adds one-sided Fisher ``p_value``, Benjamini-Hochberg ``p_adjusted``
-        and ``significant``. ``segments`` defaults to :attr:`segments`.
+        and ``significant``. ``segments`` defaults to :attr:`segments`. ``terms`` (default:
+        when text columns are declared and ``features`` is None) adds one row per term of the
+        text columns (``feature`` the column, ``segment`` the term: the rows containing it),
+        tested and sorted with the segments (the metric's columns are left empty for terms).
 
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"g": ["a", "b", "b"]}, y_true=[0, 1, 1],
@@ -258,10 +273,12 @@ class Analysis(EvalData):
         >>> ev.slices()[["segment", "n", "errors", "error_rate"]].values.tolist()
         [['b', 2, 1, 0.5], ['a', 1, 0, 0.0]]
         """
-        return slice_table(
-            self, features, cohort=cohort, metric=metric, label=label, min_size=min_size,
-            sort=sort, fdr=fdr, confidence=confidence, segments=segments,
-        )
+        terms = bool(self.text_columns) and features is None if terms is None else terms
+        table = slice_table(self, features, cohort=cohort, metric=metric, label=label,
+                            min_size=min_size, sort=None if terms else sort,
+                            fdr=None if terms else fdr, confidence=confidence, segments=segments)
+        return with_terms(self, table, cohort=cohort, min_size=min_size, confidence=confidence,
+                          sort=sort, fdr=fdr) if terms else table
 
     def heatmap(
         self,
@@ -308,10 +325,12 @@ class Analysis(EvalData):
         cohort: Any = None,
         confidence: float = 0.95,
         segments: Segments | None = None,
+        text: bool = True,
     ) -> ErrorTree:
         """A shallow tree splitting the rows where errors concentrate (Gini on ``is_error`` over
         the segments; missing values an explicit branch). ``min_samples``: least rows per node
-        (default 1 % of the rows, at least 20).
+        (default 1 % of the rows, at least 20). With text columns and ``text``, the tree also
+        splits on the best screened terms (``review contains "sequel"`` or not).
 
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"x": [1, 2] * 30}, y_true=[0, 1] * 30,
@@ -321,7 +340,7 @@ class Analysis(EvalData):
         """
         return build_error_tree(self, max_depth=max_depth, min_samples=min_samples,
                                 features=features, cohort=cohort, confidence=confidence,
-                                segments=segments)
+                                segments=segments, text=text)
 
     def discover(
         self,
@@ -333,6 +352,9 @@ class Analysis(EvalData):
         features: Sequence[str] | None = None,
         cohort: Any = None,
         progress: Callable[[Progress], None] | None = None,
+        text: bool | str | Sequence[str] = True,
+        min_df: int | None = None,
+        max_terms: int = 50,
     ) -> DiscoveredSlices:
         """The exact top-``k`` problem slices (SliceLine, Sagadeeva & Boehm, SIGMOD 2021).
 
@@ -345,6 +367,12 @@ class Analysis(EvalData):
         ``progress`` is called with a :class:`~errlens.slicing.discovery.search.Progress` after each
         feature set examined.
 
+        With text columns (``text=`` at construction), their terms join the search as
+        ``column contains "term"`` predicates (``text``: True for every text column, some
+        names, or False for none): terms in at least ``min_df`` rows (default 0.1 % of the
+        rows, at least 20), screened to the ``max_terms`` best by level-1 score among those
+        significantly worse than the searched rows (``params["terms"]`` lists them).
+
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions(
         ...     {"color": ["red", "blue"] * 50, "size": ["S", "S", "L", "L"] * 25},
@@ -355,7 +383,8 @@ class Analysis(EvalData):
         ('color = red and size = S', 25, 1.0)
         """
         return discover(self, k=k, max_level=max_level, min_support=min_support, alpha=alpha,
-                        features=features, cohort=cohort, progress=progress)
+                        features=features, cohort=cohort, progress=progress, text=text,
+                        min_df=min_df, max_terms=max_terms)
 
     def save_cohort(self, name: str, cohort: Cohort) -> Cohort:
         """Store ``cohort`` under ``name`` in ``analysis.cohorts`` (checked against the features).

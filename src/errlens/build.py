@@ -26,6 +26,7 @@ from errlens._oof import out_of_fold_predictions
 from errlens.base import inputs
 from errlens.base.jsonvalue import plain
 from errlens.data.evaldata import TASKS, EvalData, ProbaSource, Task, class_codes
+from errlens.data.text import text_frame
 
 T = TypeVar("T", bound=EvalData)
 
@@ -43,6 +44,7 @@ def from_predictions(
     task: Task | None = None,
     error_threshold: float | None = None,
     proba_out_of_fold: bool = False,
+    text: str | Sequence[str] | None = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` from labels and predictions (see
     ``Analysis.from_predictions``)."""
@@ -67,10 +69,12 @@ def from_predictions(
         used.add(id)
     if pred_series is None and proba_array is None:
         raise ValueError("pass y_pred, proba or both: errlens needs the model's predictions")
+    texts = text_frame(frame, text)
     if isinstance(data, np.ndarray):
         feature_frame = frame
     else:
         feature_frame = _select_features(frame, features, exclude=used)
+    feature_frame = _without_text(feature_frame, texts)
     return _build(
         cls,
         ids=ids,
@@ -85,6 +89,7 @@ def from_predictions(
             "given" if proba_array is not None else "none"
         ),
         row_labels=rows,
+        text=texts,
     )
 
 def from_estimator(
@@ -101,6 +106,7 @@ def from_estimator(
     error_threshold: float | None = None,
     random_state: int = 0,
     progress: bool = True,
+    text: str | Sequence[str] | None = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` with out-of-fold predictions of ``estimator``
     (see ``Analysis.from_estimator``)."""
@@ -113,6 +119,9 @@ def from_estimator(
     feature_frame = (
         frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
     )
+    # the estimator reads the text columns; the analysis keeps them apart from the features
+    texts = text_frame(feature_frame, text)
+    kept = _without_text(feature_frame, texts)
     resolved_task = task or ("regression" if is_regressor(estimator) else None)
     labels = _Labels(y_series)
     resolved_task = resolved_task or _infer_task(labels, None, classes, task)
@@ -124,9 +133,9 @@ def from_estimator(
             random_state=random_state, progress=progress,
         )
         return _build(
-            cls, ids=ids, features=feature_frame, y_true=y_series, y_pred=pd.Series(pred),
+            cls, ids=ids, features=kept, y_true=y_series, y_pred=pd.Series(pred),
             proba=None, classes=None, task="regression", error_threshold=error_threshold,
-            proba_source="none", row_labels=rows,
+            proba_source="none", row_labels=rows, text=texts,
         )
     class_list = _resolve_classes(labels, None, None, classes)
     # Every label a class, before any model is fitted.
@@ -149,9 +158,9 @@ def from_estimator(
     )
     return _build(
         cls,
-        ids=ids, features=feature_frame, y_true=y_series, y_pred=None, proba=proba,
+        ids=ids, features=kept, y_true=y_series, y_pred=None, proba=proba,
         classes=class_list, task=task, error_threshold=error_threshold,
-        proba_source="out_of_fold", row_labels=rows,
+        proba_source="out_of_fold", row_labels=rows, text=texts,
     )
 
 class _Labels:
@@ -203,11 +212,13 @@ def _build(
     error_threshold: float | None,
     proba_source: ProbaSource,
     row_labels: pd.Index | None = None,
+    text: pd.DataFrame | None = None,
 ) -> T:
     true = _Labels(y_true)
     pred = None if y_pred is None else _Labels(y_pred)
     resolved = _infer_task(true, proba, classes, task, pred)
     features = features.set_axis(ids, axis=0)
+    text = None if text is None else text.set_axis(ids, axis=0)
     if resolved == "regression":
         if proba is not None:
             raise ValueError("proba was given but task is 'regression'; drop one of them")
@@ -232,7 +243,7 @@ def _build(
             ids=ids, features=features, y_true=_indexed(y_true, ids, "y_true"),
             y_pred=_indexed(y_pred, ids, "y_pred"), proba=None, classes=[], task="regression",
             error=error, is_error=error > threshold, proba_source="none",
-            error_threshold=threshold, row_labels=row_labels,
+            error_threshold=threshold, row_labels=row_labels, text=text,
         )
     class_list = _resolve_classes(true, pred, proba, classes)
     if proba is not None and proba.shape[1] != len(class_list):
@@ -280,11 +291,18 @@ def _build(
         y_pred=_indexed(y_pred, ids, "y_pred"),
         proba=None if proba is None else np.ascontiguousarray(proba), classes=class_list,
         task=resolved, error=wrong.astype(np.float64), is_error=wrong,
-        proba_source=proba_source, error_threshold=None, row_labels=row_labels,
+        proba_source=proba_source, error_threshold=None, row_labels=row_labels, text=text,
     )
     # Seed the cached codes: they were needed for the error vector anyway.
     analysis.cache.y_true_codes, analysis.cache.y_pred_codes = true_codes, pred_codes
     return analysis
+
+
+def _without_text(features: pd.DataFrame, texts: pd.DataFrame | None) -> pd.DataFrame:
+    """``features`` less the declared text columns (their words are features, not they)."""
+    if texts is None:
+        return features
+    return features[[c for c in features.columns if c not in set(texts.columns)]]
 
 
 def _select_features(

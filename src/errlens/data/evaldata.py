@@ -49,6 +49,9 @@ class DataCache:
     """``id(segments)`` -> ``(segments, PackedKeys)`` (the segments kept so the id stays theirs)."""
     suspects: dict[Any, Any] = field(default_factory=dict)
     """Confident-learning passes, neighbour indexes and fingerprints, by what they depend on."""
+    terms: dict[Any, Any] = field(default_factory=dict)
+    """Each text column's term ``Vocabulary`` (sparse binary rows × terms), by column and
+    document-frequency floor (``errlens.slicing.text.vocabulary``)."""
 
 
 @dataclass(eq=False, repr=False)
@@ -75,12 +78,20 @@ class EvalData:
     #: The row labels of the pandas DataFrame it was built from (None for other data): a
     #: boolean Series over that frame (``df.age > 60``) selects its rows.
     row_labels: pd.Index | None = None
+    #: The declared text columns (``text=``), one ``str`` per row ("" where missing), indexed
+    #: by the sample ids; kept out of ``features`` (they are not categories).
+    text: pd.DataFrame | None = None
     cache: DataCache = field(default_factory=DataCache)
 
     @property
     def n(self) -> int:
         """Number of rows."""
         return len(self.ids)
+
+    @property
+    def text_columns(self) -> list[str]:
+        """Names of the declared text columns (empty without ``text=``)."""
+        return [] if self.text is None else [str(c) for c in self.text.columns]
 
     @property
     def error_rate(self) -> float:

@@ -241,7 +241,10 @@ class MemorySource:
                    page_size: int) -> RowSource:
         ev = self.analysis
         text = None
-        if text_column is not None:
+        if text_column is not None and text_column in ev.text_columns:
+            assert ev.text is not None
+            text = ev.text[text_column].to_numpy(dtype=object)
+        elif text_column is not None:
             if text_column not in ev.features.columns:
                 raise KeyError(f"text_column {text_column!r} is not a feature column; columns "
                                f"are {list(ev.features.columns)[:20]}")
