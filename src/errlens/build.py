@@ -26,6 +26,7 @@ from errlens._oof import out_of_fold_predictions
 from errlens.base import inputs
 from errlens.base.jsonvalue import plain
 from errlens.data.evaldata import TASKS, EvalData, ProbaSource, Task, class_codes
+from errlens.data.images import resolve_images
 
 T = TypeVar("T", bound=EvalData)
 
@@ -43,6 +44,7 @@ def from_predictions(
     task: Task | None = None,
     error_threshold: float | None = None,
     proba_out_of_fold: bool = False,
+    images: Any = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` from labels and predictions (see
     ``Analysis.from_predictions``)."""
@@ -65,13 +67,15 @@ def from_predictions(
         used |= set(proba_cols or ())
     if isinstance(id, str):
         used.add(id)
+    if isinstance(images, str):
+        used.add(images)
     if pred_series is None and proba_array is None:
         raise ValueError("pass y_pred, proba or both: errlens needs the model's predictions")
     if isinstance(data, np.ndarray):
         feature_frame = frame
     else:
         feature_frame = _select_features(frame, features, exclude=used)
-    return _build(
+    analysis = _build(
         cls,
         ids=ids,
         features=feature_frame,
@@ -86,6 +90,8 @@ def from_predictions(
         ),
         row_labels=rows,
     )
+    return _with_images(analysis, images, frame)
+
 
 def from_estimator(
     cls: type[T],
@@ -101,6 +107,7 @@ def from_estimator(
     error_threshold: float | None = None,
     random_state: int = 0,
     progress: bool = True,
+    images: Any = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` with out-of-fold predictions of ``estimator``
     (see ``Analysis.from_estimator``)."""
@@ -110,6 +117,9 @@ def from_estimator(
     y_series, y_col = inputs.resolve_column(frame, y, arg="y", n=n, keys=(rows, ids))
     inputs.check_no_missing(y_series, arg="y")
     exclude = {c for c in (y_col, id if isinstance(id, str) else None) if c}
+    exclude |= {images} if isinstance(images, str) else set()
+    if images is not None:
+        resolve_images(images, frame, ids)  # checked before any model is fitted
     feature_frame = (
         frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
     )
@@ -123,11 +133,11 @@ def from_estimator(
             estimator, feature_frame, y_series, cv=cv, regression=True,
             random_state=random_state, progress=progress,
         )
-        return _build(
+        return _with_images(_build(
             cls, ids=ids, features=feature_frame, y_true=y_series, y_pred=pd.Series(pred),
             proba=None, classes=None, task="regression", error_threshold=error_threshold,
             proba_source="none", row_labels=rows,
-        )
+        ), images, frame)
     class_list = _resolve_classes(labels, None, None, classes)
     # Every label a class, before any model is fitted.
     class_codes(y_series, class_list, "y", labels.factorized)
@@ -147,12 +157,18 @@ def from_estimator(
         estimator, feature_frame, y_series, cv=cv, regression=False, classes=class_list,
         random_state=random_state, progress=progress,
     )
-    return _build(
+    return _with_images(_build(
         cls,
         ids=ids, features=feature_frame, y_true=y_series, y_pred=None, proba=proba,
         classes=class_list, task=task, error_threshold=error_threshold,
         proba_source="out_of_fold", row_labels=rows,
-    )
+    ), images, frame)
+
+
+def _with_images(analysis: T, images: Any, frame: pd.DataFrame) -> T:
+    if images is not None:
+        analysis.images = resolve_images(images, frame, analysis.ids)
+    return analysis
 
 class _Labels:
     """One hash pass over a label column (labels or predictions), shared by task inference,
