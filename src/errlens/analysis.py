@@ -23,6 +23,7 @@ from errlens.data.cohort import Cohort
 from errlens.data.evaldata import TASKS, EvalData, ProbaSource, Task
 from errlens.slicing import masks
 from errlens.slicing import segments as _segments
+from errlens.slicing.clusters import Clusters, with_clusters
 from errlens.slicing.confusion import ConfusionResult, confusion_result
 from errlens.slicing.discovery.result import DiscoveredSlices
 from errlens.slicing.discovery.run import discover
@@ -70,6 +71,7 @@ class Analysis(EvalData):
         error_threshold: float | None = None,
         proba_out_of_fold: bool = False,
         text: str | Sequence[str] | None = None,
+        images: Any = None,
     ) -> Analysis:
         """Build an analysis from labels and a model's predictions.
 
@@ -80,6 +82,9 @@ class Analysis(EvalData):
         ``text`` names one or more text columns of ``data``: kept out of the features, their
         words and phrases become "contains" features of :meth:`slices`, :meth:`discover` and
         :meth:`error_tree` (``analysis.text_columns``; README "Text slices").
+        ``images``: one image per row, kept out of the features (a column name of ``data`` or a
+        sequence of arrays / file paths / bytes, or an (n, h, w[, c]) array), shown by the
+        suspect browser and used by :meth:`with_clusters`.
 
         >>> ev = Analysis.from_predictions(
         ...     {"age": [20, 40]}, y_true=[0, 1], proba=[[.9, .1], [.6, .4]])
@@ -89,7 +94,7 @@ class Analysis(EvalData):
         return build.from_predictions(
             cls, data, y_true=y_true, y_pred=y_pred, proba=proba, id=id, classes=classes,
             features=features, task=task, error_threshold=error_threshold,
-            proba_out_of_fold=proba_out_of_fold, text=text,
+            proba_out_of_fold=proba_out_of_fold, text=text, images=images,
         )
 
     @classmethod
@@ -108,6 +113,7 @@ class Analysis(EvalData):
         random_state: int = 0,
         progress: bool = True,
         text: str | Sequence[str] | None = None,
+        images: Any = None,
     ) -> Analysis:
         """Build an analysis from an unfitted scikit-learn estimator with out-of-fold predictions.
 
@@ -115,6 +121,7 @@ class Analysis(EvalData):
         cross-validation, stratified for classifiers), which is what suspect detection needs.
         ``text`` names text columns of ``X``: the estimator reads them, the analysis keeps them
         apart from the features, as in :meth:`from_predictions`.
+        ``images`` as in :meth:`from_predictions` (a column name is left out of ``X``'s features).
 
         >>> from sklearn.linear_model import LogisticRegression
         >>> from errlens.datasets import load_adult
@@ -127,7 +134,7 @@ class Analysis(EvalData):
         return build.from_estimator(
             cls, estimator, X, y, cv=cv, id=id, classes=classes, features=features, task=task,
             error_threshold=error_threshold, random_state=random_state, progress=progress,
-            text=text,
+            text=text, images=images,
         )
 
     # ------------------------------------------------------------------ rows
@@ -385,6 +392,50 @@ class Analysis(EvalData):
         return discover(self, k=k, max_level=max_level, min_support=min_support, alpha=alpha,
                         features=features, cohort=cohort, progress=progress, text=text,
                         min_df=min_df, max_terms=max_terms)
+
+    def with_clusters(
+        self, embeddings: Any = None, *, name: str = "cluster", method: str = "domino",
+        k: int | None = None, seed: int = 0,
+    ) -> Analysis:
+        """A NEW analysis with one more categorical feature ``name``: each row's cluster
+        (``c1`` .. ``ck``, ``c1`` the highest error rate), which every view slices like any
+        other feature (segments, heatmap, error tree, discovery, confusion and suspects of
+        ``Cohort.segment(name, "c1")``). This analysis is unchanged; the arrays are shared.
+
+        ``method="domino"`` clusters error-aware, as Domino (Eyuboglu et al., ICLR 2022): a
+        mixture over the embeddings, the given labels and the predictions, so coherent failures
+        get a cluster of their own; ``"kmeans"`` ignores the errors. ``embeddings``: an (n, d)
+        array (or SciPy sparse) from your model or any encoder, one row per sample in ``ids``
+        order; the name of a text column (TF-IDF + TruncatedSVD); or None: the declared
+        ``images``' pixels, else the encoded features (PCA). ``k`` clusters (default 10).
+        :meth:`clusters` describes them.
+
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"x": [0., 5.] * 20},
+        ...     y_true=[1, 0] * 20, y_pred=[1, 1] * 20)
+        >>> ev2 = ev.with_clusters(np.array([[0.], [5.]] * 20), k=2)
+        >>> ev2.slices(["cluster"])[["segment", "n", "error_rate"]].values.tolist()
+        [['c1', 20, 1.0], ['c2', 20, 0.0]]
+        """
+        return with_clusters(self, embeddings, name=name, method=method, k=k, seed=seed)
+
+    def clusters(self, name: str = "cluster") -> Clusters:
+        """The description of the cluster feature ``name`` added by :meth:`with_clusters`:
+        ``.table`` (per cluster: size, errors, error rate with CI, lift, typical row ids, top
+        terms, best matching segment), ``.note`` (which embeddings), ``.cohort(label)``.
+
+        >>> import errlens as el
+        >>> ev = el.Analysis.from_predictions({"x": [0., 5.] * 20},
+        ...     y_true=[1, 0] * 20, y_pred=[1, 1] * 20).with_clusters(k=2)
+        >>> worst = ev.clusters().table.loc["c1"]
+        >>> int(worst["n"]), float(worst["error_rate"]), worst["segment"]
+        (20, 1.0, 'x = 5')
+        """
+        if name not in self.derived_clusters:
+            raise KeyError(f"no cluster feature {name!r}; add one with ev.with_clusters(); "
+                           f"cluster features: {list(self.derived_clusters)}")
+        found: Clusters = self.derived_clusters[name]
+        return found
 
     def save_cohort(self, name: str, cohort: Cohort) -> Cohort:
         """Store ``cohort`` under ``name`` in ``analysis.cohorts`` (checked against the features).

@@ -26,6 +26,7 @@ from errlens._oof import out_of_fold_predictions
 from errlens.base import inputs
 from errlens.base.jsonvalue import plain
 from errlens.data.evaldata import TASKS, EvalData, ProbaSource, Task, class_codes
+from errlens.data.images import resolve_images
 from errlens.data.text import text_frame
 
 T = TypeVar("T", bound=EvalData)
@@ -45,6 +46,7 @@ def from_predictions(
     error_threshold: float | None = None,
     proba_out_of_fold: bool = False,
     text: str | Sequence[str] | None = None,
+    images: Any = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` from labels and predictions (see
     ``Analysis.from_predictions``)."""
@@ -67,6 +69,8 @@ def from_predictions(
         used |= set(proba_cols or ())
     if isinstance(id, str):
         used.add(id)
+    if isinstance(images, str):
+        used.add(images)
     if pred_series is None and proba_array is None:
         raise ValueError("pass y_pred, proba or both: errlens needs the model's predictions")
     texts = text_frame(frame, text)
@@ -75,7 +79,7 @@ def from_predictions(
     else:
         feature_frame = _select_features(frame, features, exclude=used)
     feature_frame = _without_text(feature_frame, texts)
-    return _build(
+    analysis = _build(
         cls,
         ids=ids,
         features=feature_frame,
@@ -91,6 +95,8 @@ def from_predictions(
         row_labels=rows,
         text=texts,
     )
+    return _with_images(analysis, images, frame)
+
 
 def from_estimator(
     cls: type[T],
@@ -107,6 +113,7 @@ def from_estimator(
     random_state: int = 0,
     progress: bool = True,
     text: str | Sequence[str] | None = None,
+    images: Any = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` with out-of-fold predictions of ``estimator``
     (see ``Analysis.from_estimator``)."""
@@ -116,6 +123,9 @@ def from_estimator(
     y_series, y_col = inputs.resolve_column(frame, y, arg="y", n=n, keys=(rows, ids))
     inputs.check_no_missing(y_series, arg="y")
     exclude = {c for c in (y_col, id if isinstance(id, str) else None) if c}
+    exclude |= {images} if isinstance(images, str) else set()
+    if images is not None:
+        resolve_images(images, frame, ids)  # checked before any model is fitted
     feature_frame = (
         frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
     )
@@ -132,11 +142,11 @@ def from_estimator(
             estimator, feature_frame, y_series, cv=cv, regression=True,
             random_state=random_state, progress=progress,
         )
-        return _build(
+        return _with_images(_build(
             cls, ids=ids, features=kept, y_true=y_series, y_pred=pd.Series(pred),
             proba=None, classes=None, task="regression", error_threshold=error_threshold,
             proba_source="none", row_labels=rows, text=texts,
-        )
+        ), images, frame)
     class_list = _resolve_classes(labels, None, None, classes)
     # Every label a class, before any model is fitted.
     class_codes(y_series, class_list, "y", labels.factorized)
@@ -156,12 +166,19 @@ def from_estimator(
         estimator, feature_frame, y_series, cv=cv, regression=False, classes=class_list,
         random_state=random_state, progress=progress,
     )
-    return _build(
+    return _with_images(_build(
         cls,
         ids=ids, features=kept, y_true=y_series, y_pred=None, proba=proba,
         classes=class_list, task=task, error_threshold=error_threshold,
         proba_source="out_of_fold", row_labels=rows, text=texts,
-    )
+    ), images, frame)
+
+
+def _with_images(analysis: T, images: Any, frame: pd.DataFrame) -> T:
+    if images is not None:
+        analysis.images = resolve_images(images, frame, analysis.ids)
+    return analysis
+
 
 class _Labels:
     """One hash pass over a label column (labels or predictions), shared by task inference,

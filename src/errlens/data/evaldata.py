@@ -82,6 +82,11 @@ class EvalData:
     #: by the sample ids; kept out of ``features`` (they are not categories).
     text: pd.DataFrame | None = None
     cache: DataCache = field(default_factory=DataCache)
+    #: One image per row, outside the features (``from_predictions(..., images=...)``): an
+    #: (n, h, w[, c]) array in row order, or a Series by sample id of arrays / paths / bytes.
+    images: np.ndarray | pd.Series | None = None
+    #: Descriptions of derived cluster features by feature name (``with_clusters``).
+    derived_clusters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:

@@ -249,6 +249,8 @@ class MemorySource:
                 raise KeyError(f"text_column {text_column!r} is not a feature column; columns "
                                f"are {list(ev.features.columns)[:20]}")
             text = ev.features[text_column].to_numpy(dtype=object)
+        if image is None:
+            image = ev.images  # the images the analysis declared, if any
         images = Images(image, ev.ids) if image is not None else None
         return RowSource(ev, method=method, text=text, images=images, page_size=page_size,
                          mask=self._mask)
