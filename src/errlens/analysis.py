@@ -1,9 +1,8 @@
 """The in-memory analysis: one evaluation set and every question errlens asks of it.
 
-:class:`Analysis` is the facade over the layers below. It is an
-:class:`~errlens.data.evaldata.EvalData` (the validated arrays and their cache), built by
-:mod:`errlens.build`; each method is a thin call to a pure function of :mod:`errlens.slicing`
-or :mod:`errlens.suspects` over those data.
+:class:`Analysis` is the facade over the layers below: an ``EvalData`` (the validated arrays
+and their cache, built by :mod:`errlens.build`) whose methods, with those over content
+(:mod:`errlens.content`), call pure functions of :mod:`errlens.slicing` / :mod:`errlens.suspects`.
 """
 
 from __future__ import annotations
@@ -19,11 +18,11 @@ from errlens import build
 from errlens.base.facade import Operation
 from errlens.base.jsonvalue import plain
 from errlens.base.stats import wilson_interval
+from errlens.content import ContentMethods
 from errlens.data.cohort import Cohort
-from errlens.data.evaldata import TASKS, EvalData, ProbaSource, Task
+from errlens.data.evaldata import TASKS, ProbaSource, Task
 from errlens.slicing import masks
 from errlens.slicing import segments as _segments
-from errlens.slicing.clusters import Clusters, with_clusters
 from errlens.slicing.confusion import ConfusionResult, confusion_result
 from errlens.slicing.discovery.result import DiscoveredSlices
 from errlens.slicing.discovery.run import discover
@@ -42,11 +41,11 @@ __all__ = ["TASKS", "Analysis", "ProbaSource", "Task"]
 
 
 @dataclass(eq=False, repr=False)
-class Analysis(EvalData):
+class Analysis(ContentMethods):
     """Features, given labels, predictions and probabilities of one evaluation set.
 
-    Build it with :meth:`from_predictions` or :meth:`from_estimator`; never by hand.
-    Rows are addressed by stable sample ids (``ids``), never by position.
+    Build it with :meth:`from_predictions` or :meth:`from_estimator`, never by hand; rows are
+    addressed by stable sample ids (``ids``), never by position.
 
     >>> import errlens as el
     >>> ev = el.Analysis.from_predictions(
@@ -55,7 +54,6 @@ class Analysis(EvalData):
     ('binary', 0.25)
     """
 
-    # ------------------------------------------------------------------ constructors
     @classmethod
     def from_predictions(
         cls,
@@ -79,12 +77,11 @@ class Analysis(EvalData):
         (n, k) array or a list of k column names, in the order of ``classes`` (default: the sorted
         labels). ``y_pred`` is derived from ``proba`` when absent. Set ``proba_out_of_fold=True``
         when the probabilities come from cross-validation, so suspect detection trusts them.
-        ``text`` names one or more text columns of ``data``: kept out of the features, their
-        words and phrases become "contains" features of :meth:`slices`, :meth:`discover` and
-        :meth:`error_tree` (``analysis.text_columns``; README "Text slices").
-        ``images``: one image per row, kept out of the features (a column name of ``data`` or a
-        sequence of arrays / file paths / bytes, or an (n, h, w[, c]) array), shown by the
-        suspect browser and used by :meth:`with_clusters`.
+        ``text`` names text columns of ``data``: kept out of the features, their words and
+        phrases become "contains" features of :meth:`slices`, :meth:`discover`,
+        :meth:`error_tree` and :meth:`concepts` (README "Text slices"). ``images``: one image
+        per row, kept out of the features (a column of ``data``, a sequence of arrays / paths /
+        bytes, or an (n, h, w[, c]) array), for the suspect browser and :meth:`with_clusters`.
 
         >>> ev = Analysis.from_predictions(
         ...     {"age": [20, 40]}, y_true=[0, 1], proba=[[.9, .1], [.6, .4]])
@@ -119,9 +116,8 @@ class Analysis(EvalData):
 
         Each row's prediction and probabilities come from a model that never saw it (``cv``-fold
         cross-validation, stratified for classifiers), which is what suspect detection needs.
-        ``text`` names text columns of ``X``: the estimator reads them, the analysis keeps them
-        apart from the features, as in :meth:`from_predictions`.
-        ``images`` as in :meth:`from_predictions` (a column name is left out of ``X``'s features).
+        ``text`` names text columns of ``X`` (the estimator reads them, the analysis keeps them
+        apart); ``images`` as in :meth:`from_predictions` (a column of ``X`` is left out).
 
         >>> from sklearn.linear_model import LogisticRegression
         >>> from errlens.datasets import load_adult
@@ -392,50 +388,6 @@ class Analysis(EvalData):
         return discover(self, k=k, max_level=max_level, min_support=min_support, alpha=alpha,
                         features=features, cohort=cohort, progress=progress, text=text,
                         min_df=min_df, max_terms=max_terms)
-
-    def with_clusters(
-        self, embeddings: Any = None, *, name: str = "cluster", method: str = "domino",
-        k: int | None = None, seed: int = 0,
-    ) -> Analysis:
-        """A NEW analysis with one more categorical feature ``name``: each row's cluster
-        (``c1`` .. ``ck``, ``c1`` the highest error rate), which every view slices like any
-        other feature (segments, heatmap, error tree, discovery, confusion and suspects of
-        ``Cohort.segment(name, "c1")``). This analysis is unchanged; the arrays are shared.
-
-        ``method="domino"`` clusters error-aware, as Domino (Eyuboglu et al., ICLR 2022): a
-        mixture over the embeddings, the given labels and the predictions, so coherent failures
-        get a cluster of their own; ``"kmeans"`` ignores the errors. ``embeddings``: an (n, d)
-        array (or SciPy sparse) from your model or any encoder, one row per sample in ``ids``
-        order; the name of a text column (TF-IDF + TruncatedSVD); or None: the declared
-        ``images``' pixels, else the encoded features (PCA). ``k`` clusters (default 10).
-        :meth:`clusters` describes them.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"x": [0., 5.] * 20},
-        ...     y_true=[1, 0] * 20, y_pred=[1, 1] * 20)
-        >>> ev2 = ev.with_clusters(np.array([[0.], [5.]] * 20), k=2)
-        >>> ev2.slices(["cluster"])[["segment", "n", "error_rate"]].values.tolist()
-        [['c1', 20, 1.0], ['c2', 20, 0.0]]
-        """
-        return with_clusters(self, embeddings, name=name, method=method, k=k, seed=seed)
-
-    def clusters(self, name: str = "cluster") -> Clusters:
-        """The description of the cluster feature ``name`` added by :meth:`with_clusters`:
-        ``.table`` (per cluster: size, errors, error rate with CI, lift, typical row ids, top
-        terms, best matching segment), ``.note`` (which embeddings), ``.cohort(label)``.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"x": [0., 5.] * 20},
-        ...     y_true=[1, 0] * 20, y_pred=[1, 1] * 20).with_clusters(k=2)
-        >>> worst = ev.clusters().table.loc["c1"]
-        >>> int(worst["n"]), float(worst["error_rate"]), worst["segment"]
-        (20, 1.0, 'x = 5')
-        """
-        if name not in self.derived_clusters:
-            raise KeyError(f"no cluster feature {name!r}; add one with ev.with_clusters(); "
-                           f"cluster features: {list(self.derived_clusters)}")
-        found: Clusters = self.derived_clusters[name]
-        return found
 
     def save_cohort(self, name: str, cohort: Cohort) -> Cohort:
         """Store ``cohort`` under ``name`` in ``analysis.cohorts`` (checked against the features).

@@ -11,8 +11,8 @@ import pytest
 import errlens as el
 from errlens.slicing.cohort import Cohort
 from errlens.views.messages import CATALOGUE
-from errlens.widgets.explorer import Explorer, explore
 from errlens.views.selection import SelectionError, SelectionHistory, parse_cohort
+from errlens.widgets.explorer import Explorer, explore
 from errlens.widgets.suspect_browser import SuspectBrowser
 
 HOSTILE = "<img src=x onerror=alert(1)>"

@@ -277,8 +277,13 @@ def _leaves(node: dict[str, Any]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- text
 def _describe(node: dict[str, Any], *, top: bool = False) -> str:
     kind = node["kind"]
+    args = node.get("args", [])
+    if kind == "or" and all(a["kind"] == "contains" for a in args) and len(
+            {a["column"] for a in args}) == 1:  # a concept (errlens.slicing.concepts)
+        text = f'{args[0]["column"]} mentions {", ".join(a["term"] for a in args)}'
+        return text if top else f"({text})"
     if kind in ("and", "or"):
-        text = f" {kind} ".join(_describe(arg) for arg in node["args"])
+        text = f" {kind} ".join(_describe(arg) for arg in args)
         return text if top else f"({text})"
     if kind == "not":
         arg = node["arg"]
