@@ -76,10 +76,11 @@ def embed(data: EvalData, embeddings: Any, *, seed: int) -> Space:
 
 
 def _text_space(data: EvalData, column: str, rng: np.random.Generator) -> Space:
-    if column not in data.features.columns:
+    declared = data.text is not None and column in data.text.columns  # text= (i17text)
+    if not declared and column not in data.features.columns:
         raise KeyError(f"embeddings={column!r} names no feature column (a text column to embed "
                        f"with TF-IDF); columns are {list(data.features.columns)[:20]}")
-    texts = data.features[column]
+    texts = data.text[column] if declared and data.text is not None else data.features[column]
     if pd.api.types.is_numeric_dtype(texts) or pd.api.types.is_bool_dtype(texts):
         raise TypeError(f"embeddings={column!r} is a {texts.dtype} column, not text: pass an "
                         f"(n, d) array, or the name of a text column")
