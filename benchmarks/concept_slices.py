@@ -1,7 +1,7 @@
 """Concept slices on a planted topic failure: precision and recall against the planted rows.
 
 The tweets (``errlens.datasets.load_tweets``, 38,158 rows), a real model (TF-IDF + logistic
-regression by SGD, 5-fold out-of-fold predictions, ~48 % error on three noisy classes), and a
+regression by SGD, shuffled 5-fold out-of-fold predictions)), and a
 planted failure: every tweet about self-driving cars (matched by a pattern none of the methods
 sees: ``self-driving|driverless|autonomous|car(s)|vehicle(s)``) is predicted wrong. Each method's
 top-1 and top-5 slices are scored against the planted rows: precision (share of the slice's
@@ -20,7 +20,7 @@ import time
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
-from sklearn.model_selection import cross_val_predict
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 
 import errlens as el
@@ -33,7 +33,8 @@ def planted() -> tuple[el.Analysis, np.ndarray]:
     tweets = load_tweets()
     model = make_pipeline(TfidfVectorizer(min_df=3, sublinear_tf=True),
                           SGDClassifier(loss="log_loss", alpha=2e-5, random_state=0))
-    pred = cross_val_predict(model, tweets["text"], tweets["sentiment"], cv=5)
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)  # the rows are grouped by topic
+    pred = cross_val_predict(model, tweets["text"], tweets["sentiment"], cv=folds)
     truth = tweets["sentiment"].to_numpy()
     classes = np.array(sorted(set(truth)))
     topic = tweets["text"].str.lower().str.contains(TOPIC).to_numpy()
