@@ -1,9 +1,9 @@
 """The in-memory analysis: one evaluation set and every question errlens asks of it.
 
-:class:`Analysis` is the facade over the layers below. It is an
-:class:`~errlens.data.evaldata.EvalData` (the validated arrays and their cache), built by
-:mod:`errlens.build`; each method is a thin call to a pure function of :mod:`errlens.slicing`
-or :mod:`errlens.suspects` over those data.
+:class:`Analysis` is the facade over the layers below: an ``EvalData`` (the validated arrays
+and their cache, built by :mod:`errlens.build`) whose methods, with those over content
+(:mod:`errlens.content`) and labels (:mod:`errlens.label_methods`), call pure functions of
+:mod:`errlens.slicing` / :mod:`errlens.suspects`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from errlens import build
 from errlens.base.facade import Operation
 from errlens.base.jsonvalue import plain
 from errlens.base.stats import wilson_interval
+from errlens.content import ContentMethods
 from errlens.data.cohort import Cohort
-from errlens.data.evaldata import TASKS, EvalData, ProbaSource, Task
+from errlens.data.evaldata import TASKS, ProbaSource, Task
+from errlens.label_methods import LabelMethods
 from errlens.slicing import masks
 from errlens.slicing import segments as _segments
 from errlens.slicing.confusion import ConfusionResult, confusion_result
@@ -32,19 +34,17 @@ from errlens.slicing.heatmap import HeatmapTable, heatmap_table
 from errlens.slicing.segment_cache import DEFAULT_BINS, DEFAULT_TOP_K, segments_at
 from errlens.slicing.segments import Segments
 from errlens.slicing.tables import slice_table
-from errlens.suspects import detect
-from errlens.suspects.health import LabelHealth
-from errlens.suspects.table import Suspects
+from errlens.slicing.text.table import with_terms
 
 __all__ = ["TASKS", "Analysis", "ProbaSource", "Task"]
 
 
 @dataclass(eq=False, repr=False)
-class Analysis(EvalData):
+class Analysis(ContentMethods, LabelMethods):
     """Features, given labels, predictions and probabilities of one evaluation set.
 
-    Build it with :meth:`from_predictions` or :meth:`from_estimator`; never by hand.
-    Rows are addressed by stable sample ids (``ids``), never by position.
+    Build it with :meth:`from_predictions` or :meth:`from_estimator`, never by hand; rows are
+    addressed by stable sample ids (``ids``), never by position.
 
     >>> import errlens as el
     >>> ev = el.Analysis.from_predictions(
@@ -53,7 +53,6 @@ class Analysis(EvalData):
     ('binary', 0.25)
     """
 
-    # ------------------------------------------------------------------ constructors
     @classmethod
     def from_predictions(
         cls,
@@ -70,6 +69,8 @@ class Analysis(EvalData):
         proba_out_of_fold: bool = False,
         annotator: Any = None,
         source: Any = None,
+        text: str | Sequence[str] | None = None,
+        images: Any = None,
     ) -> Analysis:
         """Build an analysis from labels and a model's predictions.
 
@@ -80,6 +81,11 @@ class Analysis(EvalData):
         ``annotator`` / ``source`` declare who or what labelled each row (a column name or one
         value per row, kept as a feature): :meth:`suspects` ranks with their noise priors and
         :meth:`label_health` reports them.
+        ``text`` names text columns of ``data``: kept out of the features, their words and
+        phrases become "contains" features of :meth:`slices`, :meth:`discover`,
+        :meth:`error_tree` and :meth:`concepts` (README "Text slices"). ``images``: one image
+        per row, kept out of the features (a column of ``data``, a sequence of arrays / paths /
+        bytes, or an (n, h, w[, c]) array), for the suspect browser and :meth:`with_clusters`.
 
         >>> ev = Analysis.from_predictions(
         ...     {"age": [20, 40]}, y_true=[0, 1], proba=[[.9, .1], [.6, .4]])
@@ -90,6 +96,7 @@ class Analysis(EvalData):
             cls, data, y_true=y_true, y_pred=y_pred, proba=proba, id=id, classes=classes,
             features=features, task=task, error_threshold=error_threshold,
             proba_out_of_fold=proba_out_of_fold, annotator=annotator, source=source,
+            text=text, images=images,
         )
 
     @classmethod
@@ -109,12 +116,16 @@ class Analysis(EvalData):
         progress: bool = True,
         annotator: Any = None,
         source: Any = None,
+        text: str | Sequence[str] | None = None,
+        images: Any = None,
     ) -> Analysis:
         """Build an analysis from an unfitted scikit-learn estimator with out-of-fold predictions.
 
         Each row's prediction and probabilities come from a model that never saw it (``cv``-fold
         cross-validation, stratified for classifiers), which is what suspect detection needs.
         ``annotator`` / ``source`` as in :meth:`from_predictions` (the model never sees them).
+        ``text`` names text columns of ``X`` (the estimator reads them, the analysis keeps them
+        apart); ``images`` as in :meth:`from_predictions` (a column of ``X`` is left out).
 
         >>> from sklearn.linear_model import LogisticRegression
         >>> from errlens.datasets import load_adult
@@ -128,6 +139,7 @@ class Analysis(EvalData):
             cls, estimator, X, y, cv=cv, id=id, classes=classes, features=features, task=task,
             error_threshold=error_threshold, random_state=random_state, progress=progress,
             annotator=annotator, source=source,
+            text=text, images=images,
         )
 
     # ------------------------------------------------------------------ rows
@@ -152,8 +164,8 @@ class Analysis(EvalData):
         return masks.mask(self, cohort)
 
     def frame(self, cohort: Any = None) -> pd.DataFrame:
-        """The rows of ``cohort`` as a DataFrame: features, given and predicted label, error
-        (``errlens_y_true`` etc. when a feature already has that name).
+        """The rows of ``cohort`` as a DataFrame: features, text columns, given and predicted
+        label, error (``errlens_y_true`` etc. when a feature already has that name).
 
         >>> ev = Analysis.from_predictions({"x": [1, 2]}, y_true=[0, 1], y_pred=[0, 0])
         >>> ev.frame().columns.tolist()
@@ -161,6 +173,8 @@ class Analysis(EvalData):
         """
         keep = self.mask(cohort)
         out = self.features.loc[keep].copy()
+        if self.text is not None:
+            out = out.join(self.text.loc[keep])
         added = {"y_true": self.y_true.to_numpy()[keep], "y_pred": self.y_pred.to_numpy()[keep],
                  "error": self.error[keep] if self.task == "regression" else self.is_error[keep]}
         for name, values in added.items():  # a feature of the same name keeps its column
@@ -252,6 +266,7 @@ class Analysis(EvalData):
         fdr: float | None = None,
         confidence: float = 0.95,
         segments: Segments | None = None,
+        terms: bool | None = None,
     ) -> pd.DataFrame:
         """One row per feature segment: ``n``, ``errors``, ``error_rate``, Wilson ``ci_low`` /
         ``ci_high``, ``lift`` (over the cohort's error rate) and ``error_share``; sorted by
@@ -259,7 +274,10 @@ class Analysis(EvalData):
         recall, f1 for ``label`` — default the positive class of a binary task —, fpr / fnr,
         mae / rmse) with its CI when it is a proportion and ``<metric>_delta`` from the cohort's
         value. ``fdr=0.05`` adds one-sided Fisher ``p_value``, Benjamini-Hochberg ``p_adjusted``
-        and ``significant``. ``segments`` defaults to :attr:`segments`.
+        and ``significant``. ``segments`` defaults to :attr:`segments`. ``terms`` (default:
+        when text columns are declared and ``features`` is None) adds one row per term of the
+        text columns (``feature`` the column, ``segment`` the term: the rows containing it),
+        tested and sorted with the segments (the metric's columns are left empty for terms).
 
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"g": ["a", "b", "b"]}, y_true=[0, 1, 1],
@@ -267,10 +285,12 @@ class Analysis(EvalData):
         >>> ev.slices()[["segment", "n", "errors", "error_rate"]].values.tolist()
         [['b', 2, 1, 0.5], ['a', 1, 0, 0.0]]
         """
-        return slice_table(
-            self, features, cohort=cohort, metric=metric, label=label, min_size=min_size,
-            sort=sort, fdr=fdr, confidence=confidence, segments=segments,
-        )
+        terms = bool(self.text_columns) and features is None if terms is None else terms
+        table = slice_table(self, features, cohort=cohort, metric=metric, label=label,
+                            min_size=min_size, sort=None if terms else sort,
+                            fdr=None if terms else fdr, confidence=confidence, segments=segments)
+        return with_terms(self, table, cohort=cohort, min_size=min_size, confidence=confidence,
+                          sort=sort, fdr=fdr) if terms else table
 
     def heatmap(
         self,
@@ -317,10 +337,12 @@ class Analysis(EvalData):
         cohort: Any = None,
         confidence: float = 0.95,
         segments: Segments | None = None,
+        text: bool = True,
     ) -> ErrorTree:
         """A shallow tree splitting the rows where errors concentrate (Gini on ``is_error`` over
         the segments; missing values an explicit branch). ``min_samples``: least rows per node
-        (default 1 % of the rows, at least 20).
+        (default 1 % of the rows, at least 20). With text columns and ``text``, the tree also
+        splits on the best screened terms (``review contains "sequel"`` or not).
 
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"x": [1, 2] * 30}, y_true=[0, 1] * 30,
@@ -330,7 +352,7 @@ class Analysis(EvalData):
         """
         return build_error_tree(self, max_depth=max_depth, min_samples=min_samples,
                                 features=features, cohort=cohort, confidence=confidence,
-                                segments=segments)
+                                segments=segments, text=text)
 
     def discover(
         self,
@@ -342,6 +364,9 @@ class Analysis(EvalData):
         features: Sequence[str] | None = None,
         cohort: Any = None,
         progress: Callable[[Progress], None] | None = None,
+        text: bool | str | Sequence[str] = True,
+        min_df: int | None = None,
+        max_terms: int = 50,
     ) -> DiscoveredSlices:
         """The exact top-``k`` problem slices (SliceLine, Sagadeeva & Boehm, SIGMOD 2021).
 
@@ -354,6 +379,12 @@ class Analysis(EvalData):
         ``progress`` is called with a :class:`~errlens.slicing.discovery.search.Progress` after each
         feature set examined.
 
+        With text columns (``text=`` at construction), their terms join the search as
+        ``column contains "term"`` predicates (``text``: True for every text column, some
+        names, or False for none): terms in at least ``min_df`` rows (default 0.1 % of the
+        rows, at least 20), screened to the ``max_terms`` best by level-1 score among those
+        significantly worse than the searched rows (``params["terms"]`` lists them).
+
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions(
         ...     {"color": ["red", "blue"] * 50, "size": ["S", "S", "L", "L"] * 25},
@@ -364,7 +395,8 @@ class Analysis(EvalData):
         ('color = red and size = S', 25, 1.0)
         """
         return discover(self, k=k, max_level=max_level, min_support=min_support, alpha=alpha,
-                        features=features, cohort=cohort, progress=progress)
+                        features=features, cohort=cohort, progress=progress, text=text,
+                        min_df=min_df, max_terms=max_terms)
 
     def save_cohort(self, name: str, cohort: Cohort) -> Cohort:
         """Store ``cohort`` under ``name`` in ``analysis.cohorts`` (checked against the features).
@@ -383,109 +415,3 @@ class Analysis(EvalData):
         cohort.validate(self)
         self.cohorts[name] = cohort
         return cohort
-
-    # ------------------------------------------------------------------ suspects
-    def suspects(
-        self,
-        method: str = "prune_by_noise_rate",
-        *,
-        cohort: Any = None,
-        rank_by: str = "self_confidence",
-        top: int | None = None,
-        n_jobs: int = 1,
-        filter_by: str | None = None,
-        embeddings: Any = None,
-        n_neighbors: int | None = None,
-        threshold: float | None = None,
-        prior: Any = "auto",
-        reviews: Any = None,
-    ) -> Suspects:
-        """Rank the rows whose given label is probably wrong; flag the likely ones.
-
-        Classifiers, ``method`` = a confident-learning filter of cleanlab's ``find_label_issues``
-        (``prune_by_noise_rate``, ``prune_by_class``, ``both``, ``confident_learning``,
-        ``predicted_neq_given``, ``low_normalized_margin``, ``low_self_confidence``) on the
-        analysis' probabilities, which must be out-of-fold (a warning says so otherwise); or
-        ``"knn"``: no model needed, the vote of the ``n_neighbors`` (default 10) nearest other rows
-        (encoded features, or ``embeddings=``: an (n, d) array, or a SciPy sparse matrix such
-        as TF-IDF, searched by cosine distance) becomes pseudo-probabilities fed to the
-        ``filter_by`` filter (default ``prune_by_noise_rate``). Rows are ranked by ``rank_by``
-        (``self_confidence``, ``normalized_margin``, ``confidence_weighted_entropy``; lower =
-        more suspicious), flagged rows first. ``n_jobs`` parallelises the neighbour search
-        (the confident-learning pass is vectorised NumPy, already faster than cleanlab's).
-
-        Regression, ``method="residual"``: robust z-score of the residual (median / MAD), flagged
-        when ``|z| > threshold`` (default 3.5), ranked by ``|z|``.
-
-        ``cohort`` only restricts the returned rows: scores and flags are always computed on all
-        rows, so a row's flag does not depend on the slice it is viewed in (confident learning's
-        per-class thresholds need the whole data). ``top`` keeps the first ``top`` rows.
-
-        Priors (classifiers): ``prior="auto"`` (the default) uses the declared ``annotator=`` /
-        ``source=`` columns; a feature name or a list of them adds segment priors; None, or
-        nothing declared, ranks exactly as cleanlab. With a prior, each group's noise rate is
-        estimated and shrunk (``errlens.suspects.priors``), the table gains the group columns,
-        ``prior`` and ``posterior`` (probability the label is wrong) and is ordered by
-        ``posterior``; ``flagged`` and ``score`` stay the method's own (cleanlab parity).
-        ``reviews=`` a LabelStore (or its events) moves each group's prior by what reviewers
-        decided and puts reviewed rows last. ``cause(id)["why"]`` says why a row ranks there.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],
-        ...     proba=[[.9, .1], [.8, .2], [.7, .3], [.2, .8], [.1, .9], [.85, .15]],
-        ...     proba_out_of_fold=True)
-        >>> s = ev.suspects("confident_learning")
-        >>> s.flagged_ids.tolist(), s.cause(5)["rank"], s.table.columns.tolist()
-        ([5], 1, ['given', 'predicted', 'p_given', 'score', 'flagged', 'rank'])
-        """
-        return detect.find_suspects(
-            self, method, cohort=cohort, rank_by=rank_by, top=top, n_jobs=n_jobs,
-            filter_by=filter_by, embeddings=embeddings, n_neighbors=n_neighbors,
-            threshold=threshold, prior=prior, reviews=reviews,
-        )
-
-    def label_health(self) -> LabelHealth:
-        """Per-class estimated noise rate and most likely confusions (given → probable true),
-        from confident learning's estimated joint of the out-of-fold probabilities.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],
-        ...     proba=[[.9, .1], [.8, .2], [.7, .3], [.2, .8], [.1, .9], [.85, .15]],
-        ...     proba_out_of_fold=True)
-        >>> ev.label_health().classes["likely_true"].tolist()
-        [None, 0]
-
-        With ``annotator=`` / ``source=`` declared, ``.annotators`` / ``.sources`` give each
-        one's estimated noise rate with its 95 % interval, suspects and top confusion.
-        """
-        return detect.health_of(self)
-
-    def suspect_rates(
-        self, column: Any, method: str = "prune_by_noise_rate", **options: Any
-    ) -> pd.DataFrame:
-        """Suspect rate per value of ``column`` (a feature name such as ``"annotator"`` or
-        ``"source"``, or an array with one value per row), with counts, 95 % Wilson interval and
-        lift over the overall rate; ``method`` and ``options`` as in :meth:`suspects`.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"annotator": ["a", "a", "b", "b"]},
-        ...     y_true=[0, 1, 0, 1], proba=[[.9, .1], [.8, .2], [.2, .8], [.1, .9]],
-        ...     proba_out_of_fold=True)
-        >>> ev.suspect_rates("annotator", "predicted_neq_given")["suspects"].to_dict()
-        {'a': 1, 'b': 1}
-        """
-        return detect.rates_of(self, column, method, **options)
-
-    def similar(self, id: Any, k: int = 10, *, embeddings: Any = None) -> pd.DataFrame:
-        """The ``k`` nearest other samples of sample ``id`` (in encoded features, or in
-        ``embeddings=`` (n, d), dense or SciPy sparse as for ``suspects("knn")``), nearest
-        first, with distance, given and predicted labels and whether the model got them
-        wrong. The neighbour index is fitted once and cached.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"x": [0.0, 1.0, 5.0, 1.2]}, y_true=[0, 0, 1, 1],
-        ...     y_pred=[0, 1, 1, 1], id=["a", "b", "c", "d"])
-        >>> ev.similar("b", k=2).index.tolist()
-        ['d', 'a']
-        """
-        return detect.similar_to(self, id, k, embeddings=embeddings)

@@ -26,6 +26,8 @@ from errlens._oof import out_of_fold_predictions
 from errlens.base import inputs
 from errlens.base.jsonvalue import plain
 from errlens.data.evaldata import TASKS, EvalData, ProbaSource, Task, class_codes
+from errlens.data.images import resolve_images
+from errlens.data.text import text_frame
 
 T = TypeVar("T", bound=EvalData)
 
@@ -45,6 +47,8 @@ def from_predictions(
     proba_out_of_fold: bool = False,
     annotator: Any = None,
     source: Any = None,
+    text: str | Sequence[str] | None = None,
+    images: Any = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` from labels and predictions (see
     ``Analysis.from_predictions``)."""
@@ -68,15 +72,19 @@ def from_predictions(
         used |= set(proba_cols or ())
     if isinstance(id, str):
         used.add(id)
+    if isinstance(images, str):
+        used.add(images)
     if pred_series is None and proba_array is None:
         raise ValueError("pass y_pred, proba or both: errlens needs the model's predictions")
+    texts = text_frame(frame, text)
     if isinstance(data, np.ndarray):
         feature_frame = frame
     else:
         feature_frame = _select_features(frame, features, exclude=used)
     feature_frame, sources = _label_sources(frame, feature_frame, keys,
                                             annotator=annotator, source=source)
-    return _build(
+    feature_frame = _without_text(feature_frame, texts)
+    analysis = _build(
         cls,
         label_sources=sources,
         ids=ids,
@@ -92,7 +100,9 @@ def from_predictions(
         ),
         row_labels=rows,
         parsed=(true_labels, pred_labels),
+        text=texts,
     )
+    return _with_images(analysis, images, frame)
 
 
 def from_estimator(
@@ -111,6 +121,8 @@ def from_estimator(
     progress: bool = True,
     annotator: Any = None,
     source: Any = None,
+    text: str | Sequence[str] | None = None,
+    images: Any = None,
 ) -> T:
     """Validated evaluation data of type ``cls`` with out-of-fold predictions of ``estimator``
     (see ``Analysis.from_estimator``)."""
@@ -120,6 +132,9 @@ def from_estimator(
     y_series, y_col = inputs.resolve_column(frame, y, arg="y", n=n, keys=(rows, ids))
     inputs.check_no_missing(y_series, arg="y")
     exclude = {c for c in (y_col, id if isinstance(id, str) else None) if c}
+    exclude |= {images} if isinstance(images, str) else set()
+    if images is not None:
+        resolve_images(images, frame, ids)  # checked before any model is fitted
     feature_frame = (
         frame if isinstance(X, np.ndarray) else _select_features(frame, features, exclude)
     )
@@ -127,6 +142,9 @@ def from_estimator(
     feature_frame, sources = _label_sources(frame, feature_frame, (rows, ids),
                                             annotator=annotator, source=source)
     model_frame = feature_frame.drop(columns=list(sources.values()))
+    # the estimator reads the text columns; the analysis keeps them apart from the features
+    texts = text_frame(feature_frame, text)
+    kept = _without_text(feature_frame, texts)
     resolved_task = task or ("regression" if is_regressor(estimator) else None)
     labels = _Labels(y_series)
     resolved_task = resolved_task or _infer_task(labels, None, classes, task)
@@ -137,11 +155,12 @@ def from_estimator(
             estimator, model_frame, y_series, cv=cv, regression=True,
             random_state=random_state, progress=progress,
         )
-        return _build(
-            cls, ids=ids, features=feature_frame, y_true=y_series, y_pred=pd.Series(pred),
+        return _with_images(_build(
+            cls, ids=ids, features=kept, y_true=y_series, y_pred=pd.Series(pred),
             proba=None, classes=None, task="regression", error_threshold=error_threshold,
             proba_source="none", row_labels=rows, label_sources=sources,
-        )
+            text=texts,
+        ), images, frame)
     class_list = _resolve_classes(labels, None, None, classes)
     # Every label a class, before any model is fitted.
     class_codes(y_series, class_list, "y", labels.factorized)
@@ -161,12 +180,20 @@ def from_estimator(
         estimator, model_frame, y_series, cv=cv, regression=False, classes=class_list,
         random_state=random_state, progress=progress,
     )
-    return _build(
+    return _with_images(_build(
         cls,
-        ids=ids, features=feature_frame, y_true=y_series, y_pred=None, proba=proba,
+        ids=ids, features=kept, y_true=y_series, y_pred=None, proba=proba,
         classes=class_list, task=task, error_threshold=error_threshold,
         proba_source="out_of_fold", row_labels=rows, label_sources=sources,
-    )
+        text=texts,
+    ), images, frame)
+
+
+def _with_images(analysis: T, images: Any, frame: pd.DataFrame) -> T:
+    if images is not None:
+        analysis.images = resolve_images(images, frame, analysis.ids)
+    return analysis
+
 
 class _Labels:
     """One hash pass over a label column (labels or predictions), shared by task inference,
@@ -236,10 +263,12 @@ def _build(
     row_labels: pd.Index | None = None,
     parsed: tuple[_Labels, _Labels | None] | None = None,
     label_sources: dict[str, str] | None = None,
+    text: pd.DataFrame | None = None,
 ) -> T:
     true, pred = parsed or (_Labels(y_true), None if y_pred is None else _Labels(y_pred))
     resolved = _infer_task(true, proba, classes, task, pred)
     features = features.set_axis(ids, axis=0)
+    text = None if text is None else text.set_axis(ids, axis=0)
     if resolved == "regression":
         if proba is not None:
             raise ValueError("proba was given but task is 'regression'; drop one of them")
@@ -264,7 +293,7 @@ def _build(
             ids=ids, features=features, y_true=_indexed(y_true, ids, "y_true"),
             y_pred=_indexed(y_pred, ids, "y_pred"), proba=None, classes=[], task="regression",
             error=error, is_error=error > threshold, proba_source="none",
-            error_threshold=threshold, row_labels=row_labels,
+            error_threshold=threshold, row_labels=row_labels, text=text,
             label_sources=dict(label_sources or {}),
         )
     class_list = _resolve_classes(true, pred, proba, classes)
@@ -313,7 +342,7 @@ def _build(
         y_pred=_indexed(y_pred, ids, "y_pred"),
         proba=None if proba is None else np.ascontiguousarray(proba), classes=class_list,
         task=resolved, error=wrong.astype(np.float64), is_error=wrong,
-        proba_source=proba_source, error_threshold=None, row_labels=row_labels,
+        proba_source=proba_source, error_threshold=None, row_labels=row_labels, text=text,
         label_sources=dict(label_sources or {}),
     )
     # Seed the cached codes: they were needed for the error vector anyway.
@@ -345,6 +374,11 @@ def _label_sources(
             features = features.assign(**{name: series.to_numpy()})
         sources[role] = name
     return features, sources
+def _without_text(features: pd.DataFrame, texts: pd.DataFrame | None) -> pd.DataFrame:
+    """``features`` less the declared text columns (their words are features, not they)."""
+    if texts is None:
+        return features
+    return features[[c for c in features.columns if c not in set(texts.columns)]]
 
 
 def _select_features(

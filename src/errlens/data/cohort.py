@@ -50,7 +50,7 @@ class Selectable(HasFeatures, Protocol):
     def frame(self, cohort: Any = None) -> pd.DataFrame: ...
 
 OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "is missing", "not missing", "between")
-KINDS = ("all", "where", "segment", "ids", "confusion_cell", "and", "or", "not")
+KINDS = ("all", "where", "segment", "ids", "confusion_cell", "contains", "and", "or", "not")
 _SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 
 
@@ -92,6 +92,19 @@ class Cohort:
         labels = [label] if isinstance(label, str) else list(label)
         return cls({"kind": "segment", "feature": feature, "labels": labels,
                     "bins": bins, "top_k": top_k})
+
+    @classmethod
+    def contains(cls, column: str, term: str) -> Cohort:
+        """Rows whose text ``column`` (declared with ``text=``) contains ``term``: a word or
+        a phrase, matched on whole words, case-insensitively (``errlens.slicing.text.tokens``
+        says exactly how; the term is kept lowercased).
+
+        >>> Cohort.contains("review", "Sequel").describe()
+        'review contains "sequel"'
+        """
+        if not isinstance(term, str) or not term.strip():
+            raise ValueError(f"contains needs a non-empty word or phrase, got {term!r}")
+        return cls({"kind": "contains", "column": column, "term": " ".join(term.lower().split())})
 
     @classmethod
     def ids(cls, ids: Sequence[Any]) -> Cohort:
@@ -156,9 +169,16 @@ class Cohort:
         return _describe(self._node, top=True)
 
     def validate(self, analysis: HasFeatures) -> None:
-        """Raise a KeyError naming the first feature this cohort uses that ``analysis`` lacks."""
+        """Raise a KeyError naming the first feature (or text column) this cohort uses that
+        ``analysis`` lacks."""
         names = list(getattr(analysis.features, "columns", analysis.features))
         for node in _leaves(self._node):
+            if node["kind"] == "contains":
+                texts = list(getattr(analysis, "text_columns", ()))
+                if node["column"] not in texts and node["column"] not in names:
+                    raise KeyError(f"cohort uses unknown text column {node['column']!r}; text "
+                                   f"columns are: {texts} (declare them with text=)")
+                continue
             feature = node.get("feature")
             if feature is not None and feature not in names:
                 raise KeyError(f"cohort uses unknown feature {feature!r}; features are: {names}")
@@ -204,6 +224,11 @@ def _validate(node: Any, depth: int = 0) -> None:
             isinstance(x, str) for x in labels
         ):
             raise ValueError("a segment node needs a 'feature' name and a list of 'labels'")
+    elif kind == "contains" and not (
+        isinstance(node.get("column"), str) and isinstance(node.get("term"), str)
+        and node["term"].strip()
+    ):
+        raise ValueError("a contains node needs a text 'column' name and a non-empty 'term'")
     elif kind == "ids" and not isinstance(node.get("ids"), list):
         raise ValueError("an ids node needs a list of sample ids in 'ids'")
     elif kind == "confusion_cell" and not {"true", "predicted"} <= node.keys():
@@ -252,11 +277,18 @@ def _leaves(node: dict[str, Any]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- text
 def _describe(node: dict[str, Any], *, top: bool = False) -> str:
     kind = node["kind"]
+    args = node.get("args", [])
+    if kind == "or" and all(a["kind"] == "contains" for a in args) and len(
+            {a["column"] for a in args}) == 1:  # a concept (errlens.slicing.concepts)
+        text = f'{args[0]["column"]} mentions {", ".join(a["term"] for a in args)}'
+        return text if top else f"({text})"
     if kind in ("and", "or"):
-        text = f" {kind} ".join(_describe(arg) for arg in node["args"])
+        text = f" {kind} ".join(_describe(arg) for arg in args)
         return text if top else f"({text})"
     if kind == "not":
         arg = node["arg"]
+        if arg["kind"] == "contains":
+            return f'{arg["column"]} does not contain "{arg["term"]}"'
         if arg["kind"] == "segment" and all(map(_is_set_label, arg["labels"])):
             labels = arg["labels"]
             if labels == ["(missing)"]:
@@ -272,6 +304,8 @@ def _describe(node: dict[str, Any], *, top: bool = False) -> str:
         return f"id in {{{', '.join(map(str, ids))}}}" if len(ids) <= 3 else f"{len(ids)} ids"
     if kind == "confusion_cell":
         return f"true = {node['true']} and predicted = {node['predicted']}"
+    if kind == "contains":
+        return f'{node["column"]} contains "{node["term"]}"'
     if kind == "segment":
         labels = node["labels"]
         if len(labels) > 1 and all(map(_is_set_label, labels)):

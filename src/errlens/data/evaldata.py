@@ -49,6 +49,9 @@ class DataCache:
     """``id(segments)`` -> ``(segments, PackedKeys)`` (the segments kept so the id stays theirs)."""
     suspects: dict[Any, Any] = field(default_factory=dict)
     """Confident-learning passes, neighbour indexes and fingerprints, by what they depend on."""
+    terms: dict[Any, Any] = field(default_factory=dict)
+    """Each text column's term ``Vocabulary`` (sparse binary rows × terms), by column and
+    document-frequency floor (``errlens.slicing.text.vocabulary``)."""
 
 
 @dataclass(eq=False, repr=False)
@@ -78,12 +81,25 @@ class EvalData:
     #: Declared label sources: role (``"annotator"``, ``"source"``) -> the feature column
     #: holding who or what labelled each row (suspect priors group rows by them).
     label_sources: dict[str, str] = field(default_factory=dict)
+    #: The declared text columns (``text=``), one ``str`` per row ("" where missing), indexed
+    #: by the sample ids; kept out of ``features`` (they are not categories).
+    text: pd.DataFrame | None = None
     cache: DataCache = field(default_factory=DataCache)
+    #: One image per row, outside the features (``from_predictions(..., images=...)``): an
+    #: (n, h, w[, c]) array in row order, or a Series by sample id of arrays / paths / bytes.
+    images: np.ndarray | pd.Series | None = None
+    #: Descriptions of derived cluster features by feature name (``with_clusters``).
+    derived_clusters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         """Number of rows."""
         return len(self.ids)
+
+    @property
+    def text_columns(self) -> list[str]:
+        """Names of the declared text columns (empty without ``text=``)."""
+        return [] if self.text is None else [str(c) for c in self.text.columns]
 
     @property
     def error_rate(self) -> float:

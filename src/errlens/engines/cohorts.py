@@ -1,6 +1,9 @@
 """Cohorts as engine filters: a :class:`~errlens.slicing.cohort.Cohort` predicate tree turned
 into one narwhals boolean expression, with the in-memory missing-value semantics (``==``, ``in``
 and ordering comparisons are false on missing values, ``!=`` / ``not in`` their negations).
+``column contains "term"`` is a regular expression over the lowercased column
+(:func:`errlens.slicing.text.tokens.engine_pattern`: whole words, the vocabulary's rule); a
+missing text contains nothing.
 
 >>> import duckdb, narwhals as nw
 >>> from errlens.slicing.cohort import Cohort
@@ -18,6 +21,7 @@ from typing import Any
 import narwhals as nw
 
 from errlens.slicing.cohort import Cohort
+from errlens.slicing.text.tokens import engine_pattern
 
 SegmentCode = Callable[[str, list[str], int, int], nw.Expr]
 LabelCode = Callable[[str, Any], nw.Expr]
@@ -57,6 +61,9 @@ def _expr(node: dict[str, Any], segment_code: SegmentCode | None, label_code: La
         if label_code is None:
             raise ValueError("confusion cells need a classifier; this analysis is a regression")
         return label_code("true", node["true"]) & label_code("predicted", node["predicted"])
+    if kind == "contains":
+        lowered = nw.col(node["column"]).cast(nw.String).str.to_lowercase()
+        return lowered.str.contains(engine_pattern(node["term"]), literal=False)
     if kind == "segment":
         if segment_code is None:
             raise ValueError("segment cohorts need a segment definition")

@@ -30,6 +30,7 @@ from errlens.slicing import masks
 from errlens.slicing.masks import to_cohort
 from errlens.slicing.packed import PackedKeys, packed_keys
 from errlens.slicing.segment_cache import segments_at
+from errlens.slicing.text.tree import with_terms
 
 if TYPE_CHECKING:
     from errlens.data.evaldata import EvalData
@@ -109,19 +110,26 @@ def build_error_tree(
     cohort: Any = None,
     confidence: float = 0.95,
     segments: Segments | None = None,
+    text: bool = True,
 ) -> ErrorTree:
     """Grow the error tree on the rows of ``cohort``; ``min_samples`` is the least number of rows
-    in a node (default: 1 % of the rows, at least 20)."""
+    in a node (default: 1 % of the rows, at least 20). With ``text`` and text columns, the
+    screened terms (:mod:`errlens.slicing.text.tree`) are split on too."""
     if int(max_depth) != max_depth or max_depth < 0:
         raise ValueError(f"max_depth must be a non-negative integer, got {max_depth!r}")
     seg = segments_at(analysis) if segments is None else segments
     chosen = seg.features if features is None else inputs.names(features, arg="features")
     columns = [seg.index(f) for f in chosen]
-    idx = np.flatnonzero(masks.mask(analysis, cohort))
+    selected = masks.mask(analysis, cohort)
+    idx = np.flatnonzero(selected)
     if min_samples is None:
         min_samples = max(20, len(idx) // 100)
     if int(min_samples) != min_samples or min_samples < 1:
         raise ValueError(f"min_samples must be a positive integer, got {min_samples!r}")
+    if text and analysis.text_columns:
+        width = len(seg.features)
+        seg = with_terms(analysis, seg, min_support=int(min_samples), mask=selected)
+        columns += list(range(width, len(seg.features)))
     grower = _Grower(seg, columns, packed_keys(analysis, seg), len(analysis.is_error),
                      int(max_depth), int(min_samples))
     base = to_cohort(analysis, cohort) or Cohort.all()
@@ -288,6 +296,9 @@ def _condition(seg: Segments, j: int, chosen: np.ndarray) -> Cohort:
     """Readable cohort for the segments ``chosen`` of feature ``j``."""
     d, feature = seg.definition[j], seg.features[j]
     labels = seg.labels[j]
+    if d["kind"] == "contains":  # a term: contains it (code 1) or not
+        term = Cohort.contains(d["column"], d["term"])
+        return term if chosen.tolist() == [1] else ~term
     if not _is_ordered(seg, j):
         others = [label for c, label in enumerate(labels) if c not in set(chosen.tolist())]
         if len(others) < len(chosen):  # the complement is shorter to read

@@ -23,6 +23,7 @@ from errlens.base.jsonvalue import plain
 from errlens.data.cohort import Cohort
 from errlens.data.evaldata import EvalData
 from errlens.slicing.segment_cache import feature_segments
+from errlens.slicing.text.vocabulary import contains_mask
 
 
 def mask(data: EvalData, selection: Any = None) -> np.ndarray:
@@ -91,6 +92,8 @@ def _mask(node: dict[str, Any], data: EvalData) -> np.ndarray:
         return mask(data, node["ids"])
     if kind == "confusion_cell":
         return _confusion_mask(node, data)
+    if kind == "contains":
+        return contains_mask(data, node["column"], node["term"])
     if kind == "segment":
         segments = feature_segments(data, node["feature"], node["bins"], node["top_k"])
         column = segments.codes[:, segments.index(node["feature"])]

@@ -127,7 +127,7 @@ def slice_table_from_counts(
     table = table[table["n"] >= min_size].reset_index(drop=True)
     if fdr is not None:
         # every feature's segments cover the cohort, so the first one gives its totals
-        _add_tests(table, int(counts[0].n.sum()), int(counts[0].errors.sum()), fdr)
+        add_tests(table, int(counts[0].n.sum()), int(counts[0].errors.sum()), fdr)
     if sort is not None:
         if sort not in table.columns:
             raise ValueError(f"cannot sort by {sort!r}; columns are {list(table.columns)}")
@@ -137,7 +137,7 @@ def slice_table_from_counts(
     return table
 
 
-def _add_tests(table: pd.DataFrame, rows: int, errors: int, fdr: float) -> None:
+def add_tests(table: pd.DataFrame, rows: int, errors: int, fdr: float) -> None:
     """One-sided Fisher exact test per segment (hypergeometric tail), then Benjamini-Hochberg."""
     if table.empty:
         table["p_value"] = table["p_adjusted"] = pd.Series(dtype=float)

@@ -241,11 +241,16 @@ class MemorySource:
                    page_size: int) -> RowSource:
         ev = self.analysis
         text = None
-        if text_column is not None:
+        if text_column is not None and text_column in ev.text_columns:
+            assert ev.text is not None
+            text = ev.text[text_column].to_numpy(dtype=object)
+        elif text_column is not None:
             if text_column not in ev.features.columns:
                 raise KeyError(f"text_column {text_column!r} is not a feature column; columns "
                                f"are {list(ev.features.columns)[:20]}")
             text = ev.features[text_column].to_numpy(dtype=object)
+        if image is None:
+            image = ev.images  # the images the analysis declared, if any
         images = Images(image, ev.ids) if image is not None else None
         return RowSource(ev, method=method, text=text, images=images, page_size=page_size,
                          mask=self._mask)

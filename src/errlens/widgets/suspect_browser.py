@@ -48,8 +48,9 @@ class SuspectBrowser(ErrlensWidget):
 
     ``store``: a :class:`~errlens.changelog.LabelStore` over the same analysis (without it the
     relabel controls are disabled). ``cohort``: a Cohort (or its JSON) to draw rows from; the
-    Explorer sets the ``cohort`` trait. ``text_column``: a feature column holding the sample
-    text; ``image``: an array (n, h, w[, c]) in row order, or file paths / bytes per row.
+    Explorer sets the ``cohort`` trait. ``text_column``: a feature or declared text column
+    holding the sample text (default: the first column declared with ``text=``); ``image``:
+    an array (n, h, w[, c]) in row order, or file paths / bytes per row.
     ``browser.selected`` lists the ids checked in the grid.
     """
 
@@ -99,6 +100,8 @@ class SuspectBrowser(ErrlensWidget):
         if not isinstance(page_size, int) or not 1 <= page_size <= 500:
             raise ValueError(f"page_size must be an integer in 1..500, got {page_size!r}")
         method = source.suspect_method(method)
+        if text_column is None and image is None:  # a declared text column is the sample
+            text_column = next(iter(getattr(source.analysis, "text_columns", ())), None)
         rows = source.row_source(method=method, text_column=text_column, image=image,
                                  page_size=page_size)
         view = StoreView(store, source.analysis.ids) if store is not None else None

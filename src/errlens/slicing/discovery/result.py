@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,8 @@ class DiscoveredSlices:
     (sum of per-row errors), ``error_rate`` with a 95% confidence interval (Wilson for 0/1
     errors, normal approximation of the mean otherwise), ``lift`` over the overall error rate,
     the SliceLine ``score`` and ``group``: the rank of the better slice it nearly duplicates
-    (its own rank when it leads a group). Slices may overlap.
+    (its own rank when it leads a group). Slices may overlap. A predicate is ``(feature,
+    segment label)``, or ``(text column, term)`` for ``column contains "term"``.
     """
 
     table: pd.DataFrame
@@ -42,6 +44,10 @@ class DiscoveredSlices:
     segments: Segments
     base: Cohort | None
     params: dict[str, Any]
+    cohorts: tuple[Cohort, ...] = ()
+    """Each slice's own cohort (its predicates, without ``base``)."""
+    contains: tuple[tuple[bool, ...], ...] = ()
+    """Per slice, which predicates are ``contains`` a term."""
 
     def __len__(self) -> int:
         return len(self.table)
@@ -54,7 +60,7 @@ class DiscoveredSlices:
         """The rows of slice ``i`` (rank) as a Cohort, within the searched cohort if any."""
         if not -len(self) <= i < len(self):
             raise IndexError(f"slice {i} does not exist: {len(self)} slices were found")
-        cohort = _predicate_cohort(self.segments, self.predicates[i])
+        cohort = self.cohorts[i]
         return cohort if self.base is None else self.base & cohort
 
     def to_json(self) -> dict[str, Any]:
@@ -63,7 +69,10 @@ class DiscoveredSlices:
         for i, record in enumerate(self.table.to_dict(orient="records")):
             row = {key: plain(value) for key, value in record.items()}
             row["rank"] = i
-            row["predicates"] = [{"feature": f, "label": lab} for f, lab in self.predicates[i]]
+            row["predicates"] = [
+                {"feature": f, "label": lab, "contains": term}
+                for (f, lab), term in zip(self.predicates[i], self.contains[i], strict=True)
+            ]
             row["cohort"] = self.cohort(i).to_json()
             rows.append(row)
         return {"params": {k: plain(v) for k, v in self.params.items()}, "slices": rows}
@@ -79,24 +88,30 @@ class DiscoveredSlices:
 def build(
     search: SliceSearch, segments: Segments, columns: list[int], codes: np.ndarray,
     errors: np.ndarray, *, base: Cohort | None, binary: bool, params: dict[str, Any],
+    terms: Sequence[tuple[str, str, np.ndarray]] = (),
 ) -> DiscoveredSlices:
     """Readable :class:`DiscoveredSlices` from a :func:`find_slices` result on ``codes``
-    (the ``columns`` of ``segments``, restricted to the searched rows)."""
-    names = [segments.features[j] for j in columns]
-    labels = [segments.labels[j] for j in columns]
+    (the ``columns`` of ``segments``, restricted to the searched rows); features after those
+    columns are the ``terms``: ``(text column, term, sorted positions of its searched rows)``."""
+    names = [segments.features[j] for j in columns] + [column for column, _, _ in terms]
+    labels = [segments.labels[j] for j in columns] + [[term] for _, term, _ in terms]
     predicates = [
         tuple((names[f], labels[f][c]) for f, c in found.predicates) for found in search.slices
     ]
+    contains = [tuple(f >= len(columns) for f, _ in found.predicates)
+                for found in search.slices]
+    cohorts = [_predicate_cohort(segments, p, c) for p, c in zip(predicates, contains,
+                                                                 strict=True)]
     size = np.array([s.size for s in search.slices], dtype=np.int64)
     total = np.array([s.errors for s in search.slices], dtype=np.float64)
     rate = total / np.maximum(size, 1)
     if binary:
         low, high = wilson_interval(total, size)
     else:
-        low, high = _mean_interval(codes, errors, search, rate)
+        low, high = _mean_interval(codes, errors, search, rate, [rows for *_, rows in terms])
     table = pd.DataFrame(
         {
-            "slice": [_predicate_cohort(segments, p).describe() for p in predicates],
+            "slice": [cohort.describe() for cohort in cohorts],
             "level": [s.level for s in search.slices],
             "n": size,
             "support": size / search.n,
@@ -116,7 +131,8 @@ def build(
         "min_support": search.min_support, "evaluated": search.evaluated,
         "candidates": search.candidates,
     }
-    return DiscoveredSlices(table, predicates, segments, base, params)
+    return DiscoveredSlices(table, predicates, segments, base, params, tuple(cohorts),
+                            tuple(contains))
 
 
 def nested_groups(search: SliceSearch) -> list[int]:
@@ -137,8 +153,10 @@ def nested_groups(search: SliceSearch) -> list[int]:
     return groups
 
 
-def _predicate_cohort(segments: Segments, predicates: tuple[tuple[str, str], ...]) -> Cohort:
-    parts = [segments.cohort(f, segments.code(f, label)) for f, label in predicates]
+def _predicate_cohort(segments: Segments, predicates: tuple[tuple[str, str], ...],
+                      contains: tuple[bool, ...]) -> Cohort:
+    parts = [Cohort.contains(f, label) if term else segments.cohort(f, segments.code(f, label))
+             for (f, label), term in zip(predicates, contains, strict=True)]
     cohort = parts[0]
     for part in parts[1:]:
         cohort = cohort & part
@@ -146,12 +164,18 @@ def _predicate_cohort(segments: Segments, predicates: tuple[tuple[str, str], ...
 
 
 def _mean_interval(
-    codes: np.ndarray, errors: np.ndarray, search: SliceSearch, rate: np.ndarray
+    codes: np.ndarray, errors: np.ndarray, search: SliceSearch, rate: np.ndarray,
+    term_rows: list[np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """95% normal-approximation interval of each slice's mean error (float errors)."""
     low, high = np.full(len(rate), np.nan), np.full(len(rate), np.nan)
+    width = codes.shape[1]
     for i, found in enumerate(search.slices):
-        values = errors[slice_mask(codes, found.predicates)]
+        inside = slice_mask(codes, tuple(p for p in found.predicates if p[0] < width))
+        for feature, _ in found.predicates:
+            if feature >= width:
+                inside &= np.isin(np.arange(len(codes)), term_rows[feature - width])
+        values = errors[inside]
         if len(values) > 1:
             half = 1.959963984540054 * values.std(ddof=1) / math.sqrt(len(values))
             low[i], high[i] = max(rate[i] - half, 0.0), rate[i] + half

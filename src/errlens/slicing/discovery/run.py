@@ -2,7 +2,9 @@
 
 The rows (all, or a cohort's) and their segment codes are handed to the in-memory search
 (:func:`~errlens.slicing.discovery.search.find_slices`) and its result made readable
-(:func:`~errlens.slicing.discovery.result.build`).
+(:func:`~errlens.slicing.discovery.result.build`). With text columns, the screened terms
+(:func:`~errlens.slicing.text.table.screen`) join the segment features as one-code
+"contains" features (:class:`~errlens.slicing.text.counts.TermCounts`).
 
 >>> import errlens as el
 >>> ev = el.Analysis.from_predictions(
@@ -22,8 +24,16 @@ import numpy as np
 from errlens.data.evaldata import EvalData
 from errlens.slicing import masks
 from errlens.slicing.discovery.result import DiscoveredSlices, build
-from errlens.slicing.discovery.search import Progress, find_slices
+from errlens.slicing.discovery.search import (
+    Progress,
+    find_slices,
+    resolve_min_support,
+    search_counts,
+)
 from errlens.slicing.segment_cache import segments_at
+from errlens.slicing.text.counts import TermCounts
+from errlens.slicing.text.table import MAX_TERMS, screen
+from errlens.slicing.text.vocabulary import default_min_df
 
 
 def discover(
@@ -36,6 +46,9 @@ def discover(
     features: Sequence[str] | None = None,
     cohort: Any = None,
     progress: Callable[[Progress], None] | None = None,
+    text: bool | str | Sequence[str] = True,
+    min_df: int | None = None,
+    max_terms: int = MAX_TERMS,
 ) -> DiscoveredSlices:
     """The exact top-``k`` problem slices of ``data`` (``Analysis.discover`` documents the
     options)."""
@@ -57,16 +70,43 @@ def discover(
     if len(columns) != codes.shape[1]:
         codes = codes[:, columns]
     errors = data.error[mask]
-    search = find_slices(
-        codes, errors, k=k, max_level=max_level, min_support=min_support, alpha=alpha,
-        cardinalities=[len(segments.labels[j]) for j in columns], progress=progress,
-    )
-    params = {"k": k, "max_level": max_level, "alpha": alpha}
+    cards = [len(segments.labels[j]) for j in columns]
+    params: dict[str, Any] = {"k": k, "max_level": max_level, "alpha": alpha}
+    names = _text_list(data, text)
+    if not names:
+        search = find_slices(codes, errors, k=k, max_level=max_level, min_support=min_support,
+                             alpha=alpha, cardinalities=cards, progress=progress)
+        terms: list[tuple[str, str, np.ndarray]] = []
+    else:
+        # the search's support floor: a term in fewer rows can never be a slice
+        support = resolve_min_support(min_support, len(errors))
+        terms = screen(data, mask, text=names, min_df=min_df, min_support=support, alpha=alpha,
+                       max_terms=max_terms)
+        counts = TermCounts(codes, errors, cards, [rows for *_, rows in terms])
+        search = search_counts(counts, n=len(errors), error_sum=float(errors.sum()), k=k,
+                               max_level=max_level, min_support=min_support, alpha=alpha,
+                               progress=progress)
+        params["terms"] = [f'{column} contains "{term}"' for column, term, _ in terms]
+        params["min_df"] = default_min_df(data.n) if min_df is None else min_df
+        if not terms:
+            params["note"] = (
+                f"no term of {names} was searched: none is in at least min_df="
+                f"{params['min_df']} rows and min_support={support} rows with an error rate "
+                "significantly above the rest (pass a lower min_df / min_support on small data)")
     return build(
         search, segments, columns, codes, errors, base=masks.to_cohort(data, cohort),
         binary=data.task != "regression" or bool(np.isin(errors, (0.0, 1.0)).all()),
-        params=params,
+        params=params, terms=terms,
     )
+
+
+def _text_list(data: EvalData, text: bool | str | Sequence[str]) -> list[str]:
+    """The text columns whose terms are searched: all declared ones for True, none for False."""
+    if text is True:
+        return data.text_columns
+    if text is False:
+        return []
+    return [text] if isinstance(text, str) else list(text)
 
 
 def _feature_list(features: Sequence[str]) -> list[str]:

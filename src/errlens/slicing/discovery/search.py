@@ -31,8 +31,8 @@ from errlens.slicing.discovery.count import Counter
 from errlens.slicing.discovery.lattice import Cells, candidate_cells, score, score_upper_bound
 
 __all__ = [
-    "CellCounts", "FoundSlice", "Progress", "SliceSearch", "find_slices", "score", "search_counts",
-    "slice_mask",
+    "CellCounts", "FoundSlice", "Progress", "SliceSearch", "find_slices", "resolve_min_support",
+    "score", "search_counts", "slice_mask",
 ]
 
 MAX_CELLS = 1 << 25
@@ -162,7 +162,7 @@ def search_counts(
     ((0, 0), (1, 0))
     """
     k, max_level, alpha = _check_params(k, max_level, alpha)
-    support = _min_support(min_support, n)
+    support = resolve_min_support(min_support, n)
     average = error_sum / n if n else 0.0
     search = _Search(counts, n=n, k=k, alpha=alpha, support=support, average=average)
     evaluated: list[int] = []
@@ -324,7 +324,13 @@ def _with_tolerance(threshold: float) -> float:
     return threshold - 1e-9 * max(1.0, abs(threshold))
 
 
-def _min_support(min_support: int | float | None, n: int) -> int:
+def resolve_min_support(min_support: int | float | None, n: int) -> int:
+    """``min_support`` (a count, a fraction or None, as :func:`find_slices` takes it) as a
+    row count over ``n`` rows.
+
+    >>> resolve_min_support(None, 10_000), resolve_min_support(0.05, 1000)
+    (100, 50)
+    """
     if min_support is None:
         return max(32, math.ceil(0.01 * n))
     if isinstance(min_support, bool) or not isinstance(min_support, (int, float, np.number)):
