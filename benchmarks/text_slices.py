@@ -32,14 +32,15 @@ N_SPEED = 1_000_000
 def plant(topic: str) -> tuple[object, np.ndarray, np.ndarray]:
     """The tweets' analysis with ``topic``'s predictions wrong, the planted mask and the
     out-of-fold predictions' LSA embeddings."""
-    import errlens as el
-    from errlens.datasets import load_tweets
-    from errlens.slicing.text.tokens import term_mask
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
+
+    import errlens as el
+    from errlens.datasets import load_tweets
+    from errlens.slicing.text.tokens import term_mask
 
     tweets = load_tweets()
     texts = tweets["text"].fillna("").tolist()
@@ -92,10 +93,11 @@ def quality(topic: str) -> dict[str, object]:
 
 def speed() -> dict[str, float]:
     """Runs in its own process: vocabulary, discovery per level, CountVectorizer, peak RSS."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
     import errlens as el
     from errlens.datasets import load_tweets
     from errlens.slicing.text.vocabulary import vocabulary
-    from sklearn.feature_extraction.text import CountVectorizer
 
     rng = np.random.default_rng(0)
     words = np.array(" ".join(load_tweets()["text"].fillna("")).split(), dtype=object)
