@@ -12,7 +12,8 @@ vocabulary (words + pairs, min_df 0.1 %) then discovery at levels 1 and 2, again
 scikit-learn's ``CountVectorizer(ngram_range=(1, 2), binary=True, min_df=...)`` on the same
 texts. Imports happen before every timer.
 
-Run: ``python benchmarks/text_slices.py`` (no arguments; ~3 minutes on 2 cores).
+Run: ``python benchmarks/text_slices.py`` (no arguments; 5–15 minutes on 2 shared cores, mostly
+CountVectorizer on the million texts).
 """
 
 from __future__ import annotations
