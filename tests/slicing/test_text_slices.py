@@ -201,3 +201,15 @@ def test_small_data_without_vocabulary_still_discovers() -> None:
     text_only = el.Analysis.from_predictions(
         {"review": ["fine", "awful"] * 3}, y_true=[0] * 6, y_pred=[0, 1] * 3, text="review")
     assert len(text_only.discover(min_support=1)) == 0
+
+
+def test_suspect_browser_shows_the_declared_text() -> None:
+    from errlens.widgets.suspect_browser import SuspectBrowser
+
+    ev = el.Analysis.from_predictions(
+        {"review": ["fine film", "awful sequel"] * 10, "x": range(20)},
+        y_true=[0, 1] * 10, y_pred=[0, 0] * 10, text="review")
+    browser = SuspectBrowser(ev, mode="all")
+    assert (browser.kind, browser.text_column) == ("text", "review")
+    reply, _ = browser.handle({"type": "detail", "rid": 1, "id": 1})
+    assert reply["text"] == "awful sequel"

@@ -1,0 +1,161 @@
+"""Text slices: does discovery name a planted topic failure, and how fast is it at 1M texts?
+
+Quality, on the real tweets (``errlens.datasets.load_tweets``): a TF-IDF + logistic-regression
+model predicts the sentiment out of fold; then every tweet of one topic (a word) gets a wrong
+prediction (the planted failure). Reported for errlens' text slices (``discover(k=10,
+max_level=2)``) and for k-means over TF-IDF + SVD (LSA) embeddings, clusters ranked by error
+rate: precision (share of the slice's rows that are planted) and recall (share of planted rows
+covered) of the top 1, 3 and 5. sliceguard / Domino are not measured (see README.md).
+
+Speed, in a subprocess (its peak RSS is the figure): 1M short texts made of tweet words,
+vocabulary (words + pairs, min_df 0.1 %) then discovery at levels 1 and 2, against
+scikit-learn's ``CountVectorizer(ngram_range=(1, 2), binary=True, min_df=...)`` on the same
+texts. Imports happen before every timer.
+
+Run: ``python benchmarks/text_slices.py`` (no arguments; 5–15 minutes on 2 shared cores, mostly
+CountVectorizer on the million texts).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+TOPICS = ("google", "uber", "apple")
+N_SPEED = 1_000_000
+
+
+def plant(topic: str) -> tuple[object, np.ndarray, np.ndarray]:
+    """The tweets' analysis with ``topic``'s predictions wrong, the planted mask and the
+    out-of-fold predictions' LSA embeddings."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+
+    import errlens as el
+    from errlens.datasets import load_tweets
+    from errlens.slicing.text.tokens import term_mask
+
+    tweets = load_tweets()
+    texts = tweets["text"].fillna("").tolist()
+    model = make_pipeline(TfidfVectorizer(min_df=2), LogisticRegression(max_iter=1000))
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)  # the file is sorted by topic
+    pred = cross_val_predict(model, texts, tweets["sentiment"], cv=folds).astype(object)
+    planted = term_mask(texts, topic)
+    classes = sorted(tweets["sentiment"].unique())
+    truth = tweets["sentiment"].to_numpy(dtype=object)
+    pred[planted] = [classes[(classes.index(c) + 1) % 3] for c in truth[planted]]
+    frame = tweets.assign(length=tweets["text"].str.len())
+    ev = el.Analysis.from_predictions(frame, y_true="sentiment", y_pred=pred, id="id",
+                                      text="text")
+    tfidf = TfidfVectorizer(min_df=2, stop_words="english").fit_transform(texts)
+    lsa = TruncatedSVD(100, random_state=0).fit_transform(tfidf)
+    return ev, planted, lsa
+
+
+def precision_recall(masks: list[np.ndarray], planted: np.ndarray) -> dict[str, list[float]]:
+    """Precision and recall of the union of the top 1, 3 and 5 masks."""
+    out: dict[str, list[float]] = {"precision": [], "recall": [], "top_precision_each": []}
+    for top in (1, 3, 5):
+        union = np.logical_or.reduce(masks[:top]) if masks else np.zeros_like(planted)
+        out["precision"].append(float(planted[union].mean()) if union.any() else 0.0)
+        out["recall"].append(float(planted[union].sum() / planted.sum()))
+    out["top_precision_each"] = [float(planted[m].mean()) for m in masks[:3]]
+    return out
+
+
+def quality(topic: str) -> dict[str, object]:
+    from sklearn.cluster import KMeans
+
+    ev, planted, lsa = plant(topic)
+    start = time.perf_counter()
+    found = ev.discover(k=10, max_level=2)
+    seconds = time.perf_counter() - start
+    masks = [ev.mask(found.cohort(i)) for i in range(len(found))]
+    labels = KMeans(20, n_init=3, random_state=0).fit_predict(lsa)
+    rates = [(ev.is_error[labels == c].mean(), c) for c in range(20)]
+    clusters = [labels == c for _, c in sorted(rates, reverse=True)]
+    best_share = max(float(planted[labels == c].mean()) for c in range(20))
+    return {
+        "topic": topic, "planted": int(planted.sum()), "rows": ev.n,
+        "error_rate": ev.error_rate, "seconds": seconds,
+        "top_slices": found.to_frame()["slice"].head(5).tolist(),
+        "text_slices": precision_recall(masks, planted),
+        "kmeans_lsa": {**precision_recall(clusters, planted), "best_cluster_share": best_share},
+    }
+
+
+def speed() -> dict[str, float]:
+    """Runs in its own process: vocabulary, discovery per level, CountVectorizer, peak RSS."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    import errlens as el
+    from errlens.datasets import load_tweets
+    from errlens.slicing.text.vocabulary import vocabulary
+
+    rng = np.random.default_rng(0)
+    words = np.array(" ".join(load_tweets()["text"].fillna("")).split(), dtype=object)
+    lengths = rng.integers(5, 20, N_SPEED)
+    picks = words[rng.integers(0, len(words), int(lengths.sum()))]
+    ends = np.cumsum(lengths)
+    texts = [" ".join(picks[e - n:e]) for e, n in zip(ends, lengths, strict=True)]
+    topic = np.array(["sequel" in t or "google" in t for t in texts])
+    y = rng.integers(0, 2, N_SPEED)
+    pred = np.where(topic | (rng.random(N_SPEED) < 0.1), 1 - y, y)
+    ev = el.Analysis.from_predictions({"text": texts, "length": lengths}, y_true=y,
+                                      y_pred=pred, text="text")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    voc = vocabulary(ev, "text")
+    out["vocabulary_s"] = time.perf_counter() - start
+    out["terms"], out["nonzeros"] = len(voc.terms), int(voc.matrix.nnz)
+    for level in (1, 2):
+        start = time.perf_counter()
+        ev.discover(k=10, max_level=level)
+        out[f"discover_level_{level}_s"] = time.perf_counter() - start
+    out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    out["rss_before_gb"] = rss_before / 1e6
+    start = time.perf_counter()
+    CountVectorizer(binary=True, ngram_range=(1, 2), min_df=voc.min_df).fit_transform(texts)
+    out["countvectorizer_s"] = time.perf_counter() - start
+    return out
+
+
+def main() -> None:
+    for topic in TOPICS:
+        result = quality(topic)
+        print(f"\n== planted topic {result['topic']!r}: {result['planted']} of "
+              f"{result['rows']} tweets, error rate {result['error_rate']:.3f}; discover "
+              f"{result['seconds']:.2f} s")
+        print("   top slices:", result["top_slices"])
+        for name in ("text_slices", "kmeans_lsa"):
+            r = result[name]
+            print(f"   {name:12s} precision top1/3/5 "
+                  + " / ".join(f"{p:.2f}" for p in r["precision"])
+                  + "   recall top1/3/5 " + " / ".join(f"{p:.2f}" for p in r["recall"])
+                  + "   each of top 3 " + " / ".join(f"{p:.2f}" for p in r["top_precision_each"]))
+        print(f"   k-means best cluster: {result['kmeans_lsa']['best_cluster_share']:.2f} "
+              "of its rows planted")
+    print(f"\n== speed, {N_SPEED:,} short texts (subprocess)")
+    done = subprocess.run([sys.executable, __file__, "--speed"], capture_output=True,
+                          text=True, check=True)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    for key, value in figures.items():
+        print(f"   {key:24s} {value:,.2f}")
+    print(f"   CountVectorizer / errlens vocabulary: "
+          f"{figures['countvectorizer_s'] / figures['vocabulary_s']:.1f}x")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--speed"]:
+        print(json.dumps(speed()))
+    else:
+        main()
