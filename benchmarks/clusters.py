@@ -11,7 +11,8 @@ and ``kmeans`` on the same embeddings, on:
    upright rest predicting them (its own failures, nothing flipped by hand);
 3. tweets, a topic's predictions flipped (TF-IDF + SVD embeddings of the text), the rest
    predicted out of fold by a logistic regression on TF-IDF;
-4. scale: 1M × 64 Gaussian embeddings with a planted error blob: time and peak memory.
+4. scale: 1M × 64 Gaussian embeddings with a planted error blob: time and peak memory
+   (``--quick``: 100,000 rows and only this part, for ``make bench``).
 
 Peers: sliceguard and Domino are tried from PyPI in a throwaway venv (``/tmp``) beforehand;
 the script says whether they import here.
@@ -20,12 +21,15 @@ the script says whether they import here.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 import tracemalloc
+import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
@@ -128,8 +132,8 @@ def tweets_topic() -> None:
                "(TF-IDF + TruncatedSVD of the text)", [compare(ev, planted, "text", seed=0)])
 
 
-def scale() -> None:
-    n, d = 1_000_000, 64
+def scale(n: int) -> None:
+    d = 64
     rng = np.random.default_rng(0)
     embeddings = rng.normal(size=(n, d)).astype(np.float32)
     planted = np.zeros(n, dtype=bool)
@@ -159,10 +163,14 @@ def peers() -> None:
 
 
 if __name__ == "__main__":
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)  # logistic on inverted digits
     el.Analysis.from_predictions({"x": [0.0, 1.0] * 20}, y_true=[0, 1] * 20,
                                  y_pred=[0] * 40).with_clusters(k=2)  # imports, first calls
+    if "--quick" in sys.argv:
+        scale(100_000)
+        raise SystemExit
     peers()
     digits_style()
     digits_inverted()
     tweets_topic()
-    scale()
+    scale(1_000_000)

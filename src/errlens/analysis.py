@@ -77,9 +77,7 @@ class Analysis(EvalData):
         (n, k) array or a list of k column names, in the order of ``classes`` (default: the sorted
         labels). ``y_pred`` is derived from ``proba`` when absent. Set ``proba_out_of_fold=True``
         when the probabilities come from cross-validation, so suspect detection trusts them.
-        ``images``: one image per row, kept out of the features (a column name of ``data`` or a
-        sequence of arrays / file paths / bytes, or an (n, h, w[, c]) array), shown by the
-        suspect browser and used by :meth:`with_clusters`.
+        ``images``: one per row, out of the features (:mod:`errlens.data.images`).
 
         >>> ev = Analysis.from_predictions(
         ...     {"age": [20, 40]}, y_true=[0, 1], proba=[[.9, .1], [.6, .4]])
@@ -113,7 +111,6 @@ class Analysis(EvalData):
 
         Each row's prediction and probabilities come from a model that never saw it (``cv``-fold
         cross-validation, stratified for classifiers), which is what suspect detection needs.
-        ``images`` as in :meth:`from_predictions` (a column name is left out of ``X``'s features).
 
         >>> from sklearn.linear_model import LogisticRegression
         >>> from errlens.datasets import load_adult
@@ -369,45 +366,28 @@ class Analysis(EvalData):
         self, embeddings: Any = None, *, name: str = "cluster", method: str = "domino",
         k: int | None = None, seed: int = 0,
     ) -> Analysis:
-        """A NEW analysis with one more categorical feature ``name``: each row's cluster
-        (``c1`` .. ``ck``, ``c1`` the highest error rate), which every view slices like any
-        other feature (segments, heatmap, error tree, discovery, confusion and suspects of
-        ``Cohort.segment(name, "c1")``). This analysis is unchanged; the arrays are shared.
-
-        ``method="domino"`` clusters error-aware, as Domino (Eyuboglu et al., ICLR 2022): a
-        mixture over the embeddings, the given labels and the predictions, so coherent failures
-        get a cluster of their own; ``"kmeans"`` ignores the errors. ``embeddings``: an (n, d)
-        array (or SciPy sparse) from your model or any encoder, one row per sample in ``ids``
-        order; the name of a text column (TF-IDF + TruncatedSVD); or None: the declared
-        ``images``' pixels, else the encoded features (PCA). ``k`` clusters (default 10).
-        :meth:`clusters` describes them.
-
-        >>> import errlens as el
-        >>> ev = el.Analysis.from_predictions({"x": [0., 5.] * 20},
-        ...     y_true=[1, 0] * 20, y_pred=[1, 1] * 20)
-        >>> ev2 = ev.with_clusters(np.array([[0.], [5.]] * 20), k=2)
-        >>> ev2.slices(["cluster"])[["segment", "n", "error_rate"]].values.tolist()
-        [['c1', 20, 1.0], ['c2', 20, 0.0]]
-        """
-        return with_clusters(self, embeddings, name=name, method=method, k=k, seed=seed)
-
-    def clusters(self, name: str = "cluster") -> Clusters:
-        """The description of the cluster feature ``name`` added by :meth:`with_clusters`:
-        ``.table`` (per cluster: size, errors, error rate with CI, lift, typical row ids, top
-        terms, best matching segment), ``.note`` (which embeddings), ``.cohort(label)``.
+        """A NEW analysis (this one unchanged, arrays shared) with the categorical feature
+        ``name``: each row's error-aware cluster (``method="domino"``, Domino's mixture over
+        embeddings, labels and predictions; or ``"kmeans"``), ``c1`` the worst. ``embeddings``:
+        (n, d) or SciPy sparse, one row per sample; a text column's name; or None (the declared
+        images, else the features). See :mod:`errlens.slicing.clusters.derive`.
 
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"x": [0., 5.] * 20},
         ...     y_true=[1, 0] * 20, y_pred=[1, 1] * 20).with_clusters(k=2)
-        >>> worst = ev.clusters().table.loc["c1"]
-        >>> int(worst["n"]), float(worst["error_rate"]), worst["segment"]
-        (20, 1.0, 'x = 5')
+        >>> ev.slices(["cluster"])[["segment", "n", "error_rate"]].values.tolist()
+        [['c1', 20, 1.0], ['c2', 20, 0.0]]
+        >>> ev.clusters().table.loc["c1", "segment"]
+        'x = 5'
         """
+        return with_clusters(self, embeddings, name=name, method=method, k=k, seed=seed)
+
+    def clusters(self, name: str = "cluster") -> Clusters:
+        """The description of the cluster feature ``name`` (:meth:`with_clusters`)."""
         if name not in self.derived_clusters:
-            raise KeyError(f"no cluster feature {name!r}; add one with ev.with_clusters(); "
-                           f"cluster features: {list(self.derived_clusters)}")
-        found: Clusters = self.derived_clusters[name]
-        return found
+            raise KeyError(f"no cluster feature {name!r} (add one: ev.with_clusters()), "
+                           f"only {list(self.derived_clusters)}")
+        return self.derived_clusters[name]
 
     def save_cohort(self, name: str, cohort: Cohort) -> Cohort:
         """Store ``cohort`` under ``name`` in ``analysis.cohorts`` (checked against the features).
