@@ -1,7 +1,8 @@
 """Embedding clusters (``Analysis.with_clusters``): do they find a planted failure, how fast.
 
 Run without arguments. Precision / recall / F1 against the planted rows of ``c1`` (the cluster
-errlens ranks worst) and of the best-matching cluster, for the error-aware ``domino`` mixture
+errlens ranks worst), of c1..c3 together and of the best-matching cluster, for the error-aware
+``domino`` mixture
 and ``kmeans`` on the same embeddings, on:
 
 1. digits, one writing style (the smaller k-means half of one digit's images) predicted as
@@ -39,9 +40,13 @@ from errlens.datasets import load_digits, load_tweets
 
 
 def scores(ev: el.Analysis, planted: np.ndarray) -> dict[str, float]:
-    """Precision / recall of c1 and of the best-F1 cluster against the planted rows."""
+    """Precision / recall of c1, of c1..c3 together and of the best-F1 cluster against the
+    planted rows."""
     column = ev.features["cluster"].to_numpy()
-    out: dict[str, float] = {}
+    top3 = np.isin(column, ["c1", "c2", "c3"])
+    hits3 = (planted & top3).sum()
+    out: dict[str, float] = {"top3_precision": hits3 / max(top3.sum(), 1),
+                             "top3_recall": hits3 / planted.sum()}
     best = (0.0, 0.0, 0.0)
     for label in ev.clusters().labels:
         inside = column == label
@@ -67,12 +72,13 @@ def compare(ev: el.Analysis, planted: np.ndarray, embeddings: object, seed: int
 
 def report(title: str, runs: list[dict[str, dict[str, float]]]) -> None:
     print(f"\n{title} ({len(runs)} runs, means)")
-    print(f"{'method':8} {'c1 prec':>8} {'c1 rec':>7} {'best F1':>8} {'best prec':>9} "
-          f"{'best rec':>8} {'s/run':>6}")
+    print(f"{'method':8} {'c1 prec':>8} {'c1 rec':>7} {'top3 prec':>9} {'top3 rec':>8} "
+          f"{'best F1':>8} {'best prec':>9} {'best rec':>8} {'s/run':>6}")
     for method in ("domino", "kmeans"):
         m = pd.DataFrame([run[method] for run in runs]).mean()
-        print(f"{method:8} {m.c1_precision:8.2f} {m.c1_recall:7.2f} {m.best_f1:8.2f} "
-              f"{m.best_precision:9.2f} {m.best_recall:8.2f} {m.seconds:6.2f}")
+        print(f"{method:8} {m.c1_precision:8.2f} {m.c1_recall:7.2f} {m.top3_precision:9.2f} "
+              f"{m.top3_recall:8.2f} {m.best_f1:8.2f} {m.best_precision:9.2f} "
+              f"{m.best_recall:8.2f} {m.seconds:6.2f}")
 
 
 def digits_style() -> None:
@@ -110,9 +116,7 @@ def digits_inverted() -> None:
         ev = el.Analysis.from_predictions(frame[["id", "digit"]], y_true="digit", proba=proba,
                                           id="id", images=shown)
         runs.append(compare(ev, planted, None, seed=seed))
-    errors = np.mean([(r["domino"]["c1_precision"]) for r in runs])
-    report(f"digits: 10 % inverted, predicted by a model trained upright (domino c1 precision "
-           f"{errors:.2f})", runs)
+    report("digits: 10 % inverted, predicted by a model trained upright", runs)
 
 
 def tweets_topic() -> None:
