@@ -2,8 +2,7 @@
 
 Run without arguments. Precision / recall / F1 against the planted rows of ``c1`` (the cluster
 errlens ranks worst), of c1..c3 together and of the best-matching cluster, for the error-aware
-``domino`` mixture
-and ``kmeans`` on the same embeddings, on:
+``domino`` mixture and ``kmeans`` on the same embeddings, on:
 
 1. digits, one writing style (the smaller k-means half of one digit's images) predicted as
    the next digit, the rest predicted out of fold by a logistic regression; each of the 10
