@@ -75,7 +75,7 @@ check-wheel: setup
 	@echo "wheel contains the widget bundle"
 
 # Every benchmark in its quick form; drop --quick (run one file) for the full figures.
-BENCHMARKS := slicing discovery suspects changelog agreement dashboard dashboard_click browser_paging engines
+BENCHMARKS := slicing discovery suspects changelog agreement dashboard dashboard_click browser_paging engines clusters
 bench: setup
 	set -e; for b in $(BENCHMARKS); do echo "== $$b"; $(PY) benchmarks/$$b.py --quick; done
 

@@ -48,25 +48,20 @@ class ContentMethods(EvalData):
         self, embeddings: Any = None, *, name: str = "cluster", method: str = "domino",
         k: int | None = None, seed: int = 0,
     ) -> Self:
-        """A NEW analysis with one more categorical feature ``name``: each row's cluster
-        (``c1`` .. ``ck``, ``c1`` the highest error rate), which every view slices like any
-        other feature (segments, heatmap, error tree, discovery, confusion and suspects of
-        ``Cohort.segment(name, "c1")``). This analysis is unchanged; the arrays are shared.
+        """A NEW analysis (this one unchanged, arrays shared) with the categorical feature
+        ``name``: each row's error-aware cluster (``method="domino"``, Domino's mixture over
+        embeddings, labels and predictions; or ``"kmeans"``), ``c1`` the worst; every view
+        slices it like any other feature. ``embeddings``: (n, d) or SciPy sparse, one row per
+        sample; a text column's name; or None (the declared images, else the features). See
+        :mod:`errlens.slicing.clusters.derive`.
 
-        ``method="domino"`` clusters error-aware, as Domino (Eyuboglu et al., ICLR 2022): a
-        mixture over the embeddings, the given labels and the predictions, so coherent failures
-        get a cluster of their own; ``"kmeans"`` ignores the errors. ``embeddings``: an (n, d)
-        array (or SciPy sparse) from your model or any encoder, one row per sample in ``ids``
-        order; the name of a text column (TF-IDF + TruncatedSVD); or None: the declared
-        ``images``' pixels, else the encoded features (PCA). ``k`` clusters (default 10).
-        :meth:`clusters` describes them.
-
-        >>> import errlens as el, numpy as np
+        >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"x": [0., 5.] * 20},
-        ...     y_true=[1, 0] * 20, y_pred=[1, 1] * 20)
-        >>> ev2 = ev.with_clusters(np.array([[0.], [5.]] * 20), k=2)
-        >>> ev2.slices(["cluster"])[["segment", "n", "error_rate"]].values.tolist()
+        ...     y_true=[1, 0] * 20, y_pred=[1, 1] * 20).with_clusters(k=2)
+        >>> ev.slices(["cluster"])[["segment", "n", "error_rate"]].values.tolist()
         [['c1', 20, 1.0], ['c2', 20, 0.0]]
+        >>> ev.clusters().table.loc["c1", "segment"]
+        'x = 5'
         """
         return with_clusters(self, embeddings, name=name, method=method, k=k, seed=seed)
 
