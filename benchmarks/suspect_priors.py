@@ -154,6 +154,8 @@ def one_run(name: str, data: tuple, scenario: str, seed: int) -> dict:
         out["review static"] = reviewer(ev, truth_s, flips_s, update=False)
         out["review updating"] = reviewer(ev, truth_s, flips_s, update=True)
         out |= close_the_loop(model, X, truth_all, train, test, noisy, theirs, ours)
+    print(f"  {name}, {scenario}, seed {seed}: recall@10% cleanlab {out['cl@10%']:.3f}, "
+          f"errlens {out['el@10%']:.3f}", file=sys.stderr, flush=True)
     return out
 
 
