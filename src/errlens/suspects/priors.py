@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from errlens.base.stats import wilson_interval
 from errlens.suspects.confident import ConfidentLearning
@@ -33,6 +34,8 @@ from errlens.suspects.rates import MISSING
 
 #: Probabilities are clipped to [EPS, 1 - EPS] before taking odds.
 EPS = 1e-6
+#: Groups whose rates differ no more than a chance split would at this level share one prior.
+ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -93,16 +96,18 @@ def group_noise(
 ) -> GroupNoise:
     """Noise rate per value of ``groups`` from the confident joint within each group.
 
-    With confident learning's thresholds (set on all rows), a group's rows given class ``i``
-    are estimated to be wrong at the share of its *confident* rows given ``i`` whose guessed
-    true class is another (the class-wide share where the group has none); the group's
-    estimated errors are that share times its rows given ``i``, summed over ``i``.
+    With confident learning's thresholds (set on all rows), each confident row whose guessed
+    true class is not its given class ``i`` (an off-diagonal count of the confident joint)
+    stands for ``rows given i / confident rows given i`` errors, as cleanlab's calibration of
+    the joint to the label counts; a group's estimated errors are the sum over its rows.
 
     Shrinkage (empirical Bayes, a Beta prior fitted by moments): with ``m`` the overall rate
-    and ``tau²`` the variance of the group rates beyond what binomial sampling explains, the
+    and ``tau²`` the variance of the group rates beyond what sampling explains (the per-row
+    variance of that evidence over the group's rows), the
     prior strength is ``kappa = m (1 - m) / tau² - 1`` and a group's ``prior`` is
     ``(errors + kappa m) / (n + kappa)``. Small groups stay near ``m``; when the groups differ
-    no more than chance (``tau² ≤ 0``), every prior is ``m``. ``flagged`` (default: confident
+    no more than chance (``tau² ≤ 0``, or Cochran's Q test of homogeneity at
+    :data:`ALPHA` does not reject), every prior is ``m``. ``flagged`` (default: confident
     learning's own off-diagonal filter) counts each group's suspects; ``classes`` names the
     classes in the confusion columns (default: their codes).
     """
@@ -113,17 +118,13 @@ def group_noise(
     n_groups = len(uniques)
     guess, confident = cl.guess
     off = cl.off_diagonal
-    cell = codes * k + given_codes
-    rows = np.bincount(cell, minlength=n_groups * k).reshape(n_groups, k)
-    sure = np.bincount(cell[confident], minlength=n_groups * k).reshape(n_groups, k)
-    wrong = np.bincount(cell[off], minlength=n_groups * k).reshape(n_groups, k)
-    class_rate = wrong.sum(axis=0) / np.clip(sure.sum(axis=0), 1, None)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(sure > 0, wrong / sure, class_rate[None, :])
-    errors = (rows * rate).sum(axis=1)
-    size = rows.sum(axis=1)
+    # Each confident disagreement stands for rows / confident rows of its given class.
+    weight = cl.label_counts / np.clip(np.bincount(given_codes[confident], minlength=k), 1, None)
+    evidence = np.where(off, weight[given_codes], 0.0)
+    errors = np.bincount(codes, weights=evidence, minlength=n_groups)
+    size = np.bincount(codes, minlength=n_groups)
     overall = float(errors.sum() / max(n, 1))
-    strength = _strength(errors, size, overall)
+    strength = _strength(errors, size, overall, float(evidence.var()))
     if np.isinf(strength):
         prior = np.full(n_groups, overall)
     else:
@@ -141,17 +142,19 @@ def group_noise(
     return GroupNoise(name, table, codes, overall, strength)
 
 
-def _strength(errors: np.ndarray, size: np.ndarray, overall: float) -> float:
+def _strength(errors: np.ndarray, size: np.ndarray, overall: float, row_var: float) -> float:
     """Method-of-moments pseudo-count of the Beta prior (``inf`` when the rates do not vary
-    beyond binomial sampling)."""
+    beyond sampling: a group mean of ``n`` rows varies by ``row_var / n`` by chance)."""
     total = size.sum()
     if len(size) < 2 or total == 0 or not 0 < overall < 1:
         return float("inf")
     rates = errors / np.clip(size, 1, None)
     spread = float((size * (rates - overall) ** 2).sum() / total)
-    chance = overall * (1 - overall) * (size > 0).sum() / total
+    groups = int((size > 0).sum())
+    chance = row_var * groups / total
     between = spread - chance
-    if between <= 0:
+    # Cochran's Q test of homogeneity: differences a chance split would show pool fully.
+    if between <= 0 or row_var <= 0 or chi2.sf(spread * total / row_var, groups - 1) > ALPHA:
         return float("inf")
     return max(overall * (1 - overall) / between - 1, 0.0)
 
