@@ -4,6 +4,7 @@ tweets with a planted topic failure, and digits with a planted visual failure.""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 import errlens as el
 from errlens.datasets import load_digits, load_tweets
+from errlens.report import to_html
 from errlens.views.strips import SNIPPET, STRIP
 from errlens.widgets.segments_view import SegmentsView
 
@@ -184,3 +186,57 @@ def test_a_cluster_feature_is_drawn_and_clickable_with_typical_thumbnails(digits
     picked = ev2.mask(explorer.selection)
     assert inverted[picked].mean() >= 0.9 and (inverted & picked).sum() >= 0.9 * inverted.sum()
     assert explorer.confusion is not None and explorer.confusion.table["rows"] == picked.sum()
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _snapshot(text: str) -> dict[str, Any]:
+    raw = re.search(r'<script type="application/json" id="errlens-data">(.*?)</script>', text,
+                    re.S)
+    assert raw is not None
+    return json.loads(raw.group(1))
+
+
+def test_the_report_of_a_text_analysis_carries_its_slices_and_concepts(planted, discovered,
+                                                                       tmp_path):
+    ev, _ = planted
+    segments = _snapshot(to_html(ev, tmp_path / "r.html").read_text())["views"]["segments"]
+    # what a dashboard shows after "Discover slices", strips included
+    def unmarked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in row.items() if k != "selected"} for row in rows]
+
+    assert segments["slices"] == unmarked(discovered.slices)
+    assert segments["concepts"] == unmarked(discovered.concepts)
+    assert segments["concepts"][0]["samples"] and segments["clusters"] == []
+
+
+def test_the_report_of_an_explorer_carries_what_it_discovered_capped(planted, tmp_path):
+    ev, _ = planted
+    explorer = el.explore(ev)
+    send(explorer.segments, {"type": "discover", "k": 5, "max_level": 1})
+    segments = _snapshot(to_html(explorer, tmp_path / "r.html", max_rows=2).read_text()
+                         )["views"]["segments"]
+    assert segments["slices"] == explorer.segments.slices[:2]
+    assert segments["concepts"] == explorer.segments.concepts[:2]
+
+
+def test_report_snippets_stay_text(tmp_path):
+    texts = [f"the sequel {HOSTILE} again", "a fine cast", "lovely music", "nice score"] * 40
+    ev = el.Analysis.from_predictions({"review": texts, "g": ["a", "b"] * 80},
+                                      y_true=[1] * 160, y_pred=[0, 1, 1, 1] * 40,
+                                      text="review")
+    page = to_html(ev, tmp_path / "r.html").read_text()
+    assert HOSTILE not in page and "\\u003cimg src=x onerror=alert(1)\\u003e" in page
+    slices = _snapshot(page)["views"]["segments"]["slices"]
+    assert slices[0]["samples"][0]["text"] == f"the sequel {HOSTILE} again"
+
+
+def test_the_report_describes_clusters_with_their_thumbnails(digits, tmp_path):
+    ev, _ = digits
+    ev2 = ev.with_clusters(k=4)
+    segments = _snapshot(to_html(ev2, tmp_path / "r.html").read_text())["views"]["segments"]
+    assert segments["clusters"] == SegmentsView(ev2).clusters
+    assert segments["slices"] == [] and segments["concepts"] == []  # no text: no discovery
+    assert segments["clusters"][0]["clusters"][0]["samples"][0]["thumb"].startswith(
+        "data:image/png;base64,")

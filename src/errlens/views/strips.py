@@ -26,6 +26,7 @@ import pandas as pd
 from errlens.analysis import Analysis
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.concepts import Concepts
+from errlens.slicing.discovery.result import DiscoveredSlices
 from errlens.views.samples import Images
 from errlens.views.segments import slice_row
 
@@ -153,3 +154,25 @@ def concept_slices(analysis: Any, k: int) -> Concepts | None:
     if not isinstance(analysis, Analysis) or not analysis.text_columns:
         return None
     return analysis.concepts(k)
+
+
+def discovered_rows(analysis: Any, found: DiscoveredSlices, concepts: Concepts | None
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``slices`` and ``concepts`` traits of discovered slices and concepts (the widget
+    and the report share it), with their strips.
+
+    >>> import errlens as el
+    >>> texts = ["the sequel was dull", "a remake again", "great cast", "nice music"] * 30
+    >>> ev = el.Analysis.from_predictions({"review": texts, "g": ["a", "b"] * 60},
+    ...     y_true=[1] * 120, y_pred=[0, 1, 1, 1] * 30, text="review")
+    >>> slices, concepts = discovered_rows(ev, ev.discover(k=2), concept_slices(ev, 2))
+    >>> slices[0]["slice"], [s["text"] for s in slices[0]["samples"][:2]], concepts
+    ('g = a', ['the sequel was dull', 'the sequel was dull'], [])
+    """
+    content = content_of(analysis)
+    slices = with_strips(content, found.to_json()["slices"],
+                         [found.cohort(i) for i in range(len(found))])
+    if concepts is None:
+        return slices, []
+    return slices, with_strips(content, concepts.to_json()["slices"],
+                               [concepts.cohort(i) for i in range(len(concepts))])

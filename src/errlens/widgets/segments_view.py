@@ -44,7 +44,7 @@ from errlens.views.segments import (
 )
 from errlens.views.selection import SelectionError, combine
 from errlens.views.source import Unavailable, source_of
-from errlens.views.strips import cluster_payload, concept_slices, content_of, with_strips
+from errlens.views.strips import cluster_payload, concept_slices, discovered_rows
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView
 
@@ -232,14 +232,9 @@ class SegmentsView(CohortView):
         finally:
             self.progress = {**self.progress, "running": False}
         concepts = concept_slices(self.source.analysis, k)
-        content = content_of(self.source.analysis)
         self._found, self._concepts = found, concepts
-        rows = found.to_json()["slices"]
         with self.hold_sync():
-            self.slices = with_strips(content, rows, [found.cohort(i) for i in range(len(found))])
-            self.concepts = [] if concepts is None else with_strips(
-                content, concepts.to_json()["slices"],
-                [concepts.cohort(i) for i in range(len(concepts))])
+            self.slices, self.concepts = discovered_rows(self.source.analysis, found, concepts)
             self._mark_selected()
             self.version += 1
 
