@@ -73,21 +73,24 @@ def strip(ev: Analysis, positions: np.ndarray, column: str | None = None) -> lis
              if column is not None and ev.text is not None else [None] * len(positions))
     thumbs = (Images(ev.images, ev.ids).thumbnails(positions) if ev.images is not None
               else [None] * len(positions))
-    given, predicted = ev.y_true.to_numpy(), ev.y_pred.to_numpy()
-    return [{"id": str(ev.ids[p]), "given": str(given[p]), "predicted": str(predicted[p]),
+    given = ev.y_true.iloc[positions].tolist()  # a few rows: never the whole column
+    predicted = ev.y_pred.iloc[positions].tolist()
+    return [{"id": str(ev.ids[p]), "given": str(g), "predicted": str(y),
              "error": bool(ev.is_error[p]), "text": text, "thumb": thumb}
-            for p, text, thumb in zip(positions.tolist(), texts, thumbs, strict=True)]
+            for p, g, y, text, thumb in zip(positions.tolist(), given, predicted, texts, thumbs,
+                                            strict=True)]
 
 
 def slice_strip(ev: Analysis, mask: np.ndarray, column: str | None = None
                 ) -> list[dict[str, Any]]:
     """The strip of the rows in ``mask``: its first :data:`STRIP` errors in row order, then
     its first right rows if it has fewer errors."""
-    errors = np.flatnonzero(mask & ev.is_error)[:STRIP]
-    if len(errors) < STRIP:
-        right = np.flatnonzero(mask & ~ev.is_error)[:STRIP - len(errors)]
-        errors = np.concatenate([errors, right])
-    return strip(ev, errors, column)
+    rows = np.flatnonzero(mask)
+    wrong = ev.is_error[rows]
+    picked = rows[wrong][:STRIP]
+    if len(picked) < STRIP:
+        picked = np.concatenate([picked, rows[~wrong][:STRIP - len(picked)]])
+    return strip(ev, picked, column)
 
 
 def with_strips(ev: Analysis | None, rows: Sequence[dict[str, Any]],
