@@ -1,7 +1,8 @@
 """A standalone HTML report: one self-contained file that opens offline in any browser.
 
 It reuses the dashboard's own bundles (inlined, loaded from blob: URLs) over a capped JSON
-snapshot of aggregates: segments, heatmap, error tree, discovered slices, the confusion table,
+snapshot of aggregates: segments, heatmap, error tree, discovered slices (text slices and
+concepts with a strip of a few samples each; clusters), the confusion table,
 the annotator-health panel (when the analysis declares ``annotator=`` / ``source=``), the top
 suspects with their labels, and a summary of the label changelog. The aggregates are
 the view models' payloads (:mod:`errlens.views`): an Explorer's as its views hold them, an
@@ -33,12 +34,16 @@ from errlens.views.confusion import confusion_payload
 from errlens.views.health import health_groups, health_payload
 from errlens.views.segments import TREE_DEPTH, bars, drawn_pair, heatmap_payload, tree_rows
 from errlens.views.source import Unavailable, source_of
+from errlens.views.strips import cluster_payload, concept_slices, discovered_rows
 from errlens.widgets._base import bundle
 
 MAX_ROWS = 50
 _VIEWS = ("selection", "segments", "confusion", "health")
-_SEGMENT_TRAITS = ("features", "feature", "feature_b", "heatmap", "tree", "slices", "progress",
-                   "overall", "version", "rows", "cohort", "unavailable")
+_SEGMENT_TRAITS = ("features", "feature", "feature_b", "heatmap", "tree", "slices", "concepts",
+                   "clusters", "progress", "overall", "version", "rows", "cohort", "unavailable")
+DISCOVER = {"k": 10, "max_level": 2}
+"""Discovery run for the report of an analysis with text columns (an Explorer's report
+carries the slices it discovered)."""
 _CONFUSION_TRAITS = ("table", "normalize", "version", "rows", "cohort")
 _HEALTH_TRAITS = ("health", "version", "rows", "cohort")
 
@@ -48,7 +53,9 @@ def to_html(
 ) -> Path:
     """Write the report of an :class:`~errlens.widgets.explorer.Explorer` (its current
     selection and discovered slices), an :class:`~errlens.Analysis` or an engine's
-    :class:`~errlens.engines.LazyAnalysis` to ``path``.
+    :class:`~errlens.engines.LazyAnalysis` to ``path``. An analysis with text columns gets
+    its discovered slices (text slices among them) and concepts, each with a strip of a few
+    snippets; clusters (``with_clusters``) are described with their typical samples.
 
     ``store`` (a LabelStore; default: the Explorer's) adds current labels and a changelog
     summary; ``max_rows`` caps the suspect rows and discovered slices written.
@@ -90,8 +97,12 @@ def _all_rows(analysis: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
         tree, unavailable = None, {"tree": str(exc)}
     heatmap = (heatmap_payload(source.heatmap(feature, feature_b, picked), None, {})
                if feature_b else {})
+    concepts = concept_slices(analysis, DISCOVER["k"])  # None: no text columns
+    slices, concept_rows = ([], []) if concepts is None else discovered_rows(
+        analysis, analysis.discover(**DISCOVER), concepts)
     segments = {"features": features, "feature": feature, "feature_b": feature_b,
-                "heatmap": heatmap, "tree": tree_rows(tree, Cohort.all()), "slices": [],
+                "heatmap": heatmap, "tree": tree_rows(tree, Cohort.all()), "slices": slices,
+                "concepts": concept_rows, "clusters": cluster_payload(analysis),
                 "progress": {}, "overall": overall, "version": 0, "rows": picked.rows,
                 "cohort": None, "unavailable": unavailable}
     if source.task == "regression":
@@ -115,7 +126,8 @@ def _snapshot(ev: Any, segments: dict[str, Any], confusion: dict[str, Any] | Non
               store: Any, max_rows: int, health: dict[str, Any] | None = None
               ) -> dict[str, Any]:
     """The traits the bundles draw plus suspects and changelog."""
-    segments = {**segments, "slices": segments["slices"][:max_rows]}
+    segments = {**segments, "slices": segments["slices"][:max_rows],
+                "concepts": segments["concepts"][:max_rows]}
     views: dict[str, Any] = {
         "selection": {"text": "all rows" if cohort is None else cohort.describe(),
                       "rows": segments["rows"], "total": ev.n, "depth": 0, "error": ""},

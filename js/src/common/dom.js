@@ -57,3 +57,6 @@ export function pct(x) {
 export function int(x) {
   return Math.round(x).toLocaleString("en-US");
 }
+
+/** Only thumbnails the kernel made (PNG data URLs) are shown as images. */
+export const THUMB_PREFIX = "data:image/png;base64,";

@@ -7,6 +7,7 @@ import "./segments.css";
 import { button, h, int, pct } from "../common/dom.js";
 import { heat, keeper, mountView } from "../common/cohort-view.js";
 import { buildTreeChart } from "./tree.js";
+import { buildClusters, buildStrip } from "./strip.js";
 
 /**
  * @typedef {{ n: number, errors: number, error_rate: number | null, ci_low: number | null,
@@ -23,13 +24,15 @@ import { buildTreeChart } from "./tree.js";
  *   condition: string | null, split: string | null, selected?: boolean }} TreeNode
  * @typedef {{ rank: number, slice: string, level: number, n: number, support: number,
  *   errors: number, error_rate: number | null, ci_low: number | null, ci_high: number | null,
- *   lift: number | null, group: number, selected?: boolean }} SliceRow
+ *   lift: number | null, group: number, selected?: boolean, kind?: string,
+ *   samples?: import("./strip.js").Sample[] }} SliceRow
  * @typedef {{ running?: boolean, level?: number, max_level?: number, done?: number,
  *   total?: number }} Progress
  * @typedef {{ features: FeatureRows[], feature: string, feature_b: string, heatmap: Heatmap | {},
  *   tree: TreeNode[], slices: SliceRow[], progress: Progress, overall: { rows: number,
  *   errors: number, error_rate: number | null }, version: number, rows: number,
- *   cohort: object | null, unavailable?: Record<string, string> }} Model
+ *   cohort: object | null, unavailable?: Record<string, string>, concepts?: SliceRow[],
+ *   clusters?: import("./strip.js").ClusterFeature[] }} Model
  * @typedef {(msg: Record<string, any>) => void} Request
  */
 
@@ -165,24 +168,29 @@ export function buildTree(nodes, onSelect) {
 }
 
 /**
- * The discovered slices as a ranked table; the slice text is the button.
+ * The discovered slices (or concepts) as a ranked table; the slice text is the button, its
+ * sample strip (when the kernel sent one) under it in the same cell.
  * @param {SliceRow[]} slices
  * @param {(rank: number) => void} onSelect
+ * @param {string} [name]  the table's accessible name
  */
-export function buildSlices(slices, onSelect) {
+export function buildSlices(slices, onSelect, name = "discovered slices") {
   // one class per column, shared by header and cells: text left, figures right (tabular)
   const kinds = ["el-num", "el-text", "el-num", "el-num", "el-num", "el-num", "el-num"];
   const head = h("tr", {}, ["#", "slice", "rows", "support", "error rate", "95% CI", "lift"]
     .map((t, i) => h("th", { text: t, cls: kinds[i], attrs: { scope: "col" } })));
   const body = slices.map((s) => {
-    const link = markSelected(button(`select slice ${s.slice}`, [h("span", { text: s.slice })],
+    const what = s.kind === "concept" ? "concept" : "slice";
+    const link = markSelected(button(`select ${what} ${s.slice}`, [h("span", { text: s.slice })],
       () => onSelect(s.rank), { cls: "el-link" }), s.selected);
-    const cells = [String(s.rank + 1), link, int(s.n), pct(s.support), pct(s.error_rate),
+    const samples = s.samples ?? [];
+    const cell = samples.length ? h("div", {}, [link, buildStrip(samples, s.slice)]) : link;
+    const cells = [String(s.rank + 1), cell, int(s.n), pct(s.support), pct(s.error_rate),
       ci(s.ci_low, s.ci_high), lift(s.lift)];
     return h("tr", { cls: s.selected ? "el-selected" : "" }, cells.map((c, i) =>
       (typeof c === "string" ? h("td", { text: c, cls: kinds[i] }) : h("td", { cls: kinds[i] }, [c]))));
   });
-  return h("table", { cls: "el-slices", attrs: { "aria-label": "discovered slices" } },
+  return h("table", { cls: "el-slices", attrs: { "aria-label": name } },
     [h("thead", {}, [head]), h("tbody", {}, body)]);
 }
 
@@ -232,8 +240,12 @@ export function buildSegments(m, request, keep = fresh, version = () => m.versio
     h("label", { text: "feature " }, [picker("feature", names, m.feature,
       (feature) => request({ type: "pick", feature }))]),
   ]));
-  parts.push(rows ? buildBars(rows, (label) => request({ type: "select_segment", feature: m.feature, label, version: v }), o)
-    : h("p", { cls: "el-muted", text: "no rows in this selection" }));
+  /** @param {string} label */
+  const selectSegment = (label) => request({ type: "select_segment", feature: m.feature, label, version: v });
+  parts.push(rows ? buildBars(rows, selectSegment, o)
+    : h("p", { cls: "el-muted", text: names.length ? "no rows in this selection" : "no tabular features" }));
+  const clusters = (m.clusters ?? []).find((c) => c.feature === m.feature);
+  if (clusters) parts.push(...buildClusters(clusters, selectSegment));
   const hm = /** @type {Heatmap} */ (m.heatmap);
   if (hm.labels_a) {
     parts.push(h("h4", { text: "Heatmap" }), h("div", { cls: "el-controls" }, [
@@ -250,7 +262,7 @@ export function buildSegments(m, request, keep = fresh, version = () => m.versio
     ? h("p", { cls: "el-muted el-unavailable", text: `Not available on this analysis: ${noTree}`,
       attrs: { role: "note" } })
     : h("div", { cls: "el-tree-pair" }, [buildTreeChart(m.tree, selectNode), buildTree(m.tree, selectNode)])]));
-  parts.push(...keep("slices", [m.progress, m.slices], () => discovered(m, request, version)));
+  parts.push(...keep("slices", [m.progress, m.slices, m.concepts], () => discovered(m, request, version)));
   return parts;
 }
 
@@ -276,6 +288,10 @@ function discovered(m, request, version) {
   if (m.slices.length) {
     parts.push(buildSlices(m.slices, (rank) => request({ type: "select_slice", rank, version: version() })));
   }
+  if (m.concepts?.length) {
+    parts.push(h("h4", { text: "Concepts (all rows)" }), buildSlices(m.concepts,
+      (rank) => request({ type: "select_slice", rank, kind: "concept", version: version() }), "concept slices"));
+  }
   return parts;
 }
 
@@ -284,8 +300,8 @@ function render({ model, el }) {
   /** @type {Keep} */
   const keep = keeper();
   return mountView(model, el, "errlens-segments",
-    ["features", "feature", "feature_b", "heatmap", "tree", "slices", "progress", "overall", "version",
-      "unavailable"],
+    ["features", "feature", "feature_b", "heatmap", "tree", "slices", "concepts", "clusters", "progress",
+      "overall", "version", "unavailable"],
     (state, request) => buildSegments(state, request, keep, () => model.get("version")));
 }
 

@@ -24,5 +24,4 @@ export function decodeRows(buffers) {
   return /** @type {Row[]} */ (tableFromIPC(bytes).toArray());
 }
 
-/** Only thumbnails the kernel made (PNG data URLs) are shown as images. */
-export const THUMB_PREFIX = "data:image/png;base64,";
+export { THUMB_PREFIX } from "../common/dom.js";

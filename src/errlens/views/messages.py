@@ -55,9 +55,11 @@ _SEGMENTS = _table(
             required={"row": "index in labels_a", "col": "index in labels_b", **_VERSION}),
     Request("select_node", "Click on an error-tree node: select its rows.",
             required={"node": "index of the node (depth-first)", **_VERSION}),
-    Request("select_slice", "Click on a discovered slice: select its rows.",
-            required={"rank": "rank of the slice", **_VERSION}),
-    Request("discover", "Run slice discovery (progress arrives in the `progress` trait).",
+    Request("select_slice", "Click on a discovered slice or a concept: select its rows.",
+            required={"rank": "rank of the slice (or concept)", **_VERSION},
+            optional={"kind": '"slice" (a discovered slice, the default) or "concept"'}),
+    Request("discover", "Run slice discovery, and find concepts when the analysis has text "
+            "columns (progress arrives in the `progress` trait).",
             optional={"k": "slices to find, 1..50 (10)", "max_level": "conditions per slice, "
                       "1..3 (2)"}),
 )

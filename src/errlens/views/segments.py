@@ -167,12 +167,15 @@ def bars(source: ViewSource, selection: Cohort | None, picked: Selected,
 def drawn_pair(features: list[dict[str, Any]], names: list[str], feature: str,
                feature_b: str) -> tuple[str, str]:
     """The features whose bars and heatmap are drawn: ``feature`` and ``feature_b`` while
-    they exist and differ, else the first ones by lift (``features`` from :func:`bars`).
+    they exist and differ, else the first ones by lift (``features`` from :func:`bars`);
+    empty without any feature.
 
     >>> drawn_pair([{"feature": "b"}, {"feature": "a"}], ["a", "b"], "", "")
     ('b', 'a')
     """
     order = [f["feature"] for f in features] or names
+    if not order:  # no tabular feature (e.g. a text column only): no bars, no heatmap
+        return "", ""
     first = feature if feature in names else order[0]
     second = (feature_b if feature_b in names and feature_b != first
               else next((f for f in order if f != first), ""))
@@ -219,10 +222,11 @@ def node_row(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def slice_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A discovered slice (``DiscoveredSlices.to_json()`` row) as the browser draws it."""
+    """A discovered slice (``DiscoveredSlices.to_json()`` row) or a concept
+    (``Concepts.to_json()`` row, ``kind`` "concept") as the browser draws it."""
     keys = ("rank", "slice", "level", "n", "support", "errors", "error_rate", "ci_low",
             "ci_high", "lift", "group")
-    return {k: plain(row[k]) for k in keys}
+    return {**{k: plain(row[k]) for k in keys}, "kind": row.get("kind", "slice")}
 
 
 def index_ok(i: Any, items: Any) -> bool:

@@ -182,9 +182,11 @@ class MemorySource:
         return self._cache.get_json(payload)
 
     def slices(self, picked: Selected) -> pd.DataFrame:
-        # the mask, not the cohort: the cohort's rows are found once per click, not per table
+        # the mask, not the cohort: the cohort's rows are found once per click, not per table;
+        # the bars are the segments' (a text column's terms, thousands, are discovery's)
         ev = self.analysis
-        return ev.slices(cohort=picked.mask) if picked.rows else ev.slices().iloc[:0]
+        return (ev.slices(cohort=picked.mask, terms=False) if picked.rows
+                else ev.slices(terms=False).iloc[:0])
 
     def overall(self, picked: Selected) -> dict[str, Any]:
         errors = self.analysis.error[picked.mask]

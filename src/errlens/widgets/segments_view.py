@@ -27,6 +27,7 @@ from typing import Any
 import traitlets
 
 from errlens.slicing.cohort import Cohort
+from errlens.slicing.concepts import Concepts
 from errlens.slicing.discovery.result import DiscoveredSlices
 from errlens.slicing.discovery.search import Progress
 from errlens.views.dispatch import Handler
@@ -38,12 +39,12 @@ from errlens.views.segments import (
     heatmap_payload,
     index_ok,
     int_in,
-    slice_row,
     split,
     tree_rows,
 )
 from errlens.views.selection import SelectionError, combine
 from errlens.views.source import Unavailable, source_of
+from errlens.views.strips import cluster_payload, concept_slices, discovered_rows
 from errlens.widgets._base import bundle
 from errlens.widgets.selection import CohortView
 
@@ -84,7 +85,15 @@ class SegmentsView(CohortView):
     tree: traitlets.List[dict[str, Any]] = traitlets.List(
         help="Error-tree nodes (over all rows), depth-first.").tag(sync=True)
     slices: traitlets.List[dict[str, Any]] = traitlets.List(
-        help="Discovered slices (over all rows), best first.").tag(sync=True)
+        help="Discovered slices (over all rows), best first, text slices among them; each "
+        "with ``samples``: a strip of at most 5 rows (text snippet or thumbnail) when the "
+        "analysis declares text or images.").tag(sync=True)
+    concepts: traitlets.List[dict[str, Any]] = traitlets.List(
+        help="Concept slices (over all rows), best first, found with the slices when the "
+        "analysis has text columns; rows as ``slices``.").tag(sync=True)
+    clusters: traitlets.List[dict[str, Any]] = traitlets.List(
+        help="Per cluster feature (``with_clusters``): its clusters' top terms, matching "
+        "segment and a strip of their most typical rows.").tag(sync=True)
     progress = traitlets.Dict(help="Discovery progress: running, level, max_level, done, total."
                               ).tag(sync=True)
     overall = traitlets.Dict(help="Rows, errors and error rate of the cohort.").tag(sync=True)
@@ -99,9 +108,11 @@ class SegmentsView(CohortView):
         except Unavailable as exc:
             self._tree, unavailable = None, {"tree": str(exc)}
         self._found: DiscoveredSlices | None = None
+        self._concepts: Concepts | None = None
         self._counted = Counted()  # tables by the rows they count, across clicks
         self._last_progress = 0.0
-        super().__init__(source, unavailable=unavailable, **kwargs)
+        super().__init__(source, unavailable=unavailable,
+                         clusters=cluster_payload(source.analysis), **kwargs)
 
     # ------------------------------------------------------------------ aggregates
     def _refresh(self) -> None:
@@ -140,6 +151,9 @@ class SegmentsView(CohortView):
         if self._found is not None:
             self.slices = [{**row, "selected": self._found.cohort(row["rank"]) == current}
                            for row in self.slices]
+        if self._concepts is not None:
+            self.concepts = [{**row, "selected": self._concepts.cohort(row["rank"]) == current}
+                             for row in self.concepts]
 
     # ------------------------------------------------------------------ messages
     def _handlers(self) -> Mapping[str, Handler]:
@@ -198,11 +212,14 @@ class SegmentsView(CohortView):
 
     def _on_select_slice(self, msg: dict[str, Any]) -> None:
         self._check_version(msg)
-        rank = msg["rank"]
-        if self._found is None or not index_ok(rank, self.slices):
-            raise SelectionError(f"no discovered slice {rank!r}; run discovery first")
+        rank, kind = msg["rank"], msg.get("kind", "slice")
+        if kind not in ("slice", "concept"):
+            raise SelectionError(f'kind must be "slice" or "concept", got {kind!r}')
+        found = self._found if kind == "slice" else self._concepts
+        if found is None or not index_ok(rank, self.slices if kind == "slice" else self.concepts):
+            raise SelectionError(f"no discovered {kind} {rank!r}; run discovery first")
         assert isinstance(rank, int)
-        self._set_selection(self._found.cohort(rank))
+        self._set_selection(found.cohort(rank))
 
     def _on_discover(self, msg: dict[str, Any]) -> None:
         k, level = msg.get("k", 10), msg.get("max_level", 2)
@@ -214,9 +231,10 @@ class SegmentsView(CohortView):
             found = self.source.discover(k, level, self._on_progress)
         finally:
             self.progress = {**self.progress, "running": False}
-        self._found = found
+        concepts = concept_slices(self.source.analysis, k)
+        self._found, self._concepts = found, concepts
         with self.hold_sync():
-            self.slices = [slice_row(row) for row in found.to_json()["slices"]]
+            self.slices, self.concepts = discovered_rows(self.source.analysis, found, concepts)
             self._mark_selected()
             self.version += 1
 
