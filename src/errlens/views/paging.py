@@ -28,6 +28,7 @@ from errlens.views.samples import Images, display_values
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
+    from errlens.suspects.live_rank import LiveRank, Ranked
     from errlens.suspects.table import Suspects
 
 MODES = ("suspects", "all")
@@ -74,6 +75,8 @@ class RowSource:
         self.reviews: Any = None
         """A LabelStore whose decisions the ranking learns from (the suspect browser's)."""
         self._global: Suspects | None = None
+        self._live: LiveRank | None = None  # the arrays a re-rank after reviews starts from
+        self._ranked: Ranked | None = None  # the ranking after reviews, when _global is older
         self._order: np.ndarray | None = None
         self._score: np.ndarray | None = None
         self._flagged: np.ndarray | None = None
@@ -105,16 +108,28 @@ class RowSource:
 
     def rerank(self) -> None:
         """Rank again (the reviews changed): every view keeps the rows of the pages it sent
-        in their places, the rows after them follow the new ranking."""
+        in their places, the rows after them follow the new ranking. With a group prior the
+        ranking is recomputed from cached arrays (:class:`~errlens.suspects.live_rank.LiveRank`:
+        the same order as ``analysis.suspects(reviews=...)``, without building its table)."""
         for key, served in self._served.items():
             if key in self._views:
                 self._pinned[key] = self._views[key][:served]
         self._views.clear()
-        self._global = self._order = self._score = self._flagged = None
         self._sort_keys.pop("score", None)
+        if self._live is not None and self._global is not None and self.reviews is not None:
+            from errlens.suspects.live_rank import reviewed_rows
+            from errlens.suspects.reviews import reviewed_verdicts
+
+            verdicts = reviewed_verdicts(self.reviews, analysis=self.ev)
+            self._ranked = self._live.rerank(*reviewed_rows(verdicts, self.ev.ids))
+            self._order = self._ranked.flagged_order()
+            return
+        self._global = self._order = self._score = self._flagged = None
+        self._ranked = None
 
     def global_suspects(self) -> Suspects:
-        """The suspects of all rows (scores and flags do not depend on the cohort)."""
+        """The suspects of all rows (scores and flags do not depend on the cohort; after a
+        fast re-rank, the first ranking's: its table's order and priors are not current)."""
         if self._global is None:
             extra = {} if self.reviews is None else {"reviews": self.reviews}
             found = self.ev.suspects(self.method, **extra)
@@ -125,7 +140,30 @@ class RowSource:
             flagged[positions] = found.table["flagged"].to_numpy(dtype=bool)
             self._order, self._score, self._flagged = positions, score, flagged
             self._global = found
+            if self.reviews is not None and self._live is None:
+                from errlens.suspects.detect import live_rank
+
+                self._live = live_rank(self.ev, self.method)
         return self._global
+
+    @property
+    def reranked(self) -> bool:
+        """Whether the ranking was made again from cached arrays (see :meth:`rerank`)."""
+        return self._ranked is not None
+
+    def cause(self, position: int) -> dict[str, Any]:
+        """``Suspects.cause`` of the row at ``position`` in the cohort's ranking (what a relabel
+        records), from the cached arrays after a fast re-rank."""
+        if self._ranked is None:
+            return self.cohort_suspects().cause(self.ev.ids[position])
+        assert self._global is not None
+        base = self._global.cause(self._global.table.index[0])
+        if self._mask is not None:
+            base["params"] = {**base["params"], "cohort_rows": int(self._mask.sum())}
+            if hasattr(self._cohort, "to_json"):
+                base["params"]["cohort"] = self._cohort.to_json()
+        rows = None if self._mask is None else int(self._mask.sum())
+        return self._ranked.cause(position, base, keep=self._mask, ranked_rows=rows)
 
     def cohort_suspects(self) -> Suspects:
         """The suspects of the cohort: the rows of :meth:`global_suspects` in the cohort, in
@@ -143,6 +181,8 @@ class RowSource:
         ...     ev.suspects("confident_learning", cohort=rows.cohort).table)
         True
         """
+        if self._ranked is not None:  # a fast re-rank has no table: build the reference one
+            self._global = self._ranked = None
         found = self.global_suspects()
         if self._mask is None:
             return found
@@ -312,7 +352,9 @@ class RowSource:
                                         for v in self.text[positions].tolist()], pa.string())
         if self.images is not None:
             columns["thumb"] = pa.array(self.images.thumbnails(positions), pa.string())
-        if self._global is not None and "posterior" in self._global.table.columns:
+        if self._ranked is not None:
+            columns["why"] = pa.array(self._ranked.why(positions), pa.string())
+        elif self._global is not None and "posterior" in self._global.table.columns:
             # why each row ranks where it does (its groups' noise priors): the core's cause text
             columns["why"] = pa.array([_why(self._global, i) for i in ev.ids[positions]],
                                       pa.string())
