@@ -84,6 +84,8 @@ def test_the_browser_after_reviews_shows_the_reference_ranking_and_causes(noisy,
     store = LabelStore(ev, tmp_path / "labels.jsonl", author="ana")
     browser = SuspectBrowser(ev, store, cohort=cohort)
     shown = page(browser, 0)
+    before = ev.suspects(METHOD, reviews=store, cohort=cohort)
+    assert shown["why"].to_pylist() == [before.cause(s)["why"] for s in shown["id"].to_pylist()]
     for i in range(0, 8):
         sample = shown["id"][i].as_py()
         reply, _ = browser.handle({"type": "action", "rid": 2, "action": "confirm" if i % 2

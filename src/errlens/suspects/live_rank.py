@@ -112,15 +112,7 @@ class Ranked:
     def why(self, positions: Sequence[int] | np.ndarray) -> list[str]:
         """Why each row ranks where it does: its groups' noise and its ``p(given)`` (the text
         of ``Suspects.cause(id)["why"]``), the groups' part made once per group."""
-        out = []
-        for position in positions:
-            groups = tuple(int(noise.codes[position]) for noise in self.noises)
-            if groups not in self._why:
-                self._why[groups] = "; ".join(noise.describe(noise.table.index[code])
-                                              for noise, code in zip(self.noises, groups,
-                                                                     strict=True))
-            out.append(f"{self._why[groups]}; p(given) {self.live.p_given[position]:.2f}")
-        return out
+        return why_texts(self.noises, self.live.p_given, positions, self._why)
 
     def cause(self, position: int, base: dict[str, Any], *, keep: np.ndarray | None = None,
               ranked_rows: int | None = None) -> dict[str, Any]:
@@ -136,6 +128,30 @@ class Ranked:
                 "posterior": float(self.posterior[position]),
                 "why": self.why([position])[0]}
         return out
+
+
+def why_texts(noises: Sequence[GroupNoise], p_given: np.ndarray,
+              positions: Sequence[int] | np.ndarray, cache: dict[tuple[int, ...], str]
+              ) -> list[str]:
+    """``Suspects.cause(id)["why"]`` of the rows at ``positions`` (``p_given`` per row), each
+    group's part described once and kept in ``cache`` (a page costs no table look-up).
+
+    >>> table = pd.DataFrame({"noise_rate": [.3, .02], "ci_low": [.2, .01],
+    ...     "ci_high": [.4, .04], "prior": [.3, .02]}, index=["ann1", "ann2"])
+    >>> noise = GroupNoise("annotator", table, np.array([0, 1, 1]), 0.1, 5.0)
+    >>> for text in why_texts([noise], np.array([.9, .8, .1]), [2, 0], {}):
+    ...     print(text)
+    annotator ann2: est. 2% noise [1%–4%]; p(given) 0.10
+    annotator ann1: est. 30% noise [20%–40%]; p(given) 0.90
+    """
+    out = []
+    for position in positions:
+        groups = tuple(int(noise.codes[position]) for noise in noises)
+        if groups not in cache:
+            cache[groups] = "; ".join(noise.describe(noise.table.index[code])
+                                      for noise, code in zip(noises, groups, strict=True))
+        out.append(f"{cache[groups]}; p(given) {p_given[position]:.2f}")
+    return out
 
 
 def reviewed_rows(verdicts: pd.Series, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:

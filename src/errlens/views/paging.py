@@ -77,6 +77,7 @@ class RowSource:
         self._global: Suspects | None = None
         self._live: LiveRank | None = None  # the arrays a re-rank after reviews starts from
         self._ranked: Ranked | None = None  # the ranking after reviews, when _global is older
+        self._why_cache: tuple[Any, dict[tuple[int, ...], str]] = (None, {})
         self._order: np.ndarray | None = None
         self._score: np.ndarray | None = None
         self._flagged: np.ndarray | None = None
@@ -325,6 +326,17 @@ class RowSource:
         return self._sort_keys[key]
 
     # ------------------------------------------------------------------ page rows
+    def _why_of(self, found: Suspects, positions: np.ndarray) -> list[str | None]:
+        """The core's reason each row ranks where it does (``found.cause(id)["why"]``), each
+        group's text made once per ranking (not a table look-up per row)."""
+        from errlens.suspects.live_rank import why_texts
+
+        if self._p_given is None or not found.priors:
+            return [None] * len(positions)
+        if self._why_cache[0] is not found:
+            self._why_cache = (found, {})
+        return list(why_texts(found.priors, self._p_given, positions, self._why_cache[1]))
+
     def page_table(self, positions: np.ndarray, *, ranks: np.ndarray | None = None,
                    extra: dict[str, pa.Array] | None = None) -> pa.Table:
         """The rows at ``positions`` as an Arrow table (labels and features as display text)."""
@@ -356,18 +368,9 @@ class RowSource:
             columns["why"] = pa.array(self._ranked.why(positions), pa.string())
         elif self._global is not None and "posterior" in self._global.table.columns:
             # why each row ranks where it does (its groups' noise priors): the core's cause text
-            columns["why"] = pa.array([_why(self._global, i) for i in ev.ids[positions]],
-                                      pa.string())
+            columns["why"] = pa.array(self._why_of(self._global, positions), pa.string())
         columns.update(extra or {})
         return pa.table(columns)
-
-
-def _why(found: Suspects, sample: Any) -> str | None:
-    """The core's reason a row ranks where it does (None where it cannot say)."""
-    try:
-        return found.cause(sample).get("why")
-    except (KeyError, ValueError):  # e.g. a group the core's table does not list
-        return None
 
 
 def to_ipc(table: pa.Table) -> bytes:
