@@ -39,7 +39,10 @@ def review_verdicts(reviews: Any, original: pd.Series, *, ids: pd.Index,
     (``errlens.annotators.quality.crowdlab``) is the verdict instead.
     """
     verdict = reviewed_verdicts(reviews, original, analysis=analysis)
-    return verdict.reindex(ids).astype(object).where(lambda v: v.notna(), None)
+    out = np.full(len(ids), None, dtype=object)
+    rows = ids.get_indexer(verdict.index)  # the few reviewed ids looked up in ids' own index
+    out[rows[rows >= 0]] = verdict.to_numpy(dtype=object)[rows >= 0]
+    return pd.Series(out, index=ids, dtype=object)
 
 
 def reviewed_verdicts(reviews: Any, original: pd.Series | None = None, *,
