@@ -34,6 +34,7 @@ import pandas as pd
 
 from errlens.suspects.priors import GroupNoise, posterior, row_prior
 from errlens.suspects.reviews import updated_by_reviews
+from errlens.suspects.table import argsort_ties_in_order
 
 VERDICTS = ("relabeled", "confirmed")
 """Verdicts that decide a row (it is ranked after every undecided row)."""
@@ -95,7 +96,7 @@ class Ranked:
         """Positions of the flagged rows in rank order (the browser's suspects view)."""
         parts = [np.flatnonzero(self.live.flagged & ~self.decided),
                  np.flatnonzero(self.live.flagged & self.decided)]
-        return np.concatenate([rows[np.argsort(-self.posterior[rows], kind="stable")]
+        return np.concatenate([rows[argsort_ties_in_order(-self.posterior[rows])]
                                for rows in parts])
 
     def rank_of(self, position: int, keep: np.ndarray | None = None) -> int:

@@ -117,35 +117,52 @@ class RowSource:
                 self._pinned[key] = self._views[key][:served]
         self._views.clear()
         self._sort_keys.pop("score", None)
-        if self._live is not None and self._global is not None and self.reviews is not None:
-            from errlens.suspects.live_rank import reviewed_rows
-            from errlens.suspects.reviews import reviewed_verdicts
-
-            verdicts = reviewed_verdicts(self.reviews, analysis=self.ev)
-            self._ranked = self._live.rerank(*reviewed_rows(verdicts, self.ev.ids))
-            self._order = self._ranked.flagged_order()
+        if self._live is not None and self._global is not None:
+            self._rank_live(self._live)
             return
         self._global = self._order = self._score = self._flagged = None
         self._ranked = None
 
     def global_suspects(self) -> Suspects:
-        """The suspects of all rows (scores and flags do not depend on the cohort; after a
-        fast re-rank, the first ranking's: its table's order and priors are not current)."""
+        """The suspects of all rows (scores and flags do not depend on the cohort). With a
+        store and a group prior the ranking lives in cached arrays (see :meth:`rerank`) and
+        this is the method's head (``top=1``: its parameters, fingerprint and engine, for
+        :meth:`cause`); the whole table is :meth:`cohort_suspects`'."""
         if self._global is None:
-            extra = {} if self.reviews is None else {"reviews": self.reviews}
-            found = self.ev.suspects(self.method, **extra)
-            positions = self.ev.ids.get_indexer(found.table.index)
-            score = np.full(self.ev.n, np.nan)
-            score[positions] = found.table["score"].to_numpy(dtype=np.float64)
-            flagged = np.zeros(self.ev.n, dtype=bool)
-            flagged[positions] = found.table["flagged"].to_numpy(dtype=bool)
-            self._order, self._score, self._flagged = positions, score, flagged
-            self._global = found
-            if self.reviews is not None and self._live is None:
+            if self.reviews is not None:
                 from errlens.suspects.detect import live_rank
 
                 self._live = live_rank(self.ev, self.method)
+            if self._live is not None:
+                self._global = self.ev.suspects(self.method, reviews=self.reviews, top=1)
+                self._score, self._flagged = self._live.score, self._live.flagged
+                self._rank_live(self._live)
+            else:
+                self._reference()
+        assert self._global is not None
         return self._global
+
+    def _reference(self) -> Suspects:
+        """The core's whole ranking (``analysis.suspects``), its rows' positions, scores and
+        flags."""
+        extra = {} if self.reviews is None else {"reviews": self.reviews}
+        found = self.ev.suspects(self.method, **extra)
+        positions = self.ev.ids.get_indexer(found.table.index)
+        score = np.full(self.ev.n, np.nan)
+        score[positions] = found.table["score"].to_numpy(dtype=np.float64)
+        flagged = np.zeros(self.ev.n, dtype=bool)
+        flagged[positions] = found.table["flagged"].to_numpy(dtype=bool)
+        self._order, self._score, self._flagged = positions, score, flagged
+        self._global, self._ranked = found, None
+        return found
+
+    def _rank_live(self, live: LiveRank) -> None:
+        from errlens.suspects.live_rank import reviewed_rows
+        from errlens.suspects.reviews import reviewed_verdicts
+
+        verdicts = reviewed_verdicts(self.reviews, analysis=self.ev)
+        self._ranked = live.rerank(*reviewed_rows(verdicts, self.ev.ids))
+        self._order = self._ranked.flagged_order()
 
     @property
     def reranked(self) -> bool:
@@ -155,10 +172,12 @@ class RowSource:
     def cause(self, position: int) -> dict[str, Any]:
         """``Suspects.cause`` of the row at ``position`` in the cohort's ranking (what a relabel
         records), from the cached arrays after a fast re-rank."""
+        self.global_suspects()
         if self._ranked is None:
             return self.cohort_suspects().cause(self.ev.ids[position])
         assert self._global is not None
         base = self._global.cause(self._global.table.index[0])
+        base["params"] = {**base["params"], "top": None}
         if self._mask is not None:
             base["params"] = {**base["params"], "cohort_rows": int(self._mask.sum())}
             if hasattr(self._cohort, "to_json"):
@@ -182,9 +201,8 @@ class RowSource:
         ...     ev.suspects("confident_learning", cohort=rows.cohort).table)
         True
         """
-        if self._ranked is not None:  # a fast re-rank has no table: build the reference one
-            self._global = self._ranked = None
-        found = self.global_suspects()
+        # the cached arrays have no table: build the core's
+        found = self._reference() if self._ranked is not None else self.global_suspects()
         if self._mask is None:
             return found
         assert self._order is not None

@@ -70,6 +70,7 @@ class BrowserContext:
     def cause(self, position: int) -> dict[str, Any]:
         """Why the row at ``position`` ranks where it does in the current selection
         (``Suspects.cause``; after a fast re-rank, from the ranking's cached arrays)."""
+        self.rows.global_suspects()
         if self.rows.reranked:
             return self.rows.cause(position)
         return self.cohort_suspects().cause(self.analysis.ids[position])
