@@ -7,7 +7,8 @@ labelled by five annotators (one flips 35 % of its labels, the others 3 %), a La
 temporary folder; against, in the same run, the same browser without a store (the static
 ranking: a page turn is a cached slice) and cleanlab's own ranking of the same probabilities
 (``find_label_issues(..., return_indices_ranked_by="self_confidence")``), which has no prior
-and cannot learn from reviews.
+and cannot learn from reviews. A browser on the same rows without the annotator declared (no
+prior, no store) gives the first page and the page turn without a prior.
 
     .venv/bin/python benchmarks/live_reranking.py           # 1,000,000 rows
     .venv/bin/python benchmarks/live_reranking.py --quick   # 100,000 rows
@@ -32,8 +33,9 @@ from errlens.widgets.suspect_browser import SuspectBrowser
 from timing import preload, timed
 
 
-def synthetic(n: int, seed: int = 0) -> el.Analysis:
-    """Rows with 4 features, a binary label, five annotators: ``ann3`` flips 35 %, others 3 %."""
+def synthetic(n: int, seed: int = 0, *, prior: bool = True) -> el.Analysis:
+    """Rows with 4 features, a binary label, five annotators: ``ann3`` flips 35 %, others 3 %
+    (``prior=False``: the annotator column is not declared, so no ranking has a prior)."""
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame({
         "age": rng.integers(17, 90, n), "hours": rng.integers(1, 99, n),
@@ -49,7 +51,8 @@ def synthetic(n: int, seed: int = 0) -> el.Analysis:
     return el.Analysis.from_predictions(frame, y_true=np.where(y == 1, "yes", "no"),
                                         proba=np.c_[1 - p, p],
                                         id=[f"r{i:07d}" for i in range(n)],
-                                        proba_out_of_fold=True, annotator="annotator")
+                                        proba_out_of_fold=True,
+                                        **({"annotator": "annotator"} if prior else {}))
 
 
 def main() -> None:
@@ -96,6 +99,13 @@ def main() -> None:
         assert reply["ranking"], "the page after a review is re-ranked"
     rows.append(("page after a review (re-ranked with the reviews)", float(np.median(durations)),
                  "median of 3"))
+    plain = SuspectBrowser(synthetic(n, prior=False))
+    start = time.perf_counter()
+    page(plain, 0)
+    rows.append(("first suspects page without a prior (cold, no store)",
+                 1000 * (time.perf_counter() - start), "once"))
+    rows.append(("page turn without a prior (no store)", timed(lambda: page(plain, 3)),
+                 "median of 5"))
     given = ev.y_true_codes
     proba = ev.proba
     assert proba is not None
@@ -105,7 +115,7 @@ def main() -> None:
     print(f"{n:,} rows, 5 annotators\n\n{'request':<52} {'kernel ms':>10}")
     for name, ms, how in rows:
         print(f"{name:<52} {ms:>10.1f}  {how}")
-    rerank = rows[-1][1]
+    rerank = {name: ms for name, ms, _ in rows}["page after a review (re-ranked with the reviews)"]
     print(f"\n{'peer (same run)':<52} {'ms':>10}  ratio")
     print(f"{'cleanlab find_label_issues, ranked (no prior)':<52} {peer:>10.1f}  "
           f"errlens' re-ranked page takes {rerank / peer:.2f}x cleanlab's static ranking")

@@ -33,6 +33,7 @@ from errlens.suspects.confident import (
     check_class_sizes,
 )
 from errlens.suspects.health import LabelHealth, label_health
+from errlens.suspects.live_rank import LiveRank
 from errlens.suspects.rates import rates_by_value
 from errlens.suspects.table import Suspects, fingerprint, ranked_table
 
@@ -114,6 +115,25 @@ def find_suspects(
     probabilities = _proba_fingerprint(ev) if method != "knn" else fingerprint(cl.pred_probs)
     return Suspects(table, method, params, rank_by, probabilities, meta=_engine(),
                     priors=noises)
+
+def live_rank(ev: EvalData, method: str = DEFAULT_METHOD, *, prior: Any = "auto"
+              ) -> LiveRank | None:
+    """The cached arrays :class:`LiveRank` re-ranks from after reviews, for a cleanlab
+    ``method`` ranked by ``self_confidence`` with ``prior`` (as ``find_suspects``); None where
+    there is no group prior or the method is not a confident-learning filter (rank again with
+    ``find_suspects``)."""
+    if ev.task == "regression" or method not in FILTERS:
+        return None
+    names = prior_rank.prior_columns(ev, prior)
+    if not names:
+        return None
+    cl = _confident_learning(ev)
+    flagged = cl.issues(method)
+    noises = tuple(prior_rank.noise_of(ev, cl, name, flagged, (method, None, None))
+                   for name in names)
+    score = cl.scores("self_confidence")
+    return LiveRank(noises, score, flagged, score, cl.k)
+
 
 def health_of(ev: EvalData) -> LabelHealth:
     """Per-class noise rates and likely confusions (``Analysis.label_health``)."""

@@ -38,17 +38,41 @@ def review_verdicts(reviews: Any, original: pd.Series, *, ids: pd.Index,
     several annotators judged a sample and ``analysis`` has probabilities, CROWDLAB's consensus
     (``errlens.annotators.quality.crowdlab``) is the verdict instead.
     """
+    verdict = reviewed_verdicts(reviews, original, analysis=analysis)
+    out = np.full(len(ids), None, dtype=object)
+    rows = ids.get_indexer(verdict.index)  # the few reviewed ids looked up in ids' own index
+    out[rows[rows >= 0]] = verdict.to_numpy(dtype=object)[rows >= 0]
+    return pd.Series(out, index=ids, dtype=object)
+
+
+def reviewed_verdicts(reviews: Any, original: pd.Series | None = None, *,
+                      analysis: Any = None) -> pd.Series:
+    """:func:`review_verdicts` of the reviewed samples only (indexed by their ids): a
+    LabelStore's labels are read for those samples alone, so the cost follows the reviews, not
+    the rows (``original`` is needed for an events frame only).
+
+    >>> reviewed_verdicts(pd.DataFrame({"op": ["skip"], "sample_id": [3], "author": "ana",
+    ...     "new_label": [None], "cause": [None]}), pd.Series(["a"], index=[3])).to_dict()
+    {3: 'skipped'}
+    """
+    source: Any = reviews
     if hasattr(reviews, "labels") and hasattr(reviews, "original_in_current_names"):
-        original, current = reviews.original_in_current_names(), reviews.labels()
+        source = events_of(reviews)
+        judged = pd.Index(source["sample_id"].dropna().unique())
+        original = reviews.original.reindex(judged).map(reviews.schema.current_name)
+        current = reviews.labels().reindex(judged)
+    elif original is None:
+        raise ValueError("reviews is an events frame: pass the original labels (indexed by "
+                         "sample id) too")
     else:
         current = _current_labels(reviews, original)
-    outcome = review_outcomes(reviews, original, current)
+    outcome = review_outcomes(source, original, current)
     verdict = pd.Series(np.select([outcome["relabeled"], outcome["confirmed"]],
                                   ["relabeled", "confirmed"], "skipped"),
                         index=pd.Index(outcome["sample_id"]), dtype=object)
     if analysis is not None and getattr(analysis, "proba", None) is not None:
-        verdict = _with_consensus(verdict, reviews, original, analysis)
-    return verdict.reindex(ids).astype(object).where(lambda v: v.notna(), None)
+        verdict = _with_consensus(verdict, source, original, analysis)
+    return verdict
 
 
 def _current_labels(events: Any, original: pd.Series) -> pd.Series:

@@ -28,6 +28,7 @@ from errlens.views.samples import Images, display_values
 
 if TYPE_CHECKING:
     from errlens.analysis import Analysis
+    from errlens.suspects.live_rank import LiveRank, Ranked
     from errlens.suspects.table import Suspects
 
 MODES = ("suspects", "all")
@@ -74,6 +75,9 @@ class RowSource:
         self.reviews: Any = None
         """A LabelStore whose decisions the ranking learns from (the suspect browser's)."""
         self._global: Suspects | None = None
+        self._live: LiveRank | None = None  # the arrays a re-rank after reviews starts from
+        self._ranked: Ranked | None = None  # the ranking after reviews, when _global is older
+        self._why_cache: tuple[Any, dict[tuple[int, ...], str]] = (None, {})
         self._order: np.ndarray | None = None
         self._score: np.ndarray | None = None
         self._flagged: np.ndarray | None = None
@@ -105,27 +109,81 @@ class RowSource:
 
     def rerank(self) -> None:
         """Rank again (the reviews changed): every view keeps the rows of the pages it sent
-        in their places, the rows after them follow the new ranking."""
+        in their places, the rows after them follow the new ranking. With a group prior the
+        ranking is recomputed from cached arrays (:class:`~errlens.suspects.live_rank.LiveRank`:
+        the same order as ``analysis.suspects(reviews=...)``, without building its table)."""
         for key, served in self._served.items():
             if key in self._views:
                 self._pinned[key] = self._views[key][:served]
         self._views.clear()
-        self._global = self._order = self._score = self._flagged = None
         self._sort_keys.pop("score", None)
+        if self._live is not None and self._global is not None:
+            self._rank_live(self._live)
+            return
+        self._global = self._order = self._score = self._flagged = None
+        self._ranked = None
 
     def global_suspects(self) -> Suspects:
-        """The suspects of all rows (scores and flags do not depend on the cohort)."""
+        """The suspects of all rows (scores and flags do not depend on the cohort). With a
+        store and a group prior the ranking lives in cached arrays (see :meth:`rerank`) and
+        this is the method's head (``top=1``: its parameters, fingerprint and engine, for
+        :meth:`cause`); the whole table is :meth:`cohort_suspects`'."""
         if self._global is None:
-            extra = {} if self.reviews is None else {"reviews": self.reviews}
-            found = self.ev.suspects(self.method, **extra)
-            positions = self.ev.ids.get_indexer(found.table.index)
-            score = np.full(self.ev.n, np.nan)
-            score[positions] = found.table["score"].to_numpy(dtype=np.float64)
-            flagged = np.zeros(self.ev.n, dtype=bool)
-            flagged[positions] = found.table["flagged"].to_numpy(dtype=bool)
-            self._order, self._score, self._flagged = positions, score, flagged
-            self._global = found
+            if self.reviews is not None:
+                from errlens.suspects.detect import live_rank
+
+                self._live = live_rank(self.ev, self.method)
+            if self._live is not None:
+                self._global = self.ev.suspects(self.method, reviews=self.reviews, top=1)
+                self._score, self._flagged = self._live.score, self._live.flagged
+                self._rank_live(self._live)
+            else:
+                self._reference()
+        assert self._global is not None
         return self._global
+
+    def _reference(self) -> Suspects:
+        """The core's whole ranking (``analysis.suspects``), its rows' positions, scores and
+        flags."""
+        extra = {} if self.reviews is None else {"reviews": self.reviews}
+        found = self.ev.suspects(self.method, **extra)
+        positions = self.ev.ids.get_indexer(found.table.index)
+        score = np.full(self.ev.n, np.nan)
+        score[positions] = found.table["score"].to_numpy(dtype=np.float64)
+        flagged = np.zeros(self.ev.n, dtype=bool)
+        flagged[positions] = found.table["flagged"].to_numpy(dtype=bool)
+        self._order, self._score, self._flagged = positions, score, flagged
+        self._global, self._ranked = found, None
+        return found
+
+    def _rank_live(self, live: LiveRank) -> None:
+        from errlens.suspects.live_rank import reviewed_rows
+        from errlens.suspects.reviews import reviewed_verdicts
+
+        verdicts = reviewed_verdicts(self.reviews, analysis=self.ev)
+        self._ranked = live.rerank(*reviewed_rows(verdicts, self.ev.ids))
+        self._order = self._ranked.flagged_order()
+
+    @property
+    def reranked(self) -> bool:
+        """Whether the ranking was made again from cached arrays (see :meth:`rerank`)."""
+        return self._ranked is not None
+
+    def cause(self, position: int) -> dict[str, Any]:
+        """``Suspects.cause`` of the row at ``position`` in the cohort's ranking (what a relabel
+        records), from the cached arrays after a fast re-rank."""
+        self.global_suspects()
+        if self._ranked is None:
+            return self.cohort_suspects().cause(self.ev.ids[position])
+        assert self._global is not None
+        base = self._global.cause(self._global.table.index[0])
+        base["params"] = {**base["params"], "top": None}
+        if self._mask is not None:
+            base["params"] = {**base["params"], "cohort_rows": int(self._mask.sum())}
+            if hasattr(self._cohort, "to_json"):
+                base["params"]["cohort"] = self._cohort.to_json()
+        rows = None if self._mask is None else int(self._mask.sum())
+        return self._ranked.cause(position, base, keep=self._mask, ranked_rows=rows)
 
     def cohort_suspects(self) -> Suspects:
         """The suspects of the cohort: the rows of :meth:`global_suspects` in the cohort, in
@@ -143,7 +201,8 @@ class RowSource:
         ...     ev.suspects("confident_learning", cohort=rows.cohort).table)
         True
         """
-        found = self.global_suspects()
+        # the cached arrays have no table: build the core's
+        found = self._reference() if self._ranked is not None else self.global_suspects()
         if self._mask is None:
             return found
         assert self._order is not None
@@ -285,6 +344,17 @@ class RowSource:
         return self._sort_keys[key]
 
     # ------------------------------------------------------------------ page rows
+    def _why_of(self, found: Suspects, positions: np.ndarray) -> list[str | None]:
+        """The core's reason each row ranks where it does (``found.cause(id)["why"]``), each
+        group's text made once per ranking (not a table look-up per row)."""
+        from errlens.suspects.live_rank import why_texts
+
+        if self._p_given is None or not found.priors:
+            return [None] * len(positions)
+        if self._why_cache[0] is not found:
+            self._why_cache = (found, {})
+        return list(why_texts(found.priors, self._p_given, positions, self._why_cache[1]))
+
     def page_table(self, positions: np.ndarray, *, ranks: np.ndarray | None = None,
                    extra: dict[str, pa.Array] | None = None) -> pa.Table:
         """The rows at ``positions`` as an Arrow table (labels and features as display text)."""
@@ -312,20 +382,13 @@ class RowSource:
                                         for v in self.text[positions].tolist()], pa.string())
         if self.images is not None:
             columns["thumb"] = pa.array(self.images.thumbnails(positions), pa.string())
-        if self._global is not None and "posterior" in self._global.table.columns:
+        if self._ranked is not None:
+            columns["why"] = pa.array(self._ranked.why(positions), pa.string())
+        elif self._global is not None and "posterior" in self._global.table.columns:
             # why each row ranks where it does (its groups' noise priors): the core's cause text
-            columns["why"] = pa.array([_why(self._global, i) for i in ev.ids[positions]],
-                                      pa.string())
+            columns["why"] = pa.array(self._why_of(self._global, positions), pa.string())
         columns.update(extra or {})
         return pa.table(columns)
-
-
-def _why(found: Suspects, sample: Any) -> str | None:
-    """The core's reason a row ranks where it does (None where it cannot say)."""
-    try:
-        return found.cause(sample).get("why")
-    except (KeyError, ValueError):  # e.g. a group the core's table does not list
-        return None
 
 
 def to_ipc(table: pa.Table) -> bytes:

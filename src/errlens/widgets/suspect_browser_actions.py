@@ -47,7 +47,7 @@ class Actions:
             flagged = self.ctx.rows._flagged
             if flagged is None or not flagged[position]:
                 raise P.ProtocolError(f"sample {sample!r} is not a suspect of this selection")
-            return self.ctx.cohort_suspects().cause(sample)
+            return self.ctx.cause(position)
         return {"view": "browser", "cohort": self.ctx.cohort_text}
 
     def _most_neighbours(self) -> int:

@@ -67,6 +67,14 @@ class BrowserContext:
         mask = self.rows._mask
         return mask is None or bool(mask[position])
 
+    def cause(self, position: int) -> dict[str, Any]:
+        """Why the row at ``position`` ranks where it does in the current selection
+        (``Suspects.cause``; after a fast re-rank, from the ranking's cached arrays)."""
+        self.rows.global_suspects()
+        if self.rows.reranked:
+            return self.rows.cause(position)
+        return self.cohort_suspects().cause(self.analysis.ids[position])
+
     def cohort_suspects(self) -> Suspects:
         """The suspects of the current selection (cached until it changes)."""
         if self._suspects is None:

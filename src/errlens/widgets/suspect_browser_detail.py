@@ -116,10 +116,9 @@ class Detail:
         if not self.ctx.in_cohort(position):
             return None
         try:
-            found = self.ctx.cohort_suspects()
+            cause = self.ctx.cause(position)
         except (ValueError, TypeError):
             return None
-        cause = found.cause(plain(self.ctx.analysis.ids[position]))
         return {"method": cause["method"], "score_kind": cause["score_kind"],
                 "score": cause["score"], "flagged": cause["flagged"], "rank": cause["rank"],
                 "ranked_rows": cause["ranked_rows"],
