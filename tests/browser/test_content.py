@@ -14,7 +14,7 @@ import re
 
 from playwright.sync_api import Page
 
-from labserver import JupyterServer
+from labserver import ARTIFACTS, JupyterServer
 from nbrun import kernel_json, open_and_run
 
 NOTEBOOK = "_e2e_content.ipynb"
@@ -57,18 +57,34 @@ def _discover(page: Page) -> None:
     assert names and all(n.startswith("text contains ") for n in names), names
     topic = concepts.get_by_role("button", name=re.compile(r"^select concept text mentions self"))
     assert topic.count() == 1
-    # every listed slice and concept has a strip of snippets (errors first), as text
+    # every listed slice and concept has a strip of snippets (errors first), as text, in a row
+    # under it across the figures' columns: a few snippets a line, not one above the other
     for table in (slices, concepts):
-        rows = table.locator("tbody tr")
-        assert rows.count() == table.locator('[role=list][aria-label^="samples of "]').count()
+        rows = table.locator("tbody tr:not(.el-strip-row)")
+        strips = table.locator('tr.el-strip-row [role=list][aria-label^="samples of "]')
+        assert rows.count() == strips.count()
         assert table.locator(".el-sample .el-snippet").count() >= rows.count()
-    strip = topic.locator("xpath=..").locator("[role=list]")  # the strip beside the button
+        tops = strips.first.locator(".el-sample").evaluate_all(
+            "items => items.map((e) => Math.round(e.getBoundingClientRect().top))")
+        assert len(tops) > len(set(tops)) > 0, f"one snippet a line: {tops}"
+        assert strips.first.evaluate("e => getComputedStyle(e.closest('td')).textAlign") == "left"
+    strip = topic.locator("xpath=ancestor::tr[1]/following-sibling::tr[1]").locator(
+        '[role=list][aria-label^="samples of text mentions self"]')
     hostile = strip.locator(".el-snippet", has_text=HOSTILE)
     assert hostile.count() == 1 and hostile.inner_text().endswith(HOSTILE), strip.all_inner_texts()
     assert hostile.evaluate("el => el.children.length") == 0  # a text node, no markup
     assert strip.locator(".el-sample-error").count() == strip.locator(".el-sample").count()
     assert page.locator(".errlens-segments img").count() == 0
     assert page.evaluate("() => window.__pwned") is None
+    _shot(page, slices, "content-slices.png")
+    _shot(page, concepts, "content-concepts.png")
+
+
+def _shot(page: Page, part, name: str) -> None:
+    """What a user sees with ``part`` scrolled to the top of the notebook, for the artifacts."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    part.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(ARTIFACTS / name))
 
 
 def _select_concept(page: Page) -> None:
@@ -106,6 +122,7 @@ def _select_annotator(page: Page) -> None:
     assert health.locator("button[aria-current=true]").count() == 1
     page.locator(".errlens-suspects .el-cohort", has_text="annotator = ann3").wait_for(
         timeout=20_000)
+    _shot(page, health, "content-health.png")
 
 
 def _relabel_and_rerank(page: Page) -> None:
@@ -132,6 +149,7 @@ def _relabel_and_rerank(page: Page) -> None:
     assert all("ann3" in text for text in why.all_inner_texts()), why.all_inner_texts()
     truth = kernel_json(page, f"import json; print(json.dumps(store.labels()[{sample!r}]))")
     assert truth == target
+    _shot(page, suspects, "content-suspects.png")
 
 
 def test_content_dashboard_in_jupyterlab(page: Page, lab: JupyterServer) -> None:
