@@ -34,6 +34,9 @@ describe("annotator health", () => {
     const cells = [...first.querySelectorAll("span")].map((s) => s.textContent).filter(Boolean);
     expect(cells).toEqual([HOSTILE, "31.0%", "29.0–33.0%", "1,000", "40", "<=50K → >50K (30)", "1,000"]);
     expect(second.querySelector(".el-hconf")?.textContent).toBe("–");
+    // the label and confusion are cut with an ellipsis when long: their title has them whole
+    expect(first.querySelector(".el-hconf")?.getAttribute("title")).toBe("<=50K → >50K (30)");
+    expect(first.querySelector(".el-hlabel")?.getAttribute("title")).toBe(HOSTILE);
     expect(el.textContent).toContain("(column who · overall 8.0%)");
     expect(el.textContent).toContain("the 1 noisiest of 5 sources shown");
   });

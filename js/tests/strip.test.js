@@ -23,7 +23,7 @@ function state() {
     concepts: [row(0, "text mentions driverless, autonomous", { kind: "concept", level: 2,
       samples: [sample("3", { text: "an autonomous car" })] })],
     clusters: [{ feature: "cluster", method: "domino", note: "embeddings: TF-IDF + SVD of text",
-      clusters: [{ label: "c1", n: 100, error_rate: 0.6, terms: ["driverless", HOSTILE], segment: "length = short",
+      clusters: [{ label: "c1", n: 100, error_rate: 0.6, terms: ["driverless", HOSTILE], segment: "length = short", jaccard: 0.8125,
         samples: [sample("4", { thumb: PNG }), sample("5", { thumb: "javascript:alert(1)" }),
           sample("6", { thumb: "data:text/html,<script>alert(1)</script>" })] },
       { label: "c2", n: 100, error_rate: 0.1, terms: [], segment: null, samples: [] }] }],
@@ -68,17 +68,26 @@ describe("sample strips", () => {
 });
 
 describe("text slices, concepts and clusters in the segments view", () => {
-  it("puts each slice's strip under its button in the slice cell, keeping the columns", async () => {
+  it("puts each slice's strip in a row under it, across the figures' columns", async () => {
     const { el, model } = await mount();
     const table = /** @type {HTMLTableElement} */ (el.querySelector('table[aria-label="discovered slices"]'));
-    const first = table.tBodies[0].rows[0];
+    const [first, strip, second] = table.tBodies[0].rows;
     expect(first.cells).toHaveLength(7);
-    const strip = first.cells[1].querySelector('[aria-label^="samples of"]');
-    expect(strip?.getAttribute("aria-label")).toBe('samples of text contains "driverless"');
-    expect(first.cells[1].querySelectorAll("img")).toHaveLength(0);
-    expect(first.cells[1].textContent).toContain(HOSTILE);
-    // a slice without samples draws no strip
-    expect(table.tBodies[0].rows[1].cells[1].querySelector(".el-strip")).toBeNull();
+    expect(first.querySelector(".el-strip")).toBeNull();
+    // not squeezed into the slice column (five snippets stacked a line each): it spans the
+    // slice text's column and every figure's
+    expect(strip.className).toBe("el-strip-row");
+    expect(strip.cells).toHaveLength(2);
+    expect(strip.cells[0].textContent).toBe("");
+    expect(strip.cells[1].colSpan).toBe(6);
+    const samples = strip.cells[1].querySelector('[aria-label^="samples of"]');
+    expect(samples?.getAttribute("aria-label")).toBe('samples of text contains "driverless"');
+    expect(strip.querySelectorAll("img")).toHaveLength(0);
+    expect(strip.textContent).toContain(HOSTILE);
+    // a slice without samples draws no strip row
+    expect(table.tBodies[0].rows).toHaveLength(3);
+    expect(second.cells).toHaveLength(7);
+    expect(second.textContent).toContain("length = short");
     byLabel(el, 'select slice text contains "driverless"')[0].click();
     expect(model.sent.at(-1)).toMatchObject({ type: "select_slice", rank: 0, version: 4 });
     expect(model.sent.at(-1).kind).toBeUndefined();
@@ -87,9 +96,9 @@ describe("text slices, concepts and clusters in the segments view", () => {
   it("lists the concepts in their own table; a click selects the concept by rank", async () => {
     const { el, model } = await mount();
     const table = /** @type {HTMLTableElement} */ (el.querySelector('table[aria-label="concept slices"]'));
-    expect(table.tBodies[0].rows).toHaveLength(1);
+    expect(table.tBodies[0].rows).toHaveLength(2); // the concept and its strip
     expect(table.tBodies[0].rows[0].textContent).toContain("30.0%");
-    expect(table.tBodies[0].rows[0].textContent).toContain("an autonomous car");
+    expect(table.tBodies[0].rows[1].textContent).toContain("an autonomous car");
     byLabel(el, "select concept text mentions driverless, autonomous")[0].click();
     expect(model.sent.at(-1)).toMatchObject({ type: "select_slice", rank: 0, kind: "concept", version: 4 });
   });
@@ -104,7 +113,9 @@ describe("text slices, concepts and clusters in the segments view", () => {
     const list = /** @type {HTMLElement} */ (el.querySelector('[aria-label="clusters of cluster"]'));
     const items = list.querySelectorAll(':scope > [role="listitem"]');
     expect(items).toHaveLength(2);
-    expect(items[0].textContent).toContain(`driverless, ${HOSTILE} · ≈ length = short`);
+    expect(items[0].textContent).toContain(`driverless, ${HOSTILE} · ≈ length = short (Jaccard 0.81)`);
+    // no segment close enough (the kernel sent none): no "≈" at all
+    expect(items[1].textContent).not.toContain("≈");
     expect(list.querySelectorAll("img")).toHaveLength(1); // only the PNG data URL
     byLabel(el, "select cluster c1")[0].click();
     expect(model.sent.at(-1)).toMatchObject({ type: "select_segment", feature: "cluster", label: "c1", version: 4 });

@@ -57,13 +57,14 @@ export function buildGroup(g, version, request) {
     const b = button(
       `select ${g.kind} ${r.label}: est. noise ${pct(r.noise_rate)} (${ci(r.ci_low, r.ci_high)}), ${int(r.n)} rows`,
       [
-        h("span", { cls: "el-hlabel", text: r.label }),
+        // both cut with an ellipsis when long: the whole text on hover
+        h("span", { cls: "el-hlabel", text: r.label, attrs: { title: r.label } }),
         noiseBar(r, top, g.overall),
         h("span", { cls: "el-num", text: pct(r.noise_rate) }),
         h("span", { cls: "el-num el-muted", text: ci(r.ci_low, r.ci_high) }),
         h("span", { cls: "el-num", text: int(r.n) }),
         h("span", { cls: "el-num", text: int(r.suspects) }),
-        h("span", { cls: "el-hconf", text: confusion }),
+        h("span", { cls: "el-hconf", text: confusion, attrs: { title: confusion } }),
         h("span", { cls: "el-num el-muted", text: int(r.selected) }),
       ],
       () => request({ type: "select_group", group: g.kind, index, version }),

@@ -169,7 +169,9 @@ export function buildTree(nodes, onSelect) {
 
 /**
  * The discovered slices (or concepts) as a ranked table; the slice text is the button, its
- * sample strip (when the kernel sent one) under it in the same cell.
+ * sample strip (when the kernel sent one) in a row of its own under it, across every column:
+ * in the slice column alone (a third of a narrow view) five snippets stacked one per line and
+ * made each slice several screens tall.
  * @param {SliceRow[]} slices
  * @param {(rank: number) => void} onSelect
  * @param {string} [name]  the table's accessible name
@@ -179,16 +181,20 @@ export function buildSlices(slices, onSelect, name = "discovered slices") {
   const kinds = ["el-num", "el-text", "el-num", "el-num", "el-num", "el-num", "el-num"];
   const head = h("tr", {}, ["#", "slice", "rows", "support", "error rate", "95% CI", "lift"]
     .map((t, i) => h("th", { text: t, cls: kinds[i], attrs: { scope: "col" } })));
-  const body = slices.map((s) => {
+  const body = slices.flatMap((s) => {
     const what = s.kind === "concept" ? "concept" : "slice";
     const link = markSelected(button(`select ${what} ${s.slice}`, [h("span", { text: s.slice })],
       () => onSelect(s.rank), { cls: "el-link" }), s.selected);
     const samples = s.samples ?? [];
-    const cell = samples.length ? h("div", {}, [link, buildStrip(samples, s.slice)]) : link;
-    const cells = [String(s.rank + 1), cell, int(s.n), pct(s.support), pct(s.error_rate),
+    const cells = [String(s.rank + 1), link, int(s.n), pct(s.support), pct(s.error_rate),
       ci(s.ci_low, s.ci_high), lift(s.lift)];
-    return h("tr", { cls: s.selected ? "el-selected" : "" }, cells.map((c, i) =>
+    const selected = s.selected ? " el-selected" : "";
+    const row = h("tr", { cls: `${samples.length ? "el-has-strip" : ""}${selected}`.trim() }, cells.map((c, i) =>
       (typeof c === "string" ? h("td", { text: c, cls: kinds[i] }) : h("td", { cls: kinds[i] }, [c]))));
+    if (!samples.length) return [row];
+    return [row, h("tr", { cls: `el-strip-row${selected}` }, [
+      h("td", { cls: "el-num" }), // under the rank: the strip starts under the slice text
+      h("td", { attrs: { colspan: String(kinds.length - 1) } }, [buildStrip(samples, s.slice)])])];
   });
   return h("table", { cls: "el-slices", attrs: { "aria-label": name } },
     [h("thead", {}, [head]), h("tbody", {}, body)]);

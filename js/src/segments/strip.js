@@ -8,7 +8,7 @@ import { THUMB_PREFIX, button, h, int, pct } from "../common/dom.js";
  * @typedef {{ id: string, given: string, predicted: string, error: boolean,
  *   text?: string | null, thumb?: string | null }} Sample
  * @typedef {{ label: string, n: number, error_rate: number | null, terms: string[],
- *   segment: string | null, samples: Sample[], selected?: boolean }} Cluster
+ *   segment: string | null, jaccard?: number | null, samples: Sample[], selected?: boolean }} Cluster
  * @typedef {{ feature: string, method: string, note: string, clusters: Cluster[] }} ClusterFeature
  */
 
@@ -47,7 +47,9 @@ export function buildStrip(samples, of) {
  */
 export function buildClusters(cf, onSelect) {
   const items = cf.clusters.map((c) => {
-    const what = [c.terms.length ? c.terms.join(", ") : null, c.segment ? `≈ ${c.segment}` : null]
+    // the segment it best matches, only as close as the kernel found it (Jaccard ≥ 0.5)
+    const overlap = typeof c.jaccard === "number" ? ` (Jaccard ${c.jaccard.toFixed(2)})` : "";
+    const what = [c.terms.length ? c.terms.join(", ") : null, c.segment ? `≈ ${c.segment}${overlap}` : null]
       .filter(Boolean).join(" · ");
     const pick = button(`select ${cf.feature} ${c.label}: error rate ${pct(c.error_rate)}, ${int(c.n)} rows`,
       [h("strong", { text: c.label }), h("span", { cls: "el-muted", text: ` ${pct(c.error_rate)} · ${int(c.n)} rows` })],

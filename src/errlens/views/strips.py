@@ -34,6 +34,10 @@ STRIP = 5
 """Samples per strip."""
 SNIPPET = 160
 """Characters of a text snippet (longer texts are cut, with an ellipsis)."""
+MATCH = 0.5
+"""Jaccard from which a cluster's best matching segment is named beside it ("≈ segment"): below
+it the best match shares too few rows to stand for the cluster (text clusters of tweets matched
+"≈ annotator = ann3" at Jaccard 0.12), and the dashboard names none."""
 
 
 def content_of(analysis: Any) -> Analysis | None:
@@ -118,14 +122,15 @@ def _text_column(row: dict[str, Any]) -> str | None:
 def cluster_payload(analysis: Any) -> list[dict[str, Any]]:
     """The ``clusters`` trait: per cluster feature of an in-memory analysis (added by
     ``with_clusters``), its ``feature`` name, ``method``, ``note`` and per cluster (worst
-    first) its ``label``, ``n``, ``error_rate``, top ``terms``, best matching ``segment`` and
-    the strip of its most typical rows (``samples``; empty without text or images).
+    first) its ``label``, ``n``, ``error_rate``, top ``terms``, best matching ``segment`` with
+    its ``jaccard`` (both None when that match is under :data:`MATCH`) and the strip of its
+    most typical rows (``samples``; empty without text or images).
 
     >>> import errlens as el
     >>> ev = el.Analysis.from_predictions({"x": [0., 5.] * 20},
     ...     y_true=[1, 0] * 20, y_pred=[1, 1] * 20).with_clusters(k=2)
-    >>> [(c["label"], c["segment"]) for c in cluster_payload(ev)[0]["clusters"]]
-    [('c1', 'x = 5'), ('c2', 'x = 0')]
+    >>> [(c["label"], c["segment"], c["jaccard"]) for c in cluster_payload(ev)[0]["clusters"]]
+    [('c1', 'x = 5', 1.0), ('c2', 'x = 0', 1.0)]
     """
     if not isinstance(analysis, Analysis):
         return []
@@ -140,10 +145,12 @@ def cluster_payload(analysis: Any) -> list[dict[str, Any]]:
                 at = ev.ids.get_indexer(pd.Index(row["typical"]))
                 samples = strip(ev, at[at >= 0])
             rate = row["error_rate"]
+            match = row["segment"] is not None and float(row["jaccard"]) >= MATCH
             rows.append({"label": str(label), "n": int(row["n"]),
                          "error_rate": None if rate != rate else float(rate),
                          "terms": [str(t) for t in row["terms"]],
-                         "segment": None if row["segment"] is None else str(row["segment"]),
+                         "segment": str(row["segment"]) if match else None,
+                         "jaccard": round(float(row["jaccard"]), 3) if match else None,
                          "samples": samples})
         out.append({"feature": name, "method": found.method, "note": found.note,
                     "clusters": rows})
