@@ -169,7 +169,8 @@ def _top_confusions(
     cells, counts = np.unique(key, return_counts=True)
     order = np.lexsort((-counts, cells // (k * k)))  # per group, largest count first
     cells, counts = cells[order], counts[order]
-    first = np.r_[True, (cells // (k * k))[1:] != (cells // (k * k))[:-1]]
+    first = np.ones(len(cells), dtype=bool)  # no disagreement at all: no cell, no pair
+    first[1:] = (cells // (k * k))[1:] != (cells // (k * k))[:-1]
     cells, counts = cells[first], counts[first]
     out = pd.DataFrame({"given": pd.Series([None] * n_groups, dtype=object),
                         "likely_true": pd.Series([None] * n_groups, dtype=object),
