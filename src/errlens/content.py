@@ -52,7 +52,8 @@ class ContentMethods(EvalData):
         ``name``: each row's error-aware cluster (``method="domino"``, Domino's mixture over
         embeddings, labels and predictions; or ``"kmeans"``), ``c1`` the worst; every view
         slices it like any other feature. ``embeddings``: (n, d) or SciPy sparse, one row per
-        sample; a text column's name; or None (the declared images, else the features). See
+        sample; a text column's name; or None (the declared images, else the first
+        declared text column, else the features). See
         :mod:`errlens.slicing.clusters.derive`.
 
         >>> import errlens as el

@@ -195,6 +195,14 @@ def test_text_clusters_find_a_planted_topic_and_name_its_terms() -> None:
     assert topic[found.mask(found.clusters().cohort("c1"))].mean() >= 0.8
 
 
+def test_without_embeddings_a_declared_text_column_is_embedded() -> None:
+    tweets = load_tweets().sample(3000, random_state=1).reset_index(drop=True)
+    ev = el.Analysis.from_predictions(tweets, y_true="sentiment", y_pred=tweets["sentiment"],
+                                      id="id", features=["confidence"], text="text")
+    note = ev.with_clusters(method="kmeans", seed=0).clusters().note
+    assert "text of 'text'" in note and "TF-IDF" in note
+
+
 def test_regression_clusters_around_large_residuals() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(600, 2))

@@ -1,11 +1,12 @@
 """The space clusters are found in: the user's embeddings, or ones derived from the analysis.
 
 Without embeddings, errlens derives them from what it has, and says how in ``note``: declared
-images → their pixels (16 × 16 grey levels for files / bytes), a text column named by
-``embeddings="review"`` → TF-IDF (words and word pairs, English stop words out), else the
-encoded features. Every space is then reduced to at most :data:`DIMENSIONS` dimensions (PCA,
-or TruncatedSVD for sparse matrices), fitted on at most :data:`FIT_ROWS` sampled rows and
-applied in chunks, so 1M rows cost O(n · d) memory.
+images → their pixels (16 × 16 grey levels for files / bytes); a text column named by
+``embeddings="review"``, or else the first column declared with ``text=`` → TF-IDF (words and
+word pairs, English stop words out); else the encoded features. Every space is then
+reduced to at most :data:`DIMENSIONS` dimensions (PCA, or TruncatedSVD for sparse matrices),
+fitted on at most :data:`FIT_ROWS` sampled rows and applied in chunks, so 1M rows cost
+O(n · d) memory.
 
 >>> import errlens as el
 >>> ev = el.Analysis.from_predictions({"a": [0., 1, 2, 3], "b": [1., 0, 1, 0]},
@@ -53,7 +54,8 @@ class Space:
 
 def embed(data: EvalData, embeddings: Any, *, seed: int) -> Space:
     """The space of ``data``'s rows: ``embeddings`` ((n, d) array or SciPy sparse, one row per
-    sample in ``data.ids`` order), a text column's name, or None (images, else features)."""
+    sample in ``data.ids`` order), a text column's name, or None (images, else the first
+    declared text column, else features)."""
     rng = np.random.default_rng(seed)
     if isinstance(embeddings, str):
         return _text_space(data, embeddings, rng)
@@ -68,6 +70,8 @@ def embed(data: EvalData, embeddings: Any, *, seed: int) -> Space:
         return Space(vectors, f"embeddings derived from the images' pixels ({shape} → "
                               f"{pixels.shape[1]} values, {how}); pass embeddings= from your "
                               "model or an image encoder for clusters of meaning")
+    if data.text is not None and len(data.text.columns):
+        return _text_space(data, str(data.text.columns[0]), rng)  # the first declared text
     encoded = encode_features(data.features)
     vectors, how = _reduce(encoded, rng)
     return Space(vectors, f"embeddings derived from the {data.features.shape[1]} encoded "
