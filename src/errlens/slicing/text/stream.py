@@ -56,15 +56,12 @@ class TokenStream:
 
     def expand(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every token of every text in reading order: its row and ``values[word code]``."""
-        per_token = values[self.tokens]
+        per_piece = pa.LargeListArray.from_arrays(pa.array(self.offsets),
+                                                  pa.array(values[self.tokens]))
+        taken = per_piece.take(pa.array(self.piece_codes)).flatten()  # Arrow: no index array
         sizes = np.diff(self.offsets).astype(np.int32)
-        k = sizes[self.piece_codes]
-        rows = np.repeat(self.piece_rows, k)
-        ends = np.cumsum(k, dtype=np.int64)
-        first = np.asarray(self.offsets[:-1], dtype=np.int64)[self.piece_codes] - (ends - k)
-        where = np.repeat(first, k)
-        where += np.arange(len(where), dtype=np.int64)
-        return rows, per_token[where]
+        rows = np.repeat(self.piece_rows, sizes[self.piece_codes])
+        return rows, np.asarray(taken)
 
 
 def token_stream(texts: Sequence[str], *, chunk: int | None = None,
