@@ -14,6 +14,8 @@ from errlens.data.cohort import Cohort
 from errlens.datasets import load_tweets
 from errlens.engines.cohorts import cohort_expr
 from errlens.slicing.discovery.count import Counter
+from errlens.slicing.text import stream
+from errlens.slicing.text import vocabulary as vocabulary_module
 from errlens.slicing.text.counts import TermCounts
 from errlens.slicing.text.tokens import is_kept, term_mask
 from errlens.slicing.text.vocabulary import build_vocabulary, vocabulary
@@ -105,6 +107,33 @@ def test_vocabulary_matches_scikit_learn(tweets: pd.DataFrame) -> None:
         column = names[term]
         expected = matrix.indices[matrix.indptr[column]:matrix.indptr[column + 1]]
         assert np.array_equal(voc.rows(j), np.sort(expected)), term
+
+
+def test_vocabulary_does_not_depend_on_chunks_or_pair_counting(
+    tweets: pd.DataFrame, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = tweets["text"].tolist()
+    expected = build_vocabulary(texts, min_df=40)
+    monkeypatch.setattr(stream, "CHUNK_ROWS", 997)  # 39 chunks, boundaries inside the topics
+    monkeypatch.setattr(vocabulary_module, "DIRECT_KEYS", 0)  # pairs by hashing
+    voc = build_vocabulary(texts, min_df=40)
+    assert voc.terms == expected.terms and np.array_equal(voc.df, expected.df)
+    assert (voc.matrix != expected.matrix).nnz == 0
+
+
+def test_vocabulary_edges_of_the_token_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "CHUNK_ROWS", 1)  # every row its own chunk
+    # a pair never spans two rows, even when one row ends a chunk and the next starts one
+    voc = build_vocabulary(["good", "film"] * 30, min_df=20)
+    assert voc.terms == ["film", "good"]
+    # any separator splits, ASCII whitespace or not; "a" does not break a pair
+    texts = ["Good\tfilm", "good\u00a0film!", "GOOD-film", "good a film", "good, film"] * 6
+    voc = build_vocabulary(texts, min_df=20)
+    assert voc.terms == ["film", "good", "good film"] and voc.df.tolist() == [30, 30, 30]
+    # no word frequent enough, or only stop words: no term, an empty matrix of the right shape
+    for rare in (["one two", "three four", ""] * 5, ["of the", "the of"] * 20, []):
+        voc = build_vocabulary(rare, min_df=10)
+        assert voc.terms == [] and voc.matrix.shape == (len(rare), 0)
 
 
 def test_masks_agree_with_the_vocabulary(planted: tuple[el.Analysis, np.ndarray]) -> None:

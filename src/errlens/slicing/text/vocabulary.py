@@ -5,9 +5,12 @@ least ``min_df`` rows (default :func:`default_min_df`: 0.1 % of the rows, at lea
 words out. The matrix is ``scipy.sparse`` CSC, rows × terms, ``True`` where the row contains
 the term: its memory is one index per (row, term) present, never rows × vocabulary.
 
-Built with Arrow (lowercase, split, dictionary-encode) and NumPy (pairs of adjacent token codes,
-document frequencies): faster than scikit-learn's ``CountVectorizer(ngram_range=(1, 2),
-binary=True)`` on a million short texts (``benchmarks/text_slices.py``), with the same terms.
+Built from the :mod:`~errlens.slicing.text.stream` of the texts (each distinct piece of text
+split once) with NumPy: words are counted on the distinct pieces, pairs are formed only of the
+words occurring at least ``min_df`` times (a pair is in no more rows than either word) and
+not both stop words, and the matrix comes from (row, term) integer arrays. Several times
+faster than scikit-learn's ``CountVectorizer(ngram_range=(1, 2), binary=True)`` on a million
+short texts (``benchmarks/text_slices.py``), with the same terms.
 
 >>> voc = build_vocabulary(["the sequel was bad", "a bad sequel", "good film"] * 10, min_df=15)
 >>> voc.terms, voc.df.tolist(), voc.rows(voc.index("Sequel"))[:4].tolist()
@@ -22,17 +25,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from errlens.data.evaldata import EvalData
-from errlens.slicing.text.tokens import SEPARATOR, is_kept, normalize, term_mask
+from errlens.slicing.text.stream import token_stream
+from errlens.slicing.text.tokens import STOP_WORDS, normalize, term_mask
 
 MIN_DF_SHARE = 0.001
 """Default document-frequency floor as a share of the rows (0.1 %)..."""
 MIN_DF_ROWS = 20
 """...but at least this many rows: a term in fewer rows cannot make a trustworthy slice."""
+DIRECT_KEYS = 1 << 24
+"""Pairs of frequent words are told apart by direct indexing up to this many possible pairs
+(16 MB of flags), by hashing above."""
 
 
 def default_min_df(n: int) -> int:
@@ -109,47 +114,56 @@ def contains_mask(data: EvalData, column: str, term: str) -> np.ndarray:
 def build_vocabulary(texts: Sequence[str], *, min_df: int, column: str = "text") -> Vocabulary:
     """Terms of ``texts`` in at least ``min_df`` rows and their sparse row matrix."""
     n = len(texts)
-    lists = pc.split_pattern_regex(pc.utf8_lower(pa.array(texts, pa.string())),
-                                   pattern=SEPARATOR)
-    words = pc.list_flatten(lists)
-    keep = pc.greater_equal(pc.utf8_length(words), 2)
-    rows = np.asarray(pc.list_parent_indices(lists).filter(keep), dtype=np.int64)
-    encoded = pc.dictionary_encode(words.filter(keep))
-    codes = np.asarray(encoded.indices, dtype=np.int64)
-    names = encoded.dictionary.to_pylist()
-    # a token (hence a pair) in fewer than min_df rows occurs in fewer than min_df rows
-    frequent = np.bincount(codes, minlength=len(names)) >= min_df
-    same_row = rows[:-1] == rows[1:]
-    pair = same_row & frequent[codes[:-1]] & frequent[codes[1:]]
-    pair_keys = codes[:-1][pair] * len(names) + codes[1:][pair]
-    pair_codes, distinct = pd.factorize(pair_keys)  # hashing: ~6x faster than np.unique
-    pair_counts = np.bincount(pair_codes, minlength=len(distinct))
-    often = pair_counts >= min_df
-    columns = np.concatenate([np.flatnonzero(frequent), len(names) + np.flatnonzero(often)])
-    # one column per candidate term: tokens first, then pairs
-    where = np.full(len(names) + len(distinct), -1, dtype=np.int64)
-    where[columns] = np.arange(len(columns))
-    entry_rows = np.concatenate([rows, rows[:-1][pair]])
-    entry_cols = where[np.concatenate([codes, len(names) + pair_codes])]
+    stream = token_stream(texts)
+    # a word (hence a pair) in fewer than min_df texts occurs fewer than min_df times
+    frequent = stream.counts() >= min_df
+    n_frequent = int(frequent.sum())
+    compact = np.where(frequent, np.cumsum(frequent) - 1, -1).astype(np.int32)
+    rows, codes = stream.expand(compact)  # every token in reading order; -1: a rare word
+    names = [word for word, keep in zip(stream.words, frequent.tolist(), strict=True) if keep]
+    stop = np.array([name in STOP_WORDS for name in names], dtype=bool)
+    first, second = codes[:-1], codes[1:]
+    pair = (rows[:-1] == rows[1:]) & (first >= 0) & (second >= 0)
+    pair[pair] = ~(stop[first[pair]] & stop[second[pair]])  # two stop words: never a term
+    pair_keys = first[pair].astype(np.int64) * n_frequent + second[pair]
+    pair_ids, distinct = _distinct_keys(pair_keys, n_frequent * n_frequent)
+    often = np.bincount(pair_ids, minlength=len(distinct)) >= min_df
+    # one column per candidate term: words that are no stop word, then pairs
+    words = np.flatnonzero(~stop)
+    n_columns = len(words) + int(often.sum())
+    word_column = np.full(n_frequent + 1, -1, dtype=np.int32)  # the last one: a rare word
+    word_column[words] = np.arange(len(words), dtype=np.int32)
+    pair_column = np.full(len(distinct), -1, dtype=np.int32)
+    pair_column[often] = np.arange(len(words), n_columns, dtype=np.int32)
+    entry_cols = np.concatenate([word_column[codes], pair_column[pair_ids]])
     present = entry_cols >= 0
-    matrix = sp.csc_array(
-        (np.ones(int(present.sum()), dtype=bool), (entry_rows[present], entry_cols[present])),
-        shape=(n, len(columns)),
-    )
+    entry_rows = np.concatenate([rows, rows[:-1][pair]])[present]
+    matrix = sp.csc_array((np.ones(len(entry_rows), dtype=bool),
+                           (entry_rows, entry_cols[present])), shape=(n, n_columns))
     matrix.sum_duplicates()  # a term twice in a row is one True
-    labels = [names[c] if c < len(names) else _pair_name(names, distinct[c - len(names)])
-              for c in columns.tolist()]
+    labels = [names[j] for j in words.tolist()] + [
+        f"{names[key // n_frequent]} {names[key % n_frequent]}"
+        for key in distinct[often].tolist()]
     df = np.diff(matrix.indptr)
-    chosen = [j for j, term in enumerate(labels) if df[j] >= min_df and is_kept(term.split())]
+    chosen = [j for j in range(n_columns) if df[j] >= min_df]
     chosen.sort(key=lambda j: (-int(df[j]), labels[j]))
     picked = matrix[:, chosen] if chosen else sp.csc_array((n, 0), dtype=bool)
     return Vocabulary(column=column, terms=[labels[j] for j in chosen], matrix=sp.csc_array(
         picked), df=np.asarray(df[chosen], dtype=np.int64), min_df=min_df)
 
 
-def _pair_name(names: list[str], key: int) -> str:
-    first, second = divmod(int(key), len(names))
-    return f"{names[first]} {names[second]}"
+def _distinct_keys(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``keys`` (each below ``bound``) as ids of their distinct values: by direct
+    indexing when ``bound`` is at most :data:`DIRECT_KEYS`, else by hashing."""
+    if bound <= DIRECT_KEYS:
+        seen = np.zeros(bound, dtype=bool)
+        seen[keys] = True
+        distinct = np.flatnonzero(seen)
+        ids = np.zeros(bound, dtype=np.int32)
+        ids[distinct] = np.arange(len(distinct), dtype=np.int32)
+        return ids[keys], distinct
+    hashed, found = pd.factorize(keys)  # hashing: ~6x faster than np.unique
+    return hashed, found
 
 
 def _check_min_df(min_df: int) -> int:
