@@ -84,9 +84,9 @@ def source_columns(cohort: Cohort) -> list[str]:
     """
     seen: list[str] = []
     for node in leaves(cohort.to_json()):
-        column = node.get("feature") if node["kind"] == "where" else node.get("column")
-        if node["kind"] in ("where", "contains") and column not in seen:
-            seen.append(column)
+        column = {"where": node.get("feature"), "contains": node.get("column")}.get(node["kind"])
+        if column is not None and column not in seen:
+            seen.append(str(column))
     return seen
 
 

@@ -38,7 +38,7 @@ from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy, dtype_family
 from errlens.engines.sql import query
 from errlens.engines.suspects import engine_suspects
-from errlens.engines.text import EngineText
+from errlens.engines.text import EngineText, Term
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE, ConfusionResult
 from errlens.slicing.discovery.result import DiscoveredSlices, build
@@ -135,6 +135,7 @@ class LazyAnalysis:
         missing = [c for c in [*given, *(features or [])] if c not in columns]
         if missing:
             raise KeyError(f"columns {missing} are not in the data; columns are {columns}")
+        EngineText(frame, id, texts, 0)  # text slices: DuckDB only, raises before any work
         schema = frame.collect_schema()
         words = {"boolean": "booleans", "numeric": "numbers", "categorical": "text", None: "values"}
         kinds = {c: words[dtype_family(schema[c])] for c in (y_true, y_pred)}
@@ -154,7 +155,6 @@ class LazyAnalysis:
         definition = [by_name[f] for f in names]
         self = cls(frame, frame, names, id, y_true, y_pred, list(proba), class_list, definition,
                    bins, top_k, text=texts)
-        EngineText(frame, id, texts, 0)  # DuckDB only: raises before any work elsewhere
         code_type = _small_int(max(len(d["labels"]) for d in definition))
         label_type = _small_int(len(class_list))
         # Spark keeps the columns it was given next to the codes (a join with the source would
@@ -344,7 +344,8 @@ class LazyAnalysis:
         if n == 0:
             raise ValueError("the cohort selects no rows: discover needs at least one row")
         params: dict[str, Any] = {"k": k, "max_level": max_level, "alpha": alpha}
-        codes, texts, terms = [self._code(j) for j in columns], self.texts.names(text), []
+        codes, texts = [self._code(j) for j in columns], self.texts.names(text)
+        terms: list[Term] = []
         if texts:
             search, terms, found = self.texts.search(
                 self._filtered(cohort), codes, cards, n=n, errors=errors, names=texts,

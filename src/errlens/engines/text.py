@@ -21,8 +21,10 @@ regular expression per term and row (the two agree: the tokens are the same).
 ...                  "ELSE 'a great film' END AS review FROM range(40) t(i)")
 >>> class Owner: ...
 >>> voc = engine_vocabulary(rel, "id", "review", min_df=5, owner=Owner())
->>> voc.terms, voc.df.tolist()
-(['film', 'great', 'great film', 'dull', 'sequel', 'sequel dull'], [30, 30, 30, 10, 10, 10])
+>>> voc.terms
+['film', 'great', 'great film', 'dull', 'sequel', 'sequel was', 'the sequel', 'was dull']
+>>> voc.df.tolist() == [30] * 3 + [10] * 5
+True
 """
 
 from __future__ import annotations
