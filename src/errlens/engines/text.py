@@ -71,20 +71,28 @@ def _name(column: str) -> str:
 
 
 def _terms_sql(id: str, column: str) -> str:
-    """Every row's distinct terms (words and adjacent pairs) as ``(__id, term)`` rows."""
+    """Every row's distinct terms (words and adjacent pairs) as one list: ``(__id, terms)``."""
     words = (f"list_filter(regexp_split_to_array(lower(CAST({_name(column)} AS VARCHAR)), "
              f"'{SEPARATOR}'), lambda w: length(w) >= 2)")
     pairs = "list_transform(range(1, len(w)), lambda i: w[i] || ' ' || w[i + 1])"
-    return (f"SELECT __id, unnest(list_distinct(list_concat(w, {pairs}))) AS term FROM "
+    return (f"SELECT __id, list_distinct(list_concat(w, {pairs})) AS terms FROM "
             f"(SELECT {_name(id)} AS __id, {words} AS w FROM {{t}})")
+
+
+class _Scratch:
+    """Owns a temporary table for the length of one function call."""
 
 
 def engine_vocabulary(source: Any, id: str, column: str, *, min_df: int, owner: object
                       ) -> EngineVocabulary:
-    """The vocabulary of ``column`` of the DuckDB relation ``source`` (two scans: document
-    frequencies, then the postings of the kept terms, kept until ``owner`` is collected)."""
-    df = query(source, f"SELECT term, count(*) AS df FROM ({_terms_sql(id, column)}) "
-                       f"GROUP BY term HAVING count(*) >= {int(min_df)}").df()
+    """The vocabulary of ``column`` of the DuckDB relation ``source``: the texts are split
+    once into a temporary table of term lists, read twice (document frequencies, then the
+    postings of the kept terms, kept until ``owner`` is collected)."""
+    scratch = _Scratch()
+    _, lists = temp_table(source, scratch, _terms_sql(id, column))
+    rows = "(SELECT __id, unnest(terms) AS term FROM {t})"
+    df = query(lists, f"SELECT term, count(*) AS df FROM {rows} GROUP BY term "
+                      f"HAVING count(*) >= {int(min_df)}").df()
     kept = [(-int(n), str(term)) for term, n in zip(df["term"], df["df"], strict=True)
             if is_kept(str(term).split())]
     kept.sort()
@@ -93,8 +101,9 @@ def engine_vocabulary(source: Any, id: str, column: str, *, min_df: int, owner: 
                        for code, term in enumerate(terms))
     codes = f"(VALUES {values}) v(term, code)" if terms else "(SELECT '' AS term, 0 AS code " \
                                                              "WHERE false) v"
-    name, _ = temp_table(source, owner, f"SELECT __id, CAST(code AS INTEGER) AS code FROM "
-                                        f"({_terms_sql(id, column)}) JOIN {codes} USING (term)")
+    name, _ = temp_table(lists, owner, f"SELECT __id, CAST(code AS INTEGER) AS code FROM "
+                                       f"{rows} JOIN {codes} USING (term)")
+    del scratch  # the term lists are dropped now
     return EngineVocabulary(column, terms, np.array([-n for n, _ in kept], dtype=np.int64),
                             int(min_df), name)
 
