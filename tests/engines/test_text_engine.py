@@ -129,6 +129,8 @@ def test_contains_cohort_reads_the_text_column(both: tuple[el.Analysis, LazyAnal
     assert len(rows) == 50 and rows.index.tolist() == sorted(rows.index)
     expected = ev.frame(cohort).index[:50].tolist()
     assert rows.index.tolist() == sorted(expected)[:50]
+    assert rows["text"].str.lower().str.contains("driverless").all()
+    assert list(rows.columns[:5]) == ["confidence", "length", "text", "y_true", "y_pred"]
 
 
 def test_no_significant_term_leaves_a_note() -> None:
@@ -152,3 +154,11 @@ def test_bad_text_options_are_clear_errors(planted: tuple[pd.DataFrame, np.ndarr
     polars = pl.from_pandas(frame.head(200)).lazy()
     with pytest.raises(ScaleOutError, match="from_duckdb"):
         LazyAnalysis.from_lazy(polars, y_true="sentiment", y_pred="pred", id="id", text="text")
+
+
+def test_dashboard_opens_on_a_text_lazy_analysis(both: tuple[el.Analysis, LazyAnalysis]) -> None:
+    _, lazy = both
+    assert "text" not in set(lazy.slices(terms=False)["feature"])
+    assert "text" in set(lazy.slices(["length"], terms=True)["feature"])
+    explorer = el.explore(lazy)  # the bars count segments only, as in memory
+    assert type(explorer).__name__ == "Explorer"

@@ -278,16 +278,18 @@ class LazyAnalysis:
         self, features: Sequence[str] | None = None, *, cohort: Any = None,
         metric: str = "error_rate", label: Any = None, min_size: int = 1,
         sort: str | None = "lift", fdr: float | None = None, confidence: float = 0.95,
+        terms: bool | None = None,
     ) -> pd.DataFrame:
         """Per-segment table, as :meth:`errlens.Analysis.slices` (one engine query); with text
-        columns and ``features`` None, one row per term too (one more query per column)."""
+        columns and ``features`` None (or ``terms=True``), one row per term too (one more
+        query per text column)."""
         if isinstance(features, str):
             raise TypeError(f"features must be a list of names, got the string {features!r}")
         names = list(self.features) if features is None else list(features)
         labels = [self.definition[self._index(name)]["labels"] for name in names]
         check_table_options(min_size=min_size, fdr=fdr)
         counts = self.counting.segment_counts(names, cohort, metric=metric, label=label)
-        terms = bool(self.text) and features is None
+        terms = bool(self.text) and (features is None if terms is None else terms)
         table = slice_table_from_counts(names, labels, counts, metric=metric, min_size=min_size,
                                         sort=None if terms else sort, fdr=None if terms else fdr,
                                         confidence=confidence)
@@ -365,7 +367,7 @@ class LazyAnalysis:
     def rows(self, cohort: Any = None, *, limit: int = 100, after: Any = None) -> pd.DataFrame:
         """The first ``limit`` rows of ``cohort`` by id (after id ``after``: keyset paging, which
         engines answer with a top-k instead of sorting everything), indexed by id: features,
-        ``y_true``, ``y_pred``, ``error`` and the probability columns."""
+        text columns, ``y_true``, ``y_pred``, ``error`` and the probability columns."""
         _check_limit(limit)
         frame = self._filtered(cohort)
         if after is not None:
@@ -392,11 +394,11 @@ class LazyAnalysis:
     def _page(self, frame: nw.LazyFrame[Any]) -> pd.DataFrame:
         """The source rows of a page of coded rows (at most ``MAX_ROWS`` ids, fetched by id)."""
         page = frame.select(self.id, "__e").collect("pandas").to_native().set_index(self.id)
-        columns = [self.id, *self.features, self.y_true, self.y_pred, *self.proba]
+        columns = [self.id, *self.features, *self.text, self.y_true, self.y_pred, *self.proba]
         rows = (self.source.filter(nw.col(self.id).is_in(page.index.tolist())).select(*columns)
                 .collect("pandas").to_native().set_index(self.id).reindex(page.index))
         rows = rows.rename(columns={self.y_true: "y_true", self.y_pred: "y_pred"})
-        rows.insert(len(self.features) + 2, "error", page["__e"].astype(bool))
+        rows.insert(len(self.features) + len(self.text) + 2, "error", page["__e"].astype(bool))
         return rows
 
     def _as_cohort(self, cohort: Any) -> Cohort:
