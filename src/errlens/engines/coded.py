@@ -40,12 +40,7 @@ def materialise(frame: nw.LazyFrame[Any], owner: object) -> nw.LazyFrame[Any]:
     native = frame.to_native()
     impl = frame.implementation
     if impl.is_duckdb():
-        name = f"errlens_codes_{uuid.uuid4().hex}"
-        # runs eagerly; its (materialised) result gives a relation of the same connection that,
-        # unlike ``native``, does not bind the source again when queried
-        done = query(native, f"CREATE TEMP TABLE {name} AS SELECT * FROM {{t}}")
-        weakref.finalize(owner, _drop_table, done, name)
-        return nw.from_native(query(done, f"FROM {name}"))
+        return nw.from_native(temp_table(native, owner)[1])
     if impl.is_pyspark() or impl.is_pyspark_connect():
         from pyspark import StorageLevel
 
@@ -53,6 +48,17 @@ def materialise(frame: nw.LazyFrame[Any], owner: object) -> nw.LazyFrame[Any]:
         weakref.finalize(owner, _unpersist, kept)
         return nw.from_native(kept)
     return frame
+
+
+def temp_table(relation: Any, owner: object, sql: str = "SELECT * FROM {t}") -> tuple[str, Any]:
+    """DuckDB: the result of ``sql`` over ``relation`` (named ``{t}``) written to a temporary
+    table, dropped when ``owner`` is garbage-collected: its name and a relation reading it."""
+    name = f"errlens_codes_{uuid.uuid4().hex}"
+    # runs eagerly; its (materialised) result gives a relation of the same connection that,
+    # unlike ``relation``, does not bind the source again when queried
+    done = query(relation, f"CREATE TEMP TABLE {name} AS {sql}")
+    weakref.finalize(owner, _drop_table, done, name)
+    return name, query(done, f"FROM {name}")
 
 
 def _drop_table(relation: Any, name: str) -> None:
@@ -69,16 +75,18 @@ def _unpersist(frame: Any) -> None:
 
 
 def source_columns(cohort: Cohort) -> list[str]:
-    """Columns of the source a cohort reads (its value comparisons; segments, confusion cells
-    and ids are answered from the codes).
+    """Columns of the source a cohort reads (its value comparisons and the text columns of its
+    ``contains``; segments, confusion cells and ids are answered from the codes).
 
-    >>> source_columns(Cohort.where("age", ">", 40) | Cohort.segment("sex", "Male"))
-    ['age']
+    >>> source_columns(Cohort.where("age", ">", 40) | Cohort.segment("sex", "Male")
+    ...                | Cohort.contains("review", "sequel"))
+    ['age', 'review']
     """
     seen: list[str] = []
     for node in leaves(cohort.to_json()):
-        if node["kind"] == "where" and node["feature"] not in seen:
-            seen.append(node["feature"])
+        column = {"where": node.get("feature"), "contains": node.get("column")}.get(node["kind"])
+        if column is not None and column not in seen:
+            seen.append(str(column))
     return seen
 
 

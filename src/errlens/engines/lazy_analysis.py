@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy, dtype_family
 from errlens.engines.sql import query
 from errlens.engines.suspects import engine_suspects
+from errlens.engines.text import EngineText, Term
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE, ConfusionResult
 from errlens.slicing.discovery.result import DiscoveredSlices, build
@@ -45,6 +46,7 @@ from errlens.slicing.discovery.search import Progress, search_counts
 from errlens.slicing.heatmap import HeatmapTable
 from errlens.slicing.segments import Segments
 from errlens.slicing.tables import check_table_options, slice_table_from_counts
+from errlens.slicing.text.table import MAX_TERMS, merge_terms
 from errlens.suspects.table import Suspects
 
 MAX_ROWS = 10_000
@@ -85,6 +87,8 @@ class LazyAnalysis:
     top_k: int
     n: int = 0
     errors: int = 0
+    text: list[str] = field(default_factory=list)
+    """Declared text columns (their terms are "contains" slices, counted in DuckDB)."""
 
     # ---------------------------------------------------------------- constructors
     @classmethod
@@ -110,24 +114,28 @@ class LazyAnalysis:
         cls, data: Any, *, y_true: str, y_pred: str, id: str, proba: Sequence[str] = (),
         features: Sequence[str] | None = None, classes: Sequence[Any] | None = None,
         bins: int = 5, top_k: int = 10, definition: list[dict[str, Any]] | None = None,
-        accuracy: int = SPARK_ACCURACY,
+        accuracy: int = SPARK_ACCURACY, text: str | Sequence[str] | None = None,
     ) -> LazyAnalysis:
         """Over any lazy frame narwhals reads (DuckDB, PySpark, SQLFrame, polars…).
 
         ``definition`` (e.g. ``analysis.segments.definition`` of an in-memory run) fixes the
         segments; otherwise they are computed in the engine (DuckDB and PySpark only).
         ``classes`` default to the sorted labels of both columns; ``proba`` names probability
-        columns returned with :meth:`rows`.
+        columns returned with :meth:`rows`. ``text`` names text columns (DuckDB only): kept
+        out of the features, their terms become ``contains`` slices in :meth:`slices` and
+        :meth:`discover` (:mod:`errlens.engines.text`).
         """
         frame = nw.from_native(data)
         if not isinstance(frame, nw.LazyFrame):
             raise TypeError(f"expected a lazy frame (DuckDB relation, Spark DataFrame…), got "
                             f"{type(data).__name__}; use errlens.Analysis for in-memory data")
         columns = frame.collect_schema().names()
-        given = [y_true, y_pred, id, *proba]
+        texts = [] if text is None else [text] if isinstance(text, str) else list(text)
+        given = [y_true, y_pred, id, *proba, *texts]
         missing = [c for c in [*given, *(features or [])] if c not in columns]
         if missing:
             raise KeyError(f"columns {missing} are not in the data; columns are {columns}")
+        EngineText(frame, id, texts, 0)  # text slices: DuckDB only, raises before any work
         schema = frame.collect_schema()
         words = {"boolean": "booleans", "numeric": "numbers", "categorical": "text", None: "values"}
         kinds = {c: words[dtype_family(schema[c])] for c in (y_true, y_pred)}
@@ -146,7 +154,7 @@ class LazyAnalysis:
             raise KeyError(f"the definition has no entry for features {undefined}")
         definition = [by_name[f] for f in names]
         self = cls(frame, frame, names, id, y_true, y_pred, list(proba), class_list, definition,
-                   bins, top_k)
+                   bins, top_k, text=texts)
         code_type = _small_int(max(len(d["labels"]) for d in definition))
         label_type = _small_int(len(class_list))
         # Spark keeps the columns it was given next to the codes (a join with the source would
@@ -212,6 +220,11 @@ class LazyAnalysis:
         return EngineCounting(self.classes, self.task, self.definition, rows=self._filtered,
                               flagged=lambda cohort: (self._scope(cohort), self._expr(cohort)))
 
+    @functools.cached_property
+    def texts(self) -> EngineText:
+        """The text columns' vocabularies and term counts, in the engine."""
+        return EngineText(self.source, self.id, self.text, self.n)
+
     _code = staticmethod(code_column)
 
     def _index(self, feature: str) -> int:
@@ -265,16 +278,27 @@ class LazyAnalysis:
         self, features: Sequence[str] | None = None, *, cohort: Any = None,
         metric: str = "error_rate", label: Any = None, min_size: int = 1,
         sort: str | None = "lift", fdr: float | None = None, confidence: float = 0.95,
+        terms: bool | None = None,
     ) -> pd.DataFrame:
-        """Per-segment table, as :meth:`errlens.Analysis.slices` (one engine query)."""
+        """Per-segment table, as :meth:`errlens.Analysis.slices` (one engine query); with text
+        columns and ``features`` None (or ``terms=True``), one row per term too (one more
+        query per text column)."""
         if isinstance(features, str):
             raise TypeError(f"features must be a list of names, got the string {features!r}")
         names = list(self.features) if features is None else list(features)
         labels = [self.definition[self._index(name)]["labels"] for name in names]
         check_table_options(min_size=min_size, fdr=fdr)
         counts = self.counting.segment_counts(names, cohort, metric=metric, label=label)
-        return slice_table_from_counts(names, labels, counts, metric=metric, min_size=min_size,
-                                       sort=sort, fdr=fdr, confidence=confidence)
+        terms = bool(self.text) and (features is None if terms is None else terms)
+        table = slice_table_from_counts(names, labels, counts, metric=metric, min_size=min_size,
+                                        sort=None if terms else sort, fdr=None if terms else fdr,
+                                        confidence=confidence)
+        if not terms:
+            return table
+        rows, n, errors = self.texts.table(self._filtered(cohort), self.text, min_df=None,
+                                           confidence=confidence)
+        rows = rows[rows["n"] >= min_size].drop(columns="error_sum")
+        return merge_terms(table, rows, rows=n, total=errors, sort=sort, fdr=fdr)
 
     @_one_query_at_a_time
     def heatmap(self, feature_a: str, feature_b: str, *, metric: str = "error_rate",
@@ -305,9 +329,12 @@ class LazyAnalysis:
     @_one_query_at_a_time
     def discover(self, *, k: int = 10, max_level: int = 3, min_support: int | float | None = None,
                  alpha: float = 0.95, features: Sequence[str] | None = None, cohort: Any = None,
-                 progress: Callable[[Progress], None] | None = None) -> DiscoveredSlices:
-        """Top-``k`` SliceLine slices, as :meth:`errlens.Analysis.discover` (the same search);
-        one engine query per level counts every candidate feature set."""
+                 progress: Callable[[Progress], None] | None = None,
+                 text: bool | str | Sequence[str] = True, min_df: int | None = None,
+                 max_terms: int = MAX_TERMS) -> DiscoveredSlices:
+        """Top-``k`` SliceLine slices, as :meth:`errlens.Analysis.discover` (the same search,
+        with the terms of the ``text`` columns as in memory); one engine query per level counts
+        every candidate feature set."""
         names = list(self.features) if features is None else (
             [features] if isinstance(features, str) else list(features))
         if not names or len(set(names)) != len(names):
@@ -318,21 +345,29 @@ class LazyAnalysis:
         n, errors = int(first.sum()), int(first.sum() - np.trace(first, axis1=1, axis2=2).sum())
         if n == 0:
             raise ValueError("the cohort selects no rows: discover needs at least one row")
-        counts = LevelCounts(self._filtered(cohort), [self._code(j) for j in columns], cards,
-                             errors=errors)
-        search = search_counts(counts, n=n, error_sum=errors, k=k, max_level=max_level,
-                               min_support=min_support, alpha=alpha, progress=progress)
+        params: dict[str, Any] = {"k": k, "max_level": max_level, "alpha": alpha}
+        codes, texts = [self._code(j) for j in columns], self.texts.names(text)
+        terms: list[Term] = []
+        if texts:
+            search, terms, found = self.texts.search(
+                self._filtered(cohort), codes, cards, n=n, errors=errors, names=texts,
+                min_df=min_df, max_terms=max_terms, k=k, max_level=max_level,
+                min_support=min_support, alpha=alpha, progress=progress)
+            params.update(found)
+        else:
+            counts = LevelCounts(self._filtered(cohort), codes, cards, errors=errors)
+            search = search_counts(counts, n=n, error_sum=errors, k=k, max_level=max_level,
+                                   min_support=min_support, alpha=alpha, progress=progress)
         base = None if cohort is None else self._as_cohort(cohort)
         return build(search, self.segments, columns, np.empty((0, len(columns)), np.uint8),
-                     np.empty(0), base=base, binary=True,
-                     params={"k": k, "max_level": max_level, "alpha": alpha})
+                     np.empty(0), base=base, binary=True, params=params, terms=terms)
 
     # ---------------------------------------------------------------- rows
     @_one_query_at_a_time
     def rows(self, cohort: Any = None, *, limit: int = 100, after: Any = None) -> pd.DataFrame:
         """The first ``limit`` rows of ``cohort`` by id (after id ``after``: keyset paging, which
         engines answer with a top-k instead of sorting everything), indexed by id: features,
-        ``y_true``, ``y_pred``, ``error`` and the probability columns."""
+        text columns, ``y_true``, ``y_pred``, ``error`` and the probability columns."""
         _check_limit(limit)
         frame = self._filtered(cohort)
         if after is not None:
@@ -359,11 +394,11 @@ class LazyAnalysis:
     def _page(self, frame: nw.LazyFrame[Any]) -> pd.DataFrame:
         """The source rows of a page of coded rows (at most ``MAX_ROWS`` ids, fetched by id)."""
         page = frame.select(self.id, "__e").collect("pandas").to_native().set_index(self.id)
-        columns = [self.id, *self.features, self.y_true, self.y_pred, *self.proba]
+        columns = [self.id, *self.features, *self.text, self.y_true, self.y_pred, *self.proba]
         rows = (self.source.filter(nw.col(self.id).is_in(page.index.tolist())).select(*columns)
                 .collect("pandas").to_native().set_index(self.id).reindex(page.index))
         rows = rows.rename(columns={self.y_true: "y_true", self.y_pred: "y_pred"})
-        rows.insert(len(self.features) + 2, "error", page["__e"].astype(bool))
+        rows.insert(len(self.features) + len(self.text) + 2, "error", page["__e"].astype(bool))
         return rows
 
     def _as_cohort(self, cohort: Any) -> Cohort:

@@ -316,7 +316,8 @@ class EngineSource:
                                      f"{first}") from None
 
     def _find(self, cohort: Cohort | None, key: str) -> Selected:
-        table = self.run(lambda: self.analysis.slices(cohort=cohort), "filter by this cohort")
+        table = self.run(lambda: self.analysis.slices(cohort=cohort, terms=False),
+                         "filter by this cohort")
         first_feature = table[table["feature"] == self.segments.features[0]]
         return Selected(cohort, int(first_feature["n"].sum()), key, table=table)
 

@@ -80,10 +80,19 @@ def with_terms(data: EvalData, table: pd.DataFrame, *, cohort: Any, min_size: in
     """A segment table (untested, unsorted) and the :func:`term_table` of every text column
     as one table: tested together with ``fdr``, then sorted as ``Analysis.slices`` sorts."""
     terms = term_table(data, cohort=cohort, min_size=min_size, confidence=confidence, sort=None)
+    mask = masks.mask(data, cohort) if fdr is not None else None
+    rows, total = (0, 0) if mask is None else (int(mask.sum()), int(data.is_error[mask].sum()))
+    return merge_terms(table, terms, rows=rows, total=total, sort=sort, fdr=fdr)
+
+
+def merge_terms(table: pd.DataFrame, terms: pd.DataFrame, *, rows: int, total: int,
+                sort: str | None, fdr: float | None) -> pd.DataFrame:
+    """Segment rows and term rows (``rows`` searched, ``total`` errors) as one table, tested
+    together with ``fdr`` and sorted (the engines build their term rows with
+    :func:`counts_table`)."""
     both = pd.concat([table, terms], ignore_index=True) if len(terms) else table
     if fdr is not None:
-        mask = masks.mask(data, cohort)
-        add_tests(both, int(mask.sum()), int(data.is_error[mask].sum()), fdr)
+        add_tests(both, rows, total, fdr)
     return _sorted(both, sort)
 
 
@@ -98,7 +107,6 @@ def screen(
     level 1; the ``max_terms`` best by that score."""
     names = text_columns(data, text)
     rows_total, errors = int(mask.sum()), data.error[mask]
-    found: list[tuple[float, str, str, int]] = []
     vocabularies = {name: vocabulary(data, name, min_df) for name in names}
     tables = []
     for voc in vocabularies.values():
@@ -108,27 +116,37 @@ def screen(
     if table.empty or rows_total == 0 or errors.sum() == 0:
         return []
     add_tests(table, rows_total, int(data.is_error[mask].sum()), SCREEN_P)
-    scores = score(table["n"].to_numpy(), table["error_sum"].to_numpy(), n=rows_total,
-                   average=float(errors.mean()), alpha=alpha)
-    keep = table["significant"].to_numpy() & (scores > 0)
-    for i in np.flatnonzero(keep):
-        found.append((float(scores[i]), table["feature"][i], table["segment"][i],
-                      int(table["code"][i])))
-    found.sort(key=lambda item: (-item[0], item[1], item[3]))
+    found = pick_terms(table, rows=rows_total, average=float(errors.mean()), alpha=alpha,
+                       max_terms=max_terms)
     positions = np.full(len(mask), -1, dtype=np.int64)
     positions[mask] = np.arange(rows_total)
     out = []
-    for _, name, term, code in found[:max_terms]:
+    for name, term, code in found:
         rows = vocabularies[name].rows(code)
         out.append((name, term, positions[rows[mask[rows]]]))
     return out
 
 
+def pick_terms(table: pd.DataFrame, *, rows: int, average: float, alpha: float,
+               max_terms: int) -> list[tuple[str, str, int]]:
+    """``(column, term, code)`` of the ``max_terms`` best rows of a tested term table
+    (``significant`` and a positive level-1 SliceLine score, best score first): the screening
+    rule of :func:`screen`, shared with the engines."""
+    scores = score(table["n"].to_numpy(), table["error_sum"].to_numpy(), n=rows,
+                   average=average, alpha=alpha)
+    keep = table["significant"].to_numpy() & (scores > 0)
+    found = [(float(scores[i]), str(table["feature"][i]), str(table["segment"][i]),
+              int(table["code"][i])) for i in np.flatnonzero(keep)]
+    found.sort(key=lambda item: (-item[0], item[1], item[3]))
+    return [(name, term, code) for _, name, term, code in found[:max_terms]]
+
+
 def _column_table(data: EvalData, voc: Vocabulary | None, mask: np.ndarray,
                   confidence: float) -> pd.DataFrame:
     if voc is None or not voc.terms:
-        empty = np.zeros(0)
-        n = errors = error_sum = empty.astype(np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        n = errors = empty
+        error_sum = empty.astype(np.float64)
         name, terms = "", []
     else:
         transposed = voc.matrix.T
@@ -136,13 +154,21 @@ def _column_table(data: EvalData, voc: Vocabulary | None, mask: np.ndarray,
         errors = np.asarray(transposed @ (data.is_error & mask).astype(np.int64), dtype=np.int64)
         error_sum = transposed @ np.where(mask, data.error, 0.0)
         name, terms = voc.column, voc.terms
-    rows, total = int(mask.sum()), int((data.is_error & mask).sum())
+    return counts_table(name, terms, n, errors, error_sum, rows=int(mask.sum()),
+                        total=int((data.is_error & mask).sum()), confidence=confidence)
+
+
+def counts_table(column: str, terms: Sequence[str], n: np.ndarray, errors: np.ndarray,
+                 error_sum: np.ndarray, *, rows: int, total: int, confidence: float
+                 ) -> pd.DataFrame:
+    """The term rows of one text column from each term's rows ``n``, ``errors`` and
+    ``error_sum`` among ``rows`` rows holding ``total`` errors (unsorted, with ``error_sum``)."""
     overall = total / rows if rows else np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(n > 0, errors / np.maximum(n, 1), np.nan)
         low, high = wilson_interval(errors, n, confidence=confidence)
         return pd.DataFrame({
-            "feature": np.full(len(terms), name, dtype=object),
+            "feature": np.full(len(terms), column, dtype=object),
             "segment": np.asarray(terms, dtype=object),
             "code": np.arange(len(terms)),
             "n": n, "errors": errors, "error_rate": rate, "ci_low": low, "ci_high": high,
