@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cleanlab.filter import find_label_issues
+from cleanlab.multiannotator import get_label_quality_multiannotator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import make_pipeline
@@ -15,6 +16,7 @@ import errlens as el
 from errlens.datasets import load_digits
 from errlens.suspects.confident import FILTERS
 from errlens.suspects.priors import group_noise, posterior, row_prior
+from errlens.suspects.reviews import MIN_REVIEWS
 from tests.suspects.conftest import random_proba
 
 RATES = np.array([0.40, 0.03, 0.03, 0.03, 0.03])  # ann0 careless, the others careful
@@ -136,7 +138,7 @@ def test_reviews_move_a_groups_prior_and_reviewed_rows_leave_the_head(structured
     ev = _analysis(frame, who, noisy, proba, annotator="annotator")
     before = ev.suspects()
     store = el.LabelStore(ev, tmp_path / "labels.jsonl", author="rev")
-    head = before.table.index[:60]
+    head = before.table.index[:300]
     careless = [i for i in head if before.table.loc[i, "annotator"] == "ann0"]
     careful = [i for i in head if before.table.loc[i, "annotator"] != "ann0"]
     # every careless suspect turns out right, every careful one wrong: the opposite of the priors
@@ -148,15 +150,55 @@ def test_reviews_move_a_groups_prior_and_reviewed_rows_leave_the_head(structured
     after = ev.suspects(reviews=store)
     t0 = ev.label_health().annotators
     t1 = after.priors[0].table
+    assert t1.loc["ann0", "reviewed"] >= MIN_REVIEWS
     assert t1.loc["ann0", "prior"] < t0.loc["ann0", "prior"]
-    moved = t1.index[(t1["reviewed"] > 0) & (t1.index != "ann0")]
-    assert len(moved) and (t1.loc[moved, "prior"] > t0.loc[moved, "prior"]).all()
-    untouched = t1.index[t1["reviewed"] == 0]
-    np.testing.assert_allclose(t1.loc[untouched, "prior"], t0.loc[untouched, "prior"])
+    enough = t1.index[(t1["reviewed"] >= MIN_REVIEWS) & (t1.index != "ann0")]
+    assert len(enough) and (t1.loc[enough, "prior"] > t0.loc[enough, "prior"]).all()
+    # a group with too few reviews, or none, keeps its prior whatever they said
+    few = t1.index[t1["reviewed"] < MIN_REVIEWS]
+    np.testing.assert_allclose(t1.loc[few, "prior"], t0.loc[few, "prior"])
     assert t1.loc["ann0", "review_precision"] == 0.0
     assert set(after.table.index[-len(head):]) == set(head)
     assert after.table.loc[careless[0], "review"] == "confirmed"
     assert after.params["reviewed"] == len(head)
+
+
+def test_several_annotators_judging_an_item_give_crowdlabs_consensus_as_its_verdict(structured):
+    frame, who, noisy, proba = structured[0]
+    truth = frame["digit"].to_numpy()
+    ev = _analysis(frame, who, noisy, proba, annotator="annotator")
+    head = ev.suspects().table.index[:60]
+    rows = ev.ids.get_indexer(head)
+    flipped = noisy[rows] != truth[rows]
+    assert flipped.any() and (~flipped).any()
+    votes = []
+    for sample, given, true, wrong in zip(head, noisy[rows], truth[rows], flipped, strict=True):
+        other = (given + 1) % 10
+        # a flipped label: three annotators set the truth, a fourth keeps the given label; a
+        # right label: three keep it, and the last word is a fourth annotator's wrong relabel
+        for author, label in zip(("ana", "ben", "cy", "dee"),
+                                 (true, true, true, given) if wrong else
+                                 (given, given, given, other), strict=True):
+            votes.append({"op": "confirm" if label == given else "set", "sample_id": sample,
+                          "new_label": label, "author": author, "role": "annotator",
+                          "cause": None})
+    events = pd.DataFrame(votes).assign(seq=range(len(votes)))
+    found = ev.suspects(reviews=events)
+    verdicts = found.table.loc[head, "review"].to_numpy()
+    # the verdict is CROWDLAB's consensus (cleanlab's, on the four votes and the model), not
+    # the latest event, which reads every right label as relabeled
+    votes_frame = pd.DataFrame(votes).pivot(index="sample_id", columns="author",
+                                            values="new_label").loc[head].astype(float)
+    consensus = get_label_quality_multiannotator(
+        votes_frame.reset_index(drop=True), proba[rows], verbose=False,
+        return_detailed_quality=False)["label_quality"]["consensus_label"].to_numpy()
+    expected = np.where(consensus == noisy[rows], "confirmed", "relabeled")
+    assert (verdicts == expected).all()
+    assert (verdicts[~flipped] == "confirmed").any()
+    assert (verdicts[flipped] == "relabeled").mean() > 0.9
+    assert set(found.table.index[-len(head):]) == set(head)
+    ann = found.priors[0].table
+    assert ann["relabeled"].sum() == (verdicts == "relabeled").sum()
 
 
 def test_the_cause_says_why_a_row_ranks_where_it_does(structured):

@@ -20,13 +20,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 from errlens.annotators.agreement import effective, events_of, label_matrix
 from errlens.annotators.quality import crowdlab, review_outcomes
-from errlens.suspects.priors import GroupNoise, logit, sigmoid
+from errlens.suspects.priors import ALPHA, GroupNoise, logit, sigmoid
 
 #: Pseudo-reviews behind the predicted precision in each group's Beta-binomial update.
 REVIEW_STRENGTH = 10.0
+#: Decided reviews a group needs before they move its prior.
+MIN_REVIEWS = 20
+#: Predicted and observed precisions are compared within [1 - BOUND, BOUND] (a posterior of
+#: 0.999999 met by one confirm is not a millionfold surprise).
+BOUND = 0.98
 
 
 def review_verdicts(reviews: Any, original: pd.Series, *, ids: pd.Index,
@@ -107,10 +113,16 @@ def updated_by_reviews(noise: GroupNoise, verdicts: np.ndarray,
 
     ``verdicts`` per row ("relabeled", "confirmed", other = undecided), ``predicted`` each row's
     posterior before the reviews. In a group with ``D`` decided reviews, ``R`` relabels and
-    mean predicted posterior ``q``, the precision's prior is ``Beta(s q, s (1 - q))`` (``s`` =
-    :data:`REVIEW_STRENGTH` pseudo-reviews), its posterior mean ``(R + s q) / (D + s)``; the
-    group's prior odds are scaled by that over ``q`` (as odds). The table gains ``reviewed``,
-    ``relabeled``, ``review_precision``, ``predicted_precision`` and ``prior_before_reviews``.
+    mean predicted posterior ``q`` (clipped to [1 - :data:`BOUND`, :data:`BOUND`]), the
+    precision's prior is ``Beta(s q, s (1 - q))`` (``s`` = :data:`REVIEW_STRENGTH`
+    pseudo-reviews), its posterior mean ``o = (R + s q) / (D + s)``. What all groups share
+    (``c = logit(o_all) - logit(q_all)`` over every reviewed row: the evidence's
+    miscalibration, which moves no row past another) is taken out: a group's prior log-odds
+    move by ``logit(o) - logit(q) - c``, and only where the group has :data:`MIN_REVIEWS`
+    decided reviews and a two-sided binomial test of ``R`` of ``D`` against
+    ``sigmoid(logit(q) + c)`` rejects at :data:`~errlens.suspects.priors.ALPHA` (a chance run
+    of reviews moves nothing). The table gains ``reviewed``, ``relabeled``,
+    ``review_precision``, ``predicted_precision`` and ``prior_before_reviews``.
     """
     decided = (verdicts == "relabeled") | (verdicts == "confirmed")
     groups = len(noise.table)
@@ -118,9 +130,18 @@ def updated_by_reviews(noise: GroupNoise, verdicts: np.ndarray,
     relabeled = np.bincount(noise.codes[verdicts == "relabeled"], minlength=groups)
     expected = np.bincount(noise.codes[decided], weights=predicted[decided], minlength=groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        q = np.where(reviewed > 0, expected / reviewed, 0.5)
+        q = np.clip(np.where(reviewed > 0, expected / reviewed, 0.5), 1 - BOUND, BOUND)
         observed = (relabeled + REVIEW_STRENGTH * q) / (reviewed + REVIEW_STRENGTH)
-    shift = np.where(reviewed > 0, logit(observed) - logit(q), 0.0)
+    common = 0.0
+    if reviewed.sum() > 0:
+        q_all = float(np.clip(expected.sum() / reviewed.sum(), 1 - BOUND, BOUND))
+        o_all = (relabeled.sum() + REVIEW_STRENGTH * q_all) / (reviewed.sum() + REVIEW_STRENGTH)
+        common = float(logit(o_all) - logit(q_all))
+    expected_rate = sigmoid(logit(q) + common)
+    moved = np.array([d >= MIN_REVIEWS and binomtest(int(r), int(d), float(e)).pvalue < ALPHA
+                      for r, d, e in zip(relabeled, reviewed, expected_rate, strict=True)],
+                     dtype=bool)
+    shift = np.where(moved, logit(observed) - logit(q) - common, 0.0)
     table = noise.table.assign(
         reviewed=reviewed.astype(np.int64), relabeled=relabeled,
         review_precision=np.where(reviewed > 0, relabeled / np.clip(reviewed, 1, None), np.nan),
