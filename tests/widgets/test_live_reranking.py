@@ -14,6 +14,7 @@ import pytest
 import errlens as el
 from errlens.changelog import LabelStore
 from errlens.slicing.cohort import Cohort
+from errlens.suspects.reviews import MIN_REVIEWS
 from errlens.widgets.suspect_browser import SuspectBrowser
 
 from .test_health_view import NOISY, analysis, planted
@@ -53,22 +54,31 @@ def test_the_next_page_follows_the_reviews_and_the_shown_page_stays(noisy, tmp_p
     ev = noisy
     store = LabelStore(ev, tmp_path / "labels.jsonl", author="ana")
     browser = SuspectBrowser(ev, store)
-    size = browser.page_size
-    reply, shown = page(browser, 0)
+    size, seen = browser.page_size, 4
+    reply, first = page(browser, 0)
     assert reply["ranking"] is None  # nothing reviewed yet
-    assert shown == flagged_order(ev, None)[:size]
-    static_next = flagged_order(ev, None)[size:2 * size]
-    # the reviewer confirms every label of the careless annotator on this page: it was right
+    assert first == flagged_order(ev, None)[:size]
+    shown = first + [s for number in range(1, seen) for s in page(browser, number, rid=number)[1]]
+    static_next = flagged_order(ev, None)[seen * size:(seen + 1) * size]
+    # the reviewer finds the careless annotator's labels on these pages right and the others'
+    # wrong: its prior must fall relative to the others' (a group's prior moves only after
+    # MIN_REVIEWS decided reviews, and only by what it does not share with every group)
     labeller = pd.Series(ev.features["labeller"].to_numpy(), index=ev.ids)
     confirmed = [s for s in shown if labeller[s] == NOISY]
-    assert confirmed, "the careless annotator's rows lead the first page"
+    # (the careful annotators' few suspects are further down: reviewed there)
+    relabelled = [s for s in flagged_order(ev, None) if labeller[s] != NOISY][:MIN_REVIEWS * 2]
+    assert len(confirmed) >= MIN_REVIEWS, "the careless annotator's rows lead the ranking"
+    assert len(relabelled) >= MIN_REVIEWS
     for sample in confirmed:
         act(browser, "confirm", sample)
-    again, same = page(browser, 0, rid=2)
-    assert same == shown  # the page under the reviewer's hand does not move
-    n = len(confirmed)
-    assert again["ranking"] == f"re-ranked after {n} review{'s' if n != 1 else ''}"
-    _, following = page(browser, 1, rid=3)
+    for sample in relabelled:
+        given = browser._ctx.view.label_of(sample)
+        act(browser, "relabel", sample, label=next(c for c in browser.classes if c != given))
+    again, same = page(browser, 0, rid=20)
+    assert same == first  # the page under the reviewer's hand does not move
+    n = len(confirmed) + len(relabelled)
+    assert again["ranking"] == f"re-ranked after {n} reviews"
+    _, following = page(browser, seen, rid=21)
     expected = [s for s in flagged_order(ev, store) if s not in set(shown)][:size]
     assert following == expected  # the core's ranking with the reviews, shown rows kept out
     assert following != static_next  # and it did change the order
