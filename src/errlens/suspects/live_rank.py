@@ -16,11 +16,11 @@ reviews, recomputes the same numbers with the same functions (:func:`row_prior`,
 >>> live = live_rank(ev, "confident_learning")
 >>> ranked = live.rerank(np.array([1]), np.array(["confirmed"], dtype=object))
 >>> ranked.flagged_order().tolist()      # row 1 was reviewed: it goes last
-[6, 5, 2, 1]
+[6, 2, 5, 1]
 >>> ev.ids.get_indexer(ev.suspects("confident_learning", reviews=pd.DataFrame({
 ...     "op": ["confirm"], "sample_id": [1], "author": "ana", "new_label": [0],
-...     "cause": [None]})).flagged_ids).tolist()
-[6, 5, 2, 1]
+...     "cause": [None]})).flagged_ids).tolist()  # the core agrees; one review moves no prior
+[6, 2, 5, 1]
 """
 
 from __future__ import annotations

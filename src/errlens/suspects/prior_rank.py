@@ -61,6 +61,14 @@ def group_values(ev: EvalData, name: str) -> np.ndarray:
     return np.asarray(segments.labels[j], dtype=object)[segments.codes[:, j]]
 
 
+def group_column(ev: EvalData, name: str) -> Any:
+    """:func:`group_values` as the suspects table keeps them: a declared source's own array
+    (not copied into Python objects, which pandas would convert back: ~0.4 s at 1M rows)."""
+    if name in ev.label_sources.values():
+        return ev.features[name].array
+    return group_values(ev, name)
+
+
 def noise_of(ev: EvalData, cl: ConfidentLearning, name: str, flagged: np.ndarray,
              key: Any) -> GroupNoise:
     """:func:`group_noise` of feature ``name``, cached per confident-learning pass ``key``."""
@@ -92,7 +100,7 @@ def ranked_with_prior(
     noises = [noise_of(ev, cl, name, flagged, key) for name in names]
     params: dict[str, Any] = {"prior": list(names)}
     decided = np.zeros(ev.n, dtype=bool)
-    out = dict(columns)
+    out: dict[str, Any] = dict(columns)
     verdicts = None
     if reviews is not None:
         verdicts = review_verdicts(reviews, ev.y_true, ids=ev.ids, analysis=ev).to_numpy()
@@ -106,7 +114,7 @@ def ranked_with_prior(
             noises = [updated_by_reviews(noise, verdicts, post) for noise in noises]
             prior = row_prior(noises, noises[0].overall)
             post = posterior(score, prior, cl.k)
-        out |= {noise.name: group_values(ev, noise.name) for noise in noises}
+        out |= {noise.name: group_column(ev, noise.name) for noise in noises}
         out |= {"prior": prior, "posterior": post}
         order_key = -post
     if verdicts is not None:
