@@ -16,16 +16,9 @@ from errlens.report import to_html
 from errlens.views.strips import SNIPPET, STRIP
 from errlens.widgets.segments_view import SegmentsView
 
+from .test_segments_view import send
+
 TOPIC = r"self[- ]?driving|driverless|autonomous|\bcars?\b|vehicles?"
-
-
-def send(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
-    """Deliver ``msg`` as the browser does and return the kernel's one reply."""
-    replies: list[dict[str, Any]] = []
-    view.send = lambda content, buffers=None: replies.append(content)
-    view._on_msg(view, {**msg, "rid": 7}, [])
-    assert len(replies) == 1 and replies[0]["type"] == "reply" and replies[0]["rid"] == 7
-    return replies[0]
 
 
 @pytest.fixture(scope="module")
