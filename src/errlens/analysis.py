@@ -367,8 +367,9 @@ class Analysis(ContentMethods, LabelMethods):
         text: bool | str | Sequence[str] = True,
         min_df: int | None = None,
         max_terms: int = 50,
+        distinct: bool = True,
     ) -> DiscoveredSlices:
-        """The exact top-``k`` problem slices (SliceLine, Sagadeeva & Boehm, SIGMOD 2021).
+        """The top-``k`` problem slices (SliceLine, Sagadeeva & Boehm, SIGMOD 2021).
 
         Slices are conjunctions of up to ``max_level`` segments of different features (from
         ``analysis.segments``), scored ``alpha * (slice error rate / error rate - 1) -
@@ -385,6 +386,13 @@ class Analysis(ContentMethods, LabelMethods):
         rows, at least 20), screened to the ``max_terms`` best by level-1 score among those
         significantly worse than the searched rows (``params["terms"]`` lists them).
 
+        ``distinct`` (default) leaves out a slice that nearly repeats a better one: nested in
+        it or containing it (a phrase term counts as inside its words' terms) and sharing at
+        least 90 % of the larger one's rows, as ``"driving" and "self driving"`` repeats
+        ``"self driving"``; ``params["folded"]`` counts them. ``distinct=False`` gives
+        SliceLine's exact top-``k``, near duplicates included (the ``group`` column then
+        names the better slice each one repeats).
+
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions(
         ...     {"color": ["red", "blue"] * 50, "size": ["S", "S", "L", "L"] * 25},
@@ -396,7 +404,7 @@ class Analysis(ContentMethods, LabelMethods):
         """
         return discover(self, k=k, max_level=max_level, min_support=min_support, alpha=alpha,
                         features=features, cohort=cohort, progress=progress, text=text,
-                        min_df=min_df, max_terms=max_terms)
+                        min_df=min_df, max_terms=max_terms, distinct=distinct)
 
     def save_cohort(self, name: str, cohort: Cohort) -> Cohort:
         """Store ``cohort`` under ``name`` in ``analysis.cohorts`` (checked against the features).

@@ -61,12 +61,25 @@ def test_cohorts_select_the_slice_rows_and_survive_json():
 def test_group_points_at_the_better_slice_it_nearly_duplicates():
     ev = planted()
     table = ev.discover(k=10, max_level=3, min_support=10, alpha=1.0,
-                        features=["A", "B", "D"]).to_frame()
+                        features=["A", "B", "D"], distinct=False).to_frame()
     by_text = table.reset_index().set_index("slice")
     parent = by_text.loc["A = a1 and B = b2"]
     child = by_text.loc["A = a1 and B = b2 and D = d0"]
     assert child["n"] >= 0.9 * parent["n"]
     assert child["group"] == parent["rank"] == parent["group"]
+
+
+def test_distinct_leaves_out_near_duplicates_and_still_returns_k():
+    ev = planted()
+    raw = ev.discover(k=40, max_level=3, min_support=10, alpha=1.0, features=["A", "B", "D"],
+                      distinct=False).to_frame()
+    found = ev.discover(k=10, max_level=3, min_support=10, alpha=1.0, features=["A", "B", "D"])
+    table = found.to_frame()
+    assert "A = a1 and B = b2 and D = d0" not in table["slice"].tolist()
+    assert (table["group"] == table.index).all() and found.params["folded"] >= 1
+    # SliceLine's order without the duplicates; their slots go to the next distinct slices
+    leaders = raw.loc[raw["group"] == raw.index, "slice"].tolist()
+    assert len(raw) > len(leaders) and table["slice"].tolist() == leaders[:10]
 
 
 def test_features_and_cohort_restrict_the_search():

@@ -41,7 +41,7 @@ from errlens.engines.suspects import engine_suspects
 from errlens.engines.text import EngineText, Term
 from errlens.slicing.cohort import Cohort
 from errlens.slicing.confusion import NORMALIZE, ConfusionResult
-from errlens.slicing.discovery.result import DiscoveredSlices, build
+from errlens.slicing.discovery.result import DiscoveredSlices, build, search_size
 from errlens.slicing.discovery.search import Progress, search_counts
 from errlens.slicing.heatmap import HeatmapTable
 from errlens.slicing.segments import Segments
@@ -331,10 +331,10 @@ class LazyAnalysis:
                  alpha: float = 0.95, features: Sequence[str] | None = None, cohort: Any = None,
                  progress: Callable[[Progress], None] | None = None,
                  text: bool | str | Sequence[str] = True, min_df: int | None = None,
-                 max_terms: int = MAX_TERMS) -> DiscoveredSlices:
+                 max_terms: int = MAX_TERMS, distinct: bool = True) -> DiscoveredSlices:
         """Top-``k`` SliceLine slices, as :meth:`errlens.Analysis.discover` (the same search,
-        with the terms of the ``text`` columns as in memory); one engine query per level counts
-        every candidate feature set."""
+        with the terms of the ``text`` columns as in memory, near duplicates left out unless
+        ``distinct=False``); one engine query per level counts every candidate feature set."""
         names = list(self.features) if features is None else (
             [features] if isinstance(features, str) else list(features))
         if not names or len(set(names)) != len(names):
@@ -345,22 +345,25 @@ class LazyAnalysis:
         n, errors = int(first.sum()), int(first.sum() - np.trace(first, axis1=1, axis2=2).sum())
         if n == 0:
             raise ValueError("the cohort selects no rows: discover needs at least one row")
-        params: dict[str, Any] = {"k": k, "max_level": max_level, "alpha": alpha}
+        params: dict[str, Any] = {"k": k, "max_level": max_level, "alpha": alpha,
+                                  "distinct": distinct}
+        wanted = search_size(k, distinct)
         codes, texts = [self._code(j) for j in columns], self.texts.names(text)
         terms: list[Term] = []
         if texts:
             search, terms, found = self.texts.search(
                 self._filtered(cohort), codes, cards, n=n, errors=errors, names=texts,
-                min_df=min_df, max_terms=max_terms, k=k, max_level=max_level,
+                min_df=min_df, max_terms=max_terms, k=wanted, max_level=max_level,
                 min_support=min_support, alpha=alpha, progress=progress)
             params.update(found)
         else:
             counts = LevelCounts(self._filtered(cohort), codes, cards, errors=errors)
-            search = search_counts(counts, n=n, error_sum=errors, k=k, max_level=max_level,
+            search = search_counts(counts, n=n, error_sum=errors, k=wanted, max_level=max_level,
                                    min_support=min_support, alpha=alpha, progress=progress)
         base = None if cohort is None else self._as_cohort(cohort)
         return build(search, self.segments, columns, np.empty((0, len(columns)), np.uint8),
-                     np.empty(0), base=base, binary=True, params=params, terms=terms)
+                     np.empty(0), base=base, binary=True, params=params, terms=terms,
+                     k=k if distinct else None)
 
     # ---------------------------------------------------------------- rows
     @_one_query_at_a_time

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -13,12 +13,25 @@ import pandas as pd
 from errlens.base.jsonvalue import plain
 from errlens.base.stats import wilson_interval
 from errlens.data.cohort import Cohort
-from errlens.slicing.discovery.search import SliceSearch, slice_mask
+from errlens.slicing.discovery.search import FoundSlice, SliceSearch, slice_mask
 from errlens.slicing.segments import Segments
 
 NESTED_OVERLAP = 0.9
 """A slice nested in (or containing) a better-ranked slice joins that slice's group when the
 smaller of the two holds at least this share of the larger one's rows."""
+
+
+def search_size(k: int, distinct: bool) -> int:
+    """How many slices to ask the search for so that ``k`` distinct ones remain once near
+    duplicates are folded (a level-2 slice often repeats its parent's rows: ``"self driving"``
+    and ``"driving" and "self driving"``).
+
+    >>> search_size(10, True), search_size(10, False)
+    (40, 10)
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    return 3 * int(k) + 10 if distinct else int(k)
 
 COLUMNS = [
     "slice", "level", "n", "support", "errors", "error_rate", "ci_low", "ci_high", "lift",
@@ -35,8 +48,9 @@ class DiscoveredSlices:
     (sum of per-row errors), ``error_rate`` with a 95% confidence interval (Wilson for 0/1
     errors, normal approximation of the mean otherwise), ``lift`` over the overall error rate,
     the SliceLine ``score`` and ``group``: the rank of the better slice it nearly duplicates
-    (its own rank when it leads a group). Slices may overlap. A predicate is ``(feature,
-    segment label)``, or ``(text column, term)`` for ``column contains "term"``.
+    (its own rank when it leads a group; with ``distinct=True``, the default, near duplicates
+    are left out and ``params["folded"]`` counts them). Slices may overlap. A predicate is
+    ``(feature, segment label)``, or ``(text column, term)`` for ``column contains "term"``.
     """
 
     table: pd.DataFrame
@@ -88,11 +102,19 @@ class DiscoveredSlices:
 def build(
     search: SliceSearch, segments: Segments, columns: list[int], codes: np.ndarray,
     errors: np.ndarray, *, base: Cohort | None, binary: bool, params: dict[str, Any],
-    terms: Sequence[tuple[str, str, np.ndarray]] = (),
+    terms: Sequence[tuple[str, str, np.ndarray]] = (), k: int | None = None,
 ) -> DiscoveredSlices:
     """Readable :class:`DiscoveredSlices` from a :func:`find_slices` result on ``codes``
     (the ``columns`` of ``segments``, restricted to the searched rows); features after those
-    columns are the ``terms``: ``(text column, term, sorted positions of its searched rows)``."""
+    columns are the ``terms``: ``(text column, term, sorted positions of its searched rows)``.
+    With ``k``, near duplicates of a better slice (see :func:`nested_groups`) are left out and
+    the ``k`` best of the rest kept (the search was asked for :func:`search_size` slices)."""
+    groups = nested_groups(search, implied_terms(len(columns), terms))
+    if k is not None:
+        leaders = [i for i, group in enumerate(groups) if group == i]
+        params = {**params, "folded": len(search.slices) - len(leaders)}
+        search = replace(search, slices=[search.slices[i] for i in leaders[:k]])
+        groups = list(range(len(search.slices)))
     names = [segments.features[j] for j in columns] + [column for column, _, _ in terms]
     labels = [segments.labels[j] for j in columns] + [[term] for _, term, _ in terms]
     predicates = [
@@ -121,7 +143,7 @@ def build(
             "ci_high": high[: len(size)],
             "lift": rate / search.average_error if search.average_error > 0 else rate * np.nan,
             "score": [s.score for s in search.slices],
-            "group": nested_groups(search),
+            "group": groups,
         },
         columns=COLUMNS,
     )
@@ -135,15 +157,27 @@ def build(
                             tuple(contains))
 
 
-def nested_groups(search: SliceSearch) -> list[int]:
+def nested_groups(search: SliceSearch, implied: dict[int, set[int]] | None = None) -> list[int]:
     """For each slice, the rank of the best slice it is nested with (either way) that shares
-    at least :data:`NESTED_OVERLAP` of the larger one's rows, following chains; else itself."""
+    at least :data:`NESTED_OVERLAP` of the larger one's rows, following chains; else itself.
+
+    Nesting is read from the predicates, a slice's set taken with what its terms imply
+    (``implied``: a phrase's term feature -> its words' term features, see
+    :func:`implied_terms`): ``text contains "self driving"`` lies inside ``text contains
+    "driving"``."""
+    implied = implied or {}
+
+    def closure(found: FoundSlice) -> set[tuple[int, int]]:
+        return set(found.predicates) | {(word, 0) for feature, _ in found.predicates
+                                        for word in implied.get(feature, ())}
+
     groups: list[int] = []
     for i, child in enumerate(search.slices):
         group = i
+        mine = closure(child)
         for j in range(i):
             other = search.slices[j]
-            mine, theirs = set(child.predicates), set(other.predicates)
+            theirs = closure(other)
             if not (mine <= theirs or theirs <= mine):
                 continue
             if min(child.size, other.size) >= NESTED_OVERLAP * max(child.size, other.size):
@@ -151,6 +185,23 @@ def nested_groups(search: SliceSearch) -> list[int]:
                 break
         groups.append(group)
     return groups
+
+
+def implied_terms(width: int, terms: Sequence[tuple[str, str, Any]]) -> dict[int, set[int]]:
+    """Term features (numbered from ``width``) that each phrase term implies: a row containing
+    ``"self driving"`` contains ``"self"`` and ``"driving"`` (when they are terms too).
+
+    >>> implied_terms(2, [("t", "driving", None), ("t", "self driving", None)])
+    {3: {2}}
+    """
+    index = {(column, term): width + i for i, (column, term, _) in enumerate(terms)}
+    out: dict[int, set[int]] = {}
+    for i, (column, term, _) in enumerate(terms):
+        words = {index[column, word] for word in term.split()
+                 if word != term and (column, word) in index}
+        if words:
+            out[width + i] = words
+    return out
 
 
 def _predicate_cohort(segments: Segments, predicates: tuple[tuple[str, str], ...],

@@ -23,7 +23,7 @@ import numpy as np
 
 from errlens.data.evaldata import EvalData
 from errlens.slicing import masks
-from errlens.slicing.discovery.result import DiscoveredSlices, build
+from errlens.slicing.discovery.result import DiscoveredSlices, build, search_size
 from errlens.slicing.discovery.search import (
     Progress,
     find_slices,
@@ -49,6 +49,7 @@ def discover(
     text: bool | str | Sequence[str] = True,
     min_df: int | None = None,
     max_terms: int = MAX_TERMS,
+    distinct: bool = True,
 ) -> DiscoveredSlices:
     """The exact top-``k`` problem slices of ``data`` (``Analysis.discover`` documents the
     options)."""
@@ -71,10 +72,12 @@ def discover(
         codes = codes[:, columns]
     errors = data.error[mask]
     cards = [len(segments.labels[j]) for j in columns]
-    params: dict[str, Any] = {"k": k, "max_level": max_level, "alpha": alpha}
+    params: dict[str, Any] = {"k": k, "max_level": max_level, "alpha": alpha,
+                              "distinct": distinct}
     names = _text_list(data, text)
+    wanted = search_size(k, distinct)
     if not names:
-        search = find_slices(codes, errors, k=k, max_level=max_level, min_support=min_support,
+        search = find_slices(codes, errors, k=wanted, max_level=max_level, min_support=min_support,
                              alpha=alpha, cardinalities=cards, progress=progress)
         terms: list[tuple[str, str, np.ndarray]] = []
     else:
@@ -83,7 +86,7 @@ def discover(
         terms = screen(data, mask, text=names, min_df=min_df, min_support=support, alpha=alpha,
                        max_terms=max_terms)
         counts = TermCounts(codes, errors, cards, [rows for *_, rows in terms])
-        search = search_counts(counts, n=len(errors), error_sum=float(errors.sum()), k=k,
+        search = search_counts(counts, n=len(errors), error_sum=float(errors.sum()), k=wanted,
                                max_level=max_level, min_support=min_support, alpha=alpha,
                                progress=progress)
         params["terms"] = [f'{column} contains "{term}"' for column, term, _ in terms]
@@ -96,7 +99,7 @@ def discover(
     return build(
         search, segments, columns, codes, errors, base=masks.to_cohort(data, cohort),
         binary=data.task != "regression" or bool(np.isin(errors, (0.0, 1.0)).all()),
-        params=params, terms=terms,
+        params=params, terms=terms, k=k if distinct else None,
     )
 
 
