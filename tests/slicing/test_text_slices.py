@@ -92,6 +92,19 @@ def test_a_semantic_topic_fills_the_top_slices_with_distinct_words(tweets: pd.Da
     assert found.params["folded"] >= 1
 
 
+def test_text_alone_gets_tested_term_rows(tweets: pd.DataFrame) -> None:
+    """No tabular feature at all: slices() is the terms' table, tested and sorted."""
+    topic = term_mask(tweets["text"].tolist(), "weather")
+    pred = np.where(topic, "positive", tweets["sentiment"].to_numpy(dtype=object))
+    pred[topic & (tweets["sentiment"] == "positive").to_numpy()] = "negative"
+    ev = el.Analysis.from_predictions(tweets[["id", "text"]], y_true=tweets["sentiment"],
+                                      y_pred=pred, id="id", text="text")
+    table = ev.slices(fdr=0.05)
+    top = table.iloc[0]
+    assert (top["feature"], top["segment"]) == ("text", "weather") and top["significant"]
+    assert table["p_value"].dtype == np.float64 and len(table) > 100
+
+
 def test_discover_mixes_terms_and_segments(planted: tuple[el.Analysis, np.ndarray]) -> None:
     ev, _ = planted
     found = ev.discover(k=30, max_level=2)

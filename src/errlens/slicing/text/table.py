@@ -90,7 +90,9 @@ def merge_terms(table: pd.DataFrame, terms: pd.DataFrame, *, rows: int, total: i
     """Segment rows and term rows (``rows`` searched, ``total`` errors) as one table, tested
     together with ``fdr`` and sorted (the engines build their term rows with
     :func:`counts_table`)."""
-    both = pd.concat([table, terms], ignore_index=True) if len(terms) else table
+    # an analysis of text alone has no segment rows: its empty table's columns are objects
+    both = (terms.reset_index(drop=True) if table.empty else
+            pd.concat([table, terms], ignore_index=True) if len(terms) else table)
     if fdr is not None:
         add_tests(both, rows, total, fdr)
     return _sorted(both, sort)
