@@ -31,6 +31,23 @@ LAB_SETTINGS = {
 }
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """This process's environment for a server it starts, with ``PYTHONPATH`` made absolute.
+
+    The servers start kernels (or run notebooks) in another directory, where a relative entry
+    such as the ``PYTHONPATH=src`` of a worktree's test command would find nothing and the
+    kernel would import an installed errlens instead of the code under test.
+
+    >>> child_env(PYTHONPATH="src")["PYTHONPATH"] == str(Path("src").resolve())
+    True
+    """
+    env = {**os.environ, **extra}
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(str(Path(p).resolve()) for p in paths)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -78,8 +95,7 @@ def start(app: str, root: Path, scratch: Path) -> JupyterServer:
         path.write_text(json.dumps(value))
     for sub in ("config", "runtime", "data", "workspaces"):
         (scratch / sub).mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env.update(
+    env = child_env(
         JUPYTER_CONFIG_DIR=str(scratch / "config"),
         JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(settings),

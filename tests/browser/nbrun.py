@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import uuid
 from pathlib import Path
@@ -37,7 +38,9 @@ _ERRORS = """() => {
 
 
 def open_and_run(page: Page, server: JupyterServer, notebook: str, timeout_s: float = 120) -> None:
-    """Open ``notebook``, run all cells and fail on any cell error or cell that never ran."""
+    """Open ``notebook``, run all cells and fail on any cell error or cell that never ran, or on
+    a kernel that imports another errlens than this process would (an installed copy instead of
+    the code under test)."""
     if server.app == "lab":
         # A fresh, reset workspace per visit: otherwise JupyterLab restores the notebooks that
         # earlier tests opened and one of them may become the current widget.
@@ -52,6 +55,11 @@ def open_and_run(page: Page, server: JupyterServer, notebook: str, timeout_s: fl
     finally:
         errors = page.evaluate(_ERRORS)
         assert not errors, f"cells raised: {errors}"
+    spec = importlib.util.find_spec("errlens")
+    ours = str(Path(spec.origin).resolve()) if spec and spec.origin else None
+    theirs = kernel_json(page, "import errlens, json, pathlib; "
+                               "print(json.dumps(str(pathlib.Path(errlens.__file__).resolve())))")
+    assert theirs == ours, f"the kernel runs {theirs}, not the code under test {ours}"
 
 
 def set_theme(page: Page, dark: bool) -> None:

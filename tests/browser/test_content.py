@@ -1,6 +1,7 @@
 """Text slices, concepts, sample strips, the annotator-health panel and live re-ranking in the
-dashboard, in a real JupyterLab: 5,000 tweets with a planted topic failure, one careless
-annotator and a hostile string in one tweet (notebooks/_e2e_content.ipynb).
+dashboard, in real JupyterLab 4 and Notebook 7 (one flow, run in each): 5,000 tweets with a
+planted topic failure, one careless annotator and a hostile string in one tweet
+(notebooks/_e2e_content.ipynb).
 
 "Discover" lists a text slice and the planted concept, each with a strip of plain-text snippets
 (the hostile tweet's markup shown as text, its handler never run); a concept click moves the
@@ -84,6 +85,8 @@ def _shot(page: Page, part, name: str) -> None:
     """What a user sees with ``part`` scrolled to the top of the notebook, for the artifacts."""
     ARTIFACTS.mkdir(exist_ok=True)
     part.evaluate("e => e.scrollIntoView({block: 'start'})")
+    if "/notebooks/" in page.url:  # Notebook 7's keep their own names
+        name = name.replace("content-", "content-notebook7-")
     page.screenshot(path=str(ARTIFACTS / name))
 
 
@@ -165,6 +168,8 @@ def _relabel_and_rerank(page: Page) -> None:
     page.keyboard.press(str(CLASSES.index(target) + 1))
     first.locator(".el-badge", has_text="relabelled").wait_for(timeout=15_000)
     page.keyboard.press("n")  # the next page, from the keyboard
+    assert page.evaluate("() => !!document.activeElement.closest('.errlens-suspects')")
+    page.keyboard.press("a")  # no key of the grid's: the notebook's "insert a cell above"
     ranking = suspects.locator(".el-ranking")
     ranking.wait_for(timeout=20_000)
     assert ranking.inner_text().startswith("re-ranked after 1 review:")
@@ -178,8 +183,28 @@ def _relabel_and_rerank(page: Page) -> None:
     _shot(page, suspects, "content-suspects.png")
 
 
-def test_content_dashboard_in_jupyterlab(page: Page, lab: JupyterServer) -> None:
-    open_and_run(page, lab, NOTEBOOK, timeout_s=90)
+# Which front end's UI the page shows: the app's name, the URL's route and the shell (JupyterLab's
+# #main is its LabShell; Notebook 7 marks its notebook page on the body and has no LabShell).
+_FRONT_END = """() => ({
+  name: window.jupyterapp.name,
+  path: location.pathname,
+  labShell: document.querySelector('#main.jp-LabShell') !== null,
+  notebookPage: document.body.dataset.notebook === 'notebooks',
+})"""
+_EXPECTED_UI = {
+    "lab": {"name": "JupyterLab", "labShell": True, "notebookPage": False},
+    "notebook": {"name": "Jupyter Notebook", "labShell": False, "notebookPage": True},
+}
+_ROUTE = {"lab": f"/lab/workspaces/[^/]+/tree/{NOTEBOOK}", "notebook": f"/notebooks/{NOTEBOOK}"}
+
+
+def _content_dashboard(page: Page, server: JupyterServer) -> None:
+    """The whole flow in ``server``'s front end: open, run, check the UI is that front end's,
+    then every step above; no key may reach the notebook."""
+    open_and_run(page, server, NOTEBOOK, timeout_s=90)
+    ui = page.evaluate(_FRONT_END)
+    assert re.fullmatch(_ROUTE[server.app], ui.pop("path")), (server.app, page.url)
+    assert ui == _EXPECTED_UI[server.app], ui
     page.locator(".errlens-selection .el-cohort").wait_for(timeout=30_000)
     page.locator(".errlens-health button.el-hrow").first.wait_for(timeout=30_000)
     page.locator(".errlens-suspects tbody [role=row]").first.wait_for(timeout=30_000)
@@ -192,6 +217,15 @@ def test_content_dashboard_in_jupyterlab(page: Page, lab: JupyterServer) -> None
     _select_annotator(page)
     _relabel_and_rerank(page)
 
-    # neither the digit nor "n" reached the notebook (a digit would make a cell a heading)
+    # no key reached the notebook: "a" would have inserted a cell (the digit and "n" are no
+    # notebook keys here: a digit makes only a focused markdown cell a heading)
     assert page.evaluate(_CELLS) == cells, "a key reached the notebook"
     assert page.evaluate("() => window.__pwned") is None
+
+
+def test_content_dashboard_in_jupyterlab(page: Page, lab: JupyterServer) -> None:
+    _content_dashboard(page, lab)
+
+
+def test_content_dashboard_in_notebook7(page: Page, notebook7: JupyterServer) -> None:
+    _content_dashboard(page, notebook7)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from labserver import ARTIFACTS, ROOT, free_port
+from labserver import ARTIFACTS, ROOT, child_env, free_port
 
 NOTEBOOK = ROOT / "notebooks" / "_e2e_marimo.py"
 OTHER = {"<=50K": ">50K", ">50K": "<=50K"}
@@ -53,7 +53,7 @@ def marimo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MarimoApp]:
     port, changelog, log = free_port(), folder / "labels.changelog.jsonl", folder / "marimo.log"
     command = [sys.executable, "-m", "marimo", "-q", "run", str(notebook), "--headless",
                "--no-token", "--no-sandbox", "--host", "127.0.0.1", "--port", str(port)]
-    env = {**os.environ, "ERRLENS_E2E_CHANGELOG": str(changelog), "MARIMO_SKIP_UPDATE_CHECK": "1"}
+    env = child_env(ERRLENS_E2E_CHANGELOG=str(changelog), MARIMO_SKIP_UPDATE_CHECK="1")
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=folder, env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
