@@ -9,7 +9,9 @@ predicted 5) that lie together in the embedding are drawn into one component. EM
 k-means on the embedding joined with the weighted one-hot labels and predictions.
 ``kmeans``: k-means on the embedding alone, the baseline that ignores the errors.
 
-Both fit on at most :data:`FIT_ROWS` sampled rows and then assign every row, in chunks.
+Both fit on at most :data:`FIT_ROWS` sampled rows and then assign every row, in chunks. The
+assignment pass also gives each row's component by the embedding alone (weight and Gaussian,
+without the label and prediction terms): the cluster's region, which ``derive`` ranks by.
 
 >>> rng = np.random.default_rng(0)
 >>> z = rng.normal(size=(400, 2))
