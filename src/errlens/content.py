@@ -50,10 +50,11 @@ class ContentMethods(EvalData):
     ) -> Self:
         """A NEW analysis (this one unchanged, arrays shared) with the categorical feature
         ``name``: each row's error-aware cluster (``method="domino"``, Domino's mixture over
-        embeddings, labels and predictions; or ``"kmeans"``), ``c1`` the worst; every view
-        slices it like any other feature. ``embeddings``: (n, d) or SciPy sparse, one row per
-        sample; a text column's name; or None (the declared images, else the first
-        declared text column, else the features). See
+        embeddings, labels and predictions; or ``"kmeans"``), ``c1`` the worst by the error
+        rate of its region of the embedding (so errors gathered from all over it rank low);
+        every view slices it like any other feature. ``embeddings``: (n, d) or SciPy
+        sparse, one row per sample; a text column's name; or None (the declared images, else
+        the first declared text column, else the features). See
         :mod:`errlens.slicing.clusters.derive`.
 
         >>> import errlens as el
@@ -68,8 +69,9 @@ class ContentMethods(EvalData):
 
     def clusters(self, name: str = "cluster") -> Clusters:
         """The description of the cluster feature ``name`` added by :meth:`with_clusters`:
-        ``.table`` (per cluster: size, errors, error rate with CI, lift, typical row ids, top
-        terms, best matching segment), ``.note`` (which embeddings), ``.cohort(label)``.
+        ``.table`` (per cluster: size, errors, error rate with CI, lift, its region of the
+        embedding that ranks it, typical row ids, top terms, best matching segment),
+        ``.note`` (the ranking, which embeddings), ``.cohort(label)``.
 
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"x": [0., 5.] * 20},

@@ -212,3 +212,37 @@ def test_regression_clusters_around_large_residuals() -> None:
     ev = el.Analysis.from_predictions({"a": x[:, 0]}, y_true=y, y_pred=pred)
     found = ev.with_clusters(x, k=6)
     assert off[found.mask(found.clusters().cohort("c1"))].mean() >= 0.9
+
+
+@pytest.mark.parametrize("wrong", [1.0, 0.8])
+def test_a_failing_region_ranks_above_errors_scattered_over_the_embedding(wrong: float) -> None:
+    """Many random errors (10 %) and a tight blob (2 %) the model gets ``wrong`` of: the
+    mixture also gathers the random errors into clusters of pure errors spread over the whole
+    embedding (the old ranking, by the clusters' own error rate, put one first); ranked by
+    their region of the embedding, the blob is c1."""
+    rng = np.random.default_rng(0)
+    n, d = 20_000, 16
+    z = rng.normal(size=(n, d)).astype(np.float32)
+    blob = np.zeros(n, dtype=bool)
+    blob[: n // 50] = True
+    z[blob, :4] += 3.0
+    y = rng.integers(0, 2, n)
+    flipped = (blob & (rng.random(n) < wrong)) | (rng.random(n) < 0.1)
+    ev = el.Analysis.from_predictions({"x": rng.random(n)}, y_true=y,
+                                      y_pred=np.where(flipped, 1 - y, y))
+    found = ev.with_clusters(z, seed=0)
+    worst = found.mask(found.clusters().cohort("c1"))
+    assert blob[worst].mean() >= 0.9 and blob[worst].sum() >= 0.5 * blob.sum()
+    table = found.clusters().table
+    named = table.drop(index="rest")  # the pooled clusters' regions, pooled too
+    assert table["region_n"].sum() == n and named["region_ci_low"].is_monotonic_decreasing
+    assert table.loc["c1", "core"] >= 0.9 and table.loc["c1", "region_error_rate"] >= wrong - 0.1
+    # the random errors are still gathered into clusters of pure errors, now ranked low
+    assert table["error_rate"].drop(index="c1").max() == 1.0 or table.loc["rest", "lift"] > 1
+
+
+def test_kmeans_clusters_are_their_own_regions(clustered: tuple) -> None:
+    before, _, _ = clustered
+    table = before.with_clusters(method="kmeans", seed=0).clusters().table
+    assert (table["core"] == 1).all() and table["region_n"].equals(table["n"])
+    assert np.allclose(table["region_ci_low"], table["ci_low"])

@@ -38,19 +38,26 @@ def with_clusters(data: T, embeddings: Any, *, name: str, method: str, k: int | 
     ``derived_clusters[name]``; ``data`` itself is unchanged (its arrays are shared).
 
     ``k`` clusters are fitted (default :data:`COMPONENTS`, as Domino over-clusters so a failure
-    gets a component of its own) and ranked by the lower bound of their error rate's 95 %
-    interval: the worst are ``c1``, ``c2``, ...; beyond ``SHOWN`` clusters the rest are pooled
-    as ``"rest"``, so every segments view (which shows 10 categories) shows them all."""
+    gets a component of its own). A row's cluster comes from the error-aware assignment; the
+    clusters are ranked by the error rate of their *region*: the rows that the embedding
+    alone (a component's weighted Gaussian, without the label and prediction terms) puts in
+    the cluster, ranked by the lower bound of that rate's 95 % interval (``region_ci_low``).
+    A cluster that the label and prediction terms gather out of errors scattered over the
+    embedding has a region of mostly right rows (or none), so it ranks low; a failing part of
+    the embedding ranks high. For k-means the region is the cluster. The worst are ``c1``,
+    ``c2``, ...; beyond ``SHOWN`` clusters the rest are pooled as ``"rest"``, so every
+    segments view (which shows 10 categories) shows them all."""
     _check(data, name, method, k)
     k = min(COMPONENTS, data.n) if k is None else k
     space = embed(data, embeddings, seed=seed)
     y, yhat = _outcomes(data)
-    fitted = fit_clusters(space.vectors, y, yhat, k=k, method=method,  # type: ignore[arg-type]
-                          seed=seed)
+    fitted, alone = fit_clusters(space.vectors, y, yhat, k=k,
+                                 method=method, seed=seed)  # type: ignore[arg-type]
     size = np.bincount(fitted, minlength=k)
     used = np.flatnonzero(size)  # a component may end empty
-    low, _ = wilson_interval(np.bincount(fitted, weights=data.is_error, minlength=k)[used],
-                             size[used])
+    low, _ = wilson_interval(np.bincount(alone, weights=data.is_error, minlength=k),
+                             np.bincount(alone, minlength=k))
+    low = np.nan_to_num(low, nan=-1.0)[used]  # an empty region ranks last
     order = used[np.lexsort((-size[used], -low))]  # worst first; ties: the larger first
     pooled = len(order) > SHOWN + 1
     named = order[:SHOWN] if pooled else order
@@ -64,14 +71,24 @@ def with_clusters(data: T, embeddings: Any, *, name: str, method: str, k: int | 
         cohorts=dict(data.cohorts), derived_clusters=dict(data.derived_clusters),
         cache=DataCache(y_true_codes=data.cache.y_true_codes,
                         y_pred_codes=data.cache.y_pred_codes))
-    note = f"{method}, {len(order)} clusters"
-    if pooled:
-        note += f" (the {len(order) - SHOWN} least error-prone pooled as {REST!r})"
-    note += f"; {space.note}"
-    table = describe(out, codes, labels, space.vectors, space,
+    table = describe(out, codes, recode[alone], labels, space.vectors, space,
                      exclude={name, *data.derived_clusters})
-    out.derived_clusters[name] = Clusters(name, method, note, table)
+    out.derived_clusters[name] = Clusters(name, method, _note(method, len(order), pooled,
+                                                              space.note), table)
     return out
+
+
+def _note(method: str, clusters: int, pooled: bool, space: str) -> str:
+    """Which clusters, how they are ranked, and the embeddings."""
+    if method == "kmeans":
+        note = f"{method}, {clusters} clusters ranked by the lower bound of their error rate"
+    else:
+        note = (f"{method}, {clusters} clusters ranked by the lower bound of the error rate in "
+                "their region of the embedding (region_ci_low: the rows its Gaussian alone "
+                "claims), so a cluster of errors scattered over the embedding ranks low")
+    if pooled:
+        note += f"; the {clusters - SHOWN} least error-prone pooled as {REST!r}"
+    return f"{note}; {space}"
 
 
 def _check(data: EvalData, name: str, method: str, k: int | None) -> None:

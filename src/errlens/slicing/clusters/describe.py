@@ -4,10 +4,10 @@ it, its top terms (text), and the tabular segment that best matches it.
 >>> import errlens as el
 >>> ev = el.Analysis.from_predictions({"g": ["a", "a", "b", "b"]}, y_true=[0, 1, 0, 1],
 ...                                   y_pred=[1, 0, 0, 1])
->>> table = describe(ev, np.array([0, 0, 1, 1]), ["c1", "c2"], np.zeros((4, 1)), None,
-...                  exclude=())
->>> table[["n", "errors", "error_rate", "segment", "jaccard"]].values.tolist()
-[[2, 2, 1.0, 'g = a', 1.0], [2, 0, 0.0, 'g = b', 1.0]]
+>>> table = describe(ev, np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), ["c1", "c2"],
+...                  np.zeros((4, 1)), None, exclude=())
+>>> table[["n", "errors", "error_rate", "core", "region_n", "segment"]].values.tolist()
+[[2, 2, 1.0, 0.5, 1, 'g = a'], [2, 0, 0.0, 1.0, 3, 'g = b']]
 """
 
 from __future__ import annotations
@@ -33,13 +33,17 @@ TOP_TERMS = 8
 @dataclass(frozen=True)
 class Clusters:
     """A derived cluster feature: its ``name``, the ``method``, a ``note`` on the clusters and
-    the embeddings used, and ``table``, one row per cluster label (``c1`` the worst, ranked by
-    the lower bound of the error rate's interval; ``rest`` the pooled others): ``n``,
-    ``errors``, ``error_rate``, Wilson ``ci_low`` / ``ci_high``, ``lift``, ``error_share``,
-    the most frequent ``given`` and ``predicted`` label, ``typical`` (ids of the rows nearest
-    the cluster's centre, for thumbnails / snippets), ``terms`` (top TF-IDF terms when the
-    embeddings came from text, else empty) and the best matching tabular ``segment`` with its
-    ``jaccard`` overlap (None when no feature is left)."""
+    the embeddings used, and ``table``, one row per cluster label (``c1`` the worst; ``rest``
+    the pooled others): ``n``, ``errors``, ``error_rate``, Wilson ``ci_low`` / ``ci_high``,
+    ``lift``, ``error_share``; the cluster's region of the embedding, the rows the embedding
+    alone puts in it (without the label and prediction terms; for k-means the cluster
+    itself): ``core`` (the share of the cluster's rows inside its region: near 0 for errors
+    gathered from all over the embedding), ``region_n``, ``region_error_rate`` and
+    ``region_ci_low``, the lower bound clusters are ranked by; the most frequent ``given``
+    and ``predicted`` label, ``typical`` (ids of the rows nearest the cluster's centre, for
+    thumbnails / snippets), ``terms`` (top TF-IDF terms when the embeddings came from text,
+    else empty) and the best matching tabular ``segment`` with its ``jaccard`` overlap (None
+    when no feature is left)."""
 
     name: str
     method: str
@@ -62,9 +66,11 @@ class Clusters:
                 f"{self.note}>")
 
 
-def describe(data: EvalData, codes: np.ndarray, labels: list[str], vectors: np.ndarray,
-             space: Space | None, *, exclude: Collection[str]) -> pd.DataFrame:
+def describe(data: EvalData, codes: np.ndarray, regions: np.ndarray, labels: list[str],
+             vectors: np.ndarray, space: Space | None, *, exclude: Collection[str]
+             ) -> pd.DataFrame:
     """The description table of clusters ``codes`` (positions in ``labels``) of ``data``;
+    ``regions`` each row's cluster by the embedding alone (positions in ``labels``);
     ``vectors`` the rows in the clustering's space; features in ``exclude`` are not offered
     as the matching segment."""
     k = len(labels)
@@ -73,10 +79,18 @@ def describe(data: EvalData, codes: np.ndarray, labels: list[str], vectors: np.n
     low, high = wilson_interval(errors, size)
     rate = errors / np.maximum(size, 1)
     overall = data.error_rate
+    region_n = np.bincount(regions, minlength=k)
+    region_errors = np.bincount(regions, weights=data.is_error, minlength=k)
+    inside = codes == regions
     table = pd.DataFrame({
         "n": size, "errors": errors, "error_rate": rate, "ci_low": low, "ci_high": high,
         "lift": rate / overall if overall else np.nan,
         "error_share": errors / max(int(data.is_error.sum()), 1),
+        "core": np.bincount(codes[inside], minlength=k) / np.maximum(size, 1),
+        "region_n": region_n,
+        "region_error_rate": np.where(region_n > 0, region_errors / np.maximum(region_n, 1),
+                                      np.nan),
+        "region_ci_low": wilson_interval(region_errors, region_n)[0],
     }, index=pd.Index(labels, name=None))
     if data.task != "regression":
         table["given"] = _most_frequent(codes, data.y_true_codes, k, data.classes)

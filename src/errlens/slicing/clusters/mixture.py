@@ -9,13 +9,15 @@ predicted 5) that lie together in the embedding are drawn into one component. EM
 k-means on the embedding joined with the weighted one-hot labels and predictions.
 ``kmeans``: k-means on the embedding alone, the baseline that ignores the errors.
 
-Both fit on at most :data:`FIT_ROWS` sampled rows and then assign every row, in chunks.
+Both fit on at most :data:`FIT_ROWS` sampled rows and then assign every row, in chunks. The
+assignment pass also gives each row's component by the embedding alone (weight and Gaussian,
+without the label and prediction terms): the cluster's region, which ``derive`` ranks by.
 
 >>> rng = np.random.default_rng(0)
 >>> z = rng.normal(size=(400, 2))
 >>> y = np.repeat([0, 1], 200)
 >>> yhat = np.eye(2)[np.where(z[:, 0] > 1, 1 - y, y)]   # errors where z0 > 1
->>> labels = fit_clusters(z, np.eye(2)[y], yhat, k=4, method="domino", seed=0)
+>>> labels, alone = fit_clusters(z, np.eye(2)[y], yhat, k=4, method="domino", seed=0)
 >>> wrong = yhat.argmax(1) != y
 >>> best = max(range(4), key=lambda c: wrong[labels == c].mean())
 >>> bool(wrong[labels == best].mean() > 0.8)
@@ -44,10 +46,13 @@ EPS = np.finfo(np.float64).eps
 
 
 def fit_clusters(z: np.ndarray, y: np.ndarray, yhat: np.ndarray, *, k: int, method: Method,
-                 seed: int) -> np.ndarray:
+                 seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Each row's cluster (0..k-1), the rows of ``z`` (n, d) clustered into ``k``; ``y``
     (n, c) one-hot given labels and ``yhat`` (n, c') predicted probabilities (or one-hot
-    predictions / error indicators) take part for ``method="domino"``."""
+    predictions / error indicators) take part for ``method="domino"``. Also each row's
+    embedding-only cluster: for ``domino`` the component whose weighted Gaussian alone is the
+    most probable (its region of the embedding, the label and prediction terms left out);
+    for ``kmeans`` the same clusters."""
     rng = np.random.default_rng(seed)
     n = len(z)
     fit_rows = np.sort(rng.choice(n, FIT_ROWS, replace=False)) if n > FIT_ROWS else slice(None)
@@ -57,13 +62,14 @@ def fit_clusters(z: np.ndarray, y: np.ndarray, yhat: np.ndarray, *, k: int, meth
     if method == "kmeans":
         kmeans = _kmeans(sample(z).astype(np.float64), k, int(rng.integers(2**31)))
         labels = np.concatenate([kmeans.predict(z[s:s + CHUNK].astype(np.float64))
-                                 for s in range(0, n, CHUNK)])
-        return labels.astype(np.int64)
+                                 for s in range(0, n, CHUNK)]).astype(np.int64)
+        return labels, labels
     model = _Mixture.fit(sample(z).astype(np.float64), sample(y), sample(yhat), k,
                          int(rng.integers(2**31)))
-    return np.concatenate([model.assign(z[s:s + CHUNK].astype(np.float64),
-                                        y[s:s + CHUNK], yhat[s:s + CHUNK])
-                           for s in range(0, n, CHUNK)])
+    pairs = [model.assign(z[s:s + CHUNK].astype(np.float64), y[s:s + CHUNK],
+                          yhat[s:s + CHUNK]) for s in range(0, n, CHUNK)]
+    return (np.concatenate([both for both, _ in pairs]),
+            np.concatenate([alone for _, alone in pairs]))
 
 
 def _kmeans(x: np.ndarray, k: int, seed: int) -> KMeans | MiniBatchKMeans:
@@ -117,19 +123,29 @@ class _Mixture:
 
     def _e_step(self, z: np.ndarray, y: np.ndarray, yhat: np.ndarray, squares: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
-        precision = 1.0 / self.variances  # (k, d)
-        # Σ_j (z_j - μ_j)² / σ_j², expanded so no (n, k, d) array is formed
-        distance = squares @ precision.T - 2 * z @ (self.means * precision).T + (
-            self.means**2 * precision).sum(axis=1)
-        log_gauss = -0.5 * (distance + np.log(2 * np.pi * self.variances).sum(axis=1))
-        log_prob = (log_gauss + self.log_weights
-                    + LABEL_WEIGHT * np.log(y @ self.p_y.T + EPS)
-                    + LABEL_WEIGHT * np.log(yhat @ self.p_yhat.T + EPS))
+        log_prob = self._log_probs(z, y, yhat, squares)[1]
         top = log_prob.max(axis=1, keepdims=True)
         log_prob -= top
         log_norm = np.log(np.exp(log_prob).sum(axis=1))
         return log_norm + top[:, 0], log_prob - log_norm[:, None]
 
-    def assign(self, z: np.ndarray, y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
-        """Each row's most probable component."""
-        return self._e_step(z, y, yhat, z * z)[1].argmax(axis=1).astype(np.int64)
+    def _log_probs(self, z: np.ndarray, y: np.ndarray, yhat: np.ndarray, squares: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """(n, k) each: log weight + log Gaussian of each row under each component (the
+        embedding alone), and that plus the weighted label and prediction terms."""
+        precision = 1.0 / self.variances  # (k, d)
+        # Σ_j (z_j - μ_j)² / σ_j², expanded so no (n, k, d) array is formed
+        distance = squares @ precision.T - 2 * z @ (self.means * precision).T + (
+            self.means**2 * precision).sum(axis=1)
+        log_embedding = -0.5 * (distance + np.log(2 * np.pi * self.variances).sum(axis=1)
+                                ) + self.log_weights
+        return log_embedding, (log_embedding + LABEL_WEIGHT * np.log(y @ self.p_y.T + EPS)
+                               + LABEL_WEIGHT * np.log(yhat @ self.p_yhat.T + EPS))
+
+    def assign(self, z: np.ndarray, y: np.ndarray, yhat: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's most probable component, and its most probable one by the embedding
+        alone (weight and Gaussian, without the label and prediction terms)."""
+        log_embedding, log_prob = self._log_probs(z, y, yhat, z * z)
+        return (log_prob.argmax(axis=1).astype(np.int64),
+                log_embedding.argmax(axis=1).astype(np.int64))
