@@ -7,27 +7,13 @@ import pytest
 
 import errlens as el
 from errlens.data.cohort import Cohort
-from errlens.datasets import load_tweets
-
-TOPIC = r"self[- ]?driving|driverless|autonomous|\bcars?\b|vehicles?"
 
 
 @pytest.fixture(scope="module")
-def planted() -> tuple[el.Analysis, np.ndarray]:
+def planted(plant_self_driving) -> tuple[el.Analysis, np.ndarray]:
     """The tweets, a model that is right on 70% of rows at random, and every tweet about
     self-driving cars (found by a pattern the method never sees) predicted wrong."""
-    tweets = load_tweets()
-    rng = np.random.default_rng(0)
-    classes = np.array(sorted(tweets["sentiment"].unique()))
-    truth = tweets["sentiment"].to_numpy()
-    wrong = rng.random(len(tweets)) < 0.3
-    topic = tweets["text"].str.lower().str.contains(TOPIC).to_numpy()
-    shift = rng.integers(1, len(classes), len(tweets))
-    codes = np.searchsorted(classes, truth)
-    pred = np.where(wrong | topic, classes[(codes + shift) % len(classes)], truth)
-    ev = el.Analysis.from_predictions(tweets[["text"]], y_true=truth, y_pred=pred,
-                                      id=tweets["id"], text="text")
-    return ev, topic
+    return plant_self_driving(wrong=0.3)
 
 
 def test_top_concept_is_the_planted_topic(planted: tuple[el.Analysis, np.ndarray]) -> None:

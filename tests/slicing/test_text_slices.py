@@ -67,18 +67,10 @@ def test_discover_names_the_planted_topic(planted: tuple[el.Analysis, np.ndarray
     assert Cohort.from_json(found.to_json()["slices"][0]["cohort"]) == found.cohort(0)
 
 
-def test_a_semantic_topic_fills_the_top_slices_with_distinct_words(tweets: pd.DataFrame) -> None:
+def test_a_semantic_topic_fills_the_top_slices_with_distinct_words(plant_self_driving) -> None:
     """Every tweet about self-driving cars (by a pattern discovery never sees) predicted
     wrong: the top slices are different words of the topic, not one phrase repeated."""
-    texts = tweets["text"].str.lower()
-    topic = texts.str.contains(r"self[- ]?driving|driverless|autonomous|\bcars?\b").to_numpy()
-    rng = np.random.default_rng(1)
-    classes = sorted(tweets["sentiment"].unique())
-    pred = tweets["sentiment"].to_numpy(dtype=object).copy()
-    wrong = topic | (rng.random(len(pred)) < 0.2)
-    pred[wrong] = [classes[(classes.index(c) + 1) % 3] for c in pred[wrong]]
-    ev = el.Analysis.from_predictions(tweets, y_true="sentiment", y_pred=pred, id="id",
-                                      text="text")
+    ev, topic = plant_self_driving(wrong=0.2, seed=1)
     found = ev.discover(k=5, max_level=2)
     masks = [ev.mask(found.cohort(i)) for i in range(len(found))]
     assert all(topic[mask].mean() >= 0.8 for mask in masks[:3])

@@ -11,32 +11,19 @@ import numpy as np
 import pytest
 
 import errlens as el
-from errlens.datasets import load_digits, load_tweets
+from errlens.datasets import load_digits
 from errlens.report import to_html
 from errlens.views.strips import SNIPPET, STRIP
 from errlens.widgets.segments_view import SegmentsView
 
 from .test_segments_view import send
 
-TOPIC = r"self[- ]?driving|driverless|autonomous|\bcars?\b|vehicles?"
-
 
 @pytest.fixture(scope="module")
-def planted() -> tuple[el.Analysis, np.ndarray]:
+def planted(plant_self_driving) -> tuple[el.Analysis, np.ndarray]:
     """The tweets (with their length as a tabular feature), a model right on 70% of rows at
     random, and every tweet about self-driving cars (a pattern the method never sees) wrong."""
-    tweets = load_tweets()
-    rng = np.random.default_rng(0)
-    classes = np.array(sorted(tweets["sentiment"].unique()))
-    truth = tweets["sentiment"].to_numpy()
-    wrong = rng.random(len(tweets)) < 0.3
-    topic = tweets["text"].str.lower().str.contains(TOPIC).to_numpy()
-    codes = np.searchsorted(classes, truth)
-    pred = np.where(wrong | topic, classes[(codes + rng.integers(1, 3, len(tweets))) % 3], truth)
-    frame = tweets[["text"]].assign(length=tweets["text"].str.len())
-    ev = el.Analysis.from_predictions(frame, y_true=truth, y_pred=pred, id=tweets["id"],
-                                      text="text")
-    return ev, topic
+    return plant_self_driving(wrong=0.3, length=True)
 
 
 @pytest.fixture(scope="module")
