@@ -23,7 +23,8 @@ function state() {
     concepts: [row(0, "text mentions driverless, autonomous", { kind: "concept", level: 2,
       samples: [sample("3", { text: "an autonomous car" })] })],
     clusters: [{ feature: "cluster", method: "domino", note: "embeddings: TF-IDF + SVD of text",
-      clusters: [{ label: "c1", n: 100, error_rate: 0.6, terms: ["driverless", HOSTILE], segment: "length = short", jaccard: 0.8125,
+      clusters: [{ label: "c1", n: 100, error_rate: 0.6, region_error_rate: 0.75, core: 0.9,
+        terms: ["driverless", HOSTILE], segment: "length = short", jaccard: 0.8125,
         samples: [sample("4", { thumb: PNG }), sample("5", { thumb: "javascript:alert(1)" }),
           sample("6", { thumb: "data:text/html,<script>alert(1)</script>" })] },
       { label: "c2", n: 100, error_rate: 0.1, terms: [], segment: null, samples: [] }] }],
@@ -114,8 +115,10 @@ describe("text slices, concepts and clusters in the segments view", () => {
     const items = list.querySelectorAll(':scope > [role="listitem"]');
     expect(items).toHaveLength(2);
     expect(items[0].textContent).toContain(`driverless, ${HOSTILE} · ≈ length = short (Jaccard 0.81)`);
-    // no segment close enough (the kernel sent none): no "≈" at all
+    expect(items[0].textContent).toContain("60.0% · 100 rows · region 75.0%, core 90.0%");
+    // no segment close enough (the kernel sent none): no "≈" at all; no region figure sent
     expect(items[1].textContent).not.toContain("≈");
+    expect(items[1].textContent).not.toContain("region");
     expect(list.querySelectorAll("img")).toHaveLength(1); // only the PNG data URL
     byLabel(el, "select cluster c1")[0].click();
     expect(model.sent.at(-1)).toMatchObject({ type: "select_segment", feature: "cluster", label: "c1", version: 4 });

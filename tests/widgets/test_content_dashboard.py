@@ -158,6 +158,11 @@ def test_a_cluster_feature_is_drawn_and_clickable_with_typical_thumbnails(digits
         assert all(s["thumb"].startswith("data:image/png;base64,") and s["text"] is None
                    for s in c["samples"])
         assert c["n"] == table.loc[c["label"], "n"]
+        assert c["region_error_rate"] == table.loc[c["label"], "region_error_rate"]
+        assert c["core"] == table.loc[c["label"], "core"]
+    # listed as ranked: by the lower bound of their region's error rate, worst first
+    named = [c["label"] for c in payload["clusters"] if c["label"] != "rest"]
+    assert table.loc[named, "region_ci_low"].is_monotonic_decreasing
     # the worst cluster is the inverted images, and a click on its bar selects it everywhere
     reply = send(view, {"type": "select_segment", "feature": "cluster", "label": "c1",
                         "version": view.version})

@@ -8,6 +8,7 @@ import { THUMB_PREFIX, button, h, int, pct } from "../common/dom.js";
  * @typedef {{ id: string, given: string, predicted: string, error: boolean,
  *   text?: string | null, thumb?: string | null }} Sample
  * @typedef {{ label: string, n: number, error_rate: number | null, terms: string[],
+ *   region_error_rate?: number | null, core?: number,
  *   segment: string | null, jaccard?: number | null, samples: Sample[], selected?: boolean }} Cluster
  * @typedef {{ feature: string, method: string, note: string, clusters: Cluster[] }} ClusterFeature
  */
@@ -40,7 +41,9 @@ export function buildStrip(samples, of) {
 
 /**
  * The clusters of one cluster feature (worst first): the label button selects the cluster as
- * its bar does; its top terms, the segment it best matches and its most typical samples.
+ * its bar does; the error rate of its region of the embedding (what ranks it) and the share of
+ * its rows inside that region, its top terms, the segment it best matches and its most typical
+ * samples.
  * @param {ClusterFeature} cf
  * @param {(label: string) => void} onSelect
  * @returns {HTMLElement[]}
@@ -51,8 +54,11 @@ export function buildClusters(cf, onSelect) {
     const overlap = typeof c.jaccard === "number" ? ` (Jaccard ${c.jaccard.toFixed(2)})` : "";
     const what = [c.terms.length ? c.terms.join(", ") : null, c.segment ? `≈ ${c.segment}${overlap}` : null]
       .filter(Boolean).join(" · ");
+    // ranked by its region: the rows the embedding alone puts in it (core: its rows in there)
+    const region = typeof c.region_error_rate === "number"
+      ? ` · region ${pct(c.region_error_rate)}, core ${pct(c.core ?? null)}` : "";
     const pick = button(`select ${cf.feature} ${c.label}: error rate ${pct(c.error_rate)}, ${int(c.n)} rows`,
-      [h("strong", { text: c.label }), h("span", { cls: "el-muted", text: ` ${pct(c.error_rate)} · ${int(c.n)} rows` })],
+      [h("strong", { text: c.label }), h("span", { cls: "el-muted", text: ` ${pct(c.error_rate)} · ${int(c.n)} rows${region}` })],
       () => onSelect(c.label), { cls: "el-link" });
     return h("div", { cls: "el-cluster", attrs: { role: "listitem" } }, [
       pick, what ? h("span", { cls: "el-cluster-what", text: ` ${what}` }) : null,

@@ -122,7 +122,8 @@ def _text_column(row: dict[str, Any]) -> str | None:
 def cluster_payload(analysis: Any) -> list[dict[str, Any]]:
     """The ``clusters`` trait: per cluster feature of an in-memory analysis (added by
     ``with_clusters``), its ``feature`` name, ``method``, ``note`` and per cluster (worst
-    first) its ``label``, ``n``, ``error_rate``, top ``terms``, best matching ``segment`` with
+    first) its ``label``, ``n``, ``error_rate``, its region's ``region_error_rate`` (what the
+    clusters are ranked by) and ``core`` share, top ``terms``, best matching ``segment`` with
     its ``jaccard`` (both None when that match is under :data:`MATCH`) and the strip of its
     most typical rows (``samples``; empty without text or images).
 
@@ -144,10 +145,12 @@ def cluster_payload(analysis: Any) -> list[dict[str, Any]]:
             if ev is not None:
                 at = ev.ids.get_indexer(pd.Index(row["typical"]))
                 samples = strip(ev, at[at >= 0])
-            rate = row["error_rate"]
+            rate, region = row["error_rate"], row["region_error_rate"]
             match = row["segment"] is not None and float(row["jaccard"]) >= MATCH
             rows.append({"label": str(label), "n": int(row["n"]),
                          "error_rate": None if rate != rate else float(rate),
+                         "region_error_rate": None if region != region else float(region),
+                         "core": float(row["core"]),
                          "terms": [str(t) for t in row["terms"]],
                          "segment": str(row["segment"]) if match else None,
                          "jaccard": round(float(row["jaccard"]), 3) if match else None,
