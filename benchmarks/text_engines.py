@@ -34,18 +34,9 @@ N = 1_000_000
 def write(path: Path) -> None:
     """The 1M texts, labels, predictions and ``length`` as Parquet."""
     import pandas as pd
+    from text_slices import short_texts  # the same texts as the in-memory speed benchmark
 
-    from errlens.datasets import load_tweets
-
-    rng = np.random.default_rng(0)
-    words = np.array(" ".join(load_tweets()["text"].fillna("")).split(), dtype=object)
-    lengths = rng.integers(5, 20, N)
-    picks = words[rng.integers(0, len(words), int(lengths.sum()))]
-    ends = np.cumsum(lengths)
-    texts = [" ".join(picks[e - n:e]) for e, n in zip(ends, lengths, strict=True)]
-    topic = np.array(["sequel" in t or "google" in t for t in texts])
-    y = rng.integers(0, 2, N)
-    pred = np.where(topic | (rng.random(N) < 0.1), 1 - y, y)
+    texts, lengths, y, pred = short_texts(N)
     pd.DataFrame({"id": np.arange(N), "text": texts, "length": lengths, "y": y.astype(str),
                   "pred": pred.astype(str)}).to_parquet(path)
 

@@ -129,23 +129,32 @@ def quality(topic: str, semantic: bool) -> dict[str, object]:
     }
 
 
+def short_texts(n: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` short texts of 5-19 random tweet words, their word counts, 0/1 labels and
+    predictions wrong on every text naming "sequel" or "google" and on 10 % of the rest
+    (seeded; ``benchmarks/text_engines.py`` reads the same texts)."""
+    from errlens.datasets import load_tweets
+
+    rng = np.random.default_rng(0)
+    words = np.array(" ".join(load_tweets()["text"].fillna("")).split(), dtype=object)
+    lengths = rng.integers(5, 20, n)
+    picks = words[rng.integers(0, len(words), int(lengths.sum()))]
+    ends = np.cumsum(lengths)
+    texts = [" ".join(picks[e - k:e]) for e, k in zip(ends, lengths, strict=True)]
+    topic = np.array(["sequel" in t or "google" in t for t in texts])
+    y = rng.integers(0, 2, n)
+    pred = np.where(topic | (rng.random(n) < 0.1), 1 - y, y)
+    return texts, lengths, y, pred
+
+
 def speed() -> dict[str, float]:
     """Runs in its own process: vocabulary, discovery per level, CountVectorizer, peak RSS."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     import errlens as el
-    from errlens.datasets import load_tweets
     from errlens.slicing.text.vocabulary import vocabulary
 
-    rng = np.random.default_rng(0)
-    words = np.array(" ".join(load_tweets()["text"].fillna("")).split(), dtype=object)
-    lengths = rng.integers(5, 20, N_SPEED)
-    picks = words[rng.integers(0, len(words), int(lengths.sum()))]
-    ends = np.cumsum(lengths)
-    texts = [" ".join(picks[e - n:e]) for e, n in zip(ends, lengths, strict=True)]
-    topic = np.array(["sequel" in t or "google" in t for t in texts])
-    y = rng.integers(0, 2, N_SPEED)
-    pred = np.where(topic | (rng.random(N_SPEED) < 0.1), 1 - y, y)
+    texts, lengths, y, pred = short_texts(N_SPEED)
     ev = el.Analysis.from_predictions({"text": texts, "length": lengths}, y_true=y,
                                       y_pred=pred, text="text")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

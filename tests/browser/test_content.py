@@ -35,6 +35,13 @@ def _matrix(page: Page) -> str:
                                  "tbody button").all_inner_texts())
 
 
+def _wait_matrix(page: Page, matrix: str) -> None:
+    """Wait until the confusion table shows ``matrix`` (its cells' texts joined by "|")."""
+    page.wait_for_function(
+        "(m) => [...document.querySelectorAll('.errlens-confusion tbody button')]"
+        ".map((b) => b.textContent).join('|') === m", arg=matrix, timeout=20_000)
+
+
 def _wait_bar(page: Page, text: str) -> None:
     page.wait_for_function(f"(t) => {_BAR} === t", arg=text, timeout=20_000)
 
@@ -109,9 +116,7 @@ def _clusters(page: Page) -> None:
     _wait_bar(page, "cluster = c2")
     truth = _kernel_selection(page)
     assert truth["text"] == "cluster = c2"
-    page.wait_for_function(
-        "(m) => [...document.querySelectorAll('.errlens-confusion tbody button')]"
-        ".map((b) => b.textContent).join('|') === m", arg=truth["matrix"], timeout=20_000)
+    _wait_matrix(page, truth["matrix"])
     assert _matrix(page) != before
     segments.locator(".el-bars button[aria-current=true]", has_text="c2").wait_for(timeout=20_000)
 
@@ -125,9 +130,7 @@ def _select_concept(page: Page) -> None:
     page.wait_for_function(f"() => {_BAR}.startsWith('text mentions self')", timeout=20_000)
     truth = _kernel_selection(page)
     assert page.locator(".errlens-selection .el-cohort").inner_text() == truth["text"]
-    page.wait_for_function(
-        "(m) => [...document.querySelectorAll('.errlens-confusion tbody button')]"
-        ".map((b) => b.textContent).join('|') === m", arg=truth["matrix"], timeout=20_000)
+    _wait_matrix(page, truth["matrix"])
     assert _matrix(page) != before
     assert concepts.locator("button[aria-current=true]").count() == 1
 
@@ -143,9 +146,7 @@ def _select_annotator(page: Page) -> None:
     _wait_bar(page, "annotator = ann3")
     truth = _kernel_selection(page)
     assert truth["text"] == "annotator = ann3"
-    page.wait_for_function(
-        "(m) => [...document.querySelectorAll('.errlens-confusion tbody button')]"
-        ".map((b) => b.textContent).join('|') === m", arg=truth["matrix"], timeout=20_000)
+    _wait_matrix(page, truth["matrix"])
     assert _matrix(page) != before
     health.locator("button[aria-current=true]", has_text="ann3").wait_for(timeout=20_000)
     assert health.locator("button[aria-current=true]").count() == 1
