@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from errlens.suspects.priors import GroupNoise, posterior, row_prior
+from errlens.suspects.priors import GroupNoise, calibration, posterior, row_prior
 from errlens.suspects.reviews import updated_by_reviews
 from errlens.suspects.table import argsort_ties_in_order
 
@@ -58,7 +58,8 @@ class LiveRank:
             raise ValueError("LiveRank needs at least one group prior (prior=None ranks by the "
                              "score alone: use ev.suspects)")
         prior = row_prior(self.noises, self.noises[0].overall)
-        object.__setattr__(self, "predicted", posterior(self.score, prior, self.k))
+        object.__setattr__(self, "predicted",
+                           posterior(self.score, prior, self.k, *calibration(self.noises)))
 
     def rerank(self, rows: np.ndarray, verdicts: np.ndarray) -> Ranked:
         """The ranking after reviews: ``verdicts`` (``"relabeled"``, ``"confirmed"``,
@@ -76,7 +77,8 @@ class LiveRank:
         prior = row_prior(noises, noises[0].overall)
         decided = np.zeros(len(self.score), dtype=bool)
         decided[rows[np.isin(verdicts, VERDICTS)]] = True
-        return Ranked(self, noises, prior, posterior(self.score, prior, self.k), decided)
+        return Ranked(self, noises, prior,
+                      posterior(self.score, prior, self.k, *calibration(noises)), decided)
 
 
 @dataclass(frozen=True)

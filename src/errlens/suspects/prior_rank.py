@@ -22,7 +22,7 @@ import pandas as pd
 from errlens.data.evaldata import EvalData
 from errlens.slicing.segment_cache import segments_at
 from errlens.suspects.confident import ConfidentLearning
-from errlens.suspects.priors import GroupNoise, group_noise, posterior, row_prior
+from errlens.suspects.priors import GroupNoise, calibration, group_noise, posterior, row_prior
 from errlens.suspects.reviews import review_verdicts, updated_by_reviews
 from errlens.suspects.table import ranked_table
 
@@ -71,12 +71,14 @@ def group_column(ev: EvalData, name: str) -> Any:
 
 def noise_of(ev: EvalData, cl: ConfidentLearning, name: str, flagged: np.ndarray,
              key: Any) -> GroupNoise:
-    """:func:`group_noise` of feature ``name``, cached per confident-learning pass ``key``."""
+    """:func:`group_noise` of feature ``name``, cached per confident-learning pass ``key``; a
+    declared label source's groups are taken as exchangeable (rows given to them alike)."""
     cache = ev.cache.suspects
     slot = ("group_noise", name, key)
     if slot not in cache:
         cache[slot] = group_noise(cl.labels, cl.pred_probs, group_values(ev, name), name=name,
-                                  cl=cl, flagged=flagged, classes=list(ev.classes))
+                                  cl=cl, flagged=flagged, classes=list(ev.classes),
+                                  exchangeable=name in ev.label_sources.values())
     noise: GroupNoise = cache[slot]
     return noise
 
@@ -109,11 +111,11 @@ def ranked_with_prior(
     order_key = None
     if noises:
         prior = row_prior(noises, noises[0].overall)
-        post = posterior(score, prior, cl.k)
+        post = posterior(score, prior, cl.k, *calibration(noises))
         if verdicts is not None:
             noises = [updated_by_reviews(noise, verdicts, post) for noise in noises]
             prior = row_prior(noises, noises[0].overall)
-            post = posterior(score, prior, cl.k)
+            post = posterior(score, prior, cl.k, *calibration(noises))
         out |= {noise.name: group_column(ev, noise.name) for noise in noises}
         out |= {"prior": prior, "posterior": post}
         order_key = -post

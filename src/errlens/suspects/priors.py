@@ -30,6 +30,7 @@ from scipy.stats import chi2
 
 from errlens.base.stats import wilson_interval
 from errlens.suspects.confident import ConfidentLearning
+from errlens.suspects.contrast import fit_contrast, shrunk_rates
 from errlens.suspects.rates import MISSING
 
 #: Probabilities are clipped to [EPS, 1 - EPS] before taking odds.
@@ -48,6 +49,9 @@ class GroupNoise:
     and the group's top confusion: ``given`` → ``likely_true`` with its ``confusion_count``.
     ``codes`` gives each row's position in ``table``; ``strength`` is the pseudo-count of the
     shrinkage (``inf``: the groups do not differ more than chance, every prior is ``overall``).
+    ``method`` says how the rates were estimated: ``"contrast"`` (exchangeable sources, see
+    :mod:`errlens.suspects.contrast`; ``slope`` and ``shift`` then calibrate the evidence) or
+    ``"confident joint"``.
     """
 
     name: str
@@ -55,6 +59,9 @@ class GroupNoise:
     codes: np.ndarray
     overall: float
     strength: float
+    method: str = "confident joint"
+    slope: float = 1.0
+    shift: float = 0.0
 
     def row_prior(self) -> np.ndarray:
         """The shrunk prior of each row's group."""
@@ -93,8 +100,14 @@ def group_noise(
     cl: ConfidentLearning | None = None,
     flagged: np.ndarray | None = None,
     classes: Sequence[Any] | None = None,
+    exchangeable: bool = False,
 ) -> GroupNoise:
-    """Noise rate per value of ``groups`` from the confident joint within each group.
+    """Noise rate per value of ``groups`` from the confident joint within each group, or, for
+    ``exchangeable`` groups (annotators or batches given rows drawn alike), from how each
+    group's rows spread over the evidence (:mod:`errlens.suspects.contrast`): where that fit
+    finds the groups differ, its rates, intervals and shrinkage replace the joint's; where it
+    finds them alike, every prior is the overall rate; where it cannot measure the evidence's
+    strength, the joint's estimate stands.
 
     With confident learning's thresholds (set on all rows), each confident row whose guessed
     true class is not its given class ``i`` (an off-diagonal count of the confident joint)
@@ -130,16 +143,30 @@ def group_noise(
     else:
         prior = (errors + strength * overall) / (size + strength)
     flagged = cl.issues("confident_learning") if flagged is None else flagged
+    rate = errors / np.clip(size, 1, None)
     low, high = wilson_interval(errors, size)
+    extra: dict[str, Any] = {}
+    if exchangeable and n_groups >= 2 and (size > 0).all():
+        p_given = cl.pred_probs[np.arange(n), given_codes]
+        fit = fit_contrast(evidence_log_odds(p_given, k), codes, n_groups)
+        if fit.measured and not fit.differ:  # the sources are alike: one prior for all
+            prior, strength = np.full(n_groups, overall), float("inf")
+        if fit.identified:
+            rate, errors = fit.rates, fit.rates * size
+            low, high = sigmoid(logit(rate) - 1.96 * fit.logit_se), sigmoid(
+                logit(rate) + 1.96 * fit.logit_se)
+            prior, overall = shrunk_rates(fit, size)
+            strength = float("nan")  # shrunk on the logit scale by each group's own error
+            extra = {"method": "contrast", "slope": fit.slope, "shift": fit.shift}
     table = pd.DataFrame(
         {"n": size, "suspects": np.bincount(codes[flagged], minlength=n_groups),
-         "estimated_errors": errors, "noise_rate": errors / np.clip(size, 1, None),
+         "estimated_errors": errors, "noise_rate": rate,
          "ci_low": low, "ci_high": high, "prior": prior},
         index=pd.Index(uniques, name=name),
     )
     table = table.join(_top_confusions(codes[off], given_codes[off], guess[off], k, n_groups,
                                        classes).set_axis(table.index))
-    return GroupNoise(name, table, codes, overall, strength)
+    return GroupNoise(name, table, codes, overall, strength, **extra)
 
 
 def _strength(errors: np.ndarray, size: np.ndarray, overall: float, row_var: float) -> float:
@@ -200,7 +227,25 @@ def row_prior(noises: Sequence[GroupNoise], overall: float) -> np.ndarray:
     return sigmoid(total)
 
 
-def posterior(score: np.ndarray, prior: np.ndarray | float, k: int) -> np.ndarray:
+def evidence_log_odds(score: np.ndarray, k: int) -> np.ndarray:
+    """How much likelier a wrong label makes ``score`` than a right one, as log-odds:
+    ``log((1 - p) / ((k - 1) p))`` with ``p`` the score clipped to [1e-6, 1 - 1e-6].
+
+    >>> evidence_log_odds(np.array([0.5, 0.1]), 2).round(2).tolist()
+    [0.0, 2.2]
+    """
+    p = np.clip(score, EPS, 1 - EPS)
+    return np.log1p(-p) - np.log(p) - np.log(max(k - 1, 1))
+
+
+def calibration(noises: Sequence[GroupNoise]) -> tuple[float, float]:
+    """(slope, shift) of the evidence: the first group fitted by contrast's, else (1, 0)."""
+    fitted = [noise for noise in noises if noise.method == "contrast"]
+    return (fitted[0].slope, fitted[0].shift) if fitted else (1.0, 0.0)
+
+
+def posterior(score: np.ndarray, prior: np.ndarray | float, k: int, slope: float = 1.0,
+              shift: float = 0.0) -> np.ndarray:
     """Probability that each row's given label is wrong, from its confident-learning evidence
     and its prior.
 
@@ -210,13 +255,14 @@ def posterior(score: np.ndarray, prior: np.ndarray | float, k: int) -> np.ndarra
     classes alike, Bayes' rule gives the posterior odds of an error as the prior odds times
     the evidence ratio: ``odds = prior / (1 - prior) * (1 - p) / ((k - 1) p)``, ``p``
     clipped to [1e-6, 1 - 1e-6]. With one prior for every row the order is the score's own.
+    Where the sources' contrast measured the evidence's strength (:func:`calibration`), the
+    evidence term is ``slope * evidence + shift`` instead.
 
     >>> posterior(np.array([0.1, 0.1, 0.9]), np.array([0.3, 0.03, 0.3]), 2).round(3).tolist()
     [0.794, 0.218, 0.045]
     """
-    p = np.clip(score, EPS, 1 - EPS)
     prior = np.clip(prior, EPS, 1 - EPS)
-    log_odds = logit(prior) + np.log1p(-p) - np.log(p) - np.log(max(k - 1, 1))
+    log_odds = logit(prior) + slope * evidence_log_odds(score, k) + shift
     return sigmoid(log_odds)
 
 

@@ -16,6 +16,7 @@ out wrong more often than predicted had its noise underestimated, and the revers
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -149,4 +150,4 @@ def updated_by_reviews(noise: GroupNoise, verdicts: np.ndarray,
         prior_before_reviews=noise.table["prior"],
         prior=sigmoid(logit(noise.table["prior"].to_numpy(dtype=np.float64)) + shift),
     )
-    return GroupNoise(noise.name, table, noise.codes, noise.overall, noise.strength)
+    return replace(noise, table=table)
