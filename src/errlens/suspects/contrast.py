@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import expit, log_expit, logsumexp
+from scipy.special import expit, log_expit
 from scipy.stats import chi2
 
 #: Quantile bins of the evidence the likelihood pools rows in.
@@ -88,12 +88,13 @@ def fit_contrast(evidence: np.ndarray, codes: np.ndarray, n_groups: int) -> Cont
     share = table.sum(axis=0)
     log_w = np.log(np.maximum(share, 1) / share.sum())
 
-    def nll(theta: np.ndarray) -> float:
-        return -_log_likelihood(theta, table, center, log_w)
+    def nll(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        value, gradient = _log_likelihood(theta, table, center, log_w)
+        return -value, -gradient
 
     start = np.concatenate([[1.0, 0.0], np.full(n_groups, np.log(0.1 / 0.9))])
     bounds = [SLOPE_BOUNDS, (-10.0, 10.0)] + [(-9.0, 4.0)] * n_groups
-    best = minimize(nll, start, method="L-BFGS-B", bounds=bounds)
+    best = minimize(nll, start, jac=True, method="L-BFGS-B", bounds=bounds)
     theta = best.x
     null = -float((share * log_w).sum())  # equal rates: the source tells nothing of the evidence
     ratio = 2 * (null - float(best.fun))
@@ -105,29 +106,39 @@ def fit_contrast(evidence: np.ndarray, codes: np.ndarray, n_groups: int) -> Cont
 
 
 def _log_likelihood(theta: np.ndarray, table: np.ndarray, center: np.ndarray,
-                    log_w: np.ndarray) -> float:
+                    log_w: np.ndarray) -> tuple[float, np.ndarray]:
+    """The log-likelihood of the sources given the evidence bins, and its gradient in
+    ``theta`` = (slope, shift, logit rate per source)."""
     slope, shift, logit_rate = theta[0], theta[1], theta[2:]
     log_ratio = slope * center + shift  # log L(e) per bin
-    # log(w_g (1 - pi_g + pi_g L)) per bin and source
-    cell = np.logaddexp(log_expit(-logit_rate)[None, :],
-                        log_expit(logit_rate)[None, :] + log_ratio[:, None]) + log_w[None, :]
-    return float((table * (cell - logsumexp(cell, axis=1, keepdims=True))).sum())
+    log_rate = log_expit(logit_rate)[None, :]
+    # log(1 - pi_g + pi_g L) per bin and source, and the source's log share given the bin
+    mix = np.logaddexp(log_expit(-logit_rate)[None, :], log_rate + log_ratio[:, None])
+    cell = mix + log_w[None, :]
+    top = cell.max(axis=1, keepdims=True)
+    log_total = top + np.log(np.exp(cell - top).sum(axis=1, keepdims=True))
+    residual = table - table.sum(axis=1, keepdims=True) * np.exp(cell - log_total)
+    towards_ratio = np.exp(log_rate + log_ratio[:, None] - mix)  # d mix / d log L
+    rate = expit(logit_rate)
+    towards_rate = rate * (1 - rate) * np.expm1(log_ratio)[:, None] * np.exp(-mix)
+    by_bin = (residual * towards_ratio).sum(axis=1)
+    gradient = np.concatenate([[float((by_bin * center).sum()), float(by_bin.sum())],
+                               (residual * towards_rate).sum(axis=0)])
+    return float((table * (cell - log_total)).sum()), gradient
 
 
-def _logit_se(nll: Callable[[np.ndarray], float], theta: np.ndarray,
-              step: float = 1e-3) -> np.ndarray:
+def _logit_se(nll: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray,
+              step: float = 1e-4) -> np.ndarray:
     """Standard error of each source's logit rate: the inverse of the likelihood's curvature
-    (central differences over every parameter, so the slope's and shift's own uncertainty
-    widens the rates'); ``inf`` where the curvature is not positive definite."""
+    (central differences of its gradient over every parameter, so the slope's and shift's own
+    uncertainty widens the rates'); ``inf`` where the curvature is not positive definite."""
     size = len(theta)
     hessian = np.empty((size, size))
-    steps = np.eye(size) * step
     for i in range(size):
-        for j in range(i, size):
-            hessian[i, j] = hessian[j, i] = (
-                nll(theta + steps[i] + steps[j]) - nll(theta + steps[i] - steps[j])
-                - nll(theta - steps[i] + steps[j]) + nll(theta - steps[i] - steps[j])
-            ) / (4 * step**2)
+        move = np.zeros(size)
+        move[i] = step
+        hessian[i] = (nll(theta + move)[1] - nll(theta - move)[1]) / (2 * step)
+    hessian = (hessian + hessian.T) / 2
     try:
         variance = np.diag(np.linalg.inv(hessian))[2:]
     except np.linalg.LinAlgError:
