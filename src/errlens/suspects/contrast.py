@@ -77,7 +77,7 @@ class ContrastFit:
 
 def fit_contrast(evidence: np.ndarray, codes: np.ndarray, n_groups: int) -> ContrastFit:
     """Maximum-likelihood noise rate per source (``codes`` in ``0..n_groups-1``) from each row's
-    ``evidence`` (see the module docstring)."""
+    ``evidence`` (see the module docstring), pooled in :data:`BINS` quantile bins."""
     edges = np.unique(np.quantile(evidence, np.linspace(0, 1, BINS + 1)[1:-1]))
     bins = np.searchsorted(edges, evidence)
     n_bins = len(edges) + 1
@@ -85,6 +85,14 @@ def fit_contrast(evidence: np.ndarray, codes: np.ndarray, n_groups: int) -> Cont
         n_bins, n_groups).astype(np.float64)
     center = np.bincount(bins, weights=evidence, minlength=n_bins) / np.maximum(
         table.sum(axis=1), 1)
+    return fit_table(table, center)
+
+
+def fit_table(table: np.ndarray, center: np.ndarray) -> ContrastFit:
+    """:func:`fit_contrast` from the counts already pooled: ``table[b, g]`` rows of source
+    ``g`` in evidence bin ``b``, ``center[b]`` the bin's mean evidence (an engine's GROUP BY
+    gives both)."""
+    n_groups = table.shape[1]
     share = table.sum(axis=0)
     log_w = np.log(np.maximum(share, 1) / share.sum())
 
