@@ -15,8 +15,10 @@ declared ``annotator=`` (or ``prior=[feature]`` for the segment). Printed: recal
 the top 2 / 5 / 10 / 20 % and precision in the top 10 %, means over seeds; a simulated reviewer
 (1 % of the rows per batch, the truth revealed per reviewed row, to a 10 % budget) with static
 and updating priors, in every scenario; fixing the top 10 % of each ranking, refitting and
-measuring the clean test accuracy recovered; and the time of ``suspects()`` with and without
-the prior at 1M rows, with cleanlab's at 1M rows in the same run.
+measuring the clean test accuracy recovered; an oracle's recall (true group rates and a model
+trained on the clean labels: a ceiling for any ranking); naming a segment where the noise is not
+(``prior=[feature]`` under uniform or annotator noise); and the time of ``suspects()`` with and
+without the prior at 1M rows, with cleanlab's at 1M rows in the same run.
 """
 
 from __future__ import annotations
@@ -147,6 +149,13 @@ def one_run(name: str, data: tuple, scenario: str, seed: int) -> dict:
     parity = (ev.suspects(prior=prior).table["flagged"].sort_index().to_numpy()
               == find_label_issues(noisy, proba, filter_by="prune_by_noise_rate"))
     out["flags equal"] = bool(parity.all())
+    groups = np.asarray(segment) if scenario == "segment" else who
+    out["oracle@10%"] = recall_at(oracle_order(model, Xtr, ytr, noisy, groups, k), flips, 0.10)
+    if scenario in ("one annotator", "uniform"):  # a segment named where the noise is not
+        named = el.Analysis.from_predictions(Xtr, y_true=noisy, proba=proba,
+                                             proba_out_of_fold=True)
+        out["named segment@10%"] = recall_at(
+            named.suspects(prior=[feature]).table.index.to_numpy(), flips, 0.10)
     truth_s, flips_s = pd.Series(ytr), pd.Series(flips)
     if scenario == "segment":  # the reviewer's groups: the segment feature
         ev = el.Analysis.from_predictions(frame, y_true=noisy, proba=proba, id="row",
@@ -158,6 +167,21 @@ def one_run(name: str, data: tuple, scenario: str, seed: int) -> dict:
     print(f"  {name}, {scenario}, seed {seed}: recall@10% cleanlab {out['cl@10%']:.3f}, "
           f"errlens {out['el@10%']:.3f}", file=sys.stderr, flush=True)
     return out
+
+
+def oracle_order(model, X: pd.DataFrame, truth: np.ndarray, noisy: np.ndarray,
+                 groups: np.ndarray, k: int) -> np.ndarray:
+    """The ranking of what no method knows: each group's true flip rate ``pi`` and the
+    out-of-fold probability ``q`` of the given label from a model trained on the clean labels,
+    combined by Bayes' rule (flips spread alike over the other classes):
+    ``P(flip) = pi (1 - q) / (k - 1) / ((1 - pi) q + pi (1 - q) / (k - 1))``. A ceiling for
+    any ranking from the model and the groups."""
+    clean = cross_val_predict(clone(model), X, truth, cv=5, method="predict_proba")
+    q = np.clip(clean[np.arange(len(noisy)), noisy], 1e-6, 1 - 1e-6)
+    codes = pd.factorize(groups, sort=True)[0]
+    pi = (np.bincount(codes, weights=noisy != truth) / np.bincount(codes))[codes]
+    wrong = pi * (1 - q) / (k - 1)
+    return np.argsort(-wrong / ((1 - pi) * q + wrong), kind="stable")
 
 
 def close_the_loop(model, X, truth, train, test, noisy, theirs, ours) -> dict:
@@ -221,6 +245,14 @@ def main() -> None:
     print((100 * table).round(1).to_string())
     print("\nMean gain in recall at 10 % per scenario (points):")
     print((100 * table.groupby(level=0, sort=False)["gain@10%"].mean()).round(1).to_string())
+    extra = [c for c in ("oracle@10%", "named segment@10%") if c in results.columns]
+    ceiling = results.groupby(["scenario", "data"], sort=False)[extra].mean()
+    ceiling = ceiling.sub(table["cl@10%"], axis=0).rename(columns=lambda c: c + " gain")
+    print("\nGain at 10 % over cleanlab of the oracle (true group rates, a model trained on the "
+          "clean labels: a ceiling) and of naming a segment where the noise is not "
+          "(prior=[feature]), points:")
+    print((100 * ceiling).round(1).to_string())
+    print((100 * ceiling.groupby(level=0, sort=False).mean()).round(1).to_string())
     print(f"\nflags equal to cleanlab's find_label_issues: {int(results['flags equal'].sum())} "
           f"of {len(results)}")
     loop = results
