@@ -16,6 +16,7 @@ out wrong more often than predicted had its noise underestimated, and the revers
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,40 @@ def reviewed_verdicts(reviews: Any, original: pd.Series | None = None, *,
     if analysis is not None and getattr(analysis, "proba", None) is not None:
         verdict = _with_consensus(verdict, source, original, analysis)
     return verdict
+
+
+def reviewed_methods(reviews: Any) -> pd.Series:
+    """The detector (the cause's ``method``) of each reviewed sample's latest judgement (a
+    relabel, confirm, skip or adjudication still in force), None where its cause names none.
+
+    >>> reviewed_methods(pd.DataFrame({"op": ["set", "confirm"], "sample_id": [1, 2],
+    ...     "author": "ana", "new_label": ["b", None],
+    ...     "cause": [{"method": "knn"}, None]})).to_dict()
+    {1: 'knn', 2: None}
+    """
+    events = effective(events_of(reviews))
+    if "seq" in events.columns:
+        events = events.sort_values("seq", kind="stable")
+    judged = events[events["op"].isin(("set", "confirm", "skip", "adjudicate"))]
+    latest = judged.drop_duplicates("sample_id", keep="last")
+    causes = latest["cause"] if "cause" in latest.columns else [None] * len(latest)
+    return pd.Series([_method(cause) for cause in causes], index=pd.Index(latest["sample_id"]),
+                     dtype=object)
+
+
+def _method(cause: Any) -> str | None:
+    if isinstance(cause, str):
+        try:
+            cause = json.loads(cause)
+        except ValueError:
+            return None
+    if not isinstance(cause, dict):
+        return None
+    suspect = cause.get("suspect")  # an import keeps the exported sample's cause there
+    for found in (cause, suspect if isinstance(suspect, dict) else {}):
+        if isinstance(found.get("method"), str):
+            return str(found["method"])
+    return None
 
 
 def _current_labels(events: Any, original: pd.Series) -> pd.Series:
