@@ -2,11 +2,15 @@
 
 :func:`~errlens.suspects.prior_rank.ranked_with_prior` ranks from scratch: the confident-learning
 pass, every row's evidence, a sorted table of every row. A reviewer's decision changes none of
-that; it changes the reviewed rows (which move to the end) and the priors of their groups (a
-handful of numbers). :class:`LiveRank` keeps the arrays that do not change and, per set of
-reviews, recomputes the same numbers with the same functions (:func:`row_prior`,
-:func:`posterior`, :func:`updated_by_reviews`), so its order and causes are those of
-``ev.suspects(reviews=...)`` row for row, without building the table.
+that; it changes the reviewed rows (which move to the end), the priors of their groups, the
+slices the reviews found wrong more (or less) often than predicted and the detector's evidence
+slope (a handful of numbers). :class:`LiveRank` keeps the arrays that do not change and, per set
+of reviews, recomputes those numbers from the reviewed rows (:func:`updated_by_reviews`,
+:func:`~errlens.suspects.review_slices.calibrated_slope`,
+:func:`~errlens.suspects.review_slices.moved_slices`), then every row's prior and posterior in
+one pass. The core ranks with reviews through :meth:`LiveRank.rerank` too
+(:func:`~errlens.suspects.prior_rank.ranked_with_prior`), so the order and causes of the
+browser are those of ``ev.suspects(reviews=...)`` row for row, without building the table.
 
 >>> import errlens as el
 >>> from errlens.suspects.detect import live_rank

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from errlens.annotators.agreement import events_of
 from errlens.data.evaldata import EvalData
 from errlens.slicing.segment_cache import segments_at
 from errlens.suspects.confident import ConfidentLearning
@@ -143,13 +144,15 @@ def ranked_with_prior(
     moves = None
     order_key = None
     if reviews is not None:
-        verdicts = review_verdicts(reviews, ev.y_true, ids=ev.ids, analysis=ev).to_numpy()
+        events = events_of(reviews)
+        verdicts = review_verdicts(reviews, ev.y_true, ids=ev.ids, analysis=ev,
+                                   events=events).to_numpy()
         decided = (verdicts == "relabeled") | (verdicts == "confirmed")
         params["reviewed"] = int(decided.sum())
     if reviews is not None and learn:
         live = live_of(ev, cl, names, score=score, flagged=flagged, key=key, method=method)
         rows = np.flatnonzero(pd.notna(verdicts))
-        methods = reviewed_methods(reviews).reindex(ev.ids[rows]).to_numpy(dtype=object)
+        methods = reviewed_methods(events).reindex(ev.ids[rows]).to_numpy(dtype=object)
         ranked = live.rerank(rows, verdicts[rows], methods)
         noises, moves = ranked.noises, ranked.moves
         prior, post = ranked.prior, ranked.posterior

@@ -3,9 +3,9 @@ how strong the detector's evidence really is.
 
 Two corrections, both measured on the reviewed rows only (the cost follows the reviews):
 
-- **Slices** (:func:`moved_slices`). Every segment of every feature (the dashboard's segments,
-  ``errlens.slicing.segment_cache.segments_at``) is a candidate review group, declared or not.
-  A segment moves the ranking only where its reviews depart from what the ranking predicted:
+- **Slices** (:func:`moved_slices`). Every segment of every feature but the declared groups'
+  (the dashboard's segments, ``errlens.slicing.segment_cache.segments_at``) is a candidate
+  review group, though nothing declares it. A segment moves the ranking only where its reviews depart from what the ranking predicted:
   the test of :func:`~errlens.suspects.reviews.updated_by_reviews` (at least
   :data:`~errlens.suspects.reviews.MIN_REVIEWS` decided reviews, a two-sided binomial test of the
   relabels against the predicted precision beyond what all rows share), with the p-values of all
@@ -14,7 +14,11 @@ Two corrections, both measured on the reviewed rows only (the cost follows the r
 - **Calibration** (:func:`calibrated_slope`). The reviews of this detector fit a slope ``b`` in
   ``logit P(wrong) = a + logit(prior) + b * evidence`` (the evidence is the detector's
   log-odds, ``log((1 - p) / ((k - 1) p))``); ``b < 1``: its evidence is over-confident
-  relative to the priors. The ranking uses ``b`` once a score test rejects ``b = 1``.
+  relative to the priors. The ranking uses ``b`` once a score test rejects ``b = 1``; reviews
+  made under another detector (or naming none) do not count.
+
+``LiveRank.rerank`` (``errlens.suspects.live_rank``) applies both, after the declared groups'
+update, for the core's ranking and the browser's alike.
 
 >>> slope, p = calibrated_slope(np.array([1, 0, 1, 0] * 10), np.zeros(40),
 ...                              np.array([2.0, 2.0, -2.0, -2.0] * 10))

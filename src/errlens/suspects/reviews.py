@@ -37,15 +37,16 @@ BOUND = 0.98
 
 
 def review_verdicts(reviews: Any, original: pd.Series, *, ids: pd.Index,
-                    analysis: Any = None) -> pd.Series:
+                    analysis: Any = None, events: pd.DataFrame | None = None) -> pd.Series:
     """Per row of ``ids``: ``"relabeled"``, ``"confirmed"``, ``"skipped"`` or None (not reviewed).
 
     ``reviews`` is a LabelStore (its current labels are the verdicts) or its events frame (the
     latest ``set`` / ``adjudicate`` label of each sample, else its ``original`` label). Where
     several annotators judged a sample and ``analysis`` has probabilities, CROWDLAB's consensus
-    (``errlens.annotators.quality.crowdlab``) is the verdict instead.
+    (``errlens.annotators.quality.crowdlab``) is the verdict instead. ``events``: the store's
+    events frame when the caller has it already (it is not built twice).
     """
-    verdict = reviewed_verdicts(reviews, original, analysis=analysis)
+    verdict = reviewed_verdicts(reviews, original, analysis=analysis, events=events)
     out = np.full(len(ids), None, dtype=object)
     rows = ids.get_indexer(verdict.index)  # the few reviewed ids looked up in ids' own index
     out[rows[rows >= 0]] = verdict.to_numpy(dtype=object)[rows >= 0]
@@ -53,7 +54,7 @@ def review_verdicts(reviews: Any, original: pd.Series, *, ids: pd.Index,
 
 
 def reviewed_verdicts(reviews: Any, original: pd.Series | None = None, *,
-                      analysis: Any = None) -> pd.Series:
+                      analysis: Any = None, events: pd.DataFrame | None = None) -> pd.Series:
     """:func:`review_verdicts` of the reviewed samples only (indexed by their ids): a
     LabelStore's labels are read for those samples alone, so the cost follows the reviews, not
     the rows (``original`` is needed for an events frame only).
@@ -64,7 +65,7 @@ def reviewed_verdicts(reviews: Any, original: pd.Series | None = None, *,
     """
     source: Any = reviews
     if hasattr(reviews, "labels") and hasattr(reviews, "original_in_current_names"):
-        source = events_of(reviews)
+        source = events_of(reviews) if events is None else events
         judged = pd.Index(source["sample_id"].dropna().unique())
         original = reviews.original.reindex(judged).map(reviews.schema.current_name)
         current = reviews.labels().reindex(judged)
