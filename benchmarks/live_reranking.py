@@ -8,7 +8,10 @@ temporary folder; against, in the same run, the same browser without a store (th
 ranking: a page turn is a cached slice) and cleanlab's own ranking of the same probabilities
 (``find_label_issues(..., return_indices_ranked_by="self_confidence")``), which has no prior
 and cannot learn from reviews. A browser on the same rows without the annotator declared (no
-prior, no store) gives the first page and the page turn without a prior.
+prior, no store) gives the first page and the page turn without a prior. Then 2,000 reviews of
+the ranking's head are written at once and the page after a review is timed again: every
+segment of the undeclared features holds enough reviews to be tested and the detector's slope
+is fitted (the slices and calibration reviews move, ``errlens.suspects.review_slices``).
 
     .venv/bin/python benchmarks/live_reranking.py           # 1,000,000 rows
     .venv/bin/python benchmarks/live_reranking.py --quick   # 100,000 rows

@@ -5,11 +5,12 @@ Two corrections, both measured on the reviewed rows only (the cost follows the r
 
 - **Slices** (:func:`moved_slices`). Every segment of every feature but the declared groups'
   (the dashboard's segments, ``errlens.slicing.segment_cache.segments_at``) is a candidate
-  review group, though nothing declares it. A segment moves the ranking only where its reviews depart from what the ranking predicted:
-  the test of :func:`~errlens.suspects.reviews.updated_by_reviews` (at least
-  :data:`~errlens.suspects.reviews.MIN_REVIEWS` decided reviews, a two-sided binomial test of the
-  relabels against the predicted precision beyond what all rows share), with the p-values of all
-  segments of all features tested corrected together (Benjamini–Hochberg at
+  review group, though nothing declares it. A segment moves the ranking only where its reviews
+  depart from what the ranking predicted: the test of
+  :func:`~errlens.suspects.reviews.updated_by_reviews` (at least
+  :data:`~errlens.suspects.reviews.MIN_REVIEWS` decided reviews, a two-sided binomial test of
+  the relabels against the predicted precision beyond what all rows share), with the p-values of
+  all segments of all features tested corrected together (Benjamini–Hochberg at
   :data:`~errlens.suspects.priors.ALPHA`), so a chance run among many segments moves nothing.
 - **Calibration** (:func:`calibrated_slope`). The reviews of this detector fit a slope ``b`` in
   ``logit P(wrong) = a + logit(prior) + b * evidence`` (the evidence is the detector's

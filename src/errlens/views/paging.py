@@ -157,8 +157,8 @@ class RowSource:
         return found
 
     def _rank_live(self, live: LiveRank) -> None:
-        from errlens.suspects.live_rank import reviewed_rows
         from errlens.annotators.agreement import events_of
+        from errlens.suspects.live_rank import reviewed_rows
         from errlens.suspects.reviews import reviewed_methods, reviewed_verdicts
 
         events = events_of(self.reviews)  # built once for the verdicts and their detectors
