@@ -20,8 +20,9 @@ the prior at 1M rows, with cleanlab's at 1M rows in the same run.
 
 ``--reviewer`` runs the simulated reviewer alone (every variant of ``REVIEWS``: static, groups
 only, with the slices the reviews move, with the detector's calibration, both; in the segment
-scenario also with nothing declared), out-of-fold probabilities cached in
-``/tmp/wt-reviews-cache``; ``--seed=0`` / ``--data=adult`` narrow it.
+scenario also with nothing declared), out-of-fold probabilities cached in the folder
+``$SUSPECT_PRIORS_CACHE`` (default: ``suspect-priors`` in the temporary folder);
+``--seed=0`` / ``--data=adult`` narrow it.
 """
 
 from __future__ import annotations
@@ -173,9 +174,12 @@ def reviews_of(ev: el.Analysis, frame: pd.DataFrame, noisy: np.ndarray, proba: n
 
 def reviewer_only() -> None:
     """``--reviewer``: the simulated reviewer alone, every data set, scenario and seed
-    (out-of-fold probabilities cached in ``/tmp/wt-reviews-cache``)."""
+    (out-of-fold probabilities cached, see the module's docstring)."""
+    import os
     import pathlib
-    cache = pathlib.Path("/tmp/wt-reviews-cache")
+    import tempfile
+    cache = pathlib.Path(os.environ.get("SUSPECT_PRIORS_CACHE",
+                                        pathlib.Path(tempfile.gettempdir()) / "suspect-priors"))
     cache.mkdir(exist_ok=True)
     runs = []
     for name, (X, truth_all, model, feature) in datasets().items():
