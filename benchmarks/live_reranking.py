@@ -8,7 +8,10 @@ temporary folder; against, in the same run, the same browser without a store (th
 ranking: a page turn is a cached slice) and cleanlab's own ranking of the same probabilities
 (``find_label_issues(..., return_indices_ranked_by="self_confidence")``), which has no prior
 and cannot learn from reviews. A browser on the same rows without the annotator declared (no
-prior, no store) gives the first page and the page turn without a prior.
+prior, no store) gives the first page and the page turn without a prior. Then 2,000 reviews of
+the ranking's head are written at once and the page after a review is timed again: every
+segment of the undeclared features holds enough reviews to be tested and the detector's slope
+is fitted (the slices and calibration reviews move, ``errlens.suspects.review_slices``).
 
     .venv/bin/python benchmarks/live_reranking.py           # 1,000,000 rows
     .venv/bin/python benchmarks/live_reranking.py --quick   # 100,000 rows
@@ -98,6 +101,31 @@ def main() -> None:
         durations.append(1000 * (time.perf_counter() - start))
         assert reply["ranking"], "the page after a review is re-ranked"
     rows.append(("page after a review (re-ranked with the reviews)", float(np.median(durations)),
+                 "median of 3"))
+    # 2,000 more reviews of the ranking's head (relabels of ann3's rows and of labels the model
+    # finds unlikely, confirms otherwise): every segment holds enough reviews to be tested, the
+    # detector's slope is fitted; then a review and the next page, three times
+    head = ev.suspects(reviews=store).table.index[:2_000]
+    at = ev.ids.get_indexer(head)
+    proba_at = ev.proba[at, ev.y_true_codes[at]] if ev.proba is not None else np.ones(len(at))
+    wrong = (ev.features["annotator"].to_numpy()[at] == "ann3") | (proba_at < 0.2)
+    flipped = np.where(ev.y_true.to_numpy()[at] == "yes", "no", "yes")
+    store.record_many([{"op": "set" if w else "confirm", "id": sample,
+                        "label": new if w else None, "cause": {"method": "prune_by_noise_rate"}}
+                       for sample, w, new in zip(head, wrong, flipped, strict=True)])
+    page(live, 4)
+    durations = []
+    later = ev.suspects(reviews=store).table.index[2_000:2_003]  # not reviewed yet
+    for turn, sample in zip(range(5, 8), later, strict=True):
+        seen = ev.y_true.loc[sample]
+        reply, _ = live.handle({"type": "action", "rid": next(rid), "action": "confirm",
+                                "id": sample, "token": live.version, "mode": "suspects",
+                                "source": "grid", "seen": seen})
+        assert reply["error"] is None, reply["error"]
+        start = time.perf_counter()
+        reply, _ = page(live, turn)
+        durations.append(1000 * (time.perf_counter() - start))
+    rows.append(("page after a review, 2,000 reviews in the store", float(np.median(durations)),
                  "median of 3"))
     plain = SuspectBrowser(synthetic(n, prior=False))
     start = time.perf_counter()

@@ -19,6 +19,12 @@ measuring the clean test accuracy recovered; an oracle's recall (true group rate
 trained on the clean labels: a ceiling for any ranking); naming a segment where the noise is not
 (``prior=[feature]`` under uniform or annotator noise); and the time of ``suspects()`` with and
 without the prior at 1M rows, with cleanlab's at 1M rows in the same run.
+
+``--reviewer`` runs the simulated reviewer alone (every variant of ``REVIEWS``: static, groups
+only, with the slices the reviews move, with the detector's calibration, both; in the segment
+scenario also with nothing declared), out-of-fold probabilities cached in the folder
+``$SUSPECT_PRIORS_CACHE`` (default: ``suspect-priors`` in the temporary folder);
+``--seed=0`` / ``--data=adult`` narrow it.
 """
 
 from __future__ import annotations
@@ -40,9 +46,15 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import errlens as el
 from errlens.datasets import load_adult, load_digits, load_tweets
+from errlens.suspects import review_slices
+
+MAX_SLICE_FEATURES = review_slices.MAX_SLICE_FEATURES
 
 QUICK = "--quick" in sys.argv
-SEEDS = (0,) if QUICK else (0, 1, 2)
+SEEDS = (0,) if QUICK else tuple(int(a.split("=")[1]) for a in sys.argv
+                                 if a.startswith("--seed=")) or (0, 1, 2)
+#: ``--data=adult``: only that data set (in ``--reviewer``).
+ONLY = [a.split("=")[1] for a in sys.argv if a.startswith("--data=")]
 BUDGETS = (0.02, 0.05, 0.10, 0.20)
 SCENARIOS = ("one annotator", "two annotators", "segment", "uniform")
 
@@ -100,25 +112,119 @@ def recall_at(order: np.ndarray, flips: np.ndarray, budget: float) -> float:
     return float(flips[order[: int(budget * len(flips))]].sum() / max(flips.sum(), 1))
 
 
-def reviewer(ev: el.Analysis, truth: pd.Series, flips: pd.Series, *, update: bool) -> float:
+def reviewer(ev: el.Analysis, truth: pd.Series, flips: pd.Series, *, update: bool,
+             detector: str | None = "prune_by_noise_rate", slices: bool = True) -> float:
     """Recall after reviewing 10 % of the rows in batches of 1 % (the ranking re-read per
-    batch when ``update``), each reviewed row's truth revealed as a relabel or a confirm."""
+    batch when ``update``), each reviewed row's truth revealed as a relabel or a confirm.
+
+    ``detector``: the method the reviews' causes name (None: no method, so the reviews do not
+    calibrate the detector's evidence); ``slices=False`` stops the segments of undeclared
+    features from moving (``MAX_SLICE_FEATURES = 0`` for the run): the two switches measure
+    each part alone."""
     batch, reviewed = max(ev.n // 100, 1), []
     events = pd.DataFrame(columns=["op", "sample_id", "new_label", "author", "cause"])
     static = ev.suspects().table.index
-    for _ in range(10):
-        if update:
-            head = ev.suspects(reviews=events if len(events) else None).table.index[:batch]
-        else:
-            head = static[len(reviewed): len(reviewed) + batch]
-        reviewed += list(head)
-        wrong = flips[head].to_numpy()
-        new = pd.DataFrame({"op": np.where(wrong, "set", "confirm"), "sample_id": head,
-                            "new_label": np.where(wrong, truth[head].to_numpy(), None),
-                            "author": "sim",
-                            "cause": [{"method": "prune_by_noise_rate"}] * len(head)})
-        events = pd.concat([events, new], ignore_index=True)
+    review_slices.MAX_SLICE_FEATURES = MAX_SLICE_FEATURES if slices else 0
+    try:
+        for _ in range(10):
+            if update:
+                head = ev.suspects(reviews=events if len(events) else None).table.index[:batch]
+            else:
+                head = static[len(reviewed): len(reviewed) + batch]
+            reviewed += list(head)
+            wrong = flips[head].to_numpy()
+            new = pd.DataFrame({"op": np.where(wrong, "set", "confirm"), "sample_id": head,
+                                "new_label": np.where(wrong, truth[head].to_numpy(), None),
+                                "author": "sim",
+                                "cause": [None if detector is None else {"method": detector}]
+                                * len(head)})
+            events = pd.concat([events, new], ignore_index=True)
+    finally:
+        review_slices.MAX_SLICE_FEATURES = MAX_SLICE_FEATURES
     return float(flips[reviewed].sum() / flips.sum())
+
+
+#: The simulated reviewer's variants: (column, update, detector named in causes, slices).
+REVIEWS = (("review static", False, None, False),
+           ("review updating (groups only)", True, None, False),
+           ("review + slices", True, None, True),
+           ("review + calibration", True, "prune_by_noise_rate", False),
+           ("review updating", True, "prune_by_noise_rate", True))
+
+
+def reviews_of(ev: el.Analysis, frame: pd.DataFrame, noisy: np.ndarray, proba: np.ndarray,
+               truth: np.ndarray, flips: np.ndarray, scenario: str, feature: str) -> dict:
+    """Recall of the simulated reviewer in every variant of :data:`REVIEWS`; in the segment
+    scenario with the feature declared (``source=``, the reviewer's groups) and, as
+    ``auto ...``, with nothing declared (only the segments the reviews move)."""
+    truth_s, flips_s = pd.Series(truth), pd.Series(flips)
+    out = {}
+    if scenario == "segment":  # the reviewer's groups: the segment feature
+        ev = el.Analysis.from_predictions(frame, y_true=noisy, proba=proba, id="row",
+                                          proba_out_of_fold=True, source=feature)
+        bare = el.Analysis.from_predictions(frame, y_true=noisy, proba=proba, id="row",
+                                            proba_out_of_fold=True)
+        for column, update, detector, slices in REVIEWS:
+            if slices or not update:  # nothing declared: without slices only the calibration
+                out["auto " + column] = reviewer(bare, truth_s, flips_s, update=update,
+                                                 detector=detector, slices=slices)
+    for column, update, detector, slices in REVIEWS:
+        out[column] = reviewer(ev, truth_s, flips_s, update=update, detector=detector,
+                               slices=slices)
+    return out
+
+
+def reviewer_only() -> None:
+    """``--reviewer``: the simulated reviewer alone, every data set, scenario and seed
+    (out-of-fold probabilities cached, see the module's docstring)."""
+    import os
+    import pathlib
+    import tempfile
+    cache = pathlib.Path(os.environ.get("SUSPECT_PRIORS_CACHE",
+                                        pathlib.Path(tempfile.gettempdir()) / "suspect-priors"))
+    cache.mkdir(exist_ok=True)
+    runs = []
+    for name, (X, truth_all, model, feature) in datasets().items():
+        if ONLY and name not in ONLY:
+            continue
+        k = int(truth_all.max()) + 1
+        for scenario in SCENARIOS:
+            for seed in SEEDS:
+                train, _ = train_test_split(np.arange(len(truth_all)), test_size=0.25,
+                                            random_state=seed, stratify=truth_all)
+                Xtr, ytr = X.iloc[train].reset_index(drop=True), truth_all[train]
+                rng = np.random.default_rng(1000 + seed)
+                base = el.Analysis.from_predictions(Xtr, y_true=ytr, y_pred=ytr)
+                segment, _ = planted_segment(base, feature)
+                who, noisy = plant(ytr, k, scenario, segment, rng)
+                path = cache / f"{name}-{scenario}-{seed}.npy"
+                if path.exists():
+                    proba = np.load(path)
+                else:
+                    proba = cross_val_predict(clone(model), Xtr, noisy, cv=5,
+                                              method="predict_proba")
+                    np.save(path, proba)
+                frame = Xtr.assign(annotator=who, row=np.arange(len(ytr)))
+                ev = el.Analysis.from_predictions(frame, y_true=noisy, proba=proba, id="row",
+                                                  proba_out_of_fold=True, annotator="annotator")
+                start = time.perf_counter()
+                out = {"data": name, "scenario": scenario, "seed": seed,
+                       **reviews_of(ev, frame, noisy, proba, ytr, noisy != ytr, scenario,
+                                    feature)}
+                print(f"  {name}, {scenario}, seed {seed}: {time.perf_counter() - start:.0f} s "
+                      + ", ".join(f"{k} {v:.3f}" for k, v in out.items()
+                                  if k.startswith(("review", "auto"))),
+                      file=sys.stderr, flush=True)
+                runs.append(out)
+    results = pd.DataFrame(runs)
+    pd.set_option("display.width", 250, "display.max_columns", 40)
+    cols = [c for c in results.columns if c.startswith(("review", "auto"))]
+    print("Simulated reviewer: recall of the flips at a 10 % budget (1 % batches), means over "
+          f"seeds {SEEDS}:")
+    print((100 * results.groupby(["scenario", "data"], sort=False)[cols].mean()).round(1)
+          .to_string())
+    print("\nPer seed:")
+    print((100 * results.set_index(["scenario", "data", "seed"])[cols]).round(1).to_string())
 
 
 def one_run(name: str, data: tuple, scenario: str, seed: int) -> dict:
@@ -156,12 +262,7 @@ def one_run(name: str, data: tuple, scenario: str, seed: int) -> dict:
                                              proba_out_of_fold=True)
         out["named segment@10%"] = recall_at(
             named.suspects(prior=[feature]).table.index.to_numpy(), flips, 0.10)
-    truth_s, flips_s = pd.Series(ytr), pd.Series(flips)
-    if scenario == "segment":  # the reviewer's groups: the segment feature
-        ev = el.Analysis.from_predictions(frame, y_true=noisy, proba=proba, id="row",
-                                          proba_out_of_fold=True, source=feature)
-    out["review static"] = reviewer(ev, truth_s, flips_s, update=False)
-    out["review updating"] = reviewer(ev, truth_s, flips_s, update=True)
+    out |= reviews_of(ev, frame, noisy, proba, ytr, flips, scenario, feature)
     if scenario in ("one annotator", "segment"):
         out |= close_the_loop(model, X, truth_all, train, test, noisy, theirs, ours)
     print(f"  {name}, {scenario}, seed {seed}: recall@10% cleanlab {out['cl@10%']:.3f}, "
@@ -232,6 +333,9 @@ def timing(n: int = 1_000_000) -> pd.DataFrame:
 
 
 def main() -> None:
+    if "--reviewer" in sys.argv:
+        reviewer_only()
+        return
     data = datasets()
     runs = [one_run(name, d, scenario, seed) for name, d in data.items()
             for scenario in SCENARIOS for seed in SEEDS]
@@ -256,8 +360,8 @@ def main() -> None:
     print(f"\nflags equal to cleanlab's find_label_issues: {int(results['flags equal'].sum())} "
           f"of {len(results)}")
     loop = results
-    loop_cols = ["review static", "review updating", "acc clean", "acc noisy",
-                 "recovered cl", "recovered el"]
+    loop_cols = [c for c in results.columns if c.startswith(("review", "auto"))] + [
+        "acc clean", "acc noisy", "recovered cl", "recovered el"]
     print("\nSimulated reviewer (recall at a 10 % budget, 1 % batches) and closing the loop "
           "(share of the clean-test accuracy lost to noise recovered by fixing the top 10 %):")
     print((100 * loop.groupby(["scenario", "data"], sort=False)[loop_cols].mean()).round(1)

@@ -64,7 +64,12 @@ class LabelMethods(EvalData):
         ``prior`` and ``posterior`` (probability the label is wrong) and is ordered by
         ``posterior``; ``flagged`` and ``score`` stay the method's own (cleanlab parity).
         ``reviews=`` a LabelStore (or its events) moves each group's prior by what reviewers
-        decided and puts reviewed rows last. ``cause(id)["why"]`` says why a row ranks there.
+        decided and puts reviewed rows last; unless ``prior=None``, the segments of the other
+        features whose reviews depart from the ranking's prediction move it too
+        (``.review_slices``), and the reviews made under this ``method`` calibrate its evidence
+        (``params["review_calibration"]``; ``errlens.suspects.review_slices``). With reviews
+        the table is ordered by ``posterior`` even with nothing declared.
+        ``cause(id)["why"]`` says why a row ranks there.
 
         >>> import errlens as el
         >>> ev = el.Analysis.from_predictions({"x": range(6)}, y_true=[0, 0, 0, 1, 1, 1],

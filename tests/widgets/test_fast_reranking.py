@@ -114,11 +114,13 @@ def test_the_browser_after_reviews_shows_the_reference_ranking_and_causes(noisy,
     assert rows.cohort_suspects().table.equals(table)
 
 
-def test_without_a_group_prior_or_for_knn_the_core_ranks_as_before(noisy, adult_oof, tmp_path):
-    assert live_rank(adult_oof, METHOD) is None  # no annotator / source declared
+def test_with_prior_none_or_for_knn_the_core_ranks_as_before(noisy, adult_oof, tmp_path):
     assert live_rank(noisy, "knn") is None
     assert live_rank(noisy, METHOD, prior=None) is None
-    store = LabelStore(adult_oof, tmp_path / "labels.jsonl", author="ana")
-    browser = SuspectBrowser(adult_oof, store)
+    # nothing declared: no group prior, but the reviews may still move slices and the slope
+    live = live_rank(adult_oof, METHOD)
+    assert live is not None and live.noises == () and live.slices is not None
+    store = LabelStore(noisy, tmp_path / "labels.jsonl", author="ana")
+    browser = SuspectBrowser(noisy, store, method="knn")
     page(browser, 0)
     assert not browser._ctx.rows.reranked

@@ -102,11 +102,12 @@ def find_suspects(
     }
     names = prior_rank.prior_columns(ev, prior)
     noises: tuple[Any, ...] = ()
+    moves = None
     if names or reviews is not None:
         key = (filter_by, params.get("space_fingerprint"), params.get("n_neighbors"))
-        table, noises, more = prior_rank.ranked_with_prior(
+        table, noises, more, moves = prior_rank.ranked_with_prior(
             ev, cl, names, columns=columns, score=score, flagged=flagged, keep=keep, top=top,
-            reviews=reviews, key=key)
+            reviews=reviews, key=key, method=method, learn=prior is not None)
         params |= more
     else:
         table = ranked_table(
@@ -114,25 +115,22 @@ def find_suspects(
         )
     probabilities = _proba_fingerprint(ev) if method != "knn" else fingerprint(cl.pred_probs)
     return Suspects(table, method, params, rank_by, probabilities, meta=_engine(),
-                    priors=noises)
+                    priors=noises, moves=moves)
 
 def live_rank(ev: EvalData, method: str = DEFAULT_METHOD, *, prior: Any = "auto"
               ) -> LiveRank | None:
     """The cached arrays :class:`LiveRank` re-ranks from after reviews, for a cleanlab
-    ``method`` ranked by ``self_confidence`` with ``prior`` (as ``find_suspects``); None where
-    there is no group prior or the method is not a confident-learning filter (rank again with
+    ``method`` ranked by ``self_confidence`` with ``prior`` (as ``find_suspects``: the declared
+    groups', and the slices and calibration the reviews move); None for ``prior=None`` (no
+    learning) or a method that is not a confident-learning filter (rank again with
     ``find_suspects``)."""
-    if ev.task == "regression" or method not in FILTERS:
+    if ev.task == "regression" or method not in FILTERS or prior is None:
         return None
     names = prior_rank.prior_columns(ev, prior)
-    if not names:
-        return None
     cl = _confident_learning(ev)
-    flagged = cl.issues(method)
-    noises = tuple(prior_rank.noise_of(ev, cl, name, flagged, (method, None, None))
-                   for name in names)
-    score = cl.scores("self_confidence")
-    return LiveRank(noises, score, flagged, score, cl.k)
+    return prior_rank.live_of(ev, cl, names, score=cl.scores("self_confidence"),
+                              flagged=cl.issues(method), key=(method, None, None),
+                              method=method)
 
 
 def health_of(ev: EvalData) -> LabelHealth:

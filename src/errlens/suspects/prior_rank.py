@@ -19,11 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from errlens.annotators.agreement import events_of
 from errlens.data.evaldata import EvalData
 from errlens.slicing.segment_cache import segments_at
 from errlens.suspects.confident import ConfidentLearning
+from errlens.suspects.live_rank import LiveRank, SliceCandidates
 from errlens.suspects.priors import GroupNoise, calibration, group_noise, posterior, row_prior
-from errlens.suspects.reviews import review_verdicts, updated_by_reviews
+from errlens.suspects.review_slices import ReviewMoves
+from errlens.suspects.reviews import review_verdicts, reviewed_methods
 from errlens.suspects.table import ranked_table
 
 #: Column names of the suspects table a prior's group column may not take.
@@ -83,6 +86,38 @@ def noise_of(ev: EvalData, cl: ConfidentLearning, name: str, flagged: np.ndarray
     return noise
 
 
+def overall_of(ev: EvalData, cl: ConfidentLearning, flagged: np.ndarray, key: Any) -> float:
+    """The overall noise rate (what :func:`group_noise` shrinks toward), without a group."""
+    cache = ev.cache.suspects
+    slot = ("overall_noise", key)
+    if slot not in cache:
+        cache[slot] = group_noise(cl.labels, cl.pred_probs, np.zeros(len(cl.labels), np.int8),
+                                  name="all", cl=cl, flagged=flagged).overall
+    overall: float = cache[slot]
+    return overall
+
+
+def slice_candidates(ev: EvalData, names: Sequence[str]) -> SliceCandidates | None:
+    """The segments (``ev.segments``' setting) reviews may move: every feature's but the
+    declared groups' ``names`` and the one-segment features' (None: there are none)."""
+    segments = segments_at(ev)
+    columns = tuple(j for j, feature in enumerate(segments.features)
+                    if feature not in names and len(segments.labels[j]) > 1)
+    if not columns:
+        return None
+    return SliceCandidates(segments.codes, segments.features, segments.labels, columns)
+
+
+def live_of(ev: EvalData, cl: ConfidentLearning, names: Sequence[str], *, score: np.ndarray,
+            flagged: np.ndarray, key: Any, method: str) -> LiveRank:
+    """The :class:`LiveRank` of a ranking by ``score`` with the groups ``names``, the
+    detector ``method`` and the slices reviews may move (the core's and the browser's)."""
+    noises = tuple(noise_of(ev, cl, name, flagged, key) for name in names)
+    overall = noises[0].overall if noises else overall_of(ev, cl, flagged, key)
+    return LiveRank(noises, score, flagged, cl.scores("self_confidence"), cl.k, overall,
+                    ev.ids, method, slice_candidates(ev, names))
+
+
 def ranked_with_prior(
     ev: EvalData,
     cl: ConfidentLearning,
@@ -95,33 +130,46 @@ def ranked_with_prior(
     top: int | None,
     reviews: Any,
     key: Any,
-) -> tuple[pd.DataFrame, tuple[GroupNoise, ...], dict[str, Any]]:
-    """(table, the group priors used, parameters to record). Rows are ordered by posterior,
-    most likely wrong first, reviewed rows (relabeled or confirmed) last; ``flagged`` and
-    ``score`` are the method's own. Without ``names`` and ``reviews`` use ``ranked_table``."""
-    noises = [noise_of(ev, cl, name, flagged, key) for name in names]
+    method: str,
+    learn: bool = True,
+) -> tuple[pd.DataFrame, tuple[GroupNoise, ...], dict[str, Any], ReviewMoves | None]:
+    """(table, the group priors used, parameters to record, what else the reviews moved).
+    Rows are ordered by posterior, most likely wrong first, reviewed rows (relabeled or
+    confirmed) last; ``flagged`` and ``score`` are the method's own. With ``reviews`` and
+    ``learn`` (not ``prior=None``) the ranking is :class:`LiveRank`'s: the reviews of
+    ``method`` calibrate its evidence and the segments of the undeclared features may move.
+    Without ``names`` and ``reviews`` use ``ranked_table``."""
     params: dict[str, Any] = {"prior": list(names)}
-    decided = np.zeros(ev.n, dtype=bool)
     out: dict[str, Any] = dict(columns)
-    verdicts = None
+    decided = np.zeros(ev.n, dtype=bool)
+    noises: tuple[GroupNoise, ...] = ()
+    moves = None
+    order_key = None
     if reviews is not None:
-        verdicts = review_verdicts(reviews, ev.y_true, ids=ev.ids, analysis=ev).to_numpy()
+        events = events_of(reviews)
+        verdicts = review_verdicts(reviews, ev.y_true, ids=ev.ids, analysis=ev,
+                                   events=events).to_numpy()
         decided = (verdicts == "relabeled") | (verdicts == "confirmed")
         params["reviewed"] = int(decided.sum())
-    order_key = None
-    if noises:
+    if reviews is not None and learn:
+        live = live_of(ev, cl, names, score=score, flagged=flagged, key=key, method=method)
+        rows = np.flatnonzero(pd.notna(verdicts))
+        methods = reviewed_methods(events).reindex(ev.ids[rows]).to_numpy(dtype=object)
+        ranked = live.rerank(rows, verdicts[rows], methods)
+        noises, moves = ranked.noises, ranked.moves
+        prior, post = ranked.prior, ranked.posterior
+        params |= moves.params()
+    elif names:
+        noises = tuple(noise_of(ev, cl, name, flagged, key) for name in names)
         prior = row_prior(noises, noises[0].overall)
         post = posterior(score, prior, cl.k, *calibration(noises))
-        if verdicts is not None:
-            noises = [updated_by_reviews(noise, verdicts, post) for noise in noises]
-            prior = row_prior(noises, noises[0].overall)
-            post = posterior(score, prior, cl.k, *calibration(noises))
+    if noises or moves is not None:
         out |= {noise.name: group_column(ev, noise.name) for noise in noises}
         out |= {"prior": prior, "posterior": post}
         order_key = -post
-    if verdicts is not None:
+    if reviews is not None:
         out["review"] = verdicts
     table = ranked_table(ev.ids, out, score, flagged, keep=keep, higher_is_worse=False,
-                         top=top, first=~decided if noises else flagged & ~decided,
+                         top=top, first=~decided if order_key is not None else flagged & ~decided,
                          key=order_key)
-    return table, tuple(noises), params
+    return table, noises, params, moves

@@ -16,6 +16,7 @@ out wrong more often than predicted had its noise underestimated, and the revers
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -37,15 +38,16 @@ BOUND = 0.98
 
 
 def review_verdicts(reviews: Any, original: pd.Series, *, ids: pd.Index,
-                    analysis: Any = None) -> pd.Series:
+                    analysis: Any = None, events: pd.DataFrame | None = None) -> pd.Series:
     """Per row of ``ids``: ``"relabeled"``, ``"confirmed"``, ``"skipped"`` or None (not reviewed).
 
     ``reviews`` is a LabelStore (its current labels are the verdicts) or its events frame (the
     latest ``set`` / ``adjudicate`` label of each sample, else its ``original`` label). Where
     several annotators judged a sample and ``analysis`` has probabilities, CROWDLAB's consensus
-    (``errlens.annotators.quality.crowdlab``) is the verdict instead.
+    (``errlens.annotators.quality.crowdlab``) is the verdict instead. ``events``: the store's
+    events frame when the caller has it already (it is not built twice).
     """
-    verdict = reviewed_verdicts(reviews, original, analysis=analysis)
+    verdict = reviewed_verdicts(reviews, original, analysis=analysis, events=events)
     out = np.full(len(ids), None, dtype=object)
     rows = ids.get_indexer(verdict.index)  # the few reviewed ids looked up in ids' own index
     out[rows[rows >= 0]] = verdict.to_numpy(dtype=object)[rows >= 0]
@@ -53,7 +55,7 @@ def review_verdicts(reviews: Any, original: pd.Series, *, ids: pd.Index,
 
 
 def reviewed_verdicts(reviews: Any, original: pd.Series | None = None, *,
-                      analysis: Any = None) -> pd.Series:
+                      analysis: Any = None, events: pd.DataFrame | None = None) -> pd.Series:
     """:func:`review_verdicts` of the reviewed samples only (indexed by their ids): a
     LabelStore's labels are read for those samples alone, so the cost follows the reviews, not
     the rows (``original`` is needed for an events frame only).
@@ -64,7 +66,7 @@ def reviewed_verdicts(reviews: Any, original: pd.Series | None = None, *,
     """
     source: Any = reviews
     if hasattr(reviews, "labels") and hasattr(reviews, "original_in_current_names"):
-        source = events_of(reviews)
+        source = events_of(reviews) if events is None else events
         judged = pd.Index(source["sample_id"].dropna().unique())
         original = reviews.original.reindex(judged).map(reviews.schema.current_name)
         current = reviews.labels().reindex(judged)
@@ -80,6 +82,40 @@ def reviewed_verdicts(reviews: Any, original: pd.Series | None = None, *,
     if analysis is not None and getattr(analysis, "proba", None) is not None:
         verdict = _with_consensus(verdict, source, original, analysis)
     return verdict
+
+
+def reviewed_methods(reviews: Any) -> pd.Series:
+    """The detector (the cause's ``method``) of each reviewed sample's latest judgement (a
+    relabel, confirm, skip or adjudication still in force), None where its cause names none.
+
+    >>> reviewed_methods(pd.DataFrame({"op": ["set", "confirm"], "sample_id": [1, 2],
+    ...     "author": "ana", "new_label": ["b", None],
+    ...     "cause": [{"method": "knn"}, None]})).to_dict()
+    {1: 'knn', 2: None}
+    """
+    events = effective(events_of(reviews))
+    if "seq" in events.columns:
+        events = events.sort_values("seq", kind="stable")
+    judged = events[events["op"].isin(("set", "confirm", "skip", "adjudicate"))]
+    latest = judged.drop_duplicates("sample_id", keep="last")
+    causes = latest["cause"] if "cause" in latest.columns else [None] * len(latest)
+    return pd.Series([_method(cause) for cause in causes], index=pd.Index(latest["sample_id"]),
+                     dtype=object)
+
+
+def _method(cause: Any) -> str | None:
+    if isinstance(cause, str):
+        try:
+            cause = json.loads(cause)
+        except ValueError:
+            return None
+    if not isinstance(cause, dict):
+        return None
+    suspect = cause.get("suspect")  # an import keeps the exported sample's cause there
+    for found in (cause, suspect if isinstance(suspect, dict) else {}):
+        if isinstance(found.get("method"), str):
+            return str(found["method"])
+    return None
 
 
 def _current_labels(events: Any, original: pd.Series) -> pd.Series:

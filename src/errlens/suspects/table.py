@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from errlens.suspects.review_slices import ReviewMoves
+
 
 def fingerprint(array: np.ndarray) -> str:
     """Short content hash of an array (dtype, shape and bytes), to record which scores were used.
@@ -48,6 +50,9 @@ class Suspects:
     meta: dict[str, Any] = field(default_factory=dict)
     #: The group priors the ranking used (``suspects.priors.GroupNoise``), for :meth:`cause`.
     priors: tuple[Any, ...] = ()
+    #: What else reviews moved (``suspects.review_slices.ReviewMoves``: slices, the detector's
+    #: calibration), for :meth:`cause` and :attr:`review_slices`.
+    moves: ReviewMoves | None = None
 
     @property
     def flagged_ids(self) -> pd.Index:
@@ -68,6 +73,7 @@ class Suspects:
         prior: dict[str, Any] = {}
         if "posterior" in self.table.columns:
             why = [noise.describe(row[noise.name]) for noise in self.priors]
+            why += self.moves.why(id) if self.moves is not None else []
             prior = {"prior": float(row["prior"]), "posterior": float(row["posterior"]),
                      "why": "; ".join([*why, f"p(given) {row['p_given']:.2f}"])}
         return {
@@ -82,6 +88,14 @@ class Suspects:
             **prior,
             **self.meta,
         }
+
+    @property
+    def review_slices(self) -> pd.DataFrame:
+        """The segments reviews moved the ranking by (feature, segment, reviews, relabels,
+        predicted precision, p-values, ``moved``, ``shift`` in prior log-odds); empty without
+        reviews or where none departed from the ranking's prediction."""
+        moves = ReviewMoves(self.table.index) if self.moves is None else self.moves
+        return moves.table()
 
     def __len__(self) -> int:
         return len(self.table)

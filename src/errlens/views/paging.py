@@ -157,11 +157,14 @@ class RowSource:
         return found
 
     def _rank_live(self, live: LiveRank) -> None:
+        from errlens.annotators.agreement import events_of
         from errlens.suspects.live_rank import reviewed_rows
-        from errlens.suspects.reviews import reviewed_verdicts
+        from errlens.suspects.reviews import reviewed_methods, reviewed_verdicts
 
-        verdicts = reviewed_verdicts(self.reviews, analysis=self.ev)
-        self._ranked = live.rerank(*reviewed_rows(verdicts, self.ev.ids))
+        events = events_of(self.reviews)  # built once for the verdicts and their detectors
+        verdicts = reviewed_verdicts(self.reviews, analysis=self.ev, events=events)
+        self._ranked = live.rerank(*reviewed_rows(verdicts, self.ev.ids,
+                                                  reviewed_methods(events)))
         self._order = self._ranked.flagged_order()
 
     @property
@@ -349,11 +352,12 @@ class RowSource:
         group's text made once per ranking (not a table look-up per row)."""
         from errlens.suspects.live_rank import why_texts
 
-        if self._p_given is None or not found.priors:
+        if self._p_given is None or "posterior" not in found.table.columns:
             return [None] * len(positions)
         if self._why_cache[0] is not found:
             self._why_cache = (found, {})
-        return list(why_texts(found.priors, self._p_given, positions, self._why_cache[1]))
+        return list(why_texts(found.priors, self._p_given, positions, self._why_cache[1],
+                              found.moves))
 
     def page_table(self, positions: np.ndarray, *, ranks: np.ndarray | None = None,
                    extra: dict[str, pa.Array] | None = None) -> pa.Table:

@@ -112,11 +112,11 @@ class SuspectBrowser(ErrlensWidget):
         self._store = store
         self._shown: tuple[dict[str, Any], Query] | None = None  # the last page asked for
         self._actions = Actions(self._ctx)
-        # with a store and declared label sources (annotator= / source=: the priors the
-        # reviews update), the ranking learns from the reviews, on the next page asked for
+        # with a store, the ranking learns from the reviews (the declared annotator= / source=
+        # priors, the slices and the detector's calibration), on the next page asked for
         self._reranker: Reranker | None = None
         if (view is not None and isinstance(rows, RowSource)
-                and getattr(source.analysis, "label_sources", None)):
+                and (rows.has_proba or getattr(source.analysis, "label_sources", None))):
             rows.reviews = store
             self._reranker = Reranker(view)
         self._detail = Detail(self._ctx)
