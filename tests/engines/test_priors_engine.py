@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 import errlens as el
 from errlens.datasets import load_digits
 from errlens.engines import LazyAnalysis, ScaleOutError
-from errlens.engines import priors as engine_priors
+from errlens.engines.priors import MAX_SOURCES
 
 NUMBERS = ["age", "education_num", "hours_per_week", "capital_gain", "capital_loss"]
 CLASSES = ["<=50K", ">50K"]
@@ -153,7 +153,7 @@ def test_ten_classes_and_predicted_neq_given_match_memory():
     assert engine.priors[0].table["noise_rate"].idxmax() == "ann0"
 
 
-def test_bad_declarations_and_what_an_engine_does_not_take_say_what_to_do(planted, monkeypatch):
+def test_bad_declarations_and_what_an_engine_does_not_take_say_what_to_do(planted):
     data = planted[0].head(3000)
     with pytest.raises(KeyError, match="annotator='who' is not a column of data"):
         _lazy(data, annotator="who")
@@ -176,9 +176,10 @@ def test_bad_declarations_and_what_an_engine_does_not_take_say_what_to_do(plante
         lazy.source_noise("nope")
     with pytest.raises(ValueError, match="no label source declared"):
         _lazy(data).source_noise()
-    monkeypatch.setattr(engine_priors, "MAX_SOURCES", 3)
-    with pytest.raises(ScaleOutError, match="'annotator' has 5 values"):
-        _lazy(data, annotator="annotator").suspects()
+    many = data.assign(batch=[f"b{i % 1500}" for i in range(len(data))])
+    with pytest.raises(ScaleOutError, match="'batch' has 1,500 values; an engine's prior takes "
+                                           f"at most {MAX_SOURCES:,}"):
+        _lazy(many, source="batch").suspects()
 
 
 @pytest.mark.spark

@@ -131,13 +131,11 @@ def prior_ordering(lazy: Any, names: Sequence[str], method: str
         prior_odds: nw.Expr = nw.lit(base)
         for noise in noises:
             prior_odds = prior_odds + _lookup(noise, logit(noise.table["prior"].to_numpy()) - base)
-        prior = _sigmoid(prior_odds)
-        p = prior.clip(EPS, 1 - EPS)
-        odds = (p.log() - (1 - p).log()) + slope * _evidence(terms.score, len(lazy.classes)) \
-            + shift
-        columns = {name: nw.col(name) for name in names}
-        columns |= {"prior": prior, "posterior": _sigmoid(odds)}
-        return Ordering(columns, "posterior", tuple(noises), {"prior": list(names)})
+        columns = {name: nw.col(name) for name in names} | {"prior": _sigmoid(prior_odds)}
+        p = nw.col("prior").clip(EPS, 1 - EPS)
+        odds = (p.log() - (1 - p).log()) + slope * _evidence(nw.col("score"), len(lazy.classes))
+        derived = {"posterior": _sigmoid(odds + shift)}
+        return Ordering(columns, derived, "posterior", tuple(noises), {"prior": list(names)})
 
     return order
 

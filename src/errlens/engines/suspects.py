@@ -78,10 +78,12 @@ class RowTerms:
 
 @dataclass(frozen=True)
 class Ordering:
-    """A ranking other than flagged-first-then-score: extra ``columns`` of the table, the one
-    to sort by (descending, ties by id) ``key``, the group priors used and parameters."""
+    """A ranking other than flagged-first-then-score: extra ``columns`` of the table (of the
+    given columns), ``derived`` ones (of those and ``score``: each computed once per row), the
+    one to sort by (descending, ties by id) ``key``, the group priors used and parameters."""
 
     columns: dict[str, nw.Expr]
+    derived: dict[str, nw.Expr]
     key: str
     priors: tuple[Any, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
@@ -119,12 +121,14 @@ def engine_suspects(
             "order to LazyAnalysis.from_duckdb / from_spark")
     terms = row_terms(lazy, method, rank_by)
     order = None if ordering is None else ordering(terms)
-    extra = {} if order is None else order.columns
+    extra, derived = ({}, {}) if order is None else (order.columns, order.derived)
     scored = lazy.source.select(
         nw.col(lazy.id), nw.col(lazy.y_true).alias("given"),
         nw.col(lazy.y_pred).alias("predicted"), terms.own.alias("p_given"),
         *[expr.alias(name) for name, expr in extra.items()],
         terms.score.alias("score"), terms.flag.alias("flagged"))
+    if derived:
+        scored = scored.with_columns(**derived)
     if cohort is not None:
         scored = scored.join(lazy.counting.rows(cohort).select(lazy.id), on=lazy.id, how="inner")
     totals = scored.select(nw.len().cast(nw.Int64).alias("rows"),
@@ -135,6 +139,8 @@ def engine_suspects(
     else:
         ranked = scored.sort([order.key, lazy.id], descending=[True, False])
     table = ranked.head(int(top)).collect("pandas").to_native().set_index(lazy.id)
+    first = ["given", "predicted", "p_given", *[c for c in extra if c not in derived], *derived]
+    table = table[[*first, "score", "flagged"]]
     table["flagged"] = table["flagged"].astype(bool)
     table["rank"] = np.arange(1, len(table) + 1)
     params: dict[str, Any] = {"filter_by": method, "rank_by": rank_by, "top": int(top),
