@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from engines import _peak_mb, _reset_peaks
+
 from timing import preload
 
 DATA = Path(__file__).parent / ".data"
@@ -152,11 +152,13 @@ def main() -> None:
     print(table.round(3).to_string(index=False))
     got, want = prior_engine.priors[0].table, prior_memory.priors[0].table
     same = prior_engine.table.index.tolist() == prior_memory.table.index.tolist()
+    gap = np.abs(prior_engine.table["posterior"] - prior_memory.table["posterior"]).max()
     print(f"\nengine vs memory: top {TOP} identical order: {same}; max |noise rate| difference "
           f"{np.abs(got['noise_rate'] - want['noise_rate']).max():.1e}; max |posterior| "
-          f"difference {np.abs(prior_engine.table['posterior'] - prior_memory.table['posterior']).max():.1e}")
-    print(f"careless annotator ann00: estimated {got.loc['ann00', 'noise_rate']:.1%} (planted 30 %),"
-          f" the others {got.drop(index='ann00')['noise_rate'].mean():.1%} on average (planted 3 %)")
+          f"difference {gap:.1e}")
+    others = got.drop(index="ann00")["noise_rate"].mean()
+    print(f"careless annotator ann00: estimated {got.loc['ann00', 'noise_rate']:.1%} (planted "
+          f"30 %), the others {others:.1%} on average (planted 3 %)")
     for name, ranked in (("engine, no prior", plain_engine), ("engine, prior", prior_engine),
                          ("memory, no prior", plain_memory), ("memory, prior", prior_memory)):
         print(f"flips in the top {TOP} ({name}): {int(flipped[ranked.table.index].sum())}")

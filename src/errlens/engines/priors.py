@@ -42,6 +42,7 @@ import pandas as pd
 
 from errlens.base.facade import ScaleOutError
 from errlens.base.inputs import preview
+from errlens.engines.coded import materialise
 from errlens.engines.edges import SPARK_ACCURACY
 from errlens.engines.sql import query
 from errlens.engines.suspects import (
@@ -168,14 +169,14 @@ def _noise(lazy: Any, name: str, method: str, terms: RowTerms) -> GroupNoise:
 
 def _fit(lazy: CodedAnalysis, name: str, terms: RowTerms) -> GroupNoise:
     k = len(lazy.classes)
-    evidence = _evidence(terms.own, k)
-    edges = _edges(lazy, evidence)
     cell = nw.when(~terms.confident).then(nw.lit(-2)).otherwise(
         nw.when(terms.guess == terms.label).then(nw.lit(-1)).otherwise(terms.guess))
-    # each row's terms once, then the bins over that column (not the expression per cut)
-    rows = lazy.source.select(nw.col(name).alias("s"), evidence.alias("e"),
-                              terms.label.alias("given"), cell.alias("cell"),
-                              terms.flag.cast(nw.Int64).alias("f"))
+    # each row's terms computed once and kept for the three aggregates (dropped after them)
+    scratch = _Scratch()
+    rows = materialise(lazy.source.select(
+        nw.col(name).alias("s"), _evidence(terms.own, k).alias("e"), terms.label.alias("given"),
+        cell.alias("cell"), terms.flag.cast(nw.Int64).alias("f")), scratch)
+    edges = _edges(lazy, rows)
     spread = (rows.select(_bucket(nw.col("e"), edges).alias("b"), "s", "e")
               .group_by("b", "s").agg(nw.len().cast(nw.Int64).alias("n"),
                                       nw.col("e").sum().alias("e"))
@@ -183,6 +184,7 @@ def _fit(lazy: CodedAnalysis, name: str, terms: RowTerms) -> GroupNoise:
     joint = (rows.group_by("s", "given", "cell")
              .agg(nw.len().cast(nw.Int64).alias("n"), nw.col("f").sum().alias("f"))
              .collect("pandas").to_native())
+    del scratch, rows
     values = spread["s"].drop_duplicates()
     if len(values) > MAX_SOURCES:
         raise ScaleOutError(f"source {name!r} has {len(values):,} values; an engine's prior "
@@ -221,13 +223,17 @@ def _fit(lazy: CodedAnalysis, name: str, terms: RowTerms) -> GroupNoise:
         fit=fit)
 
 
-def _edges(lazy: CodedAnalysis, evidence: nw.Expr) -> np.ndarray:
-    """The evidence's :data:`BINS` quantile edges over every row (as ``np.quantile``'s in
-    DuckDB; ``percentile_approx`` on Spark), computed once per analysis."""
+class _Scratch:
+    """Owner of the rows kept during one fit (their temporary table goes with it)."""
+
+
+def _edges(lazy: CodedAnalysis, rows: nw.LazyFrame[Any]) -> np.ndarray:
+    """The :data:`BINS` quantile edges of the evidence ``e`` of every row (as ``np.quantile``'s
+    in DuckDB; ``percentile_approx`` on Spark), computed once per analysis."""
     if lazy in _EDGES:
         return _EDGES[lazy]
     probs = np.linspace(0, 1, BINS + 1)[1:-1].tolist()
-    frame = lazy.source.select(evidence.alias("e"))
+    frame = rows.select("e")
     native = frame.to_native()
     if frame.implementation.is_duckdb():
         found = query(native, f"SELECT quantile_cont(e, {probs}) FROM {{t}}").fetchall()[0][0]
