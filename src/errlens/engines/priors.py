@@ -65,7 +65,6 @@ from errlens.suspects.priors import (
 )
 from errlens.suspects.rates import MISSING
 
-ROLES = ("annotator", "source")
 MAX_SOURCES = 1_000
 """Most distinct values of one declared source on an engine (the fit pools bins × sources)."""
 
