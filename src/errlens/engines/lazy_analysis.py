@@ -36,6 +36,7 @@ from errlens.engines.counting import EngineCounting
 from errlens.engines.counts import code_expr, nan_as_null, vocabulary_code
 from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy, dtype_family
+from errlens.engines.priors import declared_sources, noise_by_role, prior_names, prior_ordering
 from errlens.engines.sql import query
 from errlens.engines.suspects import engine_suspects
 from errlens.engines.text import EngineText, Term
@@ -89,6 +90,8 @@ class LazyAnalysis:
     errors: int = 0
     text: list[str] = field(default_factory=list)
     """Declared text columns (their terms are "contains" slices, counted in DuckDB)."""
+    label_sources: dict[str, str] = field(default_factory=dict)
+    """Declared label sources: role (``"annotator"``, ``"source"``) -> feature column."""
 
     # ---------------------------------------------------------------- constructors
     @classmethod
@@ -115,6 +118,7 @@ class LazyAnalysis:
         features: Sequence[str] | None = None, classes: Sequence[Any] | None = None,
         bins: int = 5, top_k: int = 10, definition: list[dict[str, Any]] | None = None,
         accuracy: int = SPARK_ACCURACY, text: str | Sequence[str] | None = None,
+        annotator: str | None = None, source: str | None = None,
     ) -> LazyAnalysis:
         """Over any lazy frame narwhals reads (DuckDB, PySpark, SQLFrame, polars…).
 
@@ -123,7 +127,9 @@ class LazyAnalysis:
         ``classes`` default to the sorted labels of both columns; ``proba`` names probability
         columns returned with :meth:`rows`. ``text`` names text columns (DuckDB only): kept
         out of the features, their terms become ``contains`` slices in :meth:`slices` and
-        :meth:`discover` (:mod:`errlens.engines.text`).
+        :meth:`discover` (:mod:`errlens.engines.text`). ``annotator`` / ``source`` name the
+        columns saying who or what labelled each row (kept as features, as in memory):
+        :meth:`suspects` ranks with their noise priors (:mod:`errlens.engines.priors`).
         """
         frame = nw.from_native(data)
         if not isinstance(frame, nw.LazyFrame):
@@ -143,7 +149,11 @@ class LazyAnalysis:
             raise TypeError(f"y_true {y_true!r} holds {kinds[y_true]} ({schema[y_true]}) but "
                             f"y_pred {y_pred!r} holds {kinds[y_pred]} ({schema[y_pred]}): cast "
                             f"one so that labels compare")
+        taken = {c: what for what, cs in (("y_true", [y_true]), ("y_pred", [y_pred]),
+                 ("id", [id]), ("proba", proba), ("text", texts)) for c in cs}
+        sources = declared_sources(columns, taken, annotator=annotator, source=source)
         names = [c for c in columns if c not in given] if features is None else list(features)
+        names += [c for c in sources.values() if c not in names]
         frame = nan_as_null(frame, names)
         class_list = list(classes) if classes is not None else _classes(frame, y_true, y_pred)
         if definition is None:
@@ -154,7 +164,7 @@ class LazyAnalysis:
             raise KeyError(f"the definition has no entry for features {undefined}")
         definition = [by_name[f] for f in names]
         self = cls(frame, frame, names, id, y_true, y_pred, list(proba), class_list, definition,
-                   bins, top_k, text=texts)
+                   bins, top_k, text=texts, label_sources=sources)
         code_type = _small_int(max(len(d["labels"]) for d in definition))
         label_type = _small_int(len(class_list))
         # Spark keeps the columns it was given next to the codes (a join with the source would
@@ -410,12 +420,31 @@ class LazyAnalysis:
     # ---------------------------------------------------------------- what does not scale out
     @_one_query_at_a_time
     def suspects(self, method: str = "confident_learning", *, cohort: Any = None,
-                 rank_by: str = "self_confidence", top: int = 1000) -> Suspects:
+                 rank_by: str = "self_confidence", top: int = 1000, prior: Any = "auto",
+                 reviews: Any = None) -> Suspects:
         """The ``top`` most suspicious rows of ``cohort``, flagged in the engine by confident
         learning over the ``proba`` columns (see :mod:`errlens.engines.suspects`: the same flags
         as cleanlab for ``confident_learning`` and ``predicted_neq_given``; other filters and
-        kNN raise :class:`ScaleOutError`)."""
-        return engine_suspects(self, method, cohort=cohort, rank_by=rank_by, top=top)
+        kNN raise :class:`ScaleOutError`). With a declared ``annotator`` / ``source``
+        (``prior="auto"``, or a list of them; None: without) rows are ranked by the posterior
+        of :meth:`errlens.Analysis.suspects`, computed in the engine
+        (:mod:`errlens.engines.priors`); ``reviews`` need an in-memory analysis."""
+        if reviews is not None:
+            raise ScaleOutError(
+                "reviews= are not applied on an engine: rank here with the sources' priors, "
+                "then run errlens.Analysis.suspects(reviews=store) on an in-memory analysis of "
+                "the reviewed cohort (lazy.rows(cohort, limit=...) brings its rows)")
+        names = prior_names(self, prior)
+        ordering = prior_ordering(self, names, method) if names else None
+        return engine_suspects(self, method, cohort=cohort, rank_by=rank_by, top=top,
+                               ordering=ordering)
+
+    @_one_query_at_a_time
+    def source_noise(self, method: str = "confident_learning") -> dict[str, pd.DataFrame]:
+        """Per declared role (``"annotator"``, ``"source"``) its noise table, the in-memory
+        ``label_health().annotators`` / ``.sources`` (``suspects`` counts ``method``'s flags:
+        ``confident_learning`` or ``predicted_neq_given``)."""
+        return noise_by_role(self, method)
 
     def unavailable(self, operation: Operation) -> str | None:
         """What needs every row on the driver, and what to use instead (None: available)."""

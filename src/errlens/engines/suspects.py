@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import narwhals as nw
@@ -57,6 +59,36 @@ class CodedAnalysis(Protocol):
     @property
     def counting(self) -> EngineCounting: ...
 
+
+@dataclass(frozen=True)
+class RowTerms:
+    """Each row's confident-learning terms as engine expressions: the given class' code
+    ``label`` (-1: not a class), the method's ``flag``, the ranking ``score``, the probability
+    of the given label ``own``, the ``guess`` of the true class and whether the row is
+    ``confident`` (some class at or above its threshold), for thresholds ``thresholds``."""
+
+    label: nw.Expr
+    thresholds: list[float]
+    flag: nw.Expr
+    score: nw.Expr
+    own: nw.Expr
+    guess: nw.Expr
+    confident: nw.Expr
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A ranking other than flagged-first-then-score: extra ``columns`` of the table (of the
+    given columns), ``derived`` ones (of those and ``score``: each computed once per row), the
+    one to sort by (descending, ties by id) ``key``, the group priors used and parameters."""
+
+    columns: dict[str, nw.Expr]
+    derived: dict[str, nw.Expr]
+    key: str
+    priors: tuple[Any, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+
 ENGINE_FILTERS = ("confident_learning", "predicted_neq_given")
 ENGINE_RANKINGS = ("self_confidence", "normalized_margin")
 DEFAULT_TOP = 1000
@@ -65,9 +97,11 @@ DEFAULT_TOP = 1000
 def engine_suspects(
     lazy: CodedAnalysis, method: str = "confident_learning", *, cohort: Any = None,
     rank_by: str = "self_confidence", top: int = DEFAULT_TOP,
+    ordering: Callable[[RowTerms], Ordering] | None = None,
 ) -> Suspects:
     """The ``top`` most suspicious rows of ``cohort`` (flagged first, then by ``rank_by``, ties
-    by id), with flags computed on every row, as :meth:`errlens.Analysis.suspects` does."""
+    by id), with flags computed on every row, as :meth:`errlens.Analysis.suspects` does;
+    ``ordering`` (given the rows' terms) ranks by another column instead."""
     if method not in ENGINE_FILTERS:
         if method in (*FILTERS, "knn"):
             raise ScaleOutError(
@@ -85,34 +119,52 @@ def engine_suspects(
             f"suspects need one probability column per class ({len(lazy.classes)}: "
             f"{lazy.classes}); this analysis has proba={lazy.proba}. Pass proba=[...] in class "
             "order to LazyAnalysis.from_duckdb / from_spark")
-    label = vocabulary_code(nw.col(lazy.y_true), lazy.classes, other=-1)
-    # the thresholds depend on every row, not on the cohort: one scan per analysis, so a click
-    # that changes the selection costs only the cohort's ranking (two queries, not three)
-    thresholds = _THRESHOLDS.get(lazy)
-    if thresholds is None:
-        thresholds = _THRESHOLDS[lazy] = _thresholds(lazy, label)
-    flag, score, own = _row_expressions(lazy, label, thresholds, method, rank_by)
+    terms = row_terms(lazy, method, rank_by)
+    order = None if ordering is None else ordering(terms)
+    extra, derived = ({}, {}) if order is None else (order.columns, order.derived)
     scored = lazy.source.select(
         nw.col(lazy.id), nw.col(lazy.y_true).alias("given"),
-        nw.col(lazy.y_pred).alias("predicted"), own.alias("p_given"), score.alias("score"),
-        flag.alias("flagged"))
+        nw.col(lazy.y_pred).alias("predicted"), terms.own.alias("p_given"),
+        *[expr.alias(name) for name, expr in extra.items()],
+        terms.score.alias("score"), terms.flag.alias("flagged"))
+    if derived:
+        scored = scored.with_columns(**derived)
     if cohort is not None:
         scored = scored.join(lazy.counting.rows(cohort).select(lazy.id), on=lazy.id, how="inner")
     totals = scored.select(nw.len().cast(nw.Int64).alias("rows"),
                            nw.col("flagged").cast(nw.Int64).sum().alias("flagged"))
     counts = totals.collect("pandas").to_native().iloc[0]
-    table = (scored.sort(["flagged", "score", lazy.id], descending=[True, False, False])
-             .head(int(top)).collect("pandas").to_native().set_index(lazy.id))
+    if order is None:
+        ranked = scored.sort(["flagged", "score", lazy.id], descending=[True, False, False])
+    else:
+        ranked = scored.sort([order.key, lazy.id], descending=[True, False])
+    table = ranked.head(int(top)).collect("pandas").to_native().set_index(lazy.id)
+    first = ["given", "predicted", "p_given", *[c for c in extra if c not in derived], *derived]
+    table = table[[*first, "score", "flagged"]]
     table["flagged"] = table["flagged"].astype(bool)
     table["rank"] = np.arange(1, len(table) + 1)
     params: dict[str, Any] = {"filter_by": method, "rank_by": rank_by, "top": int(top),
                               "cohort_rows": int(counts["rows"]),
-                              "thresholds": [float(t) for t in thresholds]}
+                              "thresholds": [float(t) for t in terms.thresholds]}
+    if order is not None:
+        params |= order.params
     if cohort is not None and hasattr(cohort, "to_json"):
         params["cohort"] = cohort.to_json()
     digest = hashlib.sha256(json.dumps([lazy.n, params["thresholds"]]).encode()).hexdigest()
     meta = {"engine": str(lazy.frame.implementation), "flagged_in_cohort": int(counts["flagged"])}
-    return Suspects(table, method, params, rank_by, "thresholds:" + digest[:16], meta=meta)
+    return Suspects(table, method, params, rank_by, "thresholds:" + digest[:16], meta=meta,
+                    priors=() if order is None else order.priors)
+
+
+def row_terms(lazy: CodedAnalysis, method: str, rank_by: str) -> RowTerms:
+    """The rows' confident-learning terms (:class:`RowTerms`); the per-class thresholds depend
+    on every row, not on a cohort: one scan per analysis, so a click that changes the selection
+    costs only the cohort's ranking (two queries, not three)."""
+    label = vocabulary_code(nw.col(lazy.y_true), lazy.classes, other=-1)
+    thresholds = _THRESHOLDS.get(lazy)
+    if thresholds is None:
+        thresholds = _THRESHOLDS[lazy] = _thresholds(lazy, label)
+    return _row_expressions(lazy, label, thresholds, method, rank_by)
 
 
 _THRESHOLDS: weakref.WeakKeyDictionary[Any, list[float]] = weakref.WeakKeyDictionary()
@@ -140,20 +192,19 @@ def _thresholds(lazy: CodedAnalysis, label: nw.Expr) -> list[float]:
 
 def _row_expressions(
     lazy: CodedAnalysis, label: nw.Expr, thresholds: list[float], method: str, rank_by: str,
-) -> tuple[nw.Expr, nw.Expr, nw.Expr]:
-    """(flag, score, probability of the given label) of each row, as engine expressions."""
+) -> RowTerms:
+    """Each row's terms (:class:`RowTerms`), as engine expressions."""
     p = [nw.col(c) for c in lazy.proba]
     k = len(p)
     top_p = nw.max_horizontal(*p)
     argmax = _first(k, lambda j: p[j] == top_p)
     own = _pick(k, lambda j: label == j, p)
-    if method == "predicted_neq_given":
-        flag = argmax != label
-    else:  # confident_learning: cleanlab's compute_confident_joint, off the diagonal
-        above = [p[j] >= thresholds[j] - FLOATING_POINT_COMPARISON for j in range(k)]
-        n_above = nw.sum_horizontal(*[a.cast(nw.Int32) for a in above])
-        guess = nw.when(n_above > 1).then(argmax).otherwise(_first(k, lambda j: above[j]))
-        flag = (n_above > 0) & (guess != label)
+    # cleanlab's compute_confident_joint: the guessed true class of the confident rows
+    above = [p[j] >= thresholds[j] - FLOATING_POINT_COMPARISON for j in range(k)]
+    n_above = nw.sum_horizontal(*[a.cast(nw.Int32) for a in above])
+    guess = nw.when(n_above > 1).then(argmax).otherwise(_first(k, lambda j: above[j]))
+    # confident_learning: off the diagonal of the confident joint
+    flag = argmax != label if method == "predicted_neq_given" else (n_above > 0) & (guess != label)
     # cleanlab never flags a row whose given class wins the argmax once nudged up by 1e-6; on an
     # exact tie argmax keeps the first column, so a rival before the given class still wins.
     boosted = own + FLOATING_POINT_COMPARISON
@@ -162,11 +213,12 @@ def _row_expressions(
         rival_first = rival_first | ((label > j) & (p[j] == boosted))
     close = (top_p < boosted) | ((top_p == boosted) & ~rival_first)
     flag = flag & ~close
-    if rank_by == "self_confidence":
-        return flag, own, own
-    rival = nw.max_horizontal(*[nw.when(label == j).then(nw.lit(-1.0)).otherwise(p[j])
-                                for j in range(k)])
-    return flag, (own - rival + 1) / 2, own
+    score = own
+    if rank_by == "normalized_margin":
+        rival = nw.max_horizontal(*[nw.when(label == j).then(nw.lit(-1.0)).otherwise(p[j])
+                                    for j in range(k)])
+        score = (own - rival + 1) / 2
+    return RowTerms(label, thresholds, flag, score, own, guess, n_above > 0)
 
 
 def _first(k: int, test: Any) -> nw.Expr:

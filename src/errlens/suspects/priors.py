@@ -30,7 +30,7 @@ from scipy.stats import chi2
 
 from errlens.base.stats import wilson_interval
 from errlens.suspects.confident import ConfidentLearning
-from errlens.suspects.contrast import fit_contrast, shrunk_rates
+from errlens.suspects.contrast import ContrastFit, fit_contrast, shrunk_rates
 from errlens.suspects.rates import MISSING
 
 #: Probabilities are clipped to [EPS, 1 - EPS] before taking odds.
@@ -134,21 +134,50 @@ def group_noise(
     # Each confident disagreement stands for rows / confident rows of its given class.
     weight = cl.label_counts / np.clip(np.bincount(given_codes[confident], minlength=k), 1, None)
     evidence = np.where(off, weight[given_codes], 0.0)
-    errors = np.bincount(codes, weights=evidence, minlength=n_groups)
     size = np.bincount(codes, minlength=n_groups)
-    overall = float(errors.sum() / max(n, 1))
-    strength = _strength(errors, size, overall, float(evidence.var()))
+    fit = None
+    if exchangeable and n_groups >= 2 and (size > 0).all():
+        p_given = cl.pred_probs[np.arange(n), given_codes]
+        fit = fit_contrast(evidence_log_odds(p_given, k), codes, n_groups)
+    flagged = cl.issues("confident_learning") if flagged is None else flagged
+    cells, counts = np.unique((codes[off] * k + given_codes[off]) * k + guess[off],
+                              return_counts=True)
+    return noise_table(
+        name, uniques, codes, size=size,
+        errors=np.bincount(codes, weights=evidence, minlength=n_groups),
+        row_var=float(evidence.var()),
+        suspects=np.bincount(codes[flagged], minlength=n_groups),
+        confusions=top_confusions(cells, counts, k, n_groups, classes), fit=fit)
+
+
+def noise_table(
+    name: str, uniques: Any, codes: np.ndarray, *, size: np.ndarray, errors: np.ndarray,
+    row_var: float, suspects: np.ndarray, confusions: pd.DataFrame, fit: ContrastFit | None,
+) -> GroupNoise:
+    """:func:`group_noise` from the pooled sums (the step an engine's GROUP BY can feed): per
+    group its rows ``size``, the confident joint's ``errors`` (rows' evidence summed),
+    flagged ``suspects`` and top ``confusions`` (:func:`top_confusions`); ``row_var`` the
+    variance of one row's evidence over all rows; ``fit`` the sources' contrast (None: not
+    exchangeable); ``uniques`` the group values and ``codes`` each row's group (may be empty).
+
+    >>> none = top_confusions(np.array([], dtype=np.int64), np.array([]), 2, 2, None)
+    >>> noise = noise_table("a", ["x", "y"], np.empty(0), size=np.array([100, 100]),
+    ...     errors=np.array([30.0, 3.0]), row_var=0.15, suspects=np.array([30, 3]),
+    ...     confusions=none, fit=None)
+    >>> noise.table["noise_rate"].tolist(), noise.table["prior"].round(3).tolist()
+    ([0.3, 0.03], [0.291, 0.039])
+    """
+    n_groups = len(size)
+    overall = float(errors.sum() / max(int(size.sum()), 1))
+    strength = _strength(errors, size, overall, row_var)
     if np.isinf(strength):
         prior = np.full(n_groups, overall)
     else:
         prior = (errors + strength * overall) / (size + strength)
-    flagged = cl.issues("confident_learning") if flagged is None else flagged
     rate = errors / np.clip(size, 1, None)
     low, high = wilson_interval(errors, size)
     extra: dict[str, Any] = {}
-    if exchangeable and n_groups >= 2 and (size > 0).all():
-        p_given = cl.pred_probs[np.arange(n), given_codes]
-        fit = fit_contrast(evidence_log_odds(p_given, k), codes, n_groups)
+    if fit is not None:
         if fit.measured and not fit.differ:  # the sources are alike: one prior for all
             prior, strength = np.full(n_groups, overall), float("inf")
         if fit.identified:
@@ -159,13 +188,11 @@ def group_noise(
             strength = float("nan")  # shrunk on the logit scale by each group's own error
             extra = {"method": "contrast", "slope": fit.slope, "shift": fit.shift}
     table = pd.DataFrame(
-        {"n": size, "suspects": np.bincount(codes[flagged], minlength=n_groups),
-         "estimated_errors": errors, "noise_rate": rate,
+        {"n": size, "suspects": suspects, "estimated_errors": errors, "noise_rate": rate,
          "ci_low": low, "ci_high": high, "prior": prior},
         index=pd.Index(uniques, name=name),
     )
-    table = table.join(_top_confusions(codes[off], given_codes[off], guess[off], k, n_groups,
-                                       classes).set_axis(table.index))
+    table = table.join(confusions.set_axis(table.index))
     return GroupNoise(name, table, codes, overall, strength, **extra)
 
 
@@ -186,14 +213,12 @@ def _strength(errors: np.ndarray, size: np.ndarray, overall: float, row_var: flo
     return max(overall * (1 - overall) / between - 1, 0.0)
 
 
-def _top_confusions(
-    group: np.ndarray, given: np.ndarray, guess: np.ndarray, k: int, n_groups: int,
-    classes: Sequence[Any] | None,
-) -> pd.DataFrame:
-    """Per group, its most frequent (given, guessed true) pair among confident disagreements."""
+def top_confusions(cells: np.ndarray, counts: np.ndarray, k: int, n_groups: int,
+                   classes: Sequence[Any] | None) -> pd.DataFrame:
+    """Per group, its most frequent (given, guessed true) pair among confident disagreements,
+    from the distinct ``cells`` ``(group * k + given) * k + guess`` (ascending) and their
+    ``counts``; ties go to the first cell."""
     names = np.asarray(list(range(k)) if classes is None else list(classes), dtype=object)
-    key = (group * k + given) * k + guess
-    cells, counts = np.unique(key, return_counts=True)
     order = np.lexsort((-counts, cells // (k * k)))  # per group, largest count first
     cells, counts = cells[order], counts[order]
     first = np.ones(len(cells), dtype=bool)  # no disagreement at all: no cell, no pair
