@@ -198,3 +198,17 @@ def test_spark_rates_and_top_k_agree_with_memory_within_the_quantiles_tolerance(
     assert got["suspects"].tolist() == want["suspects"].tolist()
     overlap = len(set(engine.table.index) & set(memory.table.index)) / TOP
     assert overlap >= 0.99, overlap
+
+
+def test_a_source_the_model_sees_differently_keeps_the_joint_in_memory_and_engine(planted):
+    data, _, proba = planted
+    # sex: rows not given alike (the model predicts >50K far more often for men)
+    memory = _memory(data, proba, source="sex").suspects("confident_learning", top=TOP)
+    engine = _lazy(data, source="sex").suspects("confident_learning", top=TOP)
+    assert memory.priors[0].method == engine.priors[0].method == "confident joint"
+    assert engine.table.index.tolist() == memory.table.index.tolist()
+    _same_noise(engine.priors[0].table, memory.priors[0].table, rtol=1e-9)
+    # the annotators, given rows at random, keep the contrast in both
+    memory = _memory(data, proba, annotator="annotator").suspects("confident_learning", top=TOP)
+    engine = _lazy(data, annotator="annotator").suspects("confident_learning", top=TOP)
+    assert memory.priors[0].method == engine.priors[0].method == "contrast"

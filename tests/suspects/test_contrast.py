@@ -96,3 +96,13 @@ def test_annotators_given_alike_rows_share_one_prior_and_rank_as_cleanlab(tweets
     assert result.priors[0].table["prior"].nunique() == 1
     by_cleanlab = np.argsort(get_label_quality_scores(noisy, proba), kind="stable")
     assert (result.table.index.to_numpy() == by_cleanlab).all()
+
+
+def test_a_source_the_model_sees_differently_is_not_taken_as_given_alike(tweets):
+    frame, who, _truth, noisy, proba = tweets
+    # CrowdFlower's agreement: low-agreement tweets are the hard ones, seen differently
+    agreement = pd.qcut(frame["confidence"], 4, duplicates="drop").astype(str).to_numpy()
+    assert group_noise(noisy, proba, agreement, name="agreement",
+                       exchangeable=True).method == "confident joint"
+    assert group_noise(noisy, proba, who, name="annotator",
+                       exchangeable=True).method == "contrast"

@@ -52,7 +52,7 @@ from errlens.engines.suspects import (
     RowTerms,
     row_terms,
 )
-from errlens.suspects.contrast import BINS, fit_table
+from errlens.suspects.contrast import BINS, CONFIDENCE_EDGES, fit_table, given_alike
 from errlens.suspects.prior_rank import RESERVED
 from errlens.suspects.priors import (
     EPS,
@@ -174,7 +174,8 @@ def _fit(lazy: CodedAnalysis, name: str, terms: RowTerms) -> GroupNoise:
     scratch = _Scratch()
     rows = materialise(lazy.source.select(
         nw.col(name).alias("s"), _evidence(terms.own, k).alias("e"), terms.label.alias("given"),
-        cell.alias("cell"), terms.flag.cast(nw.Int64).alias("f")), scratch)
+        cell.alias("cell"), terms.flag.cast(nw.Int64).alias("f"),
+        _prediction_cell(lazy.proba).alias("pc")), scratch)
     edges = _edges(lazy, rows)
     spread = (rows.select(_bucket(nw.col("e"), edges).alias("b"), "s", "e")
               .group_by("b", "s").agg(nw.len().cast(nw.Int64).alias("n"),
@@ -183,6 +184,8 @@ def _fit(lazy: CodedAnalysis, name: str, terms: RowTerms) -> GroupNoise:
     joint = (rows.group_by("s", "given", "cell")
              .agg(nw.len().cast(nw.Int64).alias("n"), nw.col("f").sum().alias("f"))
              .collect("pandas").to_native())
+    seen = (rows.group_by("s", "pc").agg(nw.len().cast(nw.Int64).alias("n"))
+            .collect("pandas").to_native())
     del scratch, rows
     values = spread["s"].drop_duplicates()
     if len(values) > MAX_SOURCES:
@@ -199,7 +202,12 @@ def _fit(lazy: CodedAnalysis, name: str, terms: RowTerms) -> GroupNoise:
     center = np.bincount(bins, weights=spread["e"].to_numpy(dtype=np.float64),
                          minlength=n_bins) / np.maximum(table.sum(axis=1), 1)
     size = table.sum(axis=0).astype(np.int64)
-    fit = fit_table(table, center) if n_groups >= 2 and (size > 0).all() else None
+    cells_per = k * (len(CONFIDENCE_EDGES) + 1)
+    counts = np.zeros((n_groups, cells_per))
+    np.add.at(counts, (index.get_indexer(group_keys(seen["s"], len(seen), name=name)),
+                       seen["pc"].to_numpy(dtype=np.int64)), seen["n"].to_numpy(np.float64))
+    fit = (fit_table(table, center)
+           if n_groups >= 2 and (size > 0).all() and given_alike(counts) else None)
     who = index.get_indexer(group_keys(joint["s"], len(joint), name=name))
     given, kind = joint["given"].to_numpy(np.int64), joint["cell"].to_numpy(np.int64)
     rows, flagged = joint["n"].to_numpy(np.int64), joint["f"].to_numpy(np.int64)
@@ -245,6 +253,19 @@ def _edges(lazy: CodedAnalysis, rows: nw.LazyFrame[Any]) -> np.ndarray:
                             f"DuckDB and PySpark only, not {frame.implementation}")
     edges = _EDGES[lazy] = np.unique(np.asarray(found, dtype=np.float64))
     return edges
+
+
+def _prediction_cell(proba: Sequence[str]) -> nw.Expr:
+    """:func:`~errlens.suspects.contrast.prediction_cells` as an expression: the first column
+    holding the row's top probability, times the bins, plus the top probability's bin."""
+    top = nw.max_horizontal(*[nw.col(c) for c in proba])
+    predicted: nw.Expr = nw.lit(len(proba) - 1)
+    for i in reversed(range(len(proba) - 1)):
+        predicted = nw.when(nw.col(proba[i]) == top).then(nw.lit(i)).otherwise(predicted)
+    confidence = (top >= CONFIDENCE_EDGES[0]).cast(nw.Int64)
+    for edge in CONFIDENCE_EDGES[1:]:
+        confidence = confidence + (top >= edge).cast(nw.Int64)
+    return predicted.cast(nw.Int64) * (len(CONFIDENCE_EDGES) + 1) + confidence
 
 
 def _evidence(score: nw.Expr, k: int) -> nw.Expr:

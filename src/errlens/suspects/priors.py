@@ -30,7 +30,14 @@ from scipy.stats import chi2
 
 from errlens.base.stats import wilson_interval
 from errlens.suspects.confident import ConfidentLearning
-from errlens.suspects.contrast import ContrastFit, fit_contrast, shrunk_rates
+from errlens.suspects.contrast import (
+    CONFIDENCE_EDGES,
+    ContrastFit,
+    fit_contrast,
+    given_alike,
+    prediction_cells,
+    shrunk_rates,
+)
 from errlens.suspects.rates import MISSING
 
 #: Probabilities are clipped to [EPS, 1 - EPS] before taking odds.
@@ -107,7 +114,8 @@ def group_noise(
     group's rows spread over the evidence (:mod:`errlens.suspects.contrast`): where that fit
     finds the groups differ, its rates, intervals and shrinkage replace the joint's; where it
     finds them alike, every prior is the overall rate; where it cannot measure the evidence's
-    strength, the joint's estimate stands.
+    strength, or the model sees the groups' rows differently (:func:`~errlens.suspects.contrast
+    .given_alike`: they were not given rows alike after all), the joint's estimate stands.
 
     With confident learning's thresholds (set on all rows), each confident row whose guessed
     true class is not its given class ``i`` (an off-diagonal count of the confident joint)
@@ -136,7 +144,10 @@ def group_noise(
     evidence = np.where(off, weight[given_codes], 0.0)
     size = np.bincount(codes, minlength=n_groups)
     fit = None
-    if exchangeable and n_groups >= 2 and (size > 0).all():
+    cells_per = k * (len(CONFIDENCE_EDGES) + 1)
+    if exchangeable and n_groups >= 2 and (size > 0).all() and given_alike(
+            np.bincount(codes * cells_per + prediction_cells(cl.pred_probs),
+                        minlength=n_groups * cells_per).reshape(n_groups, cells_per)):
         p_given = cl.pred_probs[np.arange(n), given_codes]
         fit = fit_contrast(evidence_log_odds(p_given, k), codes, n_groups)
     flagged = cl.issues("confident_learning") if flagged is None else flagged
