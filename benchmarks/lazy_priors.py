@@ -110,7 +110,7 @@ def main() -> None:
         engine_priors._EDGES.pop(lazy, None)
         return lazy.suspects(top=TOP)
 
-    step(results, "DuckDB: suspects with the prior, refit (quantiles + 2 GROUP BYs + fit)", refit,
+    step(results, "DuckDB: suspects with the prior, refit (quantiles + 3 GROUP BYs + fit)", refit,
          repeat=3)
     prior_engine = step(results, "DuckDB: suspects with the prior, again (fit cached)",
                         lambda: lazy.suspects(top=TOP), repeat=3)

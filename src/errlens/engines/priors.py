@@ -8,7 +8,9 @@ in-memory ``Analysis.suspects()`` does, with only aggregates and the top rows le
    label) has its :data:`~errlens.suspects.contrast.BINS` quantile edges computed in the engine
    (one aggregate, shared by every source);
 2. per source, one GROUP BY (evidence bin, source) gives the counts and each bin's evidence sum
-   for the contrast fit (:func:`~errlens.suspects.contrast.fit_table`), and one GROUP BY (source,
+   for the contrast fit (:func:`~errlens.suspects.contrast.fit_table`), used only if one GROUP BY
+   (source, predicted class × confidence) finds the source's rows seen alike
+   (:func:`~errlens.suspects.contrast.given_alike`), and one GROUP BY (source,
    given class, guessed true class) the confident joint's sums, the flagged rows and the top
    confusions (:func:`~errlens.suspects.priors.noise_table`): the same ``GroupNoise`` table as
    in memory, cached per analysis;
