@@ -77,6 +77,19 @@ def main() -> None:
         assert reply["error"] is None, reply["error"]
         return reply, pa.ipc.open_stream(buffers[0]).read_all()
 
+    durations: list[float] = []
+
+    def confirm_then_page(sample: Any, seen: Any, turn: int) -> Any:
+        """Confirm ``sample`` in the live browser, then time the next page (a re-rank)."""
+        reply, _ = live.handle({"type": "action", "rid": next(rid), "action": "confirm",
+                                "id": sample, "token": live.version, "mode": "suspects",
+                                "source": "grid", "seen": seen})
+        assert reply["error"] is None, reply["error"]
+        start = time.perf_counter()
+        reply, _ = page(live, turn)
+        durations.append(1000 * (time.perf_counter() - start))
+        return reply
+
     rows: list[tuple[str, float, str]] = []
     start = time.perf_counter()
     _, first = page(live, 0)
@@ -88,17 +101,9 @@ def main() -> None:
     rows.append(("page turn, live ranking, no new review", timed(lambda: page(live, 3)),
                  "median of 5"))
     reviewed = iter(range(first.num_rows))
-    durations = []
     for turn in range(1, 4):  # confirm a row, then ask for the next page: a re-rank each time
         i = next(reviewed)
-        sample, seen = first["id"][i].as_py(), first["current"][i].as_py()
-        reply, _ = live.handle({"type": "action", "rid": next(rid), "action": "confirm",
-                                "id": sample, "token": live.version, "mode": "suspects",
-                                "source": "grid", "seen": seen})
-        assert reply["error"] is None, reply["error"]
-        start = time.perf_counter()
-        reply, _ = page(live, turn)
-        durations.append(1000 * (time.perf_counter() - start))
+        reply = confirm_then_page(first["id"][i].as_py(), first["current"][i].as_py(), turn)
         assert reply["ranking"], "the page after a review is re-ranked"
     rows.append(("page after a review (re-ranked with the reviews)", float(np.median(durations)),
                  "median of 3"))
@@ -114,17 +119,10 @@ def main() -> None:
                         "label": new if w else None, "cause": {"method": "prune_by_noise_rate"}}
                        for sample, w, new in zip(head, wrong, flipped, strict=True)])
     page(live, 4)
-    durations = []
+    durations.clear()
     later = ev.suspects(reviews=store).table.index[2_000:2_003]  # not reviewed yet
     for turn, sample in zip(range(5, 8), later, strict=True):
-        seen = ev.y_true.loc[sample]
-        reply, _ = live.handle({"type": "action", "rid": next(rid), "action": "confirm",
-                                "id": sample, "token": live.version, "mode": "suspects",
-                                "source": "grid", "seen": seen})
-        assert reply["error"] is None, reply["error"]
-        start = time.perf_counter()
-        reply, _ = page(live, turn)
-        durations.append(1000 * (time.perf_counter() - start))
+        confirm_then_page(sample, ev.y_true.loc[sample], turn)
     rows.append(("page after a review, 2,000 reviews in the store", float(np.median(durations)),
                  "median of 3"))
     plain = SuspectBrowser(synthetic(n, prior=False))

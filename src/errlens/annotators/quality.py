@@ -174,7 +174,13 @@ def throughput(source: Any, *, idle: float = 300.0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index("author")
 
 
-def _cause_field(cause: Any, *keys: str) -> Any:
+def cause_field(cause: Any, *keys: str) -> Any:
+    """The first of ``keys`` set in a review's ``cause`` (a dict or its JSON), or in the
+    cause an import kept under ``"suspect"``; dicts and lists as sorted JSON; None if absent.
+
+    >>> cause_field('{"suspect": {"method": "knn"}}', "detector", "method")
+    'knn'
+    """
     if isinstance(cause, str):
         try:
             cause = json.loads(cause)
@@ -244,8 +250,8 @@ def review_outcomes(
     judged = events[events["op"].isin((*JUDGEMENTS, "adjudicate"))]
     reviews = pd.DataFrame({
         "sample_id": judged["sample_id"],
-        "detector": [_cause_field(c, "detector", "method") for c in judged["cause"]],
-        "slice": [_cause_field(c, "slice", "cohort") for c in judged["cause"]],
+        "detector": [cause_field(c, "detector", "method") for c in judged["cause"]],
+        "slice": [cause_field(c, "slice", "cohort") for c in judged["cause"]],
         "skip": (judged["op"] == "skip").to_numpy(),
     })
     if "detector" in by:

@@ -16,7 +16,6 @@ out wrong more often than predicted had its noise underestimated, and the revers
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +24,7 @@ import pandas as pd
 from scipy.stats import binomtest
 
 from errlens.annotators.agreement import effective, events_of, label_matrix
-from errlens.annotators.quality import crowdlab, review_outcomes
+from errlens.annotators.quality import cause_field, crowdlab, review_outcomes
 from errlens.suspects.priors import ALPHA, GroupNoise, logit, sigmoid
 
 #: Pseudo-reviews behind the predicted precision in each group's Beta-binomial update.
@@ -104,18 +103,8 @@ def reviewed_methods(reviews: Any) -> pd.Series:
 
 
 def _method(cause: Any) -> str | None:
-    if isinstance(cause, str):
-        try:
-            cause = json.loads(cause)
-        except ValueError:
-            return None
-    if not isinstance(cause, dict):
-        return None
-    suspect = cause.get("suspect")  # an import keeps the exported sample's cause there
-    for found in (cause, suspect if isinstance(suspect, dict) else {}):
-        if isinstance(found.get("method"), str):
-            return str(found["method"])
-    return None
+    method = cause_field(cause, "method")
+    return method if isinstance(method, str) else None
 
 
 def _current_labels(events: Any, original: pd.Series) -> pd.Series:
