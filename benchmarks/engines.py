@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +87,17 @@ def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def parquet(n: int) -> Path:
-    path = DATA / f"engines_{n}.parquet"
+def cached_parquet(name: str, n: int, make: Callable[[int], pd.DataFrame]) -> Path:
+    """``make(n)`` written once to ``.data/{name}_{n}.parquet`` (kept between runs)."""
+    path = DATA / f"{name}_{n}.parquet"
     if not path.exists():
         DATA.mkdir(exist_ok=True)
-        synthetic(n).to_parquet(path, row_group_size=1_000_000)
+        make(n).to_parquet(path, row_group_size=1_000_000)
     return path
+
+
+def parquet(n: int) -> Path:
+    return cached_parquet("engines", n, synthetic)
 
 
 def _family() -> list[int]:

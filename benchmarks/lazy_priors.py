@@ -25,11 +25,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from engines import _peak_mb, _reset_peaks
+from engines import _peak_mb, _reset_peaks, cached_parquet
 
 from timing import preload
 
-DATA = Path(__file__).parent / ".data"
 TOP = 1000
 CLASSES = ["a", "b", "c"]
 
@@ -56,11 +55,7 @@ def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def parquet(n: int) -> Path:
-    path = DATA / f"lazy_priors_{n}.parquet"
-    if not path.exists():
-        DATA.mkdir(exist_ok=True)
-        synthetic(n).to_parquet(path, row_group_size=1_000_000)
-    return path
+    return cached_parquet("lazy_priors", n, synthetic)
 
 
 def step(results: list[dict[str, Any]], name: str, fn: Callable[[], Any], repeat: int = 1
