@@ -16,7 +16,8 @@ the top 2 / 5 / 10 / 20 % and precision in the top 10 %, means over seeds; a sim
 (1 % of the rows per batch, the truth revealed per reviewed row, to a 10 % budget) with static
 and updating priors, in every scenario; fixing the top 10 % of each ranking, refitting and
 measuring the clean test accuracy recovered; an oracle's recall (true group rates and a model
-trained on the clean labels: a ceiling for any ranking); naming a segment where the noise is not
+trained on the clean labels: a ceiling for any ranking) and the true group rates with the same
+probabilities (the ceiling of estimating the rates); naming a segment where the noise is not
 (``prior=[feature]`` under uniform or annotator noise); and the time of ``suspects()`` with and
 without the prior at 1M rows, with cleanlab's at 1M rows in the same run.
 
@@ -47,6 +48,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import errlens as el
 from errlens.datasets import load_adult, load_digits, load_tweets
 from errlens.suspects import review_slices
+from errlens.suspects.priors import posterior
 
 MAX_SLICE_FEATURES = review_slices.MAX_SLICE_FEATURES
 
@@ -257,6 +259,8 @@ def one_run(name: str, data: tuple, scenario: str, seed: int) -> dict:
     out["flags equal"] = bool(parity.all())
     groups = np.asarray(segment) if scenario == "segment" else who
     out["oracle@10%"] = recall_at(oracle_order(model, Xtr, ytr, noisy, groups, k), flips, 0.10)
+    out["known rates@10%"] = recall_at(known_rates_order(proba, ytr, noisy, groups, k), flips,
+                                       0.10)
     if scenario in ("one annotator", "uniform"):  # a segment named where the noise is not
         named = el.Analysis.from_predictions(Xtr, y_true=noisy, proba=proba,
                                              proba_out_of_fold=True)
@@ -283,6 +287,17 @@ def oracle_order(model, X: pd.DataFrame, truth: np.ndarray, noisy: np.ndarray,
     pi = (np.bincount(codes, weights=noisy != truth) / np.bincount(codes))[codes]
     wrong = pi * (1 - q) / (k - 1)
     return np.argsort(-wrong / ((1 - pi) * q + wrong), kind="stable")
+
+
+def known_rates_order(proba: np.ndarray, truth: np.ndarray, noisy: np.ndarray,
+                      groups: np.ndarray, k: int) -> np.ndarray:
+    """errlens' posterior with each group's true flip rate as its prior and the same
+    out-of-fold probabilities as both rankings: the ceiling of any estimate of the rates (what
+    the oracle gains beyond it comes from its better model, which no ranking has)."""
+    codes = pd.factorize(groups, sort=True)[0]
+    rate = np.bincount(codes, weights=noisy != truth) / np.bincount(codes)
+    p_given = proba[np.arange(len(noisy)), noisy]
+    return np.argsort(-posterior(p_given, rate[codes], k), kind="stable")
 
 
 def close_the_loop(model, X, truth, train, test, noisy, theirs, ours) -> dict:
@@ -349,12 +364,14 @@ def main() -> None:
     print((100 * table).round(1).to_string())
     print("\nMean gain in recall at 10 % per scenario (points):")
     print((100 * table.groupby(level=0, sort=False)["gain@10%"].mean()).round(1).to_string())
-    extra = [c for c in ("oracle@10%", "named segment@10%") if c in results.columns]
+    extra = [c for c in ("known rates@10%", "oracle@10%", "named segment@10%")
+             if c in results.columns]
     ceiling = results.groupby(["scenario", "data"], sort=False)[extra].mean()
     ceiling = ceiling.sub(table["cl@10%"], axis=0).rename(columns=lambda c: c + " gain")
-    print("\nGain at 10 % over cleanlab of the oracle (true group rates, a model trained on the "
-          "clean labels: a ceiling) and of naming a segment where the noise is not "
-          "(prior=[feature]), points:")
+    print("\nGain at 10 % over cleanlab of the true group rates with the same probabilities "
+          "(the ceiling of estimating the rates), of the oracle (true group rates, a model "
+          "trained on the clean labels: a ceiling for any ranking) and of naming a segment "
+          "where the noise is not (prior=[feature]), points:")
     print((100 * ceiling).round(1).to_string())
     print((100 * ceiling.groupby(level=0, sort=False).mean()).round(1).to_string())
     print(f"\nflags equal to cleanlab's find_label_issues: {int(results['flags equal'].sum())} "
