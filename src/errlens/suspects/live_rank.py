@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from errlens.suspects.judges import updated_by_judging
 from errlens.suspects.priors import (
     ALPHA,
     GroupNoise,
@@ -99,28 +100,36 @@ class LiveRank:
         object.__setattr__(self, "predicted", recalibrated(self.evidence, prior, 1.0))
 
     def rerank(self, rows: np.ndarray, verdicts: np.ndarray,
-               methods: np.ndarray | None = None) -> Ranked:
+               methods: np.ndarray | None = None, judges: pd.DataFrame | None = None
+               ) -> Ranked:
         """The ranking after reviews: ``verdicts`` (``"relabeled"``, ``"confirmed"``,
         ``"skipped"``) of the rows at positions ``rows`` (each once), ``methods`` the detector
-        each was reviewed under (None: unknown), every other row undecided. Only the reviewed
-        rows are looked at to calibrate the evidence, update the priors and pick the moved
-        slices; every row's prior and posterior is then one vectorised pass."""
+        each was reviewed under (None: unknown), every other row undecided; ``judges`` the
+        authors' record against CROWDLAB's consensus (:func:`~errlens.suspects.judges
+        .judge_record`: a group that is also a judge has its prior moved by its judging first).
+        Only the reviewed rows are looked at to calibrate the evidence, update the priors and
+        pick the moved slices; every row's prior and posterior is then one vectorised pass."""
         rows = np.asarray(rows, dtype=np.int64)
         order = np.argsort(rows, kind="stable")  # row order: the reference sums in that order
         rows, verdicts = rows[order], np.asarray(verdicts, dtype=object)[order]
         own = (np.zeros(len(rows), dtype=bool) if methods is None
                else np.asarray(methods, dtype=object)[order] == self.method)
         decided = np.isin(verdicts, VERDICTS)
-        review_fit = self._calibration(rows[decided & own], verdicts[decided & own])
+        noises, base = self.noises, self.prior
+        if judges is not None and len(judges) and noises:
+            judged = tuple(updated_by_judging(noise, judges) for noise in noises)
+            if any(after is not before for after, before in zip(judged, noises, strict=True)):
+                noises, base = judged, row_prior(judged, self.overall)
+        review_fit = self._calibration(rows[decided & own], verdicts[decided & own], base)
         slope = 1.0 if review_fit is None else review_fit.slope
-        predicted = (self.predicted[rows] if review_fit is None
-                     else recalibrated(self.evidence[rows], self.prior[rows], slope))
+        predicted = (self.predicted[rows] if review_fit is None and base is self.prior
+                     else recalibrated(self.evidence[rows], base[rows], slope))
         noises = tuple(
             replace(updated_by_reviews(replace(noise, codes=noise.codes[rows]), verdicts,
                                        predicted), codes=noise.codes)
-            for noise in self.noises
+            for noise in noises
         )
-        prior = row_prior(noises, self.overall) if noises else self.prior
+        prior = row_prior(noises, self.overall) if noises else base
         moves = ReviewMoves(self.ids, calibration=review_fit)
         if self.slices is not None and decided.any():
             at = rows[decided]
@@ -136,13 +145,14 @@ class LiveRank:
         reviewed[rows[decided]] = True
         return Ranked(self, noises, prior, post, reviewed, moves)
 
-    def _calibration(self, rows: np.ndarray, verdicts: np.ndarray) -> Calibration | None:
-        """The detector's slope from its decided reviews (None: fewer than MIN_REVIEWS, or the
-        score test does not reject a slope of 1)."""
+    def _calibration(self, rows: np.ndarray, verdicts: np.ndarray, prior: np.ndarray
+                     ) -> Calibration | None:
+        """The detector's slope from its decided reviews given each row's ``prior`` (None:
+        fewer than MIN_REVIEWS, or the score test does not reject a slope of 1)."""
         if len(rows) < MIN_REVIEWS:
             return None
         slope, p_value = calibrated_slope((verdicts == "relabeled").astype(np.float64),
-                                          logit(self.prior[rows]), self.evidence[rows])
+                                          logit(prior[rows]), self.evidence[rows])
         if p_value >= ALPHA:
             return None
         return Calibration(self.method, slope, len(rows), p_value)

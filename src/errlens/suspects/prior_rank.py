@@ -23,6 +23,7 @@ from errlens.annotators.agreement import events_of
 from errlens.data.evaldata import EvalData
 from errlens.slicing.segment_cache import segments_at
 from errlens.suspects.confident import ConfidentLearning
+from errlens.suspects.judges import judge_record
 from errlens.suspects.live_rank import LiveRank, SliceCandidates
 from errlens.suspects.priors import GroupNoise, calibration, group_noise, posterior, row_prior
 from errlens.suspects.review_slices import ReviewMoves
@@ -155,7 +156,7 @@ def ranked_with_prior(
         live = live_of(ev, cl, names, score=score, flagged=flagged, key=key, method=method)
         rows = np.flatnonzero(pd.notna(verdicts))
         methods = reviewed_methods(events).reindex(ev.ids[rows]).to_numpy(dtype=object)
-        ranked = live.rerank(rows, verdicts[rows], methods)
+        ranked = live.rerank(rows, verdicts[rows], methods, judge_record(events, ev))
         noises, moves = ranked.noises, ranked.moves
         prior, post = ranked.prior, ranked.posterior
         params |= moves.params()

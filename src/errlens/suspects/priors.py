@@ -55,7 +55,9 @@ class GroupNoise:
     Wilson interval (``ci_low``, ``ci_high``), ``prior`` (the rate shrunk toward ``overall``),
     and the group's top confusion: ``given`` → ``likely_true`` with its ``confusion_count``.
     ``codes`` gives each row's position in ``table``; ``strength`` is the pseudo-count of the
-    shrinkage (``inf``: the groups do not differ more than chance, every prior is ``overall``).
+    shrinkage (``inf``: the groups do not differ more than chance, every prior is ``overall``;
+    ``nan`` for a contrast fit, where each group is shrunk on the logit scale by its own
+    standard error instead).
     ``method`` says how the rates were estimated: ``"contrast"`` (exchangeable sources, see
     :mod:`errlens.suspects.contrast`; ``slope`` and ``shift`` then calibrate the evidence) or
     ``"confident joint"``.
@@ -80,6 +82,9 @@ class GroupNoise:
         row = self.table.loc[value]
         text = (f"{self.name} {value}: est. {row['noise_rate']:.0%} noise "
                 f"[{row['ci_low']:.0%}–{row['ci_high']:.0%}]")
+        if row.get("judged", 0) > 0:
+            text += (f", as a judge {row['judge_disagreement']:.0%} against consensus "
+                     f"({int(row['judged'])} votes)")
         if abs(row["prior"] - row["noise_rate"]) >= 0.005:
             text += f", prior {row['prior']:.0%}"
         return text

@@ -121,16 +121,33 @@ def _current_labels(events: Any, original: pd.Series) -> pd.Series:
 
 def _with_consensus(verdict: pd.Series, reviews: Any, original: pd.Series,
                     analysis: Any) -> pd.Series:
-    matrix = label_matrix(reviews)
-    multi = matrix[matrix.notna().sum(axis=1) >= 2]
-    if multi.empty or matrix.shape[1] < 2:
+    found = consensus_of(reviews, analysis)
+    if found is None:
         return verdict
-    samples, _ = crowdlab(matrix, analysis)
-    samples = samples[samples["num_annotations"] >= 2]
+    samples = found[1]
     agrees = samples["consensus_label"].to_numpy() == original.reindex(samples.index).to_numpy()
     out = verdict.copy()
     out.loc[samples.index] = np.where(agrees, "confirmed", "relabeled")
     return out
+
+
+def consensus_of(reviews: Any, analysis: Any) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(the label matrix of the samples several authors judged, CROWDLAB's table of those
+    samples: ``errlens.annotators.quality.crowdlab``), or None where no sample was judged by
+    two authors. CROWDLAB runs once per set of votes and analysis (kept in its cache), so the
+    verdicts and the judges' record share it."""
+    matrix = label_matrix(reviews)
+    if matrix.shape[1] < 2 or not (matrix.notna().sum(axis=1) >= 2).any():
+        return None
+    votes = matrix.astype(object).where(matrix.notna(), None)
+    slot = ("crowdlab", tuple(matrix.columns),
+            int(pd.util.hash_pandas_object(votes.astype(str), index=True).sum()))
+    cache = analysis.cache.suspects if hasattr(analysis, "cache") else {}
+    if slot not in cache:
+        cache[slot] = crowdlab(matrix, analysis)[0]
+    samples = cache[slot]
+    samples = samples[samples["num_annotations"] >= 2]
+    return matrix.loc[samples.index], samples
 
 
 def updated_by_reviews(noise: GroupNoise, verdicts: np.ndarray,

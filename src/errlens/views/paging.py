@@ -158,13 +158,15 @@ class RowSource:
 
     def _rank_live(self, live: LiveRank) -> None:
         from errlens.annotators.agreement import events_of
+        from errlens.suspects.judges import judge_record
         from errlens.suspects.live_rank import reviewed_rows
         from errlens.suspects.reviews import reviewed_methods, reviewed_verdicts
 
         events = events_of(self.reviews)  # built once for the verdicts and their detectors
         verdicts = reviewed_verdicts(self.reviews, analysis=self.ev, events=events)
         self._ranked = live.rerank(*reviewed_rows(verdicts, self.ev.ids,
-                                                  reviewed_methods(events)))
+                                                  reviewed_methods(events)),
+                                   judges=judge_record(events, self.ev))
         self._order = self._ranked.flagged_order()
 
     @property
