@@ -14,7 +14,8 @@ features whose reviews depart from the prediction. So:
    the slope and the moved slices, by the in-memory code;
 3. the engine ranks every row by the updated posterior: each source's prior and each moved
    slice's shift a lookup (a CASE over its values or segment codes), the evidence rescaled by
-   the slope; reviewed rows (relabeled or confirmed) after every undecided one, as in memory.
+   the slope; the page comes back with as many more rows as were decided, and the decided
+   ones (relabeled or confirmed) move behind every undecided one on the driver, as in memory.
 
 Reviews of samples the engine does not hold, or a store of another label set (or of other
 original labels), raise ``KeyError`` / ``ValueError`` rather than being dropped.
@@ -49,15 +50,20 @@ from errlens.annotators.agreement import events_of
 from errlens.base.inputs import preview
 from errlens.engines.counts import code_expr
 from errlens.engines.priors import _evidence, _lookup, _noise, _sigmoid, overall_rate
-from errlens.engines.suspects import Ordering, RowTerms, engine_suspects
+from errlens.engines.sql import query
+from errlens.engines.suspects import (
+    ENGINE_FILTERS,
+    ENGINE_RANKINGS,
+    Ordering,
+    RowTerms,
+    engine_suspects,
+    row_terms,
+)
 from errlens.suspects.live_rank import VERDICTS, LiveRank, Ranked, SliceCandidates
 from errlens.suspects.priors import EPS, GroupNoise, calibration, group_keys, logit
 from errlens.suspects.review_slices import ReviewMoves
 from errlens.suspects.reviews import reviewed_methods, reviewed_verdicts
 from errlens.suspects.table import Suspects
-
-KEY = "__order"
-"""The sort key column: the posterior (or score) of undecided rows above every decided one."""
 
 
 @dataclass(frozen=True)
@@ -69,43 +75,36 @@ class Reviewed:
     verdicts: np.ndarray
     methods: np.ndarray
 
-    def ids_with(self, *verdicts: str) -> list[Any]:
-        """The ids whose verdict is one of ``verdicts`` (plain Python values, for ``is_in``)."""
-        return self.rows.index[np.isin(self.verdicts, verdicts)].tolist()
-
-    def decided(self) -> nw.Expr:
-        """Whether a row was relabeled or confirmed, as an engine expression of its id."""
-        return _among(str(self.rows.index.name), self.ids_with(*VERDICTS))
-
-    def review(self) -> nw.Expr:
-        """Each row's verdict (null: not reviewed), as an engine expression of its id."""
-        out: nw.Expr = nw.lit(None, dtype=nw.String)
-        for verdict in ("skipped", *VERDICTS):
-            ids = self.ids_with(verdict)
-            if ids:
-                out = nw.when(_among(str(self.rows.index.name), ids)).then(
-                    nw.lit(verdict)).otherwise(out)
-        return out
+    def decided(self) -> pd.Index:
+        """The ids of the rows relabeled or confirmed."""
+        return self.rows.index[np.isin(self.verdicts, VERDICTS)]
 
 
 def reviewed_suspects(lazy: Any, names: list[str], method: str, reviews: Any, *,
                       learn: bool, cohort: Any, rank_by: str, top: int) -> Suspects:
     """``lazy.suspects(method, reviews=reviews)`` ranked by the sources ``names``' priors;
     ``learn`` (``prior`` not None): the reviews move the priors, the slope and the slices,
-    else they only put the decided rows last (as in memory)."""
+    else they only put the decided rows last (as in memory).
+
+    The engine ranks without the reviews' verdicts (no per-row test of thousands of ids): the
+    ``top`` plus the number of decided rows come back, and the decided ones move behind the
+    others on the driver. That page holds the first ``top`` undecided rows of the cohort, or
+    every row of it when it has fewer."""
+    if (method not in ENGINE_FILTERS or rank_by not in ENGINE_RANKINGS or isinstance(top, bool)
+            or not isinstance(top, (int, np.integer)) or top < 1
+            or len(lazy.proba) != len(lazy.classes)):
+        return engine_suspects(lazy, method, cohort=cohort, rank_by=rank_by, top=top)  # raises
     found: dict[str, Any] = {}
+    candidates = _candidates(lazy, names) if learn else []
+    reviewed = _fetch(lazy, reviews, row_terms(lazy, method, rank_by), names, candidates)
 
     def order(terms: RowTerms) -> Ordering:
         noises = [_noise(lazy, name, method, terms) for name in names]
-        candidates = _candidates(lazy, names) if learn else []
-        reviewed = _fetch(lazy, reviews, terms, names, candidates)
-        decided = reviewed.decided()
-        params: dict[str, Any] = {"prior": list(names),
-                                  "reviewed": int(np.isin(reviewed.verdicts, VERDICTS).sum())}
-        columns: dict[str, nw.Expr] = {"review": reviewed.review(), "__decided": decided}
-        if not learn:
-            key = nw.when(nw.col("flagged") & ~nw.col("__decided")).then(3 - nw.col("score"))
-            return Ordering(columns, {KEY: key.otherwise(1 - nw.col("score"))}, KEY, (), params)
+        params: dict[str, Any] = {"prior": list(names), "reviewed": len(reviewed.decided())}
+        if not learn:  # flagged first, then by score: the plain ranking
+            flagged_first = nw.when(nw.col("flagged")).then(3 - nw.col("score"))
+            return Ordering({}, {"__key": flagged_first.otherwise(1 - nw.col("score"))},
+                            "__key", (), params)
         overall = noises[0].overall if noises else overall_rate(lazy, method, terms)
         ranked = _rerank(lazy, reviewed, noises, overall, method, candidates)
         found["moves"] = ranked.moves
@@ -114,6 +113,7 @@ def reviewed_suspects(lazy: Any, names: list[str], method: str, reviews: Any, *,
         odds: nw.Expr = nw.lit(base)
         for noise in ranked.noises:
             odds = odds + _lookup(noise, logit(noise.table["prior"].to_numpy()) - base)
+        columns: dict[str, nw.Expr] = {}
         shifts = []
         for i, move in enumerate(ranked.moves.slices):
             code = columns[f"__slice{i}"] = code_expr(
@@ -128,33 +128,48 @@ def reviewed_suspects(lazy: Any, names: list[str], method: str, reviews: Any, *,
         slope, offset = calibration(noises)
         review_slope = 1.0 if ranked.moves.calibration is None else ranked.moves.calibration.slope
         evidence = slope * _evidence(nw.col("score"), len(lazy.classes)) + offset
-        post = _sigmoid(_logit(nw.col("prior")) + review_slope * evidence)
-        derived = {"posterior": post,
-                   KEY: nw.when(nw.col("__decided")).then(post - 2).otherwise(post)}
+        derived = {"posterior": _sigmoid(_logit(nw.col("prior")) + review_slope * evidence)}
         priors = tuple(replace(noise, codes=np.empty(0, dtype=np.int64))
                        for noise in ranked.noises)
-        return Ordering(columns, derived, KEY, priors, params)
+        return Ordering(columns, derived, "posterior", priors, params)
 
-    result = engine_suspects(lazy, method, cohort=cohort, rank_by=rank_by, top=top,
-                             ordering=order)
+    result = engine_suspects(lazy, method, cohort=cohort, rank_by=rank_by,
+                             top=int(top) + len(reviewed.decided()), ordering=order)
     table = result.table
+    decided = table.index.isin(reviewed.decided())
+    ahead = ~decided if learn else table["flagged"].to_numpy() & ~decided
+    behind = table[~ahead]
+    if not learn:  # the decided flagged rows join the others by score, as in memory
+        behind = behind.iloc[np.lexsort((behind.index, behind["score"].to_numpy()))]
+    table = pd.concat([table[ahead], behind]).head(top)
     moves: ReviewMoves | None = found.get("moves")
     if moves is not None:
         moves = replace(moves, ids=table.index, slices=tuple(
             replace(move, codes=table[f"__slice{i}"].to_numpy(dtype=np.int64))
             for i, move in enumerate(moves.slices)))
-    shown = [c for c in table.columns
-             if c not in (KEY, "__decided", "review") and not c.startswith("__slice")]
+    verdicts = pd.Series(reviewed.verdicts, index=reviewed.rows.index, dtype=object)
+    shown = [c for c in table.columns if not c.startswith("__")]
     at = shown.index("score")
-    table = table[[*shown[:at], "review", *shown[at:]]].copy()
-    table["review"] = table["review"].astype(object).where(table["review"].notna(), np.nan)
+    table = table[shown].assign(review=verdicts.reindex(table.index).to_numpy())
+    table = table[[*shown[:at], "review", *shown[at:]]]
     table["rank"] = np.arange(1, len(table) + 1)
-    return replace(result, table=table, moves=moves)
+    return replace(result, table=table, moves=moves, params=result.params | {"top": int(top)})
 
 
-def _among(column: str, ids: list[Any]) -> nw.Expr:
-    """Whether ``column`` is one of ``ids`` (an empty list: false, not an empty ``IN ()``)."""
-    return nw.col(column).is_in(ids) if ids else nw.lit(False)
+def _with_ids(frame: nw.LazyFrame[Any], column: str, ids: list[Any]) -> nw.LazyFrame[Any]:
+    """The rows of ``frame`` whose ``column`` is one of ``ids``: a hashed ``IN`` in DuckDB and
+    Spark (narwhals' ``is_in`` scans its list for every row: 0.5 s per 1M rows at 2,000 ids)."""
+    native = frame.to_native()
+    if frame.implementation.is_duckdb() and all(isinstance(i, (int, str)) for i in ids):
+        listed = ", ".join(str(i) if isinstance(i, int) else "'" + i.replace("'", "''") + "'"
+                           for i in ids) or "NULL"
+        name = column.replace('"', '""')
+        return nw.from_native(query(native, f'SELECT * FROM {{t}} WHERE "{name}" IN ({listed})'))
+    if frame.implementation.is_pyspark() or frame.implementation.is_pyspark_connect():
+        from pyspark.sql import functions as F
+
+        return nw.from_native(native.filter(F.col(column).isin(ids)))
+    return frame.filter(nw.col(column).is_in(ids) if ids else nw.lit(False))
 
 
 def _logit(p: nw.Expr) -> nw.Expr:
@@ -180,7 +195,7 @@ def _fetch(lazy: Any, reviews: Any, terms: RowTerms, names: list[str],
         raise ValueError(f"the store labels classes {preview(list(dataset.classes))}, this "
                          f"analysis {preview(list(lazy.classes))}: pass the store made for "
                          f"these rows")
-    rows = (lazy.source.filter(_among(lazy.id, judged.tolist()))
+    rows = (_with_ids(lazy.source, lazy.id, judged.tolist())
             .select(nw.col(lazy.id), nw.col(lazy.y_true).alias("__given"),
                     *[nw.col(c) for c in lazy.proba], terms.score.alias("__score"),
                     terms.flag.alias("__flag"), terms.own.alias("__own"),
