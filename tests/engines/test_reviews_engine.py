@@ -63,15 +63,20 @@ def pair(planted: Any) -> tuple[el.Analysis, LazyAnalysis]:
     return ev, lazy
 
 
-def review(store: LabelStore, ev: el.Analysis, truth: np.ndarray, samples: Any) -> None:
-    """Each sample's truth revealed, as a reviewer of ``METHOD``'s suspects would."""
+def review(store: LabelStore, ev: el.Analysis, truth: np.ndarray, samples: Any,
+           doubted: str | None = None) -> None:
+    """Each sample's truth revealed, as a reviewer of ``METHOD``'s suspects would; a reviewer
+    who relabels every row of the annotator ``doubted``, right or wrong."""
     ranked = ev.suspects(METHOD)
+    who = ev.features["annotator"].to_numpy() if doubted else None
     specs = []
     for sample in samples:
         row = int(ev.ids.get_indexer([sample])[0])
-        wrong = truth[row] != ev.y_true.iloc[row]
+        given = ev.y_true.iloc[row]
+        wrong = truth[row] != given or (who is not None and who[row] == doubted)
+        other = CLASSES[1 - CLASSES.index(given)]  # binary: the other class is the truth
         specs.append({"op": "set" if wrong else "confirm", "id": sample,
-                      "label": truth[row] if wrong else None, "cause": ranked.cause(sample)})
+                      "label": other if wrong else None, "cause": ranked.cause(sample)})
     store.record_many(specs)
 
 
@@ -134,6 +139,27 @@ def test_duckdb_ranks_after_reviews_as_in_memory(pair, planted, tmp_path: Path):
     tail = every.table.tail(600)
     assert set(tail["review"]) == {"relabeled", "confirmed"}
     assert every.table["review"].value_counts()["skipped"] == 1
+
+
+def test_reviews_that_doubt_an_annotator_move_its_prior_alike(pair, planted, tmp_path: Path):
+    ev, lazy = pair
+    _, truth, _ = planted
+    store = LabelStore(ev, tmp_path / "labels.jsonl", author="ana")
+    flagged = ev.suspects(METHOD).flagged_ids
+    review(store, ev, truth, flagged[np.random.default_rng(3).permutation(len(flagged))[:400]],
+           doubted="ann2")
+    memory = ev.suspects(METHOD, reviews=store, top=TOP)
+    engine = lazy.suspects(METHOD, reviews=store, top=TOP)
+    doubted = engine.priors[0].table.loc["ann2"]
+    assert doubted["prior"] > 2 * doubted["prior_before_reviews"]
+    assert doubted["relabeled"] == doubted["reviewed"] >= 20
+    for column in ("prior", "predicted_precision", "review_precision"):
+        np.testing.assert_allclose(engine.priors[0].table[column],
+                                   memory.priors[0].table[column], rtol=1e-9)
+    assert engine.table.index.tolist() == memory.table.index.tolist()
+    np.testing.assert_allclose(engine.table["posterior"], memory.table["posterior"], rtol=1e-9)
+    assert (engine.table["annotator"].head(100) == "ann2").sum() > (
+        lazy.suspects(METHOD, top=TOP).table["annotator"].head(100) == "ann2").sum()
 
 
 def test_reviews_without_learning_put_decided_rows_last(pair, planted, tmp_path: Path):

@@ -99,12 +99,12 @@ def reviewed_suspects(lazy: Any, names: list[str], method: str, reviews: Any, *,
     reviewed = _fetch(lazy, reviews, row_terms(lazy, method, rank_by), names, candidates)
 
     def order(terms: RowTerms) -> Ordering:
-        noises = [_noise(lazy, name, method, terms) for name in names]
         params: dict[str, Any] = {"prior": list(names), "reviewed": len(reviewed.decided())}
         if not learn:  # flagged first, then by score: the plain ranking
             flagged_first = nw.when(nw.col("flagged")).then(3 - nw.col("score"))
             return Ordering({}, {"__key": flagged_first.otherwise(1 - nw.col("score"))},
                             "__key", (), params)
+        noises = [_noise(lazy, name, method, terms) for name in names]
         overall = noises[0].overall if noises else overall_rate(lazy, method, terms)
         ranked = _rerank(lazy, reviewed, noises, overall, method, candidates)
         found["moves"] = ranked.moves
