@@ -139,6 +139,11 @@ def test_duckdb_ranks_after_reviews_as_in_memory(pair, planted, tmp_path: Path):
     tail = every.table.tail(600)
     assert set(tail["review"]) == {"relabeled", "confirmed"}
     assert every.table["review"].value_counts()["skipped"] == 1
+    craft = el.Cohort.segment("occupation", NOISY_JOB)  # a cohort: its rows, ranked alike
+    in_memory = ev.suspects(METHOD, reviews=store, cohort=craft, top=300).table
+    assert len(in_memory) == 300 and in_memory["review"].isna().all()
+    assert lazy.suspects(METHOD, reviews=store, cohort=craft, top=300).table.index.tolist() == \
+        in_memory.index.tolist()
 
 
 def test_reviews_that_doubt_an_annotator_move_its_prior_alike(pair, planted, tmp_path: Path):
