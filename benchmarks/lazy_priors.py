@@ -10,7 +10,10 @@ ones (one process: a step's peak memory is the process' ``VmHWM``, reset before 
 the in-memory steps include the rows they hold). First calls are stated apart: the first
 ``suspects()`` pays the confident-learning pass (memory) or the thresholds scan (DuckDB), the
 first with the prior pays the noise fit; "again" is the best of 3 with those cached, "refit"
-the best of 3 with the noise fit (memory) or the fit's queries (DuckDB) cleared.
+the best of 3 with the noise fit (memory) or the fit's queries (DuckDB) cleared. "after
+reviews": a LabelStore holding the verdicts of the engine's top ``REVIEWS`` suspects (a relabel
+where the label was flipped, else a confirm; causes naming the method), the page ranked with
+them (best of 3: the reviewed rows' query, the update, the ranking).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +34,7 @@ from engines import _peak_mb, _reset_peaks, cached_parquet
 from timing import preload
 
 TOP = 1000
+REVIEWS = 2000
 CLASSES = ["a", "b", "c"]
 
 
@@ -56,6 +61,28 @@ def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
 
 def parquet(n: int) -> Path:
     return cached_parquet("lazy_priors", n, synthetic)
+
+
+def reviewed_store(path: Path, ids: pd.Index) -> Any:
+    """A LabelStore (in a temporary folder) of the samples ``ids``, each relabeled where its
+    label was flipped (to the prediction, or the next class), else confirmed."""
+    import duckdb
+
+    from errlens.changelog import LabelStore
+
+    rows = duckdb.sql(f"SELECT id, label, pred, flipped FROM read_parquet('{path}') "
+                      f"WHERE id IN ({', '.join(map(str, ids.tolist()))})").df().set_index("id")
+    rows = rows.loc[ids]
+    store = LabelStore(rows["label"], Path(tempfile.mkdtemp()) / "labels.jsonl",
+                       author="bench", classes=CLASSES)
+    other = np.where(rows["pred"] != rows["label"], rows["pred"],
+                     [CLASSES[(CLASSES.index(c) + 1) % 3] for c in rows["label"]])
+    cause = {"method": "confident_learning"}
+    store.record_many([{"op": "set", "id": i, "label": new, "cause": cause} if flip else
+                       {"op": "confirm", "id": i, "cause": cause}
+                       for i, new, flip in zip(rows.index.tolist(), other, rows["flipped"],
+                                               strict=True)])
+    return store
 
 
 def step(results: list[dict[str, Any]], name: str, fn: Callable[[], Any], repeat: int = 1
@@ -112,6 +139,9 @@ def main() -> None:
     cohort = el.Cohort.where("segment", "==", "p")
     step(results, "DuckDB: suspects with the prior, a cohort (fit cached)",
          lambda: lazy.suspects(top=TOP, cohort=cohort), repeat=3)
+    store = reviewed_store(path, lazy.suspects(top=REVIEWS).table.index)
+    reviewed_engine = step(results, f"DuckDB: suspects after {REVIEWS:,} reviews (fit cached)",
+                           lambda: lazy.suspects(top=TOP, reviews=store), repeat=3)
 
     frame = step(results, "memory: read Parquet", lambda: pd.read_parquet(path))
     flipped = frame.set_index("id")["flipped"]
@@ -138,6 +168,8 @@ def main() -> None:
     step(results, "memory: suspects with the prior, refit", refit_memory, repeat=3)
     prior_memory = step(results, "memory: suspects with the prior, again (fit cached)",
                         lambda: ev.suspects(method, top=TOP), repeat=3)
+    reviewed_memory = step(results, f"memory: suspects after {REVIEWS:,} reviews (fit cached)",
+                           lambda: ev.suspects(method, top=TOP, reviews=store), repeat=3)
     step(results, "cleanlab: find_label_issues(confident_learning, ranked by self_confidence)",
          lambda: find_label_issues(labels, proba, filter_by=method,
                                    return_indices_ranked_by="self_confidence"), repeat=3)
@@ -154,8 +186,18 @@ def main() -> None:
     others = got.drop(index="ann00")["noise_rate"].mean()
     print(f"careless annotator ann00: estimated {got.loc['ann00', 'noise_rate']:.1%} (planted "
           f"30 %), the others {others:.1%} on average (planted 3 %)")
+    same = reviewed_engine.table.index.tolist() == reviewed_memory.table.index.tolist()
+    gap = np.abs(reviewed_engine.table["posterior"] - reviewed_memory.table["posterior"]).max()
+    slope = reviewed_engine.params["review_calibration"]
+    moved = [(s["feature"], s["segment"]) for s in reviewed_engine.params["review_slices"]]
+    print(f"after {REVIEWS:,} reviews: top {TOP} identical order: {same}; max |posterior| "
+          f"difference {gap:.1e}; slope {None if slope is None else round(slope['slope'], 3)}; "
+          f"moved slices {moved}; ann00 prior "
+          f"{reviewed_engine.priors[0].table.loc['ann00', 'prior']:.1%}")
     for name, ranked in (("engine, no prior", plain_engine), ("engine, prior", prior_engine),
-                         ("memory, no prior", plain_memory), ("memory, prior", prior_memory)):
+                         ("memory, no prior", plain_memory), ("memory, prior", prior_memory),
+                         ("engine, after reviews", reviewed_engine),
+                         ("memory, after reviews", reviewed_memory)):
         print(f"flips in the top {TOP} ({name}): {int(flipped[ranked.table.index].sum())}")
 
 

@@ -168,7 +168,7 @@ def test_bad_declarations_and_what_an_engine_does_not_take_say_what_to_do(plante
         lazy.suspects(prior="nope")
     with pytest.raises(ScaleOutError, match="not a declared source"):
         lazy.suspects(prior=["age"])
-    with pytest.raises(ScaleOutError, match="reviews= are not applied on an engine"):
+    with pytest.raises(TypeError, match="expected a LabelStore or its events"):
         lazy.suspects(reviews=object())
     with pytest.raises(ScaleOutError, match="ranks rows across a whole class"):
         lazy.suspects("prune_by_noise_rate")

@@ -37,6 +37,7 @@ from errlens.engines.counts import code_expr, nan_as_null, vocabulary_code
 from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy, dtype_family
 from errlens.engines.priors import declared_sources, noise_by_role, prior_names, prior_ordering
+from errlens.engines.reviews import reviewed_suspects
 from errlens.engines.sql import query
 from errlens.engines.suspects import engine_suspects
 from errlens.engines.text import EngineText, Term
@@ -428,13 +429,14 @@ class LazyAnalysis:
         kNN raise :class:`ScaleOutError`). With a declared ``annotator`` / ``source``
         (``prior="auto"``, or a list of them; None: without) rows are ranked by the posterior
         of :meth:`errlens.Analysis.suspects`, computed in the engine
-        (:mod:`errlens.engines.priors`); ``reviews`` need an in-memory analysis."""
-        if reviews is not None:
-            raise ScaleOutError(
-                "reviews= are not applied on an engine: rank here with the sources' priors, "
-                "then run errlens.Analysis.suspects(reviews=store) on an in-memory analysis of "
-                "the reviewed cohort (lazy.rows(cohort, limit=...) brings its rows)")
+        (:mod:`errlens.engines.priors`). ``reviews`` (a LabelStore or its events) rank as in
+        memory: decided rows last, and (unless ``prior=None``) the reviewed rows, brought to
+        the driver by id, update the sources' priors, the detector's slope and the moved
+        slices, applied in the engine (:mod:`errlens.engines.reviews`)."""
         names = prior_names(self, prior)
+        if reviews is not None:
+            return reviewed_suspects(self, names, method, reviews, learn=prior is not None,
+                                     cohort=cohort, rank_by=rank_by, top=top)
         ordering = prior_ordering(self, names, method) if names else None
         return engine_suspects(self, method, cohort=cohort, rank_by=rank_by, top=top,
                                ordering=ordering)

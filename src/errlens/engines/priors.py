@@ -168,14 +168,25 @@ def _noise(lazy: Any, name: str, method: str, terms: RowTerms) -> GroupNoise:
     return cache[name, method]
 
 
-def _fit(lazy: CodedAnalysis, name: str, terms: RowTerms) -> GroupNoise:
+def overall_rate(lazy: Any, method: str, terms: RowTerms) -> float:
+    """The overall noise rate with no source declared (in memory ``prior_rank.overall_of``:
+    confident learning's joint over every row as one group), fitted once."""
+    cache = _NOISES.setdefault(lazy, {})
+    if ("", method) not in cache:
+        cache["", method] = _fit(lazy, "all", terms, nw.lit("all"))
+    return cache["", method].overall
+
+
+def _fit(lazy: CodedAnalysis, name: str, terms: RowTerms, source: nw.Expr | None = None
+         ) -> GroupNoise:
     k = len(lazy.classes)
     cell = nw.when(~terms.confident).then(nw.lit(-2)).otherwise(
         nw.when(terms.guess == terms.label).then(nw.lit(-1)).otherwise(terms.guess))
     # each row's terms computed once and kept for the three aggregates (dropped after them)
     scratch = _Scratch()
     rows = materialise(lazy.source.select(
-        nw.col(name).alias("s"), _evidence(terms.own, k).alias("e"), terms.label.alias("given"),
+        (nw.col(name) if source is None else source).alias("s"),
+        _evidence(terms.own, k).alias("e"), terms.label.alias("given"),
         cell.alias("cell"), terms.flag.cast(nw.Int64).alias("f"),
         _prediction_cell(lazy.proba).alias("pc")), scratch)
     edges = _edges(lazy, rows)
