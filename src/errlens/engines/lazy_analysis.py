@@ -130,7 +130,8 @@ class LazyAnalysis:
         out of the features, their terms become ``contains`` slices in :meth:`slices` and
         :meth:`discover` (:mod:`errlens.engines.text`). ``annotator`` / ``source`` name the
         columns saying who or what labelled each row (kept as features, as in memory):
-        :meth:`suspects` ranks with their noise priors (:mod:`errlens.engines.priors`).
+        :meth:`suspects` ranks with their noise priors (:mod:`errlens.engines.priors`),
+        :meth:`label_health` and the dashboard's annotator-health panel report them.
         """
         frame = nw.from_native(data)
         if not isinstance(frame, nw.LazyFrame):
