@@ -244,3 +244,31 @@ def test_spark_ranks_after_reviews_within_the_quantiles_tolerance(spark, pair, p
     assert engine.table["review"].isna().all()
     overlap = len(set(engine.table.index) & set(memory.table.index)) / TOP
     assert overlap >= 0.98, overlap
+
+
+def test_annotators_judging_moves_their_priors_in_the_engine_as_in_memory(pair, planted,
+                                                                        tmp_path: Path):
+    """A round trip: the five annotators judge 200 rows they did not label; the careless one
+    (ann0, wrong 35 % of the time as a judge too) disagrees with CROWDLAB's consensus far more
+    than the others, which raises its prior in memory and in the engine alike."""
+    ev, lazy = pair
+    _, truth, _ = planted
+    rng = np.random.default_rng(3)
+    who = ev.features["annotator"].to_numpy()
+    rows = rng.choice(np.flatnonzero(who != "ann0"), 200, replace=False)
+    store = LabelStore(ev, tmp_path / "labels.jsonl", author="lead")
+    specs = []
+    for row in rows:
+        for judge, rate in zip([f"ann{g}" for g in range(5)], [0.35, .03, .03, .03, .03],
+                               strict=True):
+            label = truth[row] if rng.random() >= rate else CLASSES[1 - CLASSES.index(truth[row])]
+            specs.append({"op": "set", "id": ev.ids[row], "label": label, "author": judge,
+                          "role": "annotator"})
+    store.record_many(specs)
+    memory = ev.suspects(METHOD, reviews=store, top=TOP)
+    engine = lazy.suspects(METHOD, reviews=store, top=TOP)
+    table = memory.priors[0].table
+    assert table.loc["ann0", "judge_disagreement"] > 0.2
+    assert table.loc["ann0", "prior"] > table.loc["ann0", "prior_before_judging"]
+    np.testing.assert_allclose(engine.priors[0].table["prior"], table["prior"], rtol=1e-9)
+    assert engine.table.index.tolist() == memory.table.index.tolist()

@@ -32,6 +32,8 @@ UNPLACED = -1
 """Code of a value the definition has no segment for."""
 GROUPING_SETS_MAX = 32
 """Most keys counted with DuckDB GROUPING SETS in one query; more take several queries."""
+MAX_CLASSES = 1_000
+"""Most distinct labels :func:`classes_of` takes (a lazy analysis is for classifiers)."""
 
 
 def code_expr(d: Mapping[str, Any]) -> nw.Expr:
@@ -148,3 +150,20 @@ def _grouping_sets(wide: nw.LazyFrame[Any], names: list[str], weight: str | None
         parts.append(pd.DataFrame({"__set": n, "__key": part[n].astype(np.int64),
                                    "n": part["n"], **({"w": part["w"]} if weight else {})}))
     return pd.concat(parts, ignore_index=True)
+
+
+def classes_of(frame: nw.LazyFrame[Any], y_true: str, y_pred: str) -> list[Any]:
+    """The distinct labels of both columns, sorted when they compare (at most
+    :data:`MAX_CLASSES`)."""
+    values: set[Any] = set()
+    for column in (y_true, y_pred):
+        seen = (frame.select(nw.col(column)).unique().head(MAX_CLASSES + 1)
+                .collect("pandas").to_native()[column].dropna().tolist())
+        values.update(seen)
+        if len(values) > MAX_CLASSES:
+            raise ValueError(f"{column!r} has more than {MAX_CLASSES} distinct labels: a lazy "
+                             "analysis is for classifiers; pass classes= if that is intended")
+    try:
+        return sorted(values)
+    except TypeError:
+        return list(values)

@@ -33,9 +33,10 @@ from errlens.base.facade import Operation, ScaleOutError
 from errlens.engines.coded import code_column, leaves, materialise, source_columns
 from errlens.engines.cohorts import cohort_expr
 from errlens.engines.counting import EngineCounting
-from errlens.engines.counts import code_expr, nan_as_null, vocabulary_code
+from errlens.engines.counts import classes_of, code_expr, nan_as_null, vocabulary_code
 from errlens.engines.discover import LevelCounts
 from errlens.engines.edges import SPARK_ACCURACY, define_lazy, dtype_family
+from errlens.engines.health import engine_health
 from errlens.engines.priors import declared_sources, noise_by_role, prior_names, prior_ordering
 from errlens.engines.reviews import reviewed_suspects
 from errlens.engines.sql import query
@@ -49,11 +50,11 @@ from errlens.slicing.heatmap import HeatmapTable
 from errlens.slicing.segments import Segments
 from errlens.slicing.tables import check_table_options, slice_table_from_counts
 from errlens.slicing.text.table import MAX_TERMS, merge_terms
+from errlens.suspects.health import LabelHealth
 from errlens.suspects.table import Suspects
 
 MAX_ROWS = 10_000
 """Most rows one :meth:`LazyAnalysis.rows` / :meth:`LazyAnalysis.sample` call brings back."""
-MAX_CLASSES = 1_000
 
 
 def _one_query_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -130,7 +131,8 @@ class LazyAnalysis:
         out of the features, their terms become ``contains`` slices in :meth:`slices` and
         :meth:`discover` (:mod:`errlens.engines.text`). ``annotator`` / ``source`` name the
         columns saying who or what labelled each row (kept as features, as in memory):
-        :meth:`suspects` ranks with their noise priors (:mod:`errlens.engines.priors`).
+        :meth:`suspects` ranks with their noise priors (:mod:`errlens.engines.priors`),
+        :meth:`label_health` and the dashboard's annotator-health panel report them.
         """
         frame = nw.from_native(data)
         if not isinstance(frame, nw.LazyFrame):
@@ -156,7 +158,7 @@ class LazyAnalysis:
         names = [c for c in columns if c not in given] if features is None else list(features)
         names += [c for c in sources.values() if c not in names]
         frame = nan_as_null(frame, names)
-        class_list = list(classes) if classes is not None else _classes(frame, y_true, y_pred)
+        class_list = list(classes) if classes is not None else classes_of(frame, y_true, y_pred)
         if definition is None:
             definition = define_lazy(frame, names, bins=bins, top_k=top_k, accuracy=accuracy)
         by_name = {d["feature"]: d for d in definition}
@@ -448,6 +450,13 @@ class LazyAnalysis:
         ``confident_learning`` or ``predicted_neq_given``)."""
         return noise_by_role(self, method)
 
+    @_one_query_at_a_time
+    def label_health(self, method: str = "confident_learning") -> LabelHealth:
+        """Per-class noise and the declared sources' tables, as
+        :meth:`errlens.Analysis.label_health`, counted in the engine
+        (:mod:`errlens.engines.health`; the sources' ``suspects`` count ``method``'s flags)."""
+        return engine_health(self, method)
+
     def unavailable(self, operation: Operation) -> str | None:
         """What needs every row on the driver, and what to use instead (None: available)."""
         reasons = {
@@ -476,21 +485,6 @@ def _check_limit(limit: int) -> None:
     if int(limit) != limit or not 0 < limit <= MAX_ROWS:
         raise ScaleOutError(f"pages hold 1 to {MAX_ROWS:,} rows, got {limit!r}: page with "
                             "after=<last id> or aggregate with slices() / heatmap()")
-
-
-def _classes(frame: nw.LazyFrame[Any], y_true: str, y_pred: str) -> list[Any]:
-    values: set[Any] = set()
-    for column in (y_true, y_pred):
-        seen = (frame.select(nw.col(column)).unique().head(MAX_CLASSES + 1)
-                .collect("pandas").to_native()[column].dropna().tolist())
-        values.update(seen)
-        if len(values) > MAX_CLASSES:
-            raise ValueError(f"{column!r} has more than {MAX_CLASSES} distinct labels: a lazy "
-                             "analysis is for classifiers; pass classes= if that is intended")
-    try:
-        return sorted(values)
-    except TypeError:
-        return list(values)
 
 
 def _small_int(size: int) -> Any:

@@ -59,6 +59,7 @@ from errlens.engines.suspects import (
     engine_suspects,
     row_terms,
 )
+from errlens.suspects.judges import judge_record
 from errlens.suspects.live_rank import VERDICTS, LiveRank, Ranked, SliceCandidates
 from errlens.suspects.priors import EPS, GroupNoise, calibration, group_keys, logit
 from errlens.suspects.review_slices import ReviewMoves
@@ -69,11 +70,13 @@ from errlens.suspects.table import Suspects
 @dataclass(frozen=True)
 class Reviewed:
     """The reviewed rows brought to the driver, in id order: their ``verdicts``, the detector
-    each was reviewed under (``methods``) and their values (``rows``, indexed by id)."""
+    each was reviewed under (``methods``), their values (``rows``, indexed by id) and the
+    authors' record as judges (``judges``: :func:`errlens.suspects.judges.judge_record`)."""
 
     rows: pd.DataFrame
     verdicts: np.ndarray
     methods: np.ndarray
+    judges: pd.DataFrame
 
     def decided(self) -> pd.Index:
         """The ids of the rows relabeled or confirmed."""
@@ -216,11 +219,13 @@ def _fetch(lazy: Any, reviews: Any, terms: RowTerms, names: list[str],
                              f"{preview(rows.index[differ].tolist())}): the store was made "
                              f"for other data")
     proba = rows[lazy.proba].to_numpy(dtype=np.float64)
-    consensus = SimpleNamespace(proba=proba, ids=rows.index, classes=list(lazy.classes))
+    consensus = SimpleNamespace(proba=proba, ids=rows.index, classes=list(lazy.classes),
+                                cache=SimpleNamespace(suspects={}))  # CROWDLAB run once
     verdicts = reviewed_verdicts(reviews, original, analysis=consensus, events=events)
     verdicts = verdicts.reindex(rows.index)
     methods = reviewed_methods(events).reindex(rows.index).to_numpy(dtype=object)
-    return Reviewed(rows, verdicts.to_numpy(dtype=object), methods)
+    return Reviewed(rows, verdicts.to_numpy(dtype=object), methods,
+                    judge_record(events, consensus))
 
 
 def _rerank(lazy: Any, reviewed: Reviewed, noises: list[GroupNoise], overall: float,
@@ -239,4 +244,5 @@ def _rerank(lazy: Any, reviewed: Reviewed, noises: list[GroupNoise], overall: fl
     live = LiveRank(groups, rows["__score"].to_numpy(dtype=np.float64),
                     rows["__flag"].to_numpy(dtype=bool), rows["__own"].to_numpy(np.float64),
                     len(lazy.classes), overall, rows.index, method, slices)
-    return live.rerank(np.arange(len(rows)), reviewed.verdicts, reviewed.methods)
+    return live.rerank(np.arange(len(rows)), reviewed.verdicts, reviewed.methods,
+                       reviewed.judges)

@@ -62,7 +62,11 @@ def check_inputs(labels: np.ndarray, pred_probs: np.ndarray) -> None:
 
 def check_class_sizes(labels: np.ndarray, k: int) -> None:
     """Raise unless every class given to some row is given to at least two."""
-    counts = np.bincount(labels, minlength=k)
+    check_label_counts(np.bincount(labels, minlength=k))
+
+
+def check_label_counts(counts: np.ndarray) -> None:
+    """:func:`check_class_sizes` of the count of rows given each class."""
     single = np.flatnonzero(counts == 1)
     if single.size:
         raise ValueError(
@@ -138,15 +142,7 @@ class ConfidentLearning:
     @cached_property
     def confident_joint(self) -> np.ndarray:
         """Counts of (given, guessed true) among confident rows, calibrated to the label counts."""
-        joint = self._confident[0].copy(order="K")
-        np.fill_diagonal(joint, joint.diagonal().clip(min=1))
-        calibrated = (
-            joint.T / np.clip(joint.sum(axis=1), a_min=TINY_VALUE, a_max=None) * self.label_counts
-        ).T
-        calibrated = calibrated / np.clip(np.sum(calibrated), a_min=TINY_VALUE, a_max=None) * (
-            self.label_counts.sum()
-        )
-        return round_preserving_row_totals(calibrated)
+        return calibrated_joint(self._confident[0], self.label_counts)
 
     @cached_property
     def off_diagonal(self) -> np.ndarray:
@@ -225,3 +221,20 @@ class ConfidentLearning:
         if filter_by == "prune_by_noise_rate":
             return by_rate
         return by_class & by_rate
+
+
+def calibrated_joint(joint: np.ndarray, label_counts: np.ndarray) -> np.ndarray:
+    """cleanlab's calibration of the confident ``joint`` (given x guessed true counts among the
+    confident rows) to the ``label_counts``, rounded keeping each row's total.
+
+    >>> calibrated_joint(np.array([[3, 0], [1, 2]]), np.array([3, 3])).tolist()
+    [[3, 0], [1, 2]]
+    """
+    joint = joint.copy(order="K")
+    np.fill_diagonal(joint, joint.diagonal().clip(min=1))
+    calibrated = (joint.T / np.clip(joint.sum(axis=1), a_min=TINY_VALUE, a_max=None)
+                  * label_counts).T
+    calibrated = calibrated / np.clip(np.sum(calibrated), a_min=TINY_VALUE, a_max=None) * (
+        label_counts.sum()
+    )
+    return round_preserving_row_totals(calibrated)

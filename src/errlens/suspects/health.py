@@ -48,7 +48,20 @@ def label_health(cl: ConfidentLearning, class_values: list[Any]) -> LabelHealth:
     >>> h.classes["estimated_noise_rate"].round(3).tolist()
     [0.0, 0.333]
     """
-    counts = cl.confident_joint.astype(np.float64)
+    return joint_health(cl.confident_joint, cl.label_counts, class_values)
+
+
+def joint_health(confident_joint: np.ndarray, label_counts: np.ndarray,
+                 class_values: list[Any]) -> LabelHealth:
+    """:func:`label_health` of a calibrated ``confident_joint`` (given x true) and the count of
+    rows given each class (what an engine's GROUP BY returns: no row needed).
+
+    >>> joint_health(np.array([[3, 0], [1, 2]]), np.array([3, 3]), ["a", "b"]).confusions[
+    ...     ["given", "probable_true", "estimated_count"]].values.tolist()
+    [['b', 'a', 1]]
+    """
+    k = len(class_values)
+    counts = np.asarray(confident_joint).astype(np.float64)
     joint = counts / np.clip(counts.sum(), a_min=1e-100, a_max=None)
     per_given = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -58,18 +71,18 @@ def label_health(cl: ConfidentLearning, class_values: list[Any]) -> LabelHealth:
     likely = off.argmax(axis=1)
     classes = pd.DataFrame(
         {
-            "support": cl.label_counts,
+            "support": np.asarray(label_counts),
             "estimated_noise_rate": 1 - np.diagonal(rates),
             "estimated_mislabeled": (per_given - np.diagonal(counts)).astype(np.int64),
             "likely_true": pd.Series(
                 [class_values[j] if off[i, j] > 0 else None for i, j in enumerate(likely)],
                 dtype=object,
             ).to_numpy(),
-            "likely_true_rate": off[np.arange(cl.k), likely].clip(min=0),
+            "likely_true_rate": off[np.arange(k), likely].clip(min=0),
         },
         index=pd.Index(class_values, name="given"),
     )
-    given, true = np.nonzero(~np.eye(cl.k, dtype=bool) & (counts > 0))
+    given, true = np.nonzero(~np.eye(k, dtype=bool) & (counts > 0))
     order = np.argsort(-counts[given, true], kind="stable")
     given, true = given[order], true[order]
     confusions = pd.DataFrame(

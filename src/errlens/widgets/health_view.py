@@ -1,7 +1,7 @@
 """Annotator health: per declared annotator / source the estimated label-noise rate with its
 interval, rows, suspects and top confusion; a click on a row selects that annotator's rows as
-the dashboard's cohort. The figures come from :mod:`errlens.views.health`; this widget only
-holds them as traits and answers the clicks.
+the dashboard's cohort. The figures come from :mod:`errlens.views.health` (in memory, or counted
+in the engine of a LazyAnalysis); this widget only holds them as traits and answers the clicks.
 
 >>> import errlens as el
 >>> ev = el.Analysis.from_predictions(
@@ -31,8 +31,9 @@ _JS, _CSS = bundle("health")
 
 
 class HealthView(CohortView):
-    """The annotator-health panel of an in-memory analysis that declares ``annotator=`` and /
-    or ``source=`` (TypeError otherwise: there is nothing to draw)."""
+    """The annotator-health panel of an analysis (in memory or a LazyAnalysis with one
+    probability column per class) that declares ``annotator=`` and / or ``source=`` (TypeError
+    otherwise: there is nothing to draw)."""
 
     _esm = _JS
     _css = _CSS
@@ -43,15 +44,17 @@ class HealthView(CohortView):
                             ).tag(sync=True)
 
     def __init__(self, analysis: Any, **kwargs: Any) -> None:
-        """``analysis``: an Analysis declaring an annotator or source, or its view source."""
+        """``analysis``: an Analysis or LazyAnalysis declaring an annotator or source, or its
+        view source."""
         from errlens.views.source import source_of
 
         source = source_of(analysis)
-        self._groups = health_groups(source.analysis)
+        self._groups = health_groups(source.analysis, run=getattr(source, "run", None))
         if not self._groups:
-            raise TypeError("HealthView needs an in-memory Analysis that declares its label "
-                            "sources: Analysis.from_predictions(..., annotator='column') or "
-                            "source='column'")
+            raise TypeError("HealthView needs an analysis that declares its label sources: "
+                            "Analysis.from_predictions(..., annotator='column') or "
+                            "source='column' (LazyAnalysis.from_duckdb / from_spark: the same, "
+                            "with proba=[...] one column per class)")
         super().__init__(source, **kwargs)
 
     def _refresh(self) -> None:
