@@ -1,6 +1,6 @@
 """Annotators' judging in a round trip feeds the priors of the rows they labelled: 12,000 real
 tweets (TF-IDF + logistic regression, out-of-fold), one careless annotator among five labelling
-few rows, an agreement set of 300 other annotators' rows judged by all five."""
+1.5 % of the rows, an agreement set of 300 other annotators' rows judged by all five."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def tweets() -> tuple[el.Analysis, np.ndarray, np.ndarray, np.ndarray]:
     data = load_tweets().sample(12_000, random_state=0).reset_index(drop=True)
     truth = pd.Categorical(data["sentiment"], categories=CLASSES).codes.astype(np.int64)
     rng = np.random.default_rng(1)
-    who = np.where(rng.random(len(truth)) < 0.04, 0, rng.integers(1, 5, len(truth)))
+    who = np.where(rng.random(len(truth)) < 0.015, 0, rng.integers(1, 5, len(truth)))
     flip = rng.random(len(truth)) < RATES[who]
     noisy = truth.copy()
     noisy[flip] = (truth[flip] + rng.integers(1, 3, flip.sum())) % 3
@@ -67,7 +67,7 @@ def recall(found: el.Suspects, ev: el.Analysis, flips: np.ndarray, left: np.ndar
     return float(flips[order[: len(ev.ids) // 10]].sum() / flips[left].sum())
 
 
-def test_a_careless_judge_raises_the_prior_of_the_rows_it_labelled(tweets):
+def test_judging_corrects_the_priors_the_data_alone_estimate_loosely(tweets):
     ev, truth, who, agreement = tweets
     names = [f"ann{g}" for g in range(5)]
     events = judged(ev, truth, agreement, RATES, names)
@@ -81,14 +81,16 @@ def test_a_careless_judge_raises_the_prior_of_the_rows_it_labelled(tweets):
     strangers = ev.suspects(reviews=events.assign(author="judge " + events["author"]))
     table, before = found.priors[0].table, static.priors[0].table
     assert "judged" not in strangers.priors[0].table
-    assert table.loc["ann0", "prior"] > 1.2 * before.loc["ann0", "prior"]
-    assert (table.drop(index="ann0")["prior"] < before.drop(index="ann0")["prior"]).all()
     np.testing.assert_array_equal(table["prior_before_judging"], before["prior"])
+    careful = [f"ann{g}" for g in range(1, 5)]
+    # the careful annotators judged alike: their priors, loosely apart from the data, close up
+    before_spread, after_spread = (float(np.ptp(np.log(t.loc[careful, "prior"])))
+                                   for t in (before, table))
+    assert after_spread < before_spread / 2
+    assert table.loc["ann0", "prior"] > 5 * table.loc[careful, "prior"].max()
     flips = ev.y_true_codes != truth
     left = ~np.isin(np.arange(len(truth)), agreement)
-    careless = flips & (who == 0)
     assert recall(found, ev, flips, left) > recall(strangers, ev, flips, left) + 0.02
-    assert recall(found, ev, careless, left) > recall(strangers, ev, careless, left) + 0.1
     sample = ev.ids[np.flatnonzero((who == 0) & left)[0]]
     assert "ann0: est." in found.cause(sample)["why"]
     assert f"as a judge {share['ann0']:.0%} against consensus (300 votes)" in \

@@ -187,23 +187,33 @@ def given_alike(counts: np.ndarray) -> bool:
 
 
 def shrunk_rates(fit: ContrastFit, size: np.ndarray) -> tuple[np.ndarray, float]:
-    """(each source's rate shrunk toward the overall rate, the overall rate): normal-normal
-    empirical Bayes on the logit scale, a source moved toward the size-weighted mean logit by
-    ``se² / (se² + tau²)`` where ``tau²`` is the spread of the logit rates beyond their errors,
-    so a source with few rows is not over-trusted.
+    """(each source's rate shrunk toward the sources' mean, the overall rate): normal-normal
+    empirical Bayes on the logit scale. The spread ``tau²`` of the true logit rates is
+    DerSimonian and Laird's moment estimate (Cochran's Q with inverse-variance weights), the
+    mean the random-effects one (weights ``1 / (se² + tau²)``), and a source moves toward it by
+    ``se² / (se² + tau²)``, so a source with few rows is not over-trusted. Inverse-variance
+    weights matter: the logit of a rate near zero is poorly known, and weighting by rows
+    instead would let the careful sources' wide intervals hide a careless one with few rows.
+    ``size`` (rows per source) weighs the overall rate.
 
     >>> fit = ContrastFit(np.array([.3, .03, .5]), np.array([.1, .1, 3.]), 1., 0., True, True)
     >>> shrunk, overall = shrunk_rates(fit, np.array([1000, 1000, 10]))
-    >>> shrunk.round(2).tolist()   # the 10-row source is pulled to the mean
-    [0.3, 0.03, 0.14]
+    >>> shrunk.round(2).tolist()   # the 10-row source is pulled toward the mean
+    [0.3, 0.03, 0.2]
     """
     logit_rate = np.log(fit.rates) - np.log1p(-fit.rates)
     weights = size / size.sum()
-    mean = float((weights * logit_rate).sum())
-    finite = np.isfinite(fit.logit_se)
-    noise = float((weights[finite] * fit.logit_se[finite] ** 2).sum() / weights[finite].sum()) \
-        if finite.any() else 0.0
-    tau2 = max(float((weights * (logit_rate - mean) ** 2).sum()) - noise, 1e-12)
-    keep = tau2 / (tau2 + np.where(finite, fit.logit_se, np.inf) ** 2)
-    shrunk = expit(mean + keep * (logit_rate - mean))
-    return shrunk, float((weights * fit.rates).sum())
+    overall = float((weights * fit.rates).sum())
+    finite = np.isfinite(fit.logit_se) & (fit.logit_se > 0)
+    if finite.sum() < 2:
+        mean = float((weights * logit_rate).sum())
+        return np.full(len(logit_rate), expit(mean)), overall
+    se2 = np.where(finite, fit.logit_se, np.inf) ** 2
+    w = 1 / se2[finite]
+    y = logit_rate[finite]
+    q = float((w * (y - (w * y).sum() / w.sum()) ** 2).sum())
+    tau2 = max((q - (finite.sum() - 1)) / (w.sum() - (w ** 2).sum() / w.sum()), 1e-12)
+    star = 1 / (se2[finite] + tau2)
+    mean = float((star * y).sum() / star.sum())
+    keep = tau2 / (tau2 + se2)
+    return expit(mean + keep * (logit_rate - mean)), overall

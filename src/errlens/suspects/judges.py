@@ -7,9 +7,10 @@ of a declared annotator column (who gave the rows their labels), that is a secon
 the group's noise, from other rows than the data's: :func:`updated_by_judging` combines the two
 on the log-odds scale, each weighted by its precision.
 
-The judges' disagreement is read relative to all judges' (the consensus errs too, and round-trip
-samples are harder than most), and it moves a group only where a binomial test says the author
-disagrees more (or less) than the judges as a whole: a chance run of votes moves nothing.
+Both are read relative to the average annotator (the consensus errs too, and round-trip samples
+are harder than most, so a judge's disagreement is not its labels' noise rate; how much more
+careless than the others it is, is), and judging moves a group only where a binomial test says
+the author disagrees more (or less) than the other judges: a chance run of votes moves nothing.
 
 >>> import pandas as pd
 >>> from errlens.suspects.priors import GroupNoise
@@ -19,7 +20,7 @@ disagrees more (or less) than the judges as a whole: a chance run of votes moves
 >>> judges = pd.DataFrame({"judged": [200, 200, 200], "disagreed": [70, 8, 10]},
 ...                       index=["ann0", "ann1", "ann2"])
 >>> updated_by_judging(noise, judges).table["prior"].round(2).tolist()
-[0.22, 0.05]
+[0.24, 0.05]
 """
 
 from __future__ import annotations
@@ -66,44 +67,49 @@ def judge_record(reviews: Any, analysis: Any) -> pd.DataFrame:
 def updated_by_judging(noise: GroupNoise, judges: pd.DataFrame) -> GroupNoise:
     """``noise`` with the prior of each group that is also a judge moved by its judging.
 
-    With ``D`` the judges' pooled disagreement, an author who disagreed ``d`` times in ``n``
-    votes (at least :data:`~errlens.suspects.reviews.MIN_REVIEWS`, and a two-sided binomial
-    test of ``d`` against ``D`` rejecting at :data:`~errlens.suspects.priors.ALPHA`) is
-    ``b = logit((d + s D) / (n + s)) - logit(D)`` more careless than the judges on the
-    log-odds scale (``s`` = :data:`~errlens.suspects.reviews.REVIEW_STRENGTH`), with variance
-    ``1 / (n r (1 - r))`` at that smoothed rate ``r``. The group's prior from the data is
-    ``a = logit(prior) - logit(overall)`` with the variance its 95 % interval implies; the
-    new prior is ``sigmoid(logit(overall) + c)``, ``c`` the precision-weighted mean of ``a`` and
-    ``b``. The table gains ``judged``, ``judge_disagreement`` and ``prior_before_judging``;
-    ``noise`` comes back as is where no group is a judge who differs.
+    Judging and labelling are read on one scale, relative to the average annotator: among the
+    groups that judged at least :data:`~errlens.suspects.reviews.MIN_REVIEWS` votes (two or
+    more of them), a group's judging says ``b = logit(r) - mean(logit(r))`` with ``r = (d +
+    s D) / (n + s)`` its smoothed disagreement (``d`` of ``n`` votes against the consensus,
+    ``D`` every judge's pooled rate, ``s`` = :data:`~errlens.suspects.reviews.REVIEW_STRENGTH`;
+    variance ``1 / (n r (1 - r))``), and the data say ``a = logit(prior) - mean(logit(prior))``
+    (variance from its 95 % interval). Where a two-sided binomial test of ``d`` against the
+    other judges' rate rejects at :data:`~errlens.suspects.priors.ALPHA` (Bonferroni over the
+    groups that judged), the prior becomes
+    ``sigmoid(mean(logit(prior)) + c)``, ``c`` the precision-weighted mean of ``a`` and ``b``.
+    The table gains ``judged``, ``judge_disagreement`` and ``prior_before_judging``; ``noise``
+    comes back as is where no group is a judge who differs.
     """
     authors = {str(author): at for at, author in enumerate(judges.index)}
     at = np.array([authors.get(str(value), -1) for value in noise.table.index])
-    if not (at >= 0).any():
-        return noise
     judged = judges["judged"].to_numpy(dtype=np.float64)
     disagreed = judges["disagreed"].to_numpy(dtype=np.float64)
-    pooled = float(disagreed.sum() / max(judged.sum(), 1.0))
-    if not 0 < pooled < 1:
-        return noise
     n = np.where(at >= 0, judged[at], 0.0)
     d = np.where(at >= 0, disagreed[at], 0.0)
-    differs = np.array([count >= MIN_REVIEWS and binomtest(int(k), int(count), pooled).pvalue
-                        < ALPHA for k, count in zip(d, n, strict=True)], dtype=bool)
+    both = n >= MIN_REVIEWS  # judged enough to be read, and labelled rows here
+    pooled = float(disagreed.sum() / max(judged.sum(), 1.0))
+    if both.sum() < 2 or not 0 < pooled < 1:
+        return noise
+    others = (disagreed.sum() - d) / np.maximum(judged.sum() - n, 1.0)
+    level = ALPHA / both.sum()  # Bonferroni: one test per group that judged
+    differs = both & np.array([
+        count > 0 and 0 < rest < 1 and binomtest(int(k), int(count), float(rest)).pvalue < level
+        for k, count, rest in zip(d, n, others, strict=True)], dtype=bool)
     if not differs.any():
         return noise
     rate = (d + REVIEW_STRENGTH * pooled) / (n + REVIEW_STRENGTH)
-    by_judging = logit(rate) - logit(pooled)
+    by_judging = logit(rate) - logit(rate[both]).mean()
     judging_var = 1 / (np.maximum(n, 1) * rate * (1 - rate))
     table = noise.table
     prior = table["prior"].to_numpy(dtype=np.float64)
-    by_data = logit(prior) - logit(noise.overall)
+    centre = float(logit(prior[both]).mean())
+    by_data = logit(prior) - centre
     data_var = ((logit(table["ci_high"].to_numpy(dtype=np.float64))
                  - logit(table["ci_low"].to_numpy(dtype=np.float64))) / 3.92) ** 2
     data_weight = np.where(data_var > 0, 1 / np.where(data_var > 0, data_var, 1), 0.0)
     combined = (data_weight * by_data + by_judging / judging_var) / (
         data_weight + 1 / judging_var)
-    moved = np.where(differs, sigmoid(logit(noise.overall) + combined), prior)
+    moved = np.where(differs, sigmoid(centre + combined), prior)
     table = table.assign(
         judged=n.astype(np.int64),
         judge_disagreement=np.where(n > 0, d / np.maximum(n, 1), np.nan),
