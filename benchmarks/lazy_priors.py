@@ -13,7 +13,9 @@ first with the prior pays the noise fit; "again" is the best of 3 with those cac
 the best of 3 with the noise fit (memory) or the fit's queries (DuckDB) cleared. "after
 reviews": a LabelStore holding the verdicts of the engine's top ``REVIEWS`` suspects (a relabel
 where the label was flipped, else a confirm; causes naming the method), the page ranked with
-them (best of 3: the reviewed rows' query, the update, the ranking).
+them (best of 3: the reviewed rows' query, the update, the ranking). ``label_health()`` (the
+per-class table and the per-annotator one) in both, against cleanlab's ``health_summary``
+(per class) in the same run.
 """
 
 from __future__ import annotations
@@ -110,6 +112,7 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     step(results, "imports: every errlens module and its dependencies", preload)
     import duckdb  # noqa: F401  (loaded by preload; named here for the reader)
+    from cleanlab.dataset import health_summary
     from cleanlab.filter import find_label_issues
 
     import errlens as el
@@ -139,6 +142,9 @@ def main() -> None:
     cohort = el.Cohort.where("segment", "==", "p")
     step(results, "DuckDB: suspects with the prior, a cohort (fit cached)",
          lambda: lazy.suspects(top=TOP, cohort=cohort), repeat=3)
+    step(results, "DuckDB: label_health, first call (per class and per annotator)",
+         lazy.label_health)
+    step(results, "DuckDB: label_health, again", lazy.label_health, repeat=3)
     store = reviewed_store(path, lazy.suspects(top=REVIEWS).table.index)
     reviewed_engine = step(results, f"DuckDB: suspects after {REVIEWS:,} reviews (fit cached)",
                            lambda: lazy.suspects(top=TOP, reviews=store), repeat=3)
@@ -168,11 +174,16 @@ def main() -> None:
     step(results, "memory: suspects with the prior, refit", refit_memory, repeat=3)
     prior_memory = step(results, "memory: suspects with the prior, again (fit cached)",
                         lambda: ev.suspects(method, top=TOP), repeat=3)
+    step(results, "memory: label_health (per class and per annotator)", ev.label_health,
+         repeat=3)
     reviewed_memory = step(results, f"memory: suspects after {REVIEWS:,} reviews (fit cached)",
                            lambda: ev.suspects(method, top=TOP, reviews=store), repeat=3)
     step(results, "cleanlab: find_label_issues(confident_learning, ranked by self_confidence)",
          lambda: find_label_issues(labels, proba, filter_by=method,
                                    return_indices_ranked_by="self_confidence"), repeat=3)
+
+    step(results, "cleanlab: dataset.health_summary (per class)",
+         lambda: health_summary(labels, proba, verbose=False), repeat=3)
 
     table = pd.DataFrame(results)
     pd.set_option("display.width", 200, "display.max_colwidth", 90)
