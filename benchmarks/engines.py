@@ -135,6 +135,19 @@ def _peak_mb() -> float:
     return total
 
 
+def start_spark() -> Any:
+    """A local[2] Spark session (UI off, 2 shuffle partitions, 3 GB driver, on 127.0.0.1)."""
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.sql.shuffle.partitions", "2").config("spark.driver.memory", "3g")
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.driver.host", "127.0.0.1").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
 def step(results: list[dict[str, Any]], name: str, fn: Any) -> Any:
     _reset_peaks()
     start, cpu = time.perf_counter(), time.process_time()
@@ -197,15 +210,9 @@ def run_lazy(path: Path, engine: str) -> list[dict[str, Any]]:
         source = duckdb.read_parquet(str(path))
         build = LazyAnalysis.from_duckdb
     else:
-        from pyspark.sql import SparkSession
+        import pyspark.sql  # noqa: F401  (imported before the timer)
 
-        spark = step(res, "start Spark", lambda: (
-            SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "2").config("spark.driver.memory", "3g")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.driver.host", "127.0.0.1").getOrCreate()))
-        spark.sparkContext.setLogLevel("ERROR")
+        spark = step(res, "start Spark", start_spark)
         source = spark.read.parquet(str(path))
         build = LazyAnalysis.from_spark
     definition = step(res, "segment definition (edges, vocabularies)", lambda: define_lazy(

@@ -1,26 +1,36 @@
 """Suspects with annotator priors in DuckDB (``LazyAnalysis``) against in-memory errlens and
-cleanlab, in the same run, at 1M rows.
+cleanlab, in the same run, at 1M rows; with ``--spark``, PySpark local[2] too.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/lazy_priors.py [--n 1000000]
+    PYTHONPATH=src .venv/bin/python benchmarks/lazy_priors.py [--n 1000000] [--spark]
 
 Synthetic 3-class data read from Parquet: 20 annotators, one flips 30 % of its labels, the
 others 3 %; the model's probabilities follow the true class (logits + 2 on it). Every module is
 imported before any timer (``timing.preload``). The DuckDB steps run first, then the in-memory
 ones (one process: a step's peak memory is the process' ``VmHWM``, reset before the step, so
 the in-memory steps include the rows they hold). First calls are stated apart: the first
-``suspects()`` pays the confident-learning pass (memory) or the thresholds scan (DuckDB), the
+``suspects()`` pays the confident-learning pass (memory) or the thresholds scan (engine), the
 first with the prior pays the noise fit; "again" is the best of 3 with those cached, "refit"
-the best of 3 with the noise fit (memory) or the fit's queries (DuckDB) cleared. "after
-reviews": a LabelStore holding the verdicts of the engine's top ``REVIEWS`` suspects (a relabel
-where the label was flipped, else a confirm; causes naming the method), the page ranked with
-them (best of 3: the reviewed rows' query, the update, the ranking). ``label_health()`` (the
-per-class table and the per-annotator one) in both, against cleanlab's ``health_summary``
-(per class) in the same run.
+the best of 3 with the noise fit (memory) or the fit's queries (engine: the evidence quantiles
+and the noise tables) cleared. "after reviews": a LabelStore holding the verdicts of DuckDB's
+top ``REVIEWS`` suspects (a relabel where the label was flipped, else a confirm; causes naming
+the method), the page ranked with them (best of 3: the reviewed rows' query, the update, the
+ranking). ``label_health()`` (the per-class table and the per-annotator one) in both, against
+cleanlab's ``health_summary`` (per class) in the same run.
+
+``--spark`` (off by default) runs the DuckDB steps again on PySpark local[2] after the others:
+the session is started as in ``engines.py`` (UI off, 2 shuffle partitions, 3 GB driver) before
+any timer, the in-memory rows are dropped, then the same Parquet file is read by Spark
+(``LazyAnalysis.from_spark``, in the build step) and the page after reviews uses the same
+LabelStore (so the three rank the same reviews). A Spark step's peak memory is the Python
+process' plus its JVM's (``engines._peak_mb``); its CPU seconds are the Python process' only.
+After the table: Spark's top ``TOP`` overlap with memory's and the largest noise rate
+difference (``percentile_approx`` bins), with the prior and after the reviews.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import tempfile
@@ -31,7 +41,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from engines import _peak_mb, _reset_peaks, cached_parquet
+from engines import _peak_mb, _reset_peaks, cached_parquet, start_spark
 
 from timing import preload
 
@@ -104,11 +114,80 @@ def step(results: list[dict[str, Any]], name: str, fn: Callable[[], Any], repeat
     return out
 
 
+def engine_steps(results: list[dict[str, Any]], engine: str, build: Callable[[], Any],
+                 path: Path, store: Any = None) -> tuple[Any, Any, Any, Any]:
+    """The engine steps of a ``LazyAnalysis`` that ``build`` makes: the rankings with no prior,
+    with the prior and after the reviews of ``store`` (by default, a LabelStore of this
+    engine's top ``REVIEWS`` suspects), and that store."""
+    import errlens as el
+    from errlens.engines import priors as engine_priors
+
+    lazy = step(results, f"{engine}: build (Parquet, annotator=)", build)
+    step(results, f"{engine}: suspects, no prior, first call (thresholds scan)",
+         lambda: lazy.suspects(top=TOP, prior=None))
+    plain = step(results, f"{engine}: suspects, no prior, again",
+                 lambda: lazy.suspects(top=TOP, prior=None), repeat=3)
+    step(results, f"{engine}: suspects with the prior, first call (fit in the engine)",
+         lambda: lazy.suspects(top=TOP))
+
+    def refit() -> Any:
+        engine_priors._NOISES.pop(lazy, None)
+        engine_priors._EDGES.pop(lazy, None)
+        return lazy.suspects(top=TOP)
+
+    step(results, f"{engine}: suspects with the prior, refit (quantiles + 3 GROUP BYs + fit)",
+         refit, repeat=3)
+    prior = step(results, f"{engine}: suspects with the prior, again (fit cached)",
+                 lambda: lazy.suspects(top=TOP), repeat=3)
+    cohort = el.Cohort.where("segment", "==", "p")
+    step(results, f"{engine}: suspects with the prior, a cohort (fit cached)",
+         lambda: lazy.suspects(top=TOP, cohort=cohort), repeat=3)
+    step(results, f"{engine}: label_health, first call (per class and per annotator)",
+         lazy.label_health)
+    step(results, f"{engine}: label_health, again", lazy.label_health, repeat=3)
+    if store is None:
+        store = reviewed_store(path, lazy.suspects(top=REVIEWS).table.index)
+    reviewed = step(results, f"{engine}: suspects after {REVIEWS:,} reviews (fit cached)",
+                    lambda: lazy.suspects(top=TOP, reviews=store), repeat=3)
+    return plain, prior, reviewed, store
+
+
+def spark_steps(results: list[dict[str, Any]], path: Path, options: dict[str, Any], store: Any
+                ) -> tuple[Any, Any, Any]:
+    """The engine steps on PySpark local[2] (its session started first, untimed), reviewed
+    with ``store``: the rankings with no prior, with the prior and after the reviews."""
+    import narwhals as nw
+
+    # modules the steps use, imported before their timers
+    import pyspark.sql.classic.window
+    import pyspark.sql.functions  # noqa: F401
+    from pyspark import StorageLevel  # noqa: F401
+
+    from errlens.engines import LazyAnalysis
+
+    spark = start_spark()
+    # narwhals' Spark backend (and what it imports) loaded before the timers: a plan, no job
+    nw.from_native(spark.range(1)).group_by("id").agg(nw.len())
+    plain, prior, reviewed, _ = engine_steps(
+        results, "Spark", lambda: LazyAnalysis.from_spark(spark.read.parquet(str(path)),
+                                                          **options), path, store)
+    return plain, prior, reviewed
+
+
+def agreement(name: str, spark: Any, memory: Any) -> str:
+    """Spark's top ``TOP`` shared with memory's, and the largest noise rate difference."""
+    shared = len(spark.table.index.intersection(memory.table.index)) / TOP
+    gap = np.abs(spark.priors[0].table["noise_rate"] - memory.priors[0].table["noise_rate"]).max()
+    return (f"Spark vs memory{name}: top {TOP} overlap {shared:.1%}; max |noise rate| "
+            f"difference {gap:.1e}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1_000_000)
-    n = parser.parse_args().n
-    path = parquet(n)
+    parser.add_argument("--spark", action="store_true", help="also PySpark local[2], last")
+    args = parser.parse_args()
+    path = parquet(args.n)
     results: list[dict[str, Any]] = []
     step(results, "imports: every errlens module and its dependencies", preload)
     import duckdb  # noqa: F401  (loaded by preload; named here for the reader)
@@ -117,37 +196,12 @@ def main() -> None:
 
     import errlens as el
     from errlens.engines import LazyAnalysis
-    from errlens.engines import priors as engine_priors
 
     proba_columns = [f"p_{c}" for c in CLASSES]
-    lazy = step(results, "DuckDB: build (Parquet, annotator=)", lambda: LazyAnalysis.from_duckdb(
-        str(path), y_true="label", y_pred="pred", id="id", proba=proba_columns,
-        features=["x", "segment"], classes=CLASSES, annotator="annotator"))
-    step(results, "DuckDB: suspects, no prior, first call (thresholds scan)",
-         lambda: lazy.suspects(top=TOP, prior=None))
-    plain_engine = step(results, "DuckDB: suspects, no prior, again",
-                        lambda: lazy.suspects(top=TOP, prior=None), repeat=3)
-    step(results, "DuckDB: suspects with the prior, first call (fit in the engine)",
-         lambda: lazy.suspects(top=TOP))
-
-    def refit() -> Any:
-        engine_priors._NOISES.pop(lazy, None)
-        engine_priors._EDGES.pop(lazy, None)
-        return lazy.suspects(top=TOP)
-
-    step(results, "DuckDB: suspects with the prior, refit (quantiles + 3 GROUP BYs + fit)", refit,
-         repeat=3)
-    prior_engine = step(results, "DuckDB: suspects with the prior, again (fit cached)",
-                        lambda: lazy.suspects(top=TOP), repeat=3)
-    cohort = el.Cohort.where("segment", "==", "p")
-    step(results, "DuckDB: suspects with the prior, a cohort (fit cached)",
-         lambda: lazy.suspects(top=TOP, cohort=cohort), repeat=3)
-    step(results, "DuckDB: label_health, first call (per class and per annotator)",
-         lazy.label_health)
-    step(results, "DuckDB: label_health, again", lazy.label_health, repeat=3)
-    store = reviewed_store(path, lazy.suspects(top=REVIEWS).table.index)
-    reviewed_engine = step(results, f"DuckDB: suspects after {REVIEWS:,} reviews (fit cached)",
-                           lambda: lazy.suspects(top=TOP, reviews=store), repeat=3)
+    options = {"y_true": "label", "y_pred": "pred", "id": "id", "proba": proba_columns,
+               "features": ["x", "segment"], "classes": CLASSES, "annotator": "annotator"}
+    plain_engine, prior_engine, reviewed_engine, store = engine_steps(
+        results, "DuckDB", lambda: LazyAnalysis.from_duckdb(str(path), **options), path)
 
     frame = step(results, "memory: read Parquet", lambda: pd.read_parquet(path))
     flipped = frame.set_index("id")["flipped"]
@@ -184,6 +238,11 @@ def main() -> None:
 
     step(results, "cleanlab: dataset.health_summary (per class)",
          lambda: health_summary(labels, proba, verbose=False), repeat=3)
+    spark = None
+    if args.spark:
+        del frame, ev, proba, labels  # the Spark steps' peaks hold the rows no more
+        gc.collect()
+        spark = spark_steps(results, path, options, store)
 
     table = pd.DataFrame(results)
     pd.set_option("display.width", 200, "display.max_colwidth", 90)
@@ -205,10 +264,16 @@ def main() -> None:
           f"difference {gap:.1e}; slope {None if slope is None else round(slope['slope'], 3)}; "
           f"moved slices {moved}; ann00 prior "
           f"{reviewed_engine.priors[0].table.loc['ann00', 'prior']:.1%}")
-    for name, ranked in (("engine, no prior", plain_engine), ("engine, prior", prior_engine),
-                         ("memory, no prior", plain_memory), ("memory, prior", prior_memory),
-                         ("engine, after reviews", reviewed_engine),
-                         ("memory, after reviews", reviewed_memory)):
+    ranked_by = [("engine, no prior", plain_engine), ("engine, prior", prior_engine),
+                 ("memory, no prior", plain_memory), ("memory, prior", prior_memory),
+                 ("engine, after reviews", reviewed_engine),
+                 ("memory, after reviews", reviewed_memory)]
+    if spark is not None:
+        print(agreement("", spark[1], prior_memory))
+        print(agreement(f" after {REVIEWS:,} reviews", spark[2], reviewed_memory))
+        ranked_by += [(f"Spark, {name}", ranked) for name, ranked in
+                      zip(("no prior", "prior", "after reviews"), spark, strict=True)]
+    for name, ranked in ranked_by:
         print(f"flips in the top {TOP} ({name}): {int(flipped[ranked.table.index].sum())}")
 
 
