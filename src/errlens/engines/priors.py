@@ -134,9 +134,7 @@ def prior_ordering(lazy: Any, names: Sequence[str], method: str
         for noise in noises:
             prior_odds = prior_odds + _lookup(noise, logit(noise.table["prior"].to_numpy()) - base)
         columns = {name: nw.col(name) for name in names} | {"prior": _sigmoid(prior_odds)}
-        p = nw.col("prior").clip(EPS, 1 - EPS)
-        odds = (p.log() - (1 - p).log()) + slope * _evidence(nw.col("score"), len(lazy.classes))
-        derived = {"posterior": _sigmoid(odds + shift)}
+        derived = posterior_steps(prior_odds, slope, shift, len(lazy.classes))
         return Ordering(columns, derived, "posterior", tuple(noises), {"prior": list(names)})
 
     return order
@@ -281,6 +279,17 @@ def _prediction_cell(proba: Sequence[str]) -> nw.Expr:
     return predicted.cast(nw.Int64) * (len(CONFIDENCE_EDGES) + 1) + confidence
 
 
+def posterior_steps(prior_odds: nw.Expr, slope: float, shift: float, k: int
+                    ) -> dict[str, nw.Expr]:
+    """The ``derived`` columns of the posterior, one step each (the evidence, the log-odds, the
+    posterior), so an engine computes each once per row: as one expression, Spark evaluated the
+    score's CASE a dozen times per row (clipping and the division's zero guard repeat their
+    operands), 5x slower than the ranking without a prior at 1M rows."""
+    return {"__evidence": _evidence(nw.col("score"), k),
+            "__odds": prior_odds + slope * nw.col("__evidence") + shift,
+            "posterior": _sigmoid(nw.col("__odds"))}
+
+
 def _evidence(score: nw.Expr, k: int) -> nw.Expr:
     """:func:`errlens.suspects.priors.evidence_log_odds` as an engine expression."""
     p = score.clip(EPS, 1 - EPS)
@@ -304,25 +313,19 @@ def _bucket(x: nw.Expr, cuts: np.ndarray) -> nw.Expr:
 
 
 def _lookup(noise: GroupNoise, values: np.ndarray) -> nw.Expr:
-    """``values[i]`` for the rows of the group in row ``i`` of ``noise.table``: nulls for the
-    ``(missing)`` group, a balanced tree of comparisons over the other (sorted) values."""
+    """``values[i]`` for the rows of the group in row ``i`` of ``noise.table``: one map look-up
+    of the column (null for a value the table lacks), the ``(missing)`` group's for nulls. A
+    tree of comparisons instead made Spark's generated code too large for the JVM to compile
+    (at 20 annotators the page with the prior took 5x the one without)."""
     column = nw.col(noise.name)
     keys = [v.item() if isinstance(v, np.generic) else v for v in noise.table.index]
     pairs = [(key, float(value)) for key, value in zip(keys, values, strict=True)
              if not (key == MISSING and isinstance(key, str))]
     missing = [float(value) for key, value in zip(keys, values, strict=True)
                if key == MISSING and isinstance(key, str)]
-    pairs.sort(key=lambda pair: pair[0])
-
-    def split(lo: int, hi: int) -> nw.Expr:
-        if hi - lo == 1:  # the leaf checks its value: an engine ordering otherwise gives null
-            key, value = pairs[lo]
-            return nw.when(column == key).then(nw.lit(value))
-        mid = (lo + hi) // 2
-        return nw.when(column <= pairs[mid - 1][0]).then(split(lo, mid)).otherwise(
-            split(mid, hi))
-
-    found = split(0, len(pairs)) if pairs else nw.lit(None, dtype=nw.Float64)
+    found = column.replace_strict([key for key, _ in pairs], [value for _, value in pairs],
+                                  default=None, return_dtype=nw.Float64) if pairs \
+        else nw.lit(None, dtype=nw.Float64)
     if missing:
         found = nw.when(column.is_null()).then(nw.lit(missing[0])).otherwise(found)
     return found

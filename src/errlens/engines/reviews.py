@@ -49,7 +49,7 @@ import pandas as pd
 from errlens.annotators.agreement import events_of
 from errlens.base.inputs import preview
 from errlens.engines.counts import code_expr
-from errlens.engines.priors import _evidence, _lookup, _noise, _sigmoid, overall_rate
+from errlens.engines.priors import _lookup, _noise, _sigmoid, overall_rate, posterior_steps
 from errlens.engines.sql import query
 from errlens.engines.suspects import (
     ENGINE_FILTERS,
@@ -130,8 +130,8 @@ def reviewed_suspects(lazy: Any, names: list[str], method: str, reviews: Any, *,
         columns = {name: nw.col(name) for name in names} | {"prior": _sigmoid(odds)} | columns
         slope, offset = calibration(noises)
         review_slope = 1.0 if ranked.moves.calibration is None else ranked.moves.calibration.slope
-        evidence = slope * _evidence(nw.col("score"), len(lazy.classes)) + offset
-        derived = {"posterior": _sigmoid(_logit(nw.col("prior")) + review_slope * evidence)}
+        derived = posterior_steps(_logit(nw.col("prior")), review_slope * slope,
+                                  review_slope * offset, len(lazy.classes))
         priors = tuple(replace(noise, codes=np.empty(0, dtype=np.int64))
                        for noise in ranked.noises)
         return Ordering(columns, derived, "posterior", priors, params)

@@ -79,7 +79,8 @@ class RowTerms:
 @dataclass(frozen=True)
 class Ordering:
     """A ranking other than flagged-first-then-score: extra ``columns`` of the table (of the
-    given columns), ``derived`` ones (of those and ``score``: each computed once per row), the
+    given columns), ``derived`` ones (of those, ``score`` and the derived ones before them, each
+    computed once per row; a name starting ``__`` is a step, not a column of the table), the
     one to sort by (descending, ties by id) ``key``, the group priors used and parameters."""
 
     columns: dict[str, nw.Expr]
@@ -127,8 +128,8 @@ def engine_suspects(
         nw.col(lazy.y_pred).alias("predicted"), terms.own.alias("p_given"),
         *[expr.alias(name) for name, expr in extra.items()],
         terms.score.alias("score"), terms.flag.alias("flagged"))
-    if derived:
-        scored = scored.with_columns(**derived)
+    for name, expr in derived.items():  # in order: each may read the ones before it
+        scored = scored.with_columns(expr.alias(name))
     if cohort is not None:
         scored = scored.join(lazy.counting.rows(cohort).select(lazy.id), on=lazy.id, how="inner")
     totals = scored.select(nw.len().cast(nw.Int64).alias("rows"),
@@ -139,7 +140,8 @@ def engine_suspects(
     else:
         ranked = scored.sort([order.key, lazy.id], descending=[True, False])
     table = ranked.head(int(top)).collect("pandas").to_native().set_index(lazy.id)
-    first = ["given", "predicted", "p_given", *[c for c in extra if c not in derived], *derived]
+    shown = [c for c in derived if not c.startswith("__")]  # "__" names: steps, not columns
+    first = ["given", "predicted", "p_given", *[c for c in extra if c not in derived], *shown]
     table = table[[*first, "score", "flagged"]]
     table["flagged"] = table["flagged"].astype(bool)
     table["rank"] = np.arange(1, len(table) + 1)
