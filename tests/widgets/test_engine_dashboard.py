@@ -21,12 +21,13 @@ import errlens as el
 from errlens.changelog import LabelStore
 from errlens.engines import LazyAnalysis, ScaleOutError
 from errlens.slicing.cohort import Cohort
-from errlens.views.messages import CATALOGUE
 from errlens.widgets.confusion_view import ConfusionView
 from errlens.widgets.explorer import explore
 from errlens.widgets.segments_view import SegmentsView
 from errlens.widgets.summary import SummaryWidget
 from errlens.widgets.suspect_browser import SuspectBrowser
+
+from .messaging import click
 
 FEATURES = ["age", "workclass", "education", "education_num", "marital_status", "occupation",
             "relationship", "race", "sex", "capital_gain", "hours_per_week", "native_country"]
@@ -67,17 +68,6 @@ def no_proba(parquet: Path) -> LazyAnalysis:
     """The same rows without probability columns: no suspects."""
     return LazyAnalysis.from_duckdb(parquet, y_true="income", y_pred="pred", id="id",
                                     features=FEATURES)
-
-
-def click(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
-    """Deliver ``msg`` as the browser does (a rid; the view's version where the request has
-    one) and return the kernel's one reply."""
-    replies: list[dict[str, Any]] = []
-    view.send = lambda content, buffers=None: replies.append(content)
-    version = "version" in CATALOGUE[view._messages][msg["type"]].required
-    view._on_msg(view, {"rid": 1, **({"version": view.version} if version else {}), **msg}, [])
-    assert len(replies) == 1 and replies[0]["rid"] == 1
-    return replies[0]
 
 
 def page(browser: SuspectBrowser, **fields: Any) -> tuple[dict[str, Any], pa.Table | None]:

@@ -13,8 +13,9 @@ import pytest
 
 import errlens as el
 from errlens.engines import LazyAnalysis
-from errlens.views.messages import CATALOGUE
 from errlens.widgets.explorer import explore
+
+from .messaging import click
 
 pytestmark = pytest.mark.spark
 FEATURES = ["age", "workclass", "education", "sex", "hours_per_week"]
@@ -42,17 +43,6 @@ def frame(adult: pd.DataFrame) -> pd.DataFrame:
     rich = ((adult["education_num"] >= 13) & (adult["age"] > 30)) | (adult["capital_gain"] > 5000)
     data = adult[["id", "income", *FEATURES]].assign(pred=np.where(rich, ">50K", "<=50K"))
     return data.astype({c: object for c in data.columns if c not in ("age", "hours_per_week")})
-
-
-def click(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
-    """Deliver ``msg`` as the browser does (a rid; the view's version where the request has
-    one) and return the kernel's one reply."""
-    replies: list[dict[str, Any]] = []
-    view.send = lambda content, buffers=None: replies.append(content)
-    version = "version" in CATALOGUE[view._messages][msg["type"]].required
-    view._on_msg(view, {"rid": 1, **({"version": view.version} if version else {}), **msg}, [])
-    assert len(replies) == 1 and replies[0]["rid"] == 1
-    return replies[0]
 
 
 def test_spark_dashboard_equals_the_in_memory_one(spark, frame):

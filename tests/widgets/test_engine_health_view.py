@@ -21,10 +21,11 @@ from errlens.engines import LazyAnalysis
 from errlens.engines import health as engine_health
 from errlens.report import to_html
 from errlens.slicing.cohort import Cohort
-from errlens.views.messages import CATALOGUE
 from errlens.widgets.explorer import explore
 from errlens.widgets.health_view import HealthView
 from tests.widgets.test_health_view import HOSTILE, NOISY, planted
+
+from .messaging import click
 
 EXACT = ("label", "n", "given", "likely_true", "confusion_count", "selected", "active")
 RATES = ("noise_rate", "ci_low", "ci_high", "prior")
@@ -48,17 +49,6 @@ def pair(adult: pd.DataFrame) -> tuple[LazyAnalysis, el.Analysis, pd.DataFrame]:
                                       y_pred="pred", id="id", proba=proba,
                                       proba_out_of_fold=True, annotator="labeller")
     return lazy, ev, data
-
-
-def click(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
-    """Deliver ``msg`` as the browser does (a rid; the view's version where the request has
-    one) and return the kernel's one reply."""
-    replies: list[dict[str, Any]] = []
-    view.send = lambda content, buffers=None: replies.append(content)
-    version = "version" in CATALOGUE[view._messages][msg["type"]].required
-    view._on_msg(view, {"rid": 1, **({"version": view.version} if version else {}), **msg}, [])
-    assert len(replies) == 1 and replies[0]["rid"] == 1
-    return replies[0]
 
 
 def same_panel(engine: dict[str, Any], memory: dict[str, Any], suspects: pd.Series) -> None:

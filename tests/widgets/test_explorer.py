@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import errlens as el
 from errlens.slicing.cohort import Cohort
-from errlens.views.messages import CATALOGUE
 from errlens.views.selection import SelectionError, SelectionHistory, parse_cohort
 from errlens.widgets.explorer import Explorer, explore
 from errlens.widgets.suspect_browser import SuspectBrowser
 
+from .messaging import click
+
 HOSTILE = "<img src=x onerror=alert(1)>"
-
-
-def click(view: Any, msg: dict[str, Any]) -> dict[str, Any]:
-    """Deliver ``msg`` as the browser does (a rid; the view's version where the request has
-    one) and return the kernel's one reply."""
-    replies: list[dict[str, Any]] = []
-    view.send = lambda content, buffers=None: replies.append(content)
-    version = "version" in CATALOGUE[view._messages][msg["type"]].required
-    view._on_msg(view, {"rid": 1, **({"version": view.version} if version else {}), **msg}, [])
-    assert len(replies) == 1 and replies[0]["rid"] == 1
-    return replies[0]
 
 
 @pytest.fixture(scope="module")

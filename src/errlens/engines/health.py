@@ -38,7 +38,12 @@ import numpy as np
 import pandas as pd
 
 from errlens.engines.priors import noise_by_role
-from errlens.engines.suspects import ENGINE_FILTERS, CodedAnalysis, row_terms
+from errlens.engines.suspects import (
+    ENGINE_FILTERS,
+    CodedAnalysis,
+    require_proba_per_class,
+    row_terms,
+)
 from errlens.suspects.confident import calibrated_joint, check_label_counts
 from errlens.suspects.health import LabelHealth, joint_health
 
@@ -53,11 +58,7 @@ def engine_health(lazy: Any, method: str = "confident_learning") -> LabelHealth:
     flags: ``confident_learning`` or ``predicted_neq_given``)."""
     if method not in ENGINE_FILTERS:
         raise ValueError(f"method must be one of {ENGINE_FILTERS} on an engine, got {method!r}")
-    if len(lazy.proba) != len(lazy.classes):
-        raise ValueError(
-            f"label health needs one probability column per class ({len(lazy.classes)}: "
-            f"{lazy.classes}); this analysis has proba={lazy.proba}. Pass proba=[...] in class "
-            "order to LazyAnalysis.from_duckdb / from_spark")
+    require_proba_per_class(lazy, "label health needs")
     joint, label_counts = confident_counts(lazy)
     check_label_counts(label_counts)
     health = joint_health(calibrated_joint(joint, label_counts), label_counts,

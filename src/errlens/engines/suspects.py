@@ -115,11 +115,7 @@ def engine_suspects(
         raise ValueError(f"rank_by must be one of {ENGINE_RANKINGS} on an engine, got {rank_by!r}")
     if not isinstance(top, (int, np.integer)) or isinstance(top, bool) or top < 1:
         raise ValueError(f"top must be a positive integer, got {top!r}")
-    if len(lazy.proba) != len(lazy.classes):
-        raise ValueError(
-            f"suspects need one probability column per class ({len(lazy.classes)}: "
-            f"{lazy.classes}); this analysis has proba={lazy.proba}. Pass proba=[...] in class "
-            "order to LazyAnalysis.from_duckdb / from_spark")
+    require_proba_per_class(lazy, "suspects need")
     terms = row_terms(lazy, method, rank_by)
     order = None if ordering is None else ordering(terms)
     extra, derived = ({}, {}) if order is None else (order.columns, order.derived)
@@ -156,6 +152,16 @@ def engine_suspects(
     meta = {"engine": str(lazy.frame.implementation), "flagged_in_cohort": int(counts["flagged"])}
     return Suspects(table, method, params, rank_by, "thresholds:" + digest[:16], meta=meta,
                     priors=() if order is None else order.priors)
+
+
+def require_proba_per_class(lazy: CodedAnalysis, what: str) -> None:
+    """ValueError saying what ``what`` needs (e.g. "suspects need", "label health needs")
+    unless ``lazy`` has one probability column per class."""
+    if len(lazy.proba) != len(lazy.classes):
+        raise ValueError(
+            f"{what} one probability column per class ({len(lazy.classes)}: "
+            f"{lazy.classes}); this analysis has proba={lazy.proba}. Pass proba=[...] in class "
+            "order to LazyAnalysis.from_duckdb / from_spark")
 
 
 def row_terms(lazy: CodedAnalysis, method: str, rank_by: str) -> RowTerms:
