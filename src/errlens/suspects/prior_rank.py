@@ -156,7 +156,8 @@ def ranked_with_prior(
         live = live_of(ev, cl, names, score=score, flagged=flagged, key=key, method=method)
         rows = np.flatnonzero(pd.notna(verdicts))
         methods = reviewed_methods(events).reindex(ev.ids[rows]).to_numpy(dtype=object)
-        ranked = live.rerank(rows, verdicts[rows], methods, judge_record(events, ev))
+        ranked = live.rerank(rows, verdicts[rows], methods,
+                             judge_record(events, ev) if names else None)
         noises, moves = ranked.noises, ranked.moves
         prior, post = ranked.prior, ranked.posterior
         params |= moves.params()

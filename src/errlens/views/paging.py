@@ -166,7 +166,7 @@ class RowSource:
         verdicts = reviewed_verdicts(self.reviews, analysis=self.ev, events=events)
         self._ranked = live.rerank(*reviewed_rows(verdicts, self.ev.ids,
                                                   reviewed_methods(events)),
-                                   judges=judge_record(events, self.ev))
+                                   judges=judge_record(events, self.ev) if live.noises else None)
         self._order = self._ranked.flagged_order()
 
     @property
