@@ -23,29 +23,11 @@ from errlens.suspects.health import LabelHealth
 from errlens.views.health import group_cohort, health_groups, health_payload
 from errlens.views.source import source_of
 
-NUMBERS = ["age", "education_num", "hours_per_week", "capital_gain", "capital_loss"]
-CLASSES = ["<=50K", ">50K"]
-RATES = np.array([0.35, 0.03, 0.03, 0.03, 0.03])  # ann0 careless, the others careful
-
 
 @pytest.fixture(scope="module")
-def planted(adult: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Adult whose labels annotator ann0 flipped 35 % of (the four others 3 %), out-of-fold
-    probabilities of a logistic regression on the noisy labels, and a vendor column (missing on
-    2 % of rows) that tells nothing."""
-    rng = np.random.default_rng(0)
-    who = rng.integers(0, len(RATES), len(adult))
-    truth = (adult["income"].astype(str) == ">50K").to_numpy().astype(int)
-    noisy = np.where(rng.random(len(adult)) < RATES[who], 1 - truth, truth)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
-    proba = cross_val_predict(model, adult[NUMBERS], noisy, cv=3, method="predict_proba")
-    data = adult[NUMBERS].assign(sex=adult["sex"].astype(str), id=np.arange(len(adult)))
-    data["y"] = np.asarray(CLASSES, dtype=object)[noisy]
-    data["pred"] = np.asarray(CLASSES, dtype=object)[proba.argmax(axis=1)]
-    data["p0"], data["p1"] = proba[:, 0], proba[:, 1]
-    data["annotator"] = np.array([f"ann{w}" for w in who], dtype=object)
-    vendor = rng.choice(np.array(["north", "south", "east"], dtype=object), len(adult))
-    data["vendor"] = np.where(rng.random(len(adult)) < 0.02, None, vendor)
+def planted(careless_adult: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    """Adult with a careless annotator (tests/engines/conftest.py): frame and proba."""
+    data, _, proba = careless_adult
     return data, proba
 
 

@@ -21,8 +21,6 @@ from errlens.datasets import load_digits
 from errlens.engines import LazyAnalysis, ScaleOutError
 from errlens.engines.priors import MAX_SOURCES
 
-NUMBERS = ["age", "education_num", "hours_per_week", "capital_gain", "capital_loss"]
-CLASSES = ["<=50K", ">50K"]
 RATES = np.array([0.35, 0.03, 0.03, 0.03, 0.03])  # ann0 careless, the others careful
 TOP = 1000
 FIGURES = ["n", "suspects", "estimated_errors", "noise_rate", "ci_low", "ci_high", "prior",
@@ -30,26 +28,9 @@ FIGURES = ["n", "suspects", "estimated_errors", "noise_rate", "ci_low", "ci_high
 
 
 @pytest.fixture(scope="module")
-def planted(adult: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Adult whose labels one careless annotator (of five) flipped 35 % of, the others 3 %;
-    out-of-fold probabilities of a logistic regression on the noisy labels; a vendor column
-    (missing on 2 % of rows) that tells nothing. Returns the frame, the flips and the proba."""
-    rng = np.random.default_rng(0)
-    who = rng.integers(0, len(RATES), len(adult))
-    truth = (adult["income"].astype(str) == ">50K").to_numpy().astype(int)
-    flip = rng.random(len(adult)) < RATES[who]
-    noisy = np.where(flip, 1 - truth, truth)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
-    proba = cross_val_predict(model, adult[NUMBERS], noisy, cv=3, method="predict_proba")
-    data = adult[NUMBERS].assign(sex=adult["sex"].astype(str))
-    data["id"] = np.arange(len(adult))
-    data["y"] = np.asarray(CLASSES, dtype=object)[noisy]
-    data["pred"] = np.asarray(CLASSES, dtype=object)[proba.argmax(axis=1)]
-    data["p0"], data["p1"] = proba[:, 0], proba[:, 1]
-    data["annotator"] = np.array([f"ann{w}" for w in who], dtype=object)
-    vendor = rng.choice(np.array(["north", "south", "east"], dtype=object), len(adult))
-    data["vendor"] = np.where(rng.random(len(adult)) < 0.02, None, vendor)
-    return data, flip, proba
+def planted(careless_adult: Any) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Adult with a careless annotator (tests/engines/conftest.py): frame, flips, proba."""
+    return careless_adult
 
 
 def _memory(data: pd.DataFrame, proba: np.ndarray, **sources: Any) -> el.Analysis:
